@@ -1,0 +1,99 @@
+"""Settings per environment.
+
+`TRAININGS_CONFIG` picks one of `development` (the default), `testing` and
+`production`. Secrets and the database address come from the environment only.
+"""
+import os
+from datetime import timedelta
+from pathlib import Path
+
+INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+
+
+def _bool(name, default=False):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def database_url(value):
+    """Accept the usual `postgres://` and `postgresql://` forms and use psycopg 3 for them."""
+    if not value:
+        return value
+    for prefix in ("postgres://", "postgresql://"):
+        if value.startswith(prefix):
+            return "postgresql+psycopg://" + value[len(prefix):]
+    return value
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Absolute links in e-mails are built from this, also when no request is
+    # around (CLI commands, the outbox worker).
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    TIMEZONE = "Europe/Prague"
+
+    # "files" writes each message as an .eml file into MAIL_FILE_DIR, "smtp"
+    # sends through Flask-Mail.
+    MAIL_TRANSPORT = os.environ.get("MAIL_TRANSPORT", "smtp")
+    MAIL_FILE_DIR = os.environ.get("MAIL_FILE_DIR", str(INSTANCE_DIR / "mail"))
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS")
+    MAIL_USE_SSL = _bool("MAIL_USE_SSL")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_DEFAULT_SENDER = os.environ.get(
+        "MAIL_DEFAULT_SENDER", "SPOD4 registrace <spod4@mpsv.gov.cz>"
+    )
+    MAIL_TIMEOUT = 10
+
+    # Registration rules: switching the lock off exists only so that the
+    # concurrency tests can show the race the lock prevents.
+    REGISTRATION_LOCKING = True
+    CONSENT_VERSION = "2026-11"
+
+    WTF_CSRF_TIME_LIMIT = None  # a form left open between two home visits still submits
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+
+
+class DevelopmentConfig(Config):
+    SECRET_KEY = Config.SECRET_KEY or "dev-only-not-secret"
+    SQLALCHEMY_DATABASE_URI = Config.SQLALCHEMY_DATABASE_URI or (
+        f"sqlite:///{INSTANCE_DIR / 'spod4.sqlite3'}"
+    )
+    MAIL_TRANSPORT = os.environ.get("MAIL_TRANSPORT", "files")
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "testing"
+    # The tests choose their databases themselves (tests/conftest.py).
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    MAIL_TRANSPORT = "files"
+    PUBLIC_BASE_URL = "http://spod4.test"
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def load(name=None):
+    name = name or os.environ.get("TRAININGS_CONFIG", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(f"Unknown TRAININGS_CONFIG {name!r}; use one of {sorted(CONFIGS)}")

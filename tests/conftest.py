@@ -1,0 +1,129 @@
+"""Fixtures: the application on SQLite and on PostgreSQL, built by migrations.
+
+Every test that uses `app` runs once per database backend. PostgreSQL is found
+at TEST_DATABASE_URL (default: the local server on 127.0.0.1:5432); where it is
+not reachable its tests are skipped with the reason, unless
+REQUIRE_POSTGRES=1 (CI sets it), which turns the skip into a failure.
+"""
+import os
+from datetime import datetime, timedelta, timezone
+
+import psycopg
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import delete, select
+
+from trainings import create_app
+from trainings.catalogue.seed import seed_all
+from trainings.extensions import db
+from trainings.models import (
+    InterestEntry,
+    Offer,
+    Orp,
+    OutboxMessage,
+    Region,
+    Registration,
+    RegistrationLink,
+    Term,
+    TermForm,
+)
+
+PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _postgres_database(name: str) -> str:
+    """Create a fresh database next to TEST_DATABASE_URL's and return its URL."""
+    try:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as exc:
+        message = f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}".strip()
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    return base.replace("postgresql://", "postgresql+psycopg://", 1) + f"/{name}"
+
+
+def build_app(url, mail_dir, **overrides):
+    app = create_app(
+        "testing",
+        {"SQLALCHEMY_DATABASE_URI": url, "MAIL_FILE_DIR": str(mail_dir), **overrides},
+    )
+    with app.app_context():
+        upgrade()
+        seed_all()
+    return app
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend(request):
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def database_url(backend, tmp_path_factory):
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    return _postgres_database(f"spod4_test_{worker}")
+
+
+@pytest.fixture(scope="session")
+def _app(database_url, tmp_path_factory):
+    return build_app(database_url, tmp_path_factory.mktemp("mail"))
+
+
+@pytest.fixture
+def app(_app):
+    """The application with an app context; mutable tables are emptied afterwards."""
+    with _app.app_context():
+        yield _app
+        db.session.rollback()
+        for model in (RegistrationLink, OutboxMessage, Registration, InterestEntry, Term):
+            db.session.execute(delete(model))
+        db.session.commit()
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+# --- builders -----------------------------------------------------------------
+
+
+def region(code="CZ053"):
+    return db.session.scalars(select(Region).where(Region.code == code)).one()
+
+
+def orp(name):
+    return db.session.scalars(select(Orp).where(Orp.name == name)).one()
+
+
+def offer(slug="od-analyzy-k-tvorbe-ipod"):
+    return db.session.scalars(select(Offer).where(Offer.slug == slug)).one()
+
+
+def make_term(*, slug="od-analyzy-k-tvorbe-ipod", starts_in=timedelta(days=14), hours=3.5, capacity=10,
+              form=TermForm.ONLINE, **values):
+    starts = datetime.now(timezone.utc).replace(microsecond=0) + starts_in
+    term = Term(
+        offer=offer(slug),
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=hours),
+        form=form,
+        capacity=capacity,
+        online_url="https://meet.example.cz/ipod" if form == TermForm.ONLINE else None,
+        **values,
+    )
+    db.session.add(term)
+    db.session.commit()
+    return term
+
+
+@pytest.fixture
+def term(app):
+    return make_term()

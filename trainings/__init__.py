@@ -1,0 +1,53 @@
+"""The application factory."""
+from flask import Flask
+
+import config as settings
+
+from . import templating
+from .cli import register_commands
+from .db_session import configure_engine
+from .extensions import csrf, db, mail, migrate
+
+
+def create_app(config_name: str | None = None, overrides: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    app.config.from_object(settings.load(config_name))
+    if overrides:
+        app.config.update(overrides)
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY must be set in the environment for this configuration.")
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        raise RuntimeError("DATABASE_URL must be set in the environment for this configuration.")
+    app.config["WTF_I18N_ENABLED"] = False  # Czech comes from WTForms' own catalogues (CzechForm)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    mail.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+
+    from .catalogue.views import bp as catalogue_bp
+    from .pages.views import bp as pages_bp
+    from .pages.views import register_error_handlers
+    from .registration.views import bp as registration_bp
+
+    app.register_blueprint(catalogue_bp)
+    app.register_blueprint(registration_bp)
+    app.register_blueprint(pages_bp)
+    register_error_handlers(app)
+    templating.register(app)
+    register_commands(app)
+
+    @app.context_processor
+    def project_facts():
+        from .catalogue.seed import catalogue_document
+
+        return {"project": catalogue_document()["project"]}
+
+    return app

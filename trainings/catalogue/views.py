@@ -1,0 +1,116 @@
+"""Public catalogue pages: the offer, a workshop with its terms, A1–A7, the kraj offer."""
+from collections import defaultdict
+from datetime import date
+
+from wtforms.fields.choices import SelectChoice
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+
+from ..models import OfferKind, OfferStatus, TermForm
+from ..places import region_choices, regions_with_coordinators, regions_with_orps
+from ..timefmt import month_label
+from . import queries
+from .forms import CatalogueFilterForm, InterestForm
+from .interest import add_interest
+from .seed import catalogue_document
+
+bp = Blueprint("catalogue", __name__)
+
+
+def _filter_from(form: CatalogueFilterForm) -> queries.TermFilter:
+    form.validate()  # invalid values are dropped below, never an error page
+    month = None
+    if form.mesic.data and not form.mesic.errors:
+        year, _, mon = form.mesic.data.partition("-")
+        month = date(int(year), int(mon), 1)
+    return queries.TermFilter(
+        form=TermForm(form.form.data) if form.form.data and not form.form.errors else None,
+        region_id=form.kraj.data if not form.kraj.errors else None,
+        month=month,
+        free_only=bool(form.volna.data),
+        text=(form.q.data or "").strip() if not form.q.errors else "",
+    )
+
+
+@bp.get("/")
+def index():
+    regions = regions_with_orps()
+    form = CatalogueFilterForm(request.args)
+    form.kraj.choices = region_choices(regions, empty="Všechny kraje")
+    form.mesic.choices = [SelectChoice("", "Kdykoli")] + [
+        SelectChoice(f"{m.year}-{m.month:02d}", month_label(m.year, m.month)) for m in queries.upcoming_months()
+    ]
+    flt = _filter_from(form)
+    rows_by_offer = defaultdict(list)
+    for row in queries.upcoming_terms(flt):
+        rows_by_offer[row.term.offer_id].append(row)
+    running = queries.workshops(OfferStatus.RUNNING)
+    planned = queries.workshops(OfferStatus.PLANNED)
+    if flt.active:
+        # A filter on terms shows only workshops with matching terms; text also finds planned ones.
+        running = [o for o in running if rows_by_offer[o.id]]
+        planned = [o for o in planned if flt.text and queries.matches_text(o, flt.text)]
+    return render_template(
+        "catalogue/index.html",
+        form=form,
+        filtering=flt.active,
+        running=running,
+        planned=planned,
+        rows_by_offer=rows_by_offer,
+        trainings=queries.offers_of_kind(OfferKind.TRAINING),
+        doc=catalogue_document(),
+    )
+
+
+@bp.get("/nabidka/<slug>")
+def offer(slug):
+    item = queries.offer_by_slug(slug)
+    if item is None:
+        abort(404)
+    if item.kind == OfferKind.SUPPORT:
+        return redirect(url_for(".support", _anchor=item.slug))
+    if item.kind == OfferKind.REGION_SUPPORT:
+        return redirect(url_for(".region_offer", _anchor=item.slug))
+    form = InterestForm()
+    form.set_places(regions_with_orps())
+    return _render_offer(item, form)
+
+
+def _render_offer(item, interest_form):
+    rows = queries.upcoming_terms(offer=item) if item.kind == OfferKind.WORKSHOP else []
+    return render_template("catalogue/offer.html", offer=item, rows=rows, interest_form=interest_form)
+
+
+@bp.post("/nabidka/<slug>/zajem")
+def interest(slug):
+    item = queries.offer_by_slug(slug)
+    if item is None or item.kind != OfferKind.WORKSHOP:
+        abort(404)
+    form = InterestForm()
+    form.set_places(regions_with_orps())
+    if not form.validate():
+        return _render_offer(item, form), 422
+    created = add_interest(item, form.email.data, form.region.data, form.orp.data)
+    flash(
+        "Děkujeme, napíšeme vám, až bude vypsán termín."
+        if created
+        else "Tento e-mail už na seznamu zájemců je; údaje jsme aktualizovali.",
+        "success",
+    )
+    return redirect(url_for(".offer", slug=item.slug))
+
+
+@bp.get("/metodicka-podpora")
+def support():
+    return render_template(
+        "catalogue/support.html", items=queries.offers_of_kind(OfferKind.SUPPORT), doc=catalogue_document()
+    )
+
+
+@bp.get("/nabidka-pro-kraje")
+def region_offer():
+    doc = catalogue_document()
+    items = queries.offers_of_kind(OfferKind.REGION_SUPPORT)
+    groups = [(g, [i for i in items if i.group == g["code"]]) for g in doc["region_groups"]]
+    return render_template(
+        "catalogue/region_offer.html", groups=groups, regions=regions_with_coordinators(), doc=doc
+    )

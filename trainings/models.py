@@ -1,0 +1,364 @@
+"""Tables of the registration system, their states and small query helpers.
+
+Times are stored in UTC and converted to Europe/Prague only for display and
+calendars (see `trainings.timefmt`).
+"""
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    func,
+    select,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use an aware one")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def _enum(cls):
+    # Stored as plain strings: adding a state later needs no PostgreSQL enum migration.
+    return Enum(cls, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
+
+
+class OfferKind(str, enum.Enum):
+    WORKSHOP = "workshop"  # running or planned workshops with terms
+    TRAINING = "training"  # the broad offer B
+    SUPPORT = "support"  # targeted methodical support A1–A7
+    REGION_SUPPORT = "region_support"  # the kraj offer 1–12
+
+
+class OfferStatus(str, enum.Enum):
+    RUNNING = "running"
+    PLANNED = "planned"
+
+
+class TermForm(str, enum.Enum):
+    ONLINE = "online"
+    IN_PERSON = "prezencni"
+
+    @property
+    def label(self) -> str:
+        return {"online": "online", "prezencni": "prezenčně"}[self.value]
+
+
+class TermState(str, enum.Enum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class RegistrationState(str, enum.Enum):
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return {
+            "confirmed": "potvrzená",
+            "waitlisted": "na čekací listině",
+            "cancelled": "zrušená",
+        }[self.value]
+
+
+class EmployerType(str, enum.Enum):
+    OSPOD = "ospod"
+    REGIONAL_OFFICE = "krajsky_urad"
+    SOCIAL_SERVICE = "socialni_sluzba"
+    OTHER = "jine"
+
+    @property
+    def label(self) -> str:
+        return {
+            "ospod": "OSPOD",
+            "krajsky_urad": "krajský úřad",
+            "socialni_sluzba": "sociální služba",
+            "jine": "jiné",
+        }[self.value]
+
+
+class StaffRole(str, enum.Enum):
+    ADMIN = "admin"
+    ORGANISER = "organiser"
+    COORDINATOR = "coordinator"
+    LECTURER = "lecturer"
+
+
+class OutboxState(str, enum.Enum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    RETRY = "retry"
+    FAILED = "failed"
+
+
+class User(db.Model):
+    """A staff member: MPSV coordinator of a kraj, organiser, administrator, lecturer."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[StaffRole] = mapped_column(_enum(StaffRole))
+    # None until the person sets a password through an e-mailed link.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    regions: Mapped[list[Region]] = relationship(back_populates="coordinator")
+
+
+class Region(db.Model):
+    """Kraj."""
+
+    __tablename__ = "regions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(8), unique=True)  # NUTS3, CZ010 …
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    coordinator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    coordinator: Mapped[User | None] = relationship(back_populates="regions")
+    orps: Mapped[list[Orp]] = relationship(back_populates="region", order_by="Orp.name")
+
+
+class Orp(db.Model):
+    """An ORP, or one of Prague's 22 districts, which play the ORP's role there."""
+
+    __tablename__ = "orps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)  # ČSÚ code, PHA-01 … for Prague
+    name: Mapped[str] = mapped_column(String(100))
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
+    population: Mapped[int | None]
+
+    region: Mapped[Region] = relationship(back_populates="orps")
+
+
+class Offer(db.Model):
+    """A catalogue item: workshop, training (B), support item A1–A7 or kraj item 1–12."""
+
+    __tablename__ = "offers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[OfferKind] = mapped_column(_enum(OfferKind), index=True)
+    status: Mapped[OfferStatus | None] = mapped_column(_enum(OfferStatus))
+    code: Mapped[str | None] = mapped_column(String(8))
+    group: Mapped[str | None] = mapped_column(String(8))
+    position: Mapped[int] = mapped_column(default=0)
+    title: Mapped[str] = mapped_column(String(300))
+    forms: Mapped[list] = mapped_column(JSON, default=list)
+    period: Mapped[str | None] = mapped_column(String(100))
+    custom: Mapped[bool] = mapped_column(default=False)
+    summary: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    audience: Mapped[str | None] = mapped_column(Text)
+    prerequisite_hint: Mapped[str | None] = mapped_column(Text)
+
+    terms: Mapped[list[Term]] = relationship(back_populates="offer", order_by="Term.starts_at")
+
+    @property
+    def form_labels(self) -> list[str]:
+        return [TermForm(f).label for f in self.forms or []]
+
+
+class Term(db.Model):
+    """One dated occurrence of a workshop."""
+
+    __tablename__ = "terms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    form: Mapped[TermForm] = mapped_column(_enum(TermForm))
+    # Where a prezenční term takes place; None for online terms.
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))
+    venue: Mapped[str | None] = mapped_column(String(300))
+    # Shown only to confirmed participants and staff.
+    online_url: Mapped[str | None] = mapped_column(String(500))
+    capacity: Mapped[int] = mapped_column(Integer)
+    per_orp_limit: Mapped[int | None] = mapped_column(Integer)
+    registration_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lecturer: Mapped[str | None] = mapped_column(String(300))
+    state: Mapped[TermState] = mapped_column(_enum(TermState), default=TermState.SCHEDULED)
+    # Closed terms are not listed publicly (workshops "na klíč").
+    public: Mapped[bool] = mapped_column(default=True)
+    restricted_region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))
+    restricted_orp_id: Mapped[int | None] = mapped_column(ForeignKey("orps.id"))
+    # Raised on every change so calendars update the event instead of duplicating it.
+    sequence: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    offer: Mapped[Offer] = relationship(back_populates="terms")
+    region: Mapped[Region | None] = relationship(foreign_keys=[region_id])
+    restricted_region: Mapped[Region | None] = relationship(foreign_keys=[restricted_region_id])
+    restricted_orp: Mapped[Orp | None] = relationship(foreign_keys=[restricted_orp_id])
+
+    @property
+    def is_online(self) -> bool:
+        return self.form == TermForm.ONLINE
+
+    @property
+    def closes_at(self) -> datetime:
+        """Registration closes at the deadline, or at the start when none is set."""
+        if self.registration_deadline and self.registration_deadline < self.starts_at:
+            return self.registration_deadline
+        return self.starts_at
+
+    def is_open(self, now: datetime | None = None) -> bool:
+        now = now or utcnow()
+        return self.state == TermState.SCHEDULED and now < self.closes_at
+
+
+class Registration(db.Model):
+    """Přihláška: one person on one term."""
+
+    __tablename__ = "registrations"
+    __table_args__ = (
+        UniqueConstraint("term_id", "email_normalized"),
+        Index("ix_registrations_term_state", "term_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    term_id: Mapped[int] = mapped_column(ForeignKey("terms.id"))
+    state: Mapped[RegistrationState] = mapped_column(_enum(RegistrationState))
+    # The waiting list is ordered by this; it is set on every (re)entry.
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))
+    email_normalized: Mapped[str] = mapped_column(String(254), index=True)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    employer_type: Mapped[EmployerType] = mapped_column(_enum(EmployerType))
+    job_title: Mapped[str] = mapped_column(String(200))
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))
+    orp_id: Mapped[int | None] = mapped_column(ForeignKey("orps.id"))
+    consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    consent_version: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    term: Mapped[Term] = relationship()
+    region: Mapped[Region] = relationship()
+    orp: Mapped[Orp | None] = relationship()
+
+    def waitlist_position(self) -> int | None:
+        if self.state != RegistrationState.WAITLISTED:
+            return None
+        ahead = db.session.scalar(
+            select(func.count(Registration.id)).where(
+                Registration.term_id == self.term_id,
+                Registration.state == RegistrationState.WAITLISTED,
+                (Registration.queued_at < self.queued_at)
+                | ((Registration.queued_at == self.queued_at) & (Registration.id < self.id)),
+            )
+        )
+        return ahead + 1
+
+
+class RegistrationLink(db.Model):
+    """A private link to one registration; only the SHA-256 of its token is kept.
+
+    Each e-mail that carries a link gets a fresh token, so a promotion e-mail
+    can carry a working link although no earlier token can be read back.
+    """
+
+    __tablename__ = "registration_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registrations.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    registration: Mapped[Registration] = relationship()
+
+
+class InterestEntry(db.Model):
+    """"Chci vědět, až bude termín": someone waiting for a planned workshop."""
+
+    __tablename__ = "interest_entries"
+    __table_args__ = (UniqueConstraint("offer_id", "email_normalized"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"))
+    email: Mapped[str] = mapped_column(String(254))
+    email_normalized: Mapped[str] = mapped_column(String(254))
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))
+    orp_id: Mapped[int | None] = mapped_column(ForeignKey("orps.id"))
+    consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    consent_version: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    offer: Mapped[Offer] = relationship()
+    region: Mapped[Region] = relationship()
+    orp: Mapped[Orp | None] = relationship()
+
+
+class OutboxMessage(db.Model):
+    """An e-mail written in the same transaction as the change that causes it."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_messages_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    # [{"filename", "content_type", "data"}] with data as text (.ics is text).
+    attachments: Mapped[list] = mapped_column(JSON, default=list)
+    state: Mapped[OutboxState] = mapped_column(_enum(OutboxState), default=OutboxState.QUEUED)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    registration_id: Mapped[int | None] = mapped_column(ForeignKey("registrations.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    registration: Mapped[Registration | None] = relationship()

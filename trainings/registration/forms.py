@@ -1,0 +1,69 @@
+from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField, TelField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
+
+from ..forms import CzechForm, no_control_chars, valid_email
+from ..models import EmployerType
+from ..places import check_orp_in_region, optional_int, orp_choices, region_choices
+
+REQUIRED = "Vyplňte prosím toto pole."
+
+
+class RegistrationForm(CzechForm):
+    name = StringField(
+        "Jméno a příjmení",
+        validators=[InputRequired(REQUIRED), Length(max=200, message="Nejvýše 200 znaků."), no_control_chars],
+        filters=[lambda v: v.strip() if v else v],
+        render_kw={"autocomplete": "name"},
+    )
+    email = EmailField(
+        "E-mail",
+        validators=[InputRequired(REQUIRED), Length(max=254, message="Nejvýše 254 znaků."), valid_email],
+        render_kw={"autocomplete": "email"},
+    )
+    phone = TelField(
+        "Telefon (nepovinné)",
+        validators=[
+            Optional(),
+            Regexp(r"^\+?[0-9 ]{9,20}$", message="Zadejte telefon číslicemi, např. +420 777 123 456."),
+        ],
+        render_kw={"autocomplete": "tel"},
+    )
+    employer_type = RadioField(
+        "Zaměstnavatel",
+        choices=[SelectChoice(t.value, t.label) for t in EmployerType],
+        validators=[InputRequired("Vyberte typ zaměstnavatele.")],
+    )
+    region = SelectField("Kraj", coerce=optional_int, validators=[DataRequired("Vyberte kraj.")])
+    orp = SelectField(
+        "ORP (v Praze městská část)",
+        coerce=optional_int,
+        description="Nabízejí se ORP zvoleného kraje.",
+    )
+    job_title = StringField(
+        "Pracovní pozice",
+        validators=[InputRequired(REQUIRED), Length(max=200, message="Nejvýše 200 znaků."), no_control_chars],
+        filters=[lambda v: v.strip() if v else v],
+        render_kw={"autocomplete": "organization-title"},
+    )
+    consent = BooleanField(
+        "Souhlasím se zpracováním osobních údajů pro účely registrace a vykazování projektu.",
+        validators=[DataRequired("Bez souhlasu se zpracováním údajů se nelze přihlásit.")],
+    )
+
+    def set_places(self, regions):
+        self.region.choices = region_choices(regions)
+        self.orp.choices = orp_choices(regions)
+
+    def validate_orp(self, field):
+        if field.data is None and self.employer_type.data == EmployerType.OSPOD.value:
+            raise ValidationError("Pracovníci OSPOD vyberou svou ORP (v Praze městskou část).")
+        check_orp_in_region(self.region.data, field.data)
+
+
+class ResendLinkForm(CzechForm):
+    email = EmailField("E-mail", validators=[InputRequired(REQUIRED), valid_email])
+
+
+class CancelForm(CzechForm):
+    pass

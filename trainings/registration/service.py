@@ -1,0 +1,284 @@
+"""The registration rules: sign-up, capacity, per-ORP limit, waiting list,
+cancellation and promotion. Views, CLI commands and tests call these
+functions; each runs in one transaction under the term's lock, and every
+e-mail it causes is written to the outbox in that same transaction.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from ..db_session import NotFound, availability_read, locked
+from ..extensions import db
+from ..mail import messages
+from ..models import (
+    EmployerType,
+    Registration,
+    RegistrationLink,
+    RegistrationState,
+    Term,
+    TermState,
+    utcnow,
+)
+
+
+class RegistrationError(Exception):
+    """An expected refusal; `message` is Czech and meant for the person."""
+
+    message = "Přihlášku nelze přijmout."
+
+    def __init__(self, message: str | None = None):
+        super().__init__(message or self.message)
+        if message:
+            self.message = message
+
+
+class TermNotFound(RegistrationError):
+    message = "Termín neexistuje."
+
+
+class TermClosed(RegistrationError):
+    message = "Přihlašování na tento termín je uzavřené."
+
+
+class NotEligible(RegistrationError):
+    message = "Tento termín je určen jen pro pracovníky z vymezeného území."
+
+
+class AlreadyRegistered(RegistrationError):
+    message = "Na tento termín už jste s touto e-mailovou adresou přihlášeni."
+
+    def __init__(self, registration_id: int):
+        super().__init__()
+        self.registration_id = registration_id
+
+
+class NotCancellable(RegistrationError):
+    message = "Tuto přihlášku už nelze zrušit."
+
+
+@dataclass(frozen=True)
+class Applicant:
+    name: str
+    email: str
+    employer_type: EmployerType
+    job_title: str
+    region_id: int
+    orp_id: int | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    registration: Registration
+    token: str
+    waitlist_position: int | None
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_link(registration: Registration) -> str:
+    """A new private link token for the registration; only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(RegistrationLink(registration=registration, token_hash=_hash(token)))
+    return token
+
+
+def registration_for_token(token: str) -> Registration | None:
+    if not token or len(token) > 100:
+        return None
+    return db.session.scalars(
+        select(Registration)
+        .join(RegistrationLink, RegistrationLink.registration_id == Registration.id)
+        .where(RegistrationLink.token_hash == _hash(token), RegistrationLink.revoked_at.is_(None))
+    ).one_or_none()
+
+
+# --- capacity: the one place that decides whether a seat is free -------------
+
+
+@dataclass
+class SeatUsage:
+    capacity: int
+    per_orp_limit: int | None
+    confirmed: int
+    confirmed_per_orp: Counter
+
+    def fits(self, orp_id: int | None) -> bool:
+        if self.confirmed >= self.capacity:
+            return False
+        if self.per_orp_limit is not None and orp_id is not None:
+            return self.confirmed_per_orp[orp_id] < self.per_orp_limit
+        return True
+
+    def take(self, orp_id: int | None) -> None:
+        self.confirmed += 1
+        if orp_id is not None:
+            self.confirmed_per_orp[orp_id] += 1
+
+
+def seat_usage(term: Term) -> SeatUsage:
+    """Computed from the registrations themselves: no counter that could drift."""
+    rows = db.session.execute(
+        select(Registration.orp_id, func.count())
+        .where(Registration.term_id == term.id, Registration.state == RegistrationState.CONFIRMED)
+        .group_by(Registration.orp_id)
+    ).all()
+    per_orp = Counter({orp_id: n for orp_id, n in rows if orp_id is not None})
+    return SeatUsage(term.capacity, term.per_orp_limit, sum(n for _, n in rows), per_orp)
+
+
+def confirmed_counts(term_ids) -> dict[int, int]:
+    """Confirmed seats per term for listing pages, in one query."""
+    term_ids = list(term_ids)
+    if not term_ids:
+        return {}
+    rows = db.session.execute(
+        select(Registration.term_id, func.count())
+        .where(Registration.term_id.in_(term_ids), Registration.state == RegistrationState.CONFIRMED)
+        .group_by(Registration.term_id)
+    ).all()
+    return dict(rows)
+
+
+def check_eligibility(term: Term, region_id: int | None, orp_id: int | None) -> None:
+    if term.restricted_orp_id is not None and orp_id != term.restricted_orp_id:
+        raise NotEligible(f"Tento termín je určen jen pro pracovníky z ORP {term.restricted_orp.name}.")
+    if term.restricted_region_id is not None and region_id != term.restricted_region_id:
+        raise NotEligible(f"Tento termín je určen jen pro pracovníky z kraje {term.restricted_region.name}.")
+
+
+# --- the operations ----------------------------------------------------------
+
+
+def register(term_id: int, applicant: Applicant, now: datetime | None = None) -> Outcome:
+    now = now or utcnow()
+    email_normalized = normalize_email(applicant.email)
+    try:
+        with locked(Term, term_id) as term:
+            if not term.is_open(now):
+                raise TermClosed()
+            check_eligibility(term, applicant.region_id, applicant.orp_id)
+            registration = db.session.scalars(
+                select(Registration).where(
+                    Registration.term_id == term.id,
+                    Registration.email_normalized == email_normalized,
+                )
+            ).one_or_none()
+            if registration is not None and registration.state != RegistrationState.CANCELLED:
+                raise AlreadyRegistered(registration.id)
+
+            usage = seat_usage(term)
+            availability_read.send(current_app._get_current_object(), term=term)
+            if registration is None:
+                # A cancelled registration is reused, so one e-mail stays one row per term.
+                registration = Registration(term=term, email_normalized=email_normalized)
+                db.session.add(registration)
+            registration.name = applicant.name
+            registration.email = applicant.email.strip()
+            registration.phone = applicant.phone or None
+            registration.employer_type = applicant.employer_type
+            registration.job_title = applicant.job_title
+            registration.region_id = applicant.region_id
+            registration.orp_id = applicant.orp_id
+            registration.consent_at = now
+            registration.consent_version = current_app.config["CONSENT_VERSION"]
+            registration.cancelled_at = None
+            registration.queued_at = now
+            registration.state = (
+                RegistrationState.CONFIRMED if usage.fits(applicant.orp_id) else RegistrationState.WAITLISTED
+            )
+            db.session.flush()
+            token = issue_link(registration)
+            position = registration.waitlist_position()
+            if position is None:
+                messages.registration_confirmed(registration, token)
+            else:
+                messages.registration_waitlisted(registration, token, position)
+    except NotFound as exc:
+        raise TermNotFound() from exc
+    return Outcome(registration, token, position)
+
+
+def fill_free_seats(term: Term) -> list[Registration]:
+    """Promote waitlisted people, in queue order, into seats that are free.
+
+    Someone whose ORP has reached the per-ORP limit is skipped, not removed:
+    they keep their place for a seat their ORP may still get. Call only with
+    the term locked.
+    """
+    usage = seat_usage(term)
+    promoted = []
+    if not usage.fits(None):
+        return promoted
+    queue = db.session.scalars(
+        select(Registration)
+        .where(Registration.term_id == term.id, Registration.state == RegistrationState.WAITLISTED)
+        .order_by(Registration.queued_at, Registration.id)
+    )
+    for registration in queue:
+        if not usage.fits(None):
+            break
+        if not usage.fits(registration.orp_id):
+            continue
+        registration.state = RegistrationState.CONFIRMED
+        usage.take(registration.orp_id)
+        promoted.append(registration)
+    db.session.flush()
+    for registration in promoted:
+        messages.registration_promoted(registration, issue_link(registration))
+    return promoted
+
+
+def can_cancel(registration: Registration, now: datetime | None = None) -> bool:
+    """Until the term starts; afterwards attendance, not cancellation, is what counts."""
+    return (
+        registration.state != RegistrationState.CANCELLED
+        and registration.term.state == TermState.SCHEDULED
+        and (now or utcnow()) < registration.term.starts_at
+    )
+
+
+def cancel(registration_id: int, now: datetime | None = None) -> list[Registration]:
+    """Cancel a registration and hand its seat on; returns who was promoted."""
+    now = now or utcnow()
+    term_id = db.session.scalar(select(Registration.term_id).where(Registration.id == registration_id))
+    if term_id is None:
+        raise NotCancellable()
+    with locked(Term, term_id) as term:
+        registration = db.session.get(Registration, registration_id, populate_existing=True)
+        if not can_cancel(registration, now):
+            raise NotCancellable()
+        registration.state = RegistrationState.CANCELLED
+        registration.cancelled_at = now
+        messages.registration_cancelled(registration)
+        promoted = fill_free_seats(term)
+    return promoted
+
+
+def resend_link(term_id: int, email: str) -> bool:
+    """E-mail a fresh private link to an active registration; False if there is none."""
+    registration = db.session.scalars(
+        select(Registration).where(
+            Registration.term_id == term_id,
+            Registration.email_normalized == normalize_email(email),
+            Registration.state != RegistrationState.CANCELLED,
+        )
+    ).one_or_none()
+    if registration is None:
+        return False
+    messages.registration_link(registration, issue_link(registration))
+    db.session.commit()
+    return True
