@@ -196,7 +196,8 @@ def register(term_id: int, applicant: Applicant, now: datetime | None = None) ->
             registration.consent_at = now
             registration.consent_version = current_app.config["CONSENT_VERSION"]
             registration.cancelled_at = None
-            registration.queued_at = now
+            # Taken under the lock, so the queue follows the order seats were decided in.
+            registration.queued_at = utcnow()
             registration.state = (
                 RegistrationState.CONFIRMED if usage.fits(applicant.orp_id) else RegistrationState.WAITLISTED
             )
