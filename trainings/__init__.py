@@ -32,6 +32,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     with app.app_context():
         configure_engine(db.engine)
 
+    from .calendar.feeds import bp as calendar_bp
     from .catalogue.views import bp as catalogue_bp
     from .pages.views import bp as pages_bp
     from .pages.views import register_error_handlers
@@ -40,6 +41,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     app.register_blueprint(catalogue_bp)
     app.register_blueprint(registration_bp)
     app.register_blueprint(pages_bp)
+    app.register_blueprint(calendar_bp)
     register_error_handlers(app)
     templating.register(app)
     register_commands(app)

@@ -6,6 +6,7 @@ calendars (see `trainings.timefmt`).
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime, timezone
 
 from sqlalchemy import (
@@ -22,6 +23,7 @@ from sqlalchemy import (
     func,
     select,
 )
+from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
@@ -129,7 +131,7 @@ class OutboxState(str, enum.Enum):
     FAILED = "failed"
 
 
-class User(db.Model):
+class User(UserMixin, db.Model):
     """A staff member: MPSV coordinator of a kraj, organiser, administrator, lecturer."""
 
     __tablename__ = "users"
@@ -142,8 +144,52 @@ class User(db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Changing it (password change, deactivation) ends every existing session.
+    session_nonce: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
 
     regions: Mapped[list[Region]] = relationship(back_populates="coordinator")
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_nonce}"
+
+    def has_role(self, *roles: StaffRole) -> bool:
+        return self.role == StaffRole.ADMIN or self.role in roles
+
+
+class UserToken(db.Model):
+    """A one-time link for a staff member: setting the first password, or a new one."""
+
+    __tablename__ = "user_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class AuditEntry(db.Model):
+    """Who did what to which object, and with what data (after pretix's log entries)."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (Index("ix_audit_entries_object", "object_type", "object_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[int] = mapped_column(Integer)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    actor: Mapped[User | None] = relationship()
 
 
 class Region(db.Model):
@@ -227,6 +273,10 @@ class Term(db.Model):
     public: Mapped[bool] = mapped_column(default=True)
     restricted_region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))
     restricted_orp_id: Mapped[int | None] = mapped_column(ForeignKey("orps.id"))
+    # The private sign-up link of a closed term. Kept readable so the
+    # coordinator can copy it again; it grants sign-up, not access to anyone's data.
+    signup_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Raised on every change so calendars update the event instead of duplicating it.
     sequence: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -280,6 +330,8 @@ class Registration(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Raised when this person's own event changes (cancellation), on top of the term's sequence.
+    calendar_sequence: Mapped[int] = mapped_column(default=0)
 
     term: Mapped[Term] = relationship()
     region: Mapped[Region] = relationship()
@@ -358,6 +410,11 @@ class OutboxMessage(db.Model):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
     registration_id: Mapped[int | None] = mapped_column(ForeignKey("registrations.id"))
+    # Messages that must go out once only (reminders, interest notices) carry a
+    # key; the unique index makes a second attempt to queue them fail.
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    # When a dispatcher took the message; one stuck "sending" after a crash is retaken.
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
