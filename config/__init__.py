@@ -76,6 +76,8 @@ class TestingConfig(Config):
     # The tests choose their databases themselves (tests/conftest.py).
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     MAIL_TRANSPORT = "files"
+    # Flask-Mail would swallow every message under TESTING; the tests use a real SMTP server instead.
+    MAIL_SUPPRESS_SEND = False
     PUBLIC_BASE_URL = "http://spod4.test"
 
 

@@ -5,11 +5,14 @@ at TEST_DATABASE_URL (default: the local server on 127.0.0.1:5432); where it is
 not reachable its tests are skipped with the reason, unless
 REQUIRE_POSTGRES=1 (CI sets it), which turns the skip into a failure.
 """
+import contextvars
 import os
 from datetime import datetime, timedelta, timezone
 
 import psycopg
 import pytest
+from flask import has_app_context
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import delete, select
 
@@ -46,11 +49,27 @@ def _postgres_database(name: str) -> str:
     return base.replace("postgresql://", "postgresql+psycopg://", 1) + f"/{name}"
 
 
+class RequestIsolatingClient(FlaskClient):
+    """Each request gets its own app context, session and `g`, as in production.
+
+    Without this, requests would reuse the test's app context: one shared
+    database session and a `g` that remembers the last logged-in user. The
+    test's own pending changes are committed first, so the request sees them,
+    and the test's next read starts a fresh transaction that sees the request's.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            db.session.commit()
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 def build_app(url, mail_dir, **overrides):
     app = create_app(
         "testing",
         {"SQLALCHEMY_DATABASE_URI": url, "MAIL_FILE_DIR": str(mail_dir), **overrides},
     )
+    app.test_client_class = RequestIsolatingClient
     with app.app_context():
         upgrade()
         seed_all()

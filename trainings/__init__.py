@@ -6,7 +6,7 @@ import config as settings
 from . import templating
 from .cli import register_commands
 from .db_session import configure_engine
-from .extensions import csrf, db, mail, migrate
+from .extensions import csrf, db, login_manager, mail, migrate
 
 
 def create_app(config_name: str | None = None, overrides: dict | None = None) -> Flask:
@@ -29,21 +29,28 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
     csrf.init_app(app)
     mail.init_app(app)
+    _init_login(app)
     with app.app_context():
         configure_engine(db.engine)
 
     from .calendar.feeds import bp as calendar_bp
+    from .calendar.feeds import register_template_helpers as register_calendar_helpers
     from .catalogue.views import bp as catalogue_bp
     from .pages.views import bp as pages_bp
     from .pages.views import register_error_handlers
     from .registration.views import bp as registration_bp
+    from .staff.auth import bp as auth_bp
+    from .staff.views import bp as staff_bp
 
     app.register_blueprint(catalogue_bp)
     app.register_blueprint(registration_bp)
     app.register_blueprint(pages_bp)
     app.register_blueprint(calendar_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(staff_bp)
     register_error_handlers(app)
     templating.register(app)
+    register_calendar_helpers(app)
     register_commands(app)
 
     @app.context_processor
@@ -53,3 +60,16 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
         return {"project": catalogue_document()["project"]}
 
     return app
+
+
+def _init_login(app: Flask) -> None:
+    from .staff.accounts import load_user
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Pro vstup do správy se přihlaste."
+    login_manager.login_message_category = "info"
+    # Flask-Login's own session protection would log staff out on a changed IP
+    # (mobile networks); the session nonce and lifetime do the real work.
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(load_user)

@@ -1,11 +1,14 @@
 """`flask --app app …` commands: thin wrappers over service functions."""
+import signal
 import time
 
 import click
 from flask import Flask
 
-from .catalogue.seed import seed_all, seed_demo_terms
+from .catalogue.seed import seed_all, seed_demo_organiser, seed_demo_terms
 from .mail.dispatch import send_due
+from .models import StaffRole
+from .staff import accounts
 
 
 def register_commands(app: Flask) -> None:
@@ -17,6 +20,39 @@ def register_commands(app: Flask) -> None:
         click.echo("Katalog, kraje a ORP nahrány.")
         if demo:
             click.echo(f"Ukázkové termíny: přidáno {seed_demo_terms()}.")
+            email, password = seed_demo_organiser()
+            click.echo(f"Ukázkový organizátor: {email} / {password}  (přihlášení: /sprava/prihlaseni)")
+
+    @app.cli.group("users")
+    def users():
+        """Staff accounts."""
+
+    @users.command("create")
+    @click.argument("email")
+    @click.option("--name", required=True)
+    @click.option("--role", type=click.Choice([r.value for r in StaffRole]), required=True)
+    @click.option("--password", help="Bez hesla dostane uživatel e-mailem odkaz k jeho nastavení.")
+    def users_create(email, name, role, password):
+        """Create a staff user."""
+        try:
+            user = accounts.create_user(email, name, StaffRole(role), password)
+        except accounts.AccountError as exc:
+            raise click.ClickException(exc.message)
+        if not password:
+            accounts.send_password_link(user)
+            click.echo(f"Uživatel {user.email} vytvořen; odkaz k nastavení hesla je ve frontě e-mailů.")
+        else:
+            click.echo(f"Uživatel {user.email} vytvořen.")
+
+    @users.command("invite")
+    @click.argument("email")
+    def users_invite(email):
+        """E-mail a staff user a link to set a (new) password."""
+        user = accounts.user_by_email(email)
+        if user is None:
+            raise click.ClickException(f"Uživatel {email} neexistuje.")
+        accounts.send_password_link(user)
+        click.echo(f"Odkaz k nastavení hesla pro {user.email} je ve frontě e-mailů.")
 
     @app.cli.group("outbox")
     def outbox():
@@ -30,13 +66,20 @@ def register_commands(app: Flask) -> None:
         click.echo(f"Odesláno {counts['sent']}, k opakování {counts['retry']}, selhalo {counts['failed']}.")
 
     @outbox.command("work")
-    @click.option("--interval", default=5.0, show_default=True, help="Sekund mezi průchody.")
-    def outbox_work(interval):
-        """Keep sending due messages until stopped (Ctrl+C)."""
-        click.echo(f"Odesílání e-mailů běží (každých {interval} s).")
+    @click.option("--interval", default=5.0, show_default=True, help="Sekund mezi průchody, když není co odeslat.")
+    @click.option("--batch", default=50, show_default=True, help="Kolik zpráv si vzít najednou.")
+    @click.option("--exit-when-idle", is_flag=True, help="Skončit, jakmile není co odeslat.")
+    def outbox_work(interval, batch, exit_when_idle):
+        """Keep sending due messages; several workers may run at once."""
+        stop = []
+        signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
+        click.echo(f"Odesílání e-mailů běží (po {batch}, pauza {interval} s).")
         try:
-            while True:
-                send_due()
-                time.sleep(interval)
+            while not stop:
+                counts = send_due(batch)
+                if not any(counts.values()):
+                    if exit_when_idle:
+                        break
+                    time.sleep(interval)
         except KeyboardInterrupt:
             pass

@@ -51,6 +51,20 @@ class NotFound(LookupError):
     pass
 
 
+def begin_write(immediate: bool = True) -> None:
+    """Start a fresh transaction that is going to write.
+
+    On SQLite it takes the write lock at once (BEGIN IMMEDIATE), waiting for
+    it up to the busy timeout, instead of failing later when a read
+    transaction tries to become a write one. Elsewhere it just begins.
+    """
+    session = db.session
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("unflushed changes before starting a write transaction")
+    session.rollback()  # end any read transaction the caller had open
+    session.connection(execution_options={"sqlite_begin": "IMMEDIATE" if immediate else "DEFERRED"})
+
+
 @contextmanager
 def locked(model, object_id):
     """Yield the row of `model` locked for this transaction; commit on success.
@@ -59,11 +73,8 @@ def locked(model, object_id):
     is read without a lock, which shows the race the lock prevents.
     """
     session = db.session
-    if session.new or session.dirty or session.deleted:
-        raise RuntimeError("unflushed changes before taking a lock")
-    session.rollback()  # end any read transaction the caller had open
     use_lock = current_app.config["REGISTRATION_LOCKING"]
-    session.connection(execution_options={"sqlite_begin": "IMMEDIATE" if use_lock else "DEFERRED"})
+    begin_write(immediate=use_lock)
     stmt = select(model).where(model.id == object_id).execution_options(populate_existing=True)
     if use_lock:
         stmt = stmt.with_for_update()

@@ -31,18 +31,27 @@ def orp_choices(regions) -> list[SelectChoice]:
 
 
 def check_orp_in_region(region_id, orp_id) -> None:
-    if orp_id is None or region_id is None:
+    if orp_id is None or region_id is None or orp_id == INVALID:
         return
     orp = db.session.get(Orp, orp_id)
     if orp is None or orp.region_id != region_id:
         raise ValidationError("Vybraná ORP nepatří do zvoleného kraje.")
 
 
+MAX_ID = 2**31 - 1
+INVALID = -1  # matches no choice, so the select says "not a valid choice"
+
+
 def optional_int(value):
-    """Coerce for selects whose empty choice means "nothing chosen"."""
+    """Coerce for selects of ids whose empty choice means "nothing chosen".
+
+    Garbage and numbers no database id can have become INVALID rather than
+    an exception or an integer too large for the database driver.
+    """
     if value in (None, "", "None"):
         return None
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
-        return None
+        return INVALID
+    return number if 0 < number <= MAX_ID else INVALID

@@ -1,4 +1,103 @@
 """Calendar feeds (iCalendar): all public terms, one workshop, one kraj, a person's own."""
-from flask import Blueprint
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import Blueprint, Response, abort, request
+from sqlalchemy import select
+
+from ..catalogue.queries import offer_by_slug
+from ..extensions import db
+from ..models import OfferKind, Region, utcnow
+from ..registration.service import registration_for_token
+from ..urls import absolute_url
+from . import ics, queries
 
 bp = Blueprint("calendar", __name__)
+
+# Subscribed calendars poll anyway (REFRESH-INTERVAL); a short cache only
+# spares the database when many of them ask at once.
+MAX_AGE = 300
+
+
+def _ics_response(body: bytes, filename: str, last_modified: datetime | None, private: bool = False) -> Response:
+    response = Response(body, content_type="text/calendar; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.cache_control.max_age = MAX_AGE
+    if private:
+        response.cache_control.private = True
+        response.headers["X-Robots-Tag"] = "noindex"
+    else:
+        response.cache_control.public = True
+    # From the content: DTSTAMPs come from the data, so the same data gives the same bytes.
+    response.set_etag(hashlib.sha256(body).hexdigest())
+    if last_modified is not None:
+        response.last_modified = last_modified
+    return response.make_conditional(request)
+
+
+@bp.get("/kalendar.ics")
+def all_terms():
+    terms, changed = queries.public_terms(queries.all_public(), utcnow())
+    body = ics.feed(terms, "SPOD4 – workshopy MPSV")
+    return _ics_response(body, "spod4-workshopy.ics", changed)
+
+
+@bp.get("/nabidka/<slug>/kalendar.ics")
+def offer_terms(slug):
+    offer = offer_by_slug(slug)
+    if offer is None or offer.kind != OfferKind.WORKSHOP:
+        abort(404)
+    terms, changed = queries.public_terms(queries.of_offer(offer), utcnow())
+    body = ics.feed(terms, f"SPOD4 – {offer.title}")
+    return _ics_response(body, f"spod4-{offer.slug}.ics", changed)
+
+
+@bp.get("/kraj/<slug>/kalendar.ics")
+def region_terms(slug):
+    region = db.session.scalars(select(Region).where(Region.slug == slug)).one_or_none()
+    if region is None:
+        abort(404)
+    terms, changed = queries.public_terms(queries.of_region(region), utcnow())
+    body = ics.feed(terms, f"SPOD4 – {region.name} a online")
+    return _ics_response(body, f"spod4-{region.slug}.ics", changed)
+
+
+@bp.get("/prihlaska/<token>/kalendar.ics")
+def personal(token):
+    registration = registration_for_token(token)
+    if registration is None:
+        abort(404)
+    registrations, changed = queries.personal_registrations(registration, utcnow())
+    body = ics.personal_feed(registrations, "SPOD4 – moje workshopy")
+    return _ics_response(body, "spod4-moje-workshopy.ics", changed, private=True)
+
+
+# --- links for templates --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedLinks:
+    subscribe: str  # webcal://…, opens the calendar application's "subscribe"
+    download: str  # http(s)://…, a one-off copy; also the address to paste into Google/Outlook web
+    private: bool  # the address grants access to a person's registrations
+
+
+def feed_links(endpoint: str, **values) -> FeedLinks:
+    """Both links of a feed, e.g. feed_links('calendar.offer_terms', slug=offer.slug).
+
+    Built from PUBLIC_BASE_URL like the links in e-mails: a calendar server
+    fetches the feed from outside, where the request's own host may not resolve.
+    """
+    url = absolute_url(endpoint, **values)
+    return FeedLinks(
+        subscribe="webcal://" + url.split("://", 1)[1],
+        download=url,
+        private=endpoint == "calendar.personal",
+    )
+
+
+def register_template_helpers(app) -> None:
+    app.add_template_global(feed_links, "feed_links")

@@ -1,6 +1,6 @@
 from wtforms import BooleanField, EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from ..forms import CzechForm, valid_email
 from ..models import TermForm
@@ -28,7 +28,7 @@ class CatalogueFilterForm(CzechForm):
 class InterestForm(CzechForm):
     email = EmailField(
         "E-mail",
-        validators=[InputRequired("Vyplňte prosím e-mail."), Length(max=254), valid_email],
+        validators=[DataRequired("Vyplňte prosím e-mail."), Length(max=254), valid_email],
         render_kw={"autocomplete": "email"},
     )
     region = SelectField("Kraj", coerce=optional_int, validators=[DataRequired("Vyberte kraj.")])

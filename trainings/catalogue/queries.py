@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
@@ -9,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import Offer, OfferKind, OfferStatus, Term, TermForm, TermState, utcnow
-from ..registration.service import confirmed_counts
+from ..models import Offer, OfferKind, OfferStatus, RegistrationState, Term, TermForm, TermState, utcnow
+from ..registration.service import registration_counts
 from ..timefmt import PRAGUE
 
 
@@ -33,6 +34,12 @@ class TermRow:
 
     term: Term
     confirmed: int
+    waitlisted: int = 0
+
+    @property
+    def fill_rate(self) -> int:
+        """Percent of seats taken, for the back office."""
+        return round(100 * self.confirmed / self.term.capacity) if self.term.capacity else 100
 
     @property
     def free(self) -> int:
@@ -68,16 +75,20 @@ def _month_bounds(month: date) -> tuple[datetime, datetime]:
     return start, datetime.combine(following, time(0), PRAGUE)
 
 
-def upcoming_terms(flt: TermFilter | None = None, offer: Offer | None = None, now=None) -> list[TermRow]:
-    """Public, scheduled terms that have not started yet, with free seats."""
+def upcoming_terms(
+    flt: TermFilter | None = None, offer: Offer | None = None, now=None, include_closed: bool = False
+) -> list[TermRow]:
+    """Scheduled terms that have not started yet, with free seats; public ones unless asked."""
     flt = flt or TermFilter()
     now = now or utcnow()
     stmt = (
         select(Term)
         .options(joinedload(Term.offer), joinedload(Term.region))
-        .where(Term.public.is_(True), Term.state == TermState.SCHEDULED, Term.starts_at > now)
+        .where(Term.state == TermState.SCHEDULED, Term.starts_at > now)
         .order_by(Term.starts_at, Term.id)
     )
+    if not include_closed:
+        stmt = stmt.where(Term.public.is_(True))
     if offer is not None:
         stmt = stmt.where(Term.offer_id == offer.id)
     if flt.form:
@@ -91,8 +102,12 @@ def upcoming_terms(flt: TermFilter | None = None, offer: Offer | None = None, no
     terms = db.session.scalars(stmt).unique().all()
     if flt.text:
         terms = [t for t in terms if matches_text(t.offer, flt.text)]
-    counts = confirmed_counts(t.id for t in terms)
-    rows = [TermRow(t, counts.get(t.id, 0)) for t in terms]
+    counts = registration_counts(t.id for t in terms)
+    rows = [
+        TermRow(t, c[RegistrationState.CONFIRMED], c[RegistrationState.WAITLISTED])
+        for t in terms
+        for c in [counts.get(t.id, Counter())]
+    ]
     if flt.free_only:
         rows = [r for r in rows if r.free > 0 and r.is_open]
     return rows

@@ -167,3 +167,17 @@ def seed_demo_terms(today=None) -> int:
             created += 1
     db.session.commit()
     return created
+
+
+DEMO_ORGANISER = ("organizator@spod4.example", "organizator-demo")
+
+
+def seed_demo_organiser() -> tuple[str, str]:
+    """The development default's organiser login; never part of a production seed."""
+    from ..staff.accounts import set_password
+
+    email, password = DEMO_ORGANISER
+    user = _upsert(User, {"email": email}, {"name": "Ukázková organizátorka", "role": StaffRole.ORGANISER})
+    set_password(user, password)
+    db.session.commit()
+    return email, password

@@ -5,6 +5,7 @@ from datetime import date
 from wtforms.fields.choices import SelectChoice
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
+from ..extensions import csrf
 from ..models import OfferKind, OfferStatus, TermForm
 from ..places import region_choices, regions_with_coordinators, regions_with_orps
 from ..timefmt import month_label
@@ -57,6 +58,7 @@ def index():
         planned=planned,
         rows_by_offer=rows_by_offer,
         trainings=queries.offers_of_kind(OfferKind.TRAINING),
+        region=next((r for r in regions if r.id == flt.region_id), None),
         doc=catalogue_document(),
     )
 
@@ -81,6 +83,7 @@ def _render_offer(item, interest_form):
 
 
 @bp.post("/nabidka/<slug>/zajem")
+@csrf.exempt  # the form checks its own token and keeps what was typed
 def interest(slug):
     item = queries.offer_by_slug(slug)
     if item is None or item.kind != OfferKind.WORKSHOP:

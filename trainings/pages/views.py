@@ -1,5 +1,6 @@
 """Static pages a public body must have, and the error pages."""
 from flask import Blueprint, current_app, render_template
+from flask_wtf.csrf import CSRFError
 
 bp = Blueprint("pages", __name__)
 
@@ -19,6 +20,12 @@ def method_not_allowed(_error):
                            message="Tuto akci nelze na této adrese provést."), 405
 
 
+def csrf_failed(_error):
+    return render_template("pages/error.html", title="Platnost formuláře vypršela",
+                           message="Platnost formuláře vypršela. Vraťte se prosím zpět, obnovte stránku "
+                                   "a odešlete formulář znovu."), 400
+
+
 def server_error(_error):
     return render_template("pages/error.html", title="Chyba na naší straně",
                            message="Omlouváme se, něco se pokazilo. Zkuste to prosím za chvíli znovu."), 500
@@ -28,3 +35,4 @@ def register_error_handlers(app):
     app.register_error_handler(404, not_found)
     app.register_error_handler(405, method_not_allowed)
     app.register_error_handler(500, server_error)
+    app.register_error_handler(CSRFError, csrf_failed)

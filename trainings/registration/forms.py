@@ -6,19 +6,20 @@ from ..forms import CzechForm, no_control_chars, valid_email
 from ..models import EmployerType
 from ..places import check_orp_in_region, optional_int, orp_choices, region_choices
 
+# DataRequired, not InputRequired: a field of only spaces counts as empty.
 REQUIRED = "Vyplňte prosím toto pole."
 
 
 class RegistrationForm(CzechForm):
     name = StringField(
         "Jméno a příjmení",
-        validators=[InputRequired(REQUIRED), Length(max=200, message="Nejvýše 200 znaků."), no_control_chars],
+        validators=[DataRequired(REQUIRED), Length(max=200, message="Nejvýše 200 znaků."), no_control_chars],
         filters=[lambda v: v.strip() if v else v],
         render_kw={"autocomplete": "name"},
     )
     email = EmailField(
         "E-mail",
-        validators=[InputRequired(REQUIRED), Length(max=254, message="Nejvýše 254 znaků."), valid_email],
+        validators=[DataRequired(REQUIRED), Length(max=254, message="Nejvýše 254 znaků."), valid_email],
         render_kw={"autocomplete": "email"},
     )
     phone = TelField(
@@ -42,7 +43,7 @@ class RegistrationForm(CzechForm):
     )
     job_title = StringField(
         "Pracovní pozice",
-        validators=[InputRequired(REQUIRED), Length(max=200, message="Nejvýše 200 znaků."), no_control_chars],
+        validators=[DataRequired(REQUIRED), Length(max=200, message="Nejvýše 200 znaků."), no_control_chars],
         filters=[lambda v: v.strip() if v else v],
         render_kw={"autocomplete": "organization-title"},
     )
@@ -62,7 +63,7 @@ class RegistrationForm(CzechForm):
 
 
 class ResendLinkForm(CzechForm):
-    email = EmailField("E-mail", validators=[InputRequired(REQUIRED), valid_email])
+    email = EmailField("E-mail", validators=[DataRequired(REQUIRED), valid_email])
 
 
 class CancelForm(CzechForm):

@@ -140,17 +140,20 @@ def seat_usage(term: Term) -> SeatUsage:
     return SeatUsage(term.capacity, term.per_orp_limit, sum(n for _, n in rows), per_orp)
 
 
-def confirmed_counts(term_ids) -> dict[int, int]:
-    """Confirmed seats per term for listing pages, in one query."""
+def registration_counts(term_ids) -> dict[int, Counter]:
+    """Registrations per term and state for listing pages, in one query."""
     term_ids = list(term_ids)
+    counts: dict[int, Counter] = {}
     if not term_ids:
-        return {}
+        return counts
     rows = db.session.execute(
-        select(Registration.term_id, func.count())
-        .where(Registration.term_id.in_(term_ids), Registration.state == RegistrationState.CONFIRMED)
-        .group_by(Registration.term_id)
+        select(Registration.term_id, Registration.state, func.count())
+        .where(Registration.term_id.in_(term_ids))
+        .group_by(Registration.term_id, Registration.state)
     ).all()
-    return dict(rows)
+    for term_id, state, n in rows:
+        counts.setdefault(term_id, Counter())[state] = n
+    return counts
 
 
 def check_eligibility(term: Term, region_id: int | None, orp_id: int | None) -> None:
@@ -195,6 +198,9 @@ def register(term_id: int, applicant: Applicant, now: datetime | None = None) ->
             registration.orp_id = applicant.orp_id
             registration.consent_at = now
             registration.consent_version = current_app.config["CONSENT_VERSION"]
+            if registration.cancelled_at is not None:
+                # Re-registration revives the same calendar event, which the last e-mail cancelled.
+                registration.calendar_sequence += 1
             registration.cancelled_at = None
             # Taken under the lock, so the queue follows the order seats were decided in.
             registration.queued_at = utcnow()
@@ -264,6 +270,7 @@ def cancel(registration_id: int, now: datetime | None = None) -> list[Registrati
             raise NotCancellable()
         registration.state = RegistrationState.CANCELLED
         registration.cancelled_at = now
+        registration.calendar_sequence += 1  # the CANCEL must outrank the invitation it withdraws
         messages.registration_cancelled(registration)
         promoted = fill_free_seats(term)
     return promoted

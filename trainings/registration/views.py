@@ -3,7 +3,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from ..extensions import db
+from ..extensions import csrf, db
 from ..models import EmployerType, Term
 from ..places import regions_with_orps
 from . import service
@@ -36,6 +36,7 @@ def _render_form(term, form, status=200, duplicate=False):
 
 
 @bp.route("/termin/<int:term_id>/prihlaska", methods=["GET", "POST"])
+@csrf.exempt  # the form checks its own token, so an expired one re-shows her data with a Czech message
 def register(term_id):
     term = _public_term(term_id)
     form = RegistrationForm()

@@ -1,0 +1,450 @@
+"""Calendars: the invitation in e-mails and the feeds, read back by parsers
+other than the one that wrote them (vobject, and ical.js, Thunderbird's)."""
+import json
+import os
+import shutil
+import subprocess
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import vobject
+from flask import render_template_string
+from sqlalchemy import select
+
+from trainings.calendar import ics
+from trainings.calendar.feeds import feed_links
+from trainings.extensions import db
+from trainings.models import (
+    EmployerType,
+    Offer,
+    OfferKind,
+    Registration,
+    RegistrationState,
+    TermForm,
+    TermState,
+    utcnow,
+)
+from trainings.registration.service import issue_link
+
+from .conftest import make_term, region
+
+PRAGUE = ZoneInfo("Europe/Prague")
+UTC = timezone.utc
+JS_DIR = Path(__file__).parent / "js"
+MEETING = "https://meet.example.cz/ipod"
+
+
+# --- the independent parsers ----------------------------------------------------
+
+
+def read(text):
+    """vobject's reading of an .ics; it raises on what it cannot parse."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
+    return vobject.readOne(text, validate=True)
+
+
+def icaljs(*texts):
+    """ical.js's reading of each .ics, through tests/js/parse.mjs.
+
+    Skipped where node or ical.js is missing, unless REQUIRE_ICALJS=1 (as CI
+    sets it), which makes that a failure.
+    """
+    missing = None
+    if shutil.which("node") is None:
+        missing = "node is not installed; the ical.js checks need it"
+    elif not (JS_DIR / "node_modules" / "ical.js").is_dir():
+        missing = "ical.js is not installed; run `npm ci --prefix tests/js`"
+    if missing:
+        if os.environ.get("REQUIRE_ICALJS") == "1":
+            pytest.fail(missing)
+        pytest.skip(missing)
+    texts = [t.decode("utf-8") if isinstance(t, bytes) else t for t in texts]
+    result = subprocess.run(
+        ["node", str(JS_DIR / "parse.mjs")], input=json.dumps(texts), capture_output=True, text=True,
+        timeout=30, check=True,
+    )
+    return json.loads(result.stdout)
+
+
+def events(text):
+    return {e.uid.value: e for e in read(text).contents.get("vevent", [])}
+
+
+# --- builders ----------------------------------------------------------------------
+
+
+def make_registration(term, email="jana.novakova@mesto-litomysl.cz", state=RegistrationState.CONFIRMED, **values):
+    registration = Registration(
+        term=term, state=state, name="Jana Nováková", email=email, email_normalized=email.lower(),
+        employer_type=EmployerType.OSPOD, job_title="sociální pracovnice", region_id=region("CZ053").id,
+        consent_at=utcnow(), consent_version="test", **values,
+    )
+    db.session.add(registration)
+    db.session.commit()
+    return registration
+
+
+def term_on(local_start, hours=3.5, **values):
+    """A term at a fixed Prague wall-clock time (make_term counts from now)."""
+    term = make_term(**values)
+    term.starts_at = local_start.replace(tzinfo=PRAGUE)
+    term.ends_at = term.starts_at + timedelta(hours=hours)
+    db.session.commit()
+    return term
+
+
+def in_pardubice(**values):
+    return make_term(slug="rodicovske-spory", form=TermForm.IN_PERSON, region=region("CZ053"),
+                     venue="Krajský úřad, Pardubice", **values)
+
+
+# --- invitations ---------------------------------------------------------------------
+
+
+def test_a_change_updates_the_invitation_and_a_cancellation_cancels_the_same_event(app):
+    term = make_term()
+    registration = make_registration(term)
+    texts = [ics.registration_invitation(registration, "REQUEST")]
+
+    # The organiser moves the term an hour later; the edit raises the term's sequence.
+    term.starts_at += timedelta(hours=1)
+    term.ends_at += timedelta(hours=1)
+    term.sequence += 1
+    db.session.commit()
+    texts.append(ics.registration_invitation(registration, "REQUEST"))
+
+    # She cancels; the cancellation raises her own sequence.
+    registration.state = RegistrationState.CANCELLED
+    registration.cancelled_at = utcnow()
+    registration.calendar_sequence += 1
+    db.session.commit()
+    texts.append(ics.registration_invitation(registration, "CANCEL"))
+
+    confirmed, changed, cancelled = invitation_facts(texts)
+    uid = f"registration-{registration.id}@spod4.test"
+    assert [i["uid"] for i in (confirmed, changed, cancelled)] == [uid] * 3
+    assert confirmed["sequence"] < changed["sequence"] < cancelled["sequence"]
+    assert [i["method"] for i in (confirmed, changed, cancelled)] == ["REQUEST", "REQUEST", "CANCEL"]
+    assert [i["status"] for i in (confirmed, changed, cancelled)] == ["CONFIRMED", "CONFIRMED", "CANCELLED"]
+    assert changed["start"] == confirmed["start"] + timedelta(hours=1)
+    assert_icaljs_reads_the_same(texts, [confirmed, changed, cancelled])
+
+
+def invitation_facts(texts):
+    """What vobject reads from each invitation."""
+    facts = []
+    for text in texts:
+        cal = read(text)
+        assert len(cal.vevent_list) == 1
+        event = cal.vevent
+        assert "organizer" not in event.contents and "attendee" not in event.contents
+        assert cal.prodid.value == "-//MPSV//SPOD4 registrace//CS"
+        facts.append({
+            "method": cal.method.value,
+            "uid": event.uid.value,
+            "sequence": int(event.sequence.value),
+            "status": event.status.value,
+            "start": event.dtstart.value,
+        })
+    return facts
+
+
+def assert_icaljs_reads_the_same(texts, facts):
+    for js, fact in zip(icaljs(*texts), facts, strict=True):
+        (event,) = js["events"]
+        assert (js["method"], event["uid"], event["sequence"], event["status"]) == (
+            fact["method"], fact["uid"], fact["sequence"], fact["status"])
+        assert datetime.fromisoformat(event["start"]["utc"]) == fact["start"]
+        assert (event["organizer"], event["attendees"]) == (None, 0)
+
+
+def test_invitation_carries_the_meeting_link_only_for_a_confirmed_seat(app):
+    term = make_term(lecturer="Mgr. Petra Dvořáková")
+    confirmed = make_registration(term)
+    waiting = make_registration(term, email="eva@mesto-policka.cz", state=RegistrationState.WAITLISTED)
+
+    text = ics.registration_invitation(confirmed, "REQUEST")
+    event = read(text).vevent
+    assert event.summary.value == "Od analýzy k tvorbě IPOD"
+    assert event.location.value == "online"
+    assert MEETING in event.description.value
+    assert "Mgr. Petra Dvořáková" in event.description.value
+    assert event.url.value == "http://spod4.test/nabidka/od-analyzy-k-tvorbe-ipod"
+    assert "DTSTART;TZID=Europe/Prague:" in text and "DTEND;TZID=Europe/Prague:" in text
+    assert read(text).vtimezone.tzid.value == "Europe/Prague"
+    assert MEETING not in ics.registration_invitation(waiting, "REQUEST")
+    assert MEETING not in ics.registration_invitation(confirmed, "CANCEL")
+
+
+def test_invitation_for_a_term_in_person_names_the_venue_and_a_cancelled_term_is_cancelled(app):
+    term = in_pardubice()
+    registration = make_registration(term)
+    assert read(ics.registration_invitation(registration, "REQUEST")).vevent.location.value == (
+        "Krajský úřad, Pardubice")
+
+    term.state, term.cancelled_at, term.sequence = TermState.CANCELLED, utcnow(), term.sequence + 1
+    db.session.commit()
+    event = read(ics.registration_invitation(registration, "CANCEL")).vevent
+    assert event.status.value == "CANCELLED"
+    assert event.summary.value.startswith("Zrušeno: ")
+    with pytest.raises(ValueError):
+        ics.registration_invitation(registration, "PUBLISH")
+
+
+# --- daylight saving --------------------------------------------------------------------
+
+DST_DAYS = [
+    # Clocks go back at 03:00; at 09:00 Prague is UTC+1.
+    pytest.param(datetime(2026, 10, 25, 9, 0), datetime(2026, 10, 25, 8, 0, tzinfo=UTC), id="25-10-2026"),
+    # Clocks go forward at 02:00; at 09:00 Prague is UTC+2.
+    pytest.param(datetime(2026, 3, 29, 9, 0), datetime(2026, 3, 29, 7, 0, tzinfo=UTC), id="29-3-2026"),
+]
+
+
+@pytest.mark.parametrize("local_start, utc_start", DST_DAYS)
+def test_a_term_on_the_day_clocks_change_starts_at_nine_in_every_calendar(app, local_start, utc_start):
+    term = term_on(local_start, hours=3.5)
+    registration = make_registration(term)
+    documents = [
+        ics.registration_invitation(registration, "REQUEST"),
+        ics.feed([term], "test"),
+        ics.personal_feed([registration], "test"),
+    ]
+    for document in documents:
+        start = read(document).vevent.dtstart.value
+        assert (start.hour, start.minute) == (9, 0)
+        assert start == utc_start
+        assert read(document).vevent.dtend.value == utc_start + timedelta(hours=3.5)
+    for parsed in icaljs(*documents):
+        (event,) = parsed["events"]
+        assert event["start"]["tzid"] == "Europe/Prague"
+        assert event["start"]["local"] == local_start.isoformat()
+        assert datetime.fromisoformat(event["start"]["utc"]) == utc_start
+        assert datetime.fromisoformat(event["end"]["utc"]) == utc_start + timedelta(hours=3.5)
+
+
+def test_the_vtimezone_agrees_with_the_tz_database_around_every_change_of_the_project(app):
+    term = term_on(datetime(2026, 3, 29, 9, 0))
+    tzinfo = read(ics.feed([term], "test")).vtimezone.gettzinfo()
+    for year in (2026, 2027, 2028):
+        for month in (3, 10):
+            # Every half hour of the last week of the month, in UTC.
+            start = datetime(year, month, 24, tzinfo=UTC)
+            for step in range(8 * 48):
+                instant = start + timedelta(minutes=30 * step)
+                assert instant.astimezone(tzinfo).utcoffset() == instant.astimezone(PRAGUE).utcoffset(), instant
+
+
+@pytest.mark.parametrize("local_start, utc_start", DST_DAYS)
+def test_if_summer_time_rules_change_the_transitions_are_written_out(app, monkeypatch, local_start, utc_start):
+    monkeypatch.setattr(ics, "_follows_eu_rule", lambda year: False)
+    term = term_on(local_start)
+    document = ics.feed([term], "test")
+    assert "RRULE" not in document.decode()
+    assert read(document).vevent.dtstart.value == utc_start
+    (parsed,) = icaljs(document)
+    assert parsed["events"][0]["start"]["local"] == local_start.isoformat()
+    assert datetime.fromisoformat(parsed["events"][0]["start"]["utc"]) == utc_start
+
+
+# --- public feeds ------------------------------------------------------------------------
+
+
+def feed_uids(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return set(events(response.data))
+
+
+def uid(term):
+    return f"term-{term.id}@spod4.test"
+
+
+def test_the_feed_of_all_terms_lists_public_terms_without_meeting_links(client):
+    online = make_term()
+    pardubice = in_pardubice()
+    closed = make_term(public=False, signup_token="closed-one")
+    recent = make_term(starts_in=timedelta(days=-10))
+    old = make_term(starts_in=timedelta(days=-40))
+
+    response = client.get("/kalendar.ics")
+    assert response.status_code == 200
+    assert response.content_type == "text/calendar; charset=utf-8"
+    assert response.headers["Content-Disposition"] == 'attachment; filename="spod4-workshopy.ics"'
+    cal = read(response.data)
+    assert cal.method.value == "PUBLISH"
+    assert cal.contents["x-wr-calname"][0].value == "SPOD4 – workshopy MPSV"
+    assert cal.contents["name"][0].value == "SPOD4 – workshopy MPSV"
+    assert cal.contents["refresh-interval"][0].value == "PT1H"
+    # A term stays a while after it ends, so it does not vanish from calendars the day it happens.
+    found = events(response.data)
+    assert set(found) == {uid(online), uid(pardubice), uid(recent)}
+    assert uid(closed) not in found and uid(old) not in found
+    assert MEETING not in response.get_data(as_text=True)
+    event = found[uid(pardubice)]
+    assert (event.status.value, event.location.value) == ("CONFIRMED", "Krajský úřad, Pardubice")
+    (parsed,) = icaljs(response.data)
+    assert parsed["x_wr_calname"] == "SPOD4 – workshopy MPSV"
+    assert {e["uid"] for e in parsed["events"]} == {uid(online), uid(pardubice), uid(recent)}
+
+
+def test_the_feed_of_a_workshop_lists_only_its_terms(client):
+    ipod = make_term()
+    other = in_pardubice()
+    make_term(public=False, signup_token="closed-two")
+    assert feed_uids(client, "/nabidka/od-analyzy-k-tvorbe-ipod/kalendar.ics") == {uid(ipod)}
+    assert feed_uids(client, "/nabidka/rodicovske-spory/kalendar.ics") == {uid(other)}
+    response = client.get("/nabidka/od-analyzy-k-tvorbe-ipod/kalendar.ics")
+    assert read(response.data).contents["x-wr-calname"][0].value == "SPOD4 – Od analýzy k tvorbě IPOD"
+
+
+def test_a_support_item_or_unknown_workshop_has_no_feed(client):
+    support = db.session.scalars(select(Offer).where(Offer.kind == OfferKind.SUPPORT)).first()
+    assert client.get(f"/nabidka/{support.slug}/kalendar.ics").status_code == 404
+    assert client.get("/nabidka/neexistuje/kalendar.ics").status_code == 404
+
+
+def test_the_feed_of_a_kraj_lists_its_terms_in_person_and_every_online_term(client):
+    online = make_term()
+    pardubice = in_pardubice()
+    brno = make_term(slug="rodicovske-spory", form=TermForm.IN_PERSON, region=region("CZ064"), venue="Brno")
+    closed = in_pardubice(public=False, signup_token="closed-three", restricted_region=region("CZ053"))
+    assert feed_uids(client, "/kraj/pardubicky/kalendar.ics") == {uid(online), uid(pardubice)}
+    assert feed_uids(client, "/kraj/jihomoravsky/kalendar.ics") == {uid(online), uid(brno)}
+    assert uid(closed) not in feed_uids(client, "/kraj/pardubicky/kalendar.ics")
+    name = read(client.get("/kraj/pardubicky/kalendar.ics").data).contents["x-wr-calname"][0].value
+    assert name == "SPOD4 – Pardubický kraj a online"
+    assert client.get("/kraj/atlantida/kalendar.ics").status_code == 404
+
+
+def test_a_cancelled_term_stays_in_the_feed_as_cancelled_for_thirty_days(client):
+    now = utcnow()
+    recently = make_term(state=TermState.CANCELLED, cancelled_at=now - timedelta(days=29), sequence=1)
+    long_ago = make_term(state=TermState.CANCELLED, cancelled_at=now - timedelta(days=31), sequence=1)
+    body = client.get("/kalendar.ics").data
+    found = events(body)
+    assert uid(recently) in found and uid(long_ago) not in found
+    event = found[uid(recently)]
+    assert event.status.value == "CANCELLED"
+    assert int(event.sequence.value) == 1
+    assert event.summary.value == "Zrušeno: Od analýzy k tvorbě IPOD"
+    (parsed,) = icaljs(body)
+    assert parsed["events"][0]["status"] == "CANCELLED"
+
+
+# --- the personal feed -------------------------------------------------------------------
+
+
+def test_the_personal_feed_holds_her_confirmed_terms_with_the_meeting_link(client):
+    online = make_term()
+    pardubice = in_pardubice()
+    waiting_term = make_term(slug="rodicovske-spory")
+    called_off = make_term(slug="deti-s-potrebami-v-oblasti-chovani")
+    mine = make_registration(online)
+    also_mine = make_registration(pardubice, email="Jana.Novakova@mesto-litomysl.cz")
+    make_registration(waiting_term, state=RegistrationState.WAITLISTED)
+    cancelled_term_reg = make_registration(called_off)
+    make_registration(online, email="someone.else@example.cz")
+    called_off.state, called_off.cancelled_at = TermState.CANCELLED, utcnow()
+    called_off.sequence += 1
+    token = issue_link(mine)
+    db.session.commit()
+
+    response = client.get(f"/prihlaska/{token}/kalendar.ics")
+    assert response.status_code == 200
+    assert "private" in response.headers["Cache-Control"]
+    found = events(response.data)
+    assert set(found) == {f"registration-{r.id}@spod4.test" for r in (mine, also_mine, cancelled_term_reg)}
+    assert MEETING in found[f"registration-{mine.id}@spod4.test"].description.value
+    cancelled = found[f"registration-{cancelled_term_reg.id}@spod4.test"]
+    assert cancelled.status.value == "CANCELLED" and MEETING not in cancelled.description.value
+    assert int(cancelled.sequence.value) == 1
+    # The same event as the e-mailed invitation: same UID, same SEQUENCE.
+    invitation = read(ics.registration_invitation(mine, "REQUEST")).vevent
+    assert found[invitation.uid.value].sequence.value == invitation.sequence.value
+    (parsed,) = icaljs(response.data)
+    assert parsed["x_wr_calname"] == "SPOD4 – moje workshopy"
+    assert len(parsed["events"]) == 3
+
+
+def test_the_personal_feed_drops_a_registration_she_cancelled_and_needs_a_valid_link(client):
+    term = make_term()
+    registration = make_registration(term)
+    token = issue_link(registration)
+    db.session.commit()
+    registration.state, registration.cancelled_at = RegistrationState.CANCELLED, utcnow()
+    db.session.commit()
+    assert events(client.get(f"/prihlaska/{token}/kalendar.ics").data) == {}
+    assert client.get("/prihlaska/not-a-token/kalendar.ics").status_code == 404
+
+
+# --- conditional requests -----------------------------------------------------------------
+
+
+def test_an_unchanged_feed_answers_304_to_if_none_match_and_if_modified_since(client):
+    term = make_term()
+    first = client.get("/kalendar.ics")
+    etag, last_modified = first.headers["ETag"], first.headers["Last-Modified"]
+    assert client.get("/kalendar.ics").headers["ETag"] == etag  # the same bytes while nothing changes
+
+    not_modified = client.get("/kalendar.ics", headers={"If-None-Match": etag})
+    assert not_modified.status_code == 304 and not_modified.data == b""
+    assert client.get("/kalendar.ics", headers={"If-Modified-Since": last_modified}).status_code == 304
+
+    term.starts_at += timedelta(hours=1)
+    term.ends_at += timedelta(hours=1)
+    term.sequence += 1
+    term.updated_at = utcnow() + timedelta(seconds=2)  # past the second the first answer named
+    db.session.commit()
+    changed = client.get("/kalendar.ics", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert client.get("/kalendar.ics", headers={"If-Modified-Since": last_modified}).status_code == 200
+
+
+def test_a_term_ageing_out_of_the_feed_counts_as_a_change(client):
+    now = utcnow()
+    cancelled_at = now - timedelta(days=31)
+    make_term(state=TermState.CANCELLED, cancelled_at=cancelled_at, updated_at=cancelled_at)
+    response = client.get("/kalendar.ics")
+    # It left the feed a day ago, long after its row last changed.
+    last_modified = response.last_modified
+    assert abs(last_modified - (cancelled_at + timedelta(days=30))) < timedelta(seconds=1)
+    asked = (cancelled_at + timedelta(days=29)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    assert client.get("/kalendar.ics", headers={"If-Modified-Since": asked}).status_code == 200
+
+
+def test_the_personal_feed_answers_304_too(client):
+    registration = make_registration(make_term())
+    token = issue_link(registration)
+    db.session.commit()
+    first = client.get(f"/prihlaska/{token}/kalendar.ics")
+    assert client.get(f"/prihlaska/{token}/kalendar.ics",
+                      headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    assert client.get(f"/prihlaska/{token}/kalendar.ics",
+                      headers={"If-Modified-Since": first.headers["Last-Modified"]}).status_code == 304
+
+
+# --- links on pages ---------------------------------------------------------------------------
+
+
+def test_subscribe_include_shows_both_links(app):
+    with app.test_request_context():
+        page = render_template_string(
+            "{% with feed = feed_links('calendar.offer_terms', slug='od-analyzy-k-tvorbe-ipod'), "
+            "feed_label = 'Od analýzy k tvorbě IPOD' %}{% include 'calendar/_subscribe.html' %}{% endwith %}",
+            feed_links=feed_links,
+        )
+    assert 'href="webcal://spod4.test/nabidka/od-analyzy-k-tvorbe-ipod/kalendar.ics"' in page
+    assert 'href="http://spod4.test/nabidka/od-analyzy-k-tvorbe-ipod/kalendar.ics"' in page
+    assert "Odebírat kalendář" in page and "Stáhnout .ics" in page
+    assert "soukromá" not in page
+    with app.test_request_context():
+        personal = render_template_string(
+            "{% with feed = feed_links('calendar.personal', token='abc') %}"
+            "{% include 'calendar/_subscribe.html' %}{% endwith %}",
+            feed_links=feed_links,
+        )
+    assert "webcal://spod4.test/prihlaska/abc/kalendar.ics" in personal and "soukromá" in personal

@@ -1,0 +1,180 @@
+"""No e-mail is lost: the outbox and its dispatcher against a real SMTP server."""
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import vobject
+from sqlalchemy import delete, select
+
+from trainings.extensions import db
+from trainings.mail import dispatch
+from trainings.mail.outbox import enqueue
+from trainings.models import EmployerType, OutboxMessage, OutboxState, utcnow
+from trainings.registration import service
+
+from .conftest import build_app, make_term, orp, region
+from .smtp import SmtpServer
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def smtp():
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp_app(app, database_url, smtp, tmp_path):
+    """The app on the same database, sending through the test SMTP server."""
+    smtp_app = build_app(database_url, tmp_path, MAIL_TRANSPORT="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
+    smtp.recorder.messages.clear()
+    smtp.recorder.refuse.clear()
+    with smtp_app.app_context():
+        yield smtp_app
+        db.session.remove()
+        db.engine.dispose()
+    if smtp.controller is None:
+        smtp.start()
+
+
+def sign_up(term, i=1):
+    return service.register(
+        term.id,
+        service.Applicant(
+            name=f"Jana Nováková {i}", email=f"jana{i}@mesto-litomysl.cz", employer_type=EmployerType.OSPOD,
+            job_title="sociální pracovnice", region_id=region("CZ053").id, orp_id=orp("Litomyšl").id,
+        ),
+    )
+
+
+def states():
+    db.session.rollback()
+    return sorted(m.state.value for m in db.session.scalars(select(OutboxMessage)))
+
+
+def test_confirmation_arrives_through_smtp(smtp_app, smtp):
+    term = make_term()
+    sign_up(term)
+    assert dispatch.send_due() == {"sent": 1, "retry": 0, "failed": 0}
+    [message] = smtp.recorder.to("jana1@mesto-litomysl.cz")
+    assert message["Subject"].startswith("Přihláška potvrzena: Od analýzy k tvorbě IPOD")
+    body = message.get_body(("plain",)).get_content()
+    assert "http://spod4.test/prihlaska/" in body
+    assert states() == ["sent"]
+
+    [attachment] = [part for part in message.iter_attachments() if part.get_content_type() == "text/calendar"]
+    assert attachment.get_param("method") == "REQUEST"
+    event = vobject.readOne(attachment.get_content()).vevent
+    assert event.dtstart.value == term.starts_at
+    assert event.summary.value == "Od analýzy k tvorbě IPOD"
+
+
+def test_cancellation_mail_withdraws_the_same_calendar_event(smtp_app, smtp):
+    term = make_term()
+    outcome = sign_up(term)
+    service.cancel(outcome.registration.id)
+    dispatch.send_due()
+    invitations = {}
+    for message in smtp.recorder.to("jana1@mesto-litomysl.cz"):
+        for part in message.iter_attachments():
+            calendar = vobject.readOne(part.get_content())
+            invitations[calendar.method.value] = calendar.vevent
+    assert invitations["CANCEL"].uid.value == invitations["REQUEST"].uid.value
+    assert int(invitations["CANCEL"].sequence.value) > int(invitations["REQUEST"].sequence.value)
+
+
+def test_with_the_server_down_registrations_succeed_and_mail_waits_then_goes_once(smtp_app, smtp):
+    term = make_term(capacity=2)
+    smtp.stop()
+    for i in range(3):
+        sign_up(term, i)
+    assert states() == ["queued"] * 3
+
+    counts = dispatch.send_due()
+    assert counts == {"sent": 0, "retry": 3, "failed": 0}
+    problems = db.session.scalars(select(OutboxMessage)).all()
+    assert all("Connection" in m.last_error or "refused" in m.last_error.lower() for m in problems)
+    assert all(m.next_attempt_at > utcnow() for m in problems)
+    # Not yet due: a pass now sends nothing and loses nothing.
+    assert dispatch.send_due() == {"sent": 0, "retry": 0, "failed": 0}
+
+    smtp.start()
+    later = utcnow() + timedelta(minutes=2)
+    assert dispatch.send_due(now=later) == {"sent": 3, "retry": 0, "failed": 0}
+    assert dispatch.send_due(now=later) == {"sent": 0, "retry": 0, "failed": 0}
+    assert sorted(m["To"] for m in smtp.recorder.messages) == [f"jana{i}@mesto-litomysl.cz" for i in range(3)]
+
+
+def test_permanent_refusal_fails_with_the_servers_answer_and_a_temporary_one_is_retried(smtp_app, smtp):
+    smtp.recorder.refuse["nobody@example.cz"] = "550 5.1.1 Mailbox unavailable"
+    smtp.recorder.refuse["busy@example.cz"] = "451 4.3.0 Try again later"
+    for address in ("nobody@example.cz", "busy@example.cz", "ok@example.cz"):
+        enqueue(kind="test", recipient=address, subject="Zkouška", body_text="Text")
+    db.session.commit()
+
+    assert dispatch.send_due() == {"sent": 1, "retry": 1, "failed": 1}
+    by_recipient = {m.recipient: m for m in db.session.scalars(select(OutboxMessage))}
+    assert by_recipient["nobody@example.cz"].state == OutboxState.FAILED
+    assert "550" in by_recipient["nobody@example.cz"].last_error
+    assert by_recipient["busy@example.cz"].state == OutboxState.RETRY
+    assert "451" in by_recipient["busy@example.cz"].last_error
+    first_delay = by_recipient["busy@example.cz"].next_attempt_at
+
+    # Delays grow with every temporary failure.
+    dispatch.send_due(now=first_delay + timedelta(seconds=1))
+    second = db.session.get(OutboxMessage, by_recipient["busy@example.cz"].id)
+    assert second.attempts == 2
+    assert second.next_attempt_at - first_delay > timedelta(minutes=4)
+
+
+def test_a_message_stuck_in_flight_after_a_crash_is_sent_again(smtp_app, smtp):
+    message = enqueue(kind="test", recipient="ok@example.cz", subject="Zkouška", body_text="Text")
+    db.session.commit()
+    message.state = OutboxState.SENDING  # a dispatcher claimed it and died
+    message.claimed_at = utcnow() - timedelta(minutes=30)
+    db.session.commit()
+
+    assert dispatch.send_due() == {"sent": 1, "retry": 0, "failed": 0}
+    assert len(smtp.recorder.to("ok@example.cz")) == 1
+
+
+def test_a_message_being_sent_right_now_is_not_taken_by_another_dispatcher(smtp_app, smtp):
+    message = enqueue(kind="test", recipient="ok@example.cz", subject="Zkouška", body_text="Text")
+    db.session.commit()
+    message.state = OutboxState.SENDING
+    message.claimed_at = utcnow()
+    db.session.commit()
+    assert dispatch.send_due() == {"sent": 0, "retry": 0, "failed": 0}
+
+
+@pytest.mark.slow
+def test_two_dispatcher_processes_deliver_200_messages_without_duplicates(smtp_app, smtp, database_url, tmp_path):
+    db.session.execute(delete(OutboxMessage))
+    for i in range(200):
+        enqueue(kind="test", recipient=f"ucastnik{i}@example.cz", subject=f"Zpráva {i}", body_text="Text")
+    db.session.commit()
+
+    env = {
+        **os.environ,
+        "TRAININGS_CONFIG": "development",
+        "DATABASE_URL": database_url,
+        "MAIL_TRANSPORT": "smtp",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(smtp.port),
+    }
+    command = [sys.executable, "-m", "flask", "--app", "app", "outbox", "work", "--batch", "5", "--exit-when-idle"]
+    workers = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+               for _ in range(2)]
+    outputs = [w.communicate(timeout=120)[0].decode() for w in workers]
+    assert [w.returncode for w in workers] == [0, 0], outputs
+
+    delivered = [m["To"] for m in smtp.recorder.messages]
+    assert len(delivered) == 200
+    assert len(set(delivered)) == 200
+    assert states() == ["sent"] * 200

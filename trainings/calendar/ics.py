@@ -1,0 +1,245 @@
+"""iCalendar texts (RFC 5545): the invitation attached to e-mails and the feeds.
+
+Pure functions of the models, no views. Times are written as local Prague time
+with TZID=Europe/Prague and a VTIMEZONE, so every calendar shows the same wall
+clock time in summer and in winter.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from flask import current_app
+from icalendar import Calendar, Event, Timezone, vDuration
+
+from ..models import Registration, RegistrationState, Term, TermState, utcnow
+from ..timefmt import PRAGUE, term_span
+from ..urls import absolute_url
+
+PRODID = "-//MPSV//SPOD4 registrace//CS"
+REFRESH = timedelta(hours=1)
+INVITATION_METHODS = ("REQUEST", "CANCEL")
+
+# The EU rule (since 1996): summer time from the last Sunday of March, 02:00,
+# to the last Sunday of October, 03:00 local time. Written as RRULEs because
+# Outlook mishandles VTIMEZONEs made of RDATE lists, which is what
+# icalendar's Timezone.from_tzid produces.
+_EU_RULE_VTIMEZONE = """BEGIN:VTIMEZONE
+TZID:Europe/Prague
+X-LIC-LOCATION:Europe/Prague
+BEGIN:DAYLIGHT
+TZNAME:CEST
+TZOFFSETFROM:+0100
+TZOFFSETTO:+0200
+DTSTART:19960331T020000
+RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU
+END:DAYLIGHT
+BEGIN:STANDARD
+TZNAME:CET
+TZOFFSETFROM:+0200
+TZOFFSETTO:+0100
+DTSTART:19961027T030000
+RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU
+END:STANDARD
+END:VTIMEZONE
+"""
+
+
+def _last_sunday(year: int, month: int) -> date:
+    last = date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+    return last - timedelta(days=(last.weekday() + 1) % 7)
+
+
+@lru_cache(maxsize=64)
+def _follows_eu_rule(year: int) -> bool:
+    """Whether the tz database agrees with the RRULEs above for this year."""
+    def offset(at: datetime) -> timedelta:
+        return at.astimezone(PRAGUE).utcoffset()
+
+    summer = datetime.combine(_last_sunday(year, 3), datetime.min.time(), timezone.utc) + timedelta(hours=1)
+    winter = datetime.combine(_last_sunday(year, 10), datetime.min.time(), timezone.utc) + timedelta(hours=1)
+    second = timedelta(seconds=1)
+    one, two = timedelta(hours=1), timedelta(hours=2)
+    return (
+        offset(datetime(year, 1, 1, tzinfo=timezone.utc)) == one
+        and offset(summer - second) == one
+        and offset(summer) == two
+        and offset(winter - second) == two
+        and offset(winter) == one
+        and offset(datetime(year, 12, 31, 23, tzinfo=timezone.utc)) == one
+    )
+
+
+def prague_timezone(terms) -> Timezone:
+    """The VTIMEZONE for Europe/Prague, valid for the years of these terms.
+
+    Should the rules ever change (the EU has debated ending summer time), the
+    tz database no longer matches the RRULEs and the exact transitions are
+    written out instead.
+    """
+    years = {dt.astimezone(PRAGUE).year for term in terms for dt in (term.starts_at, term.ends_at)}
+    if all(_follows_eu_rule(year) for year in years):
+        return Timezone.from_ical(_EU_RULE_VTIMEZONE)
+    return Timezone.from_tzid(
+        "Europe/Prague", first_date=date(min(years) - 1, 1, 1), last_date=date(max(years) + 1, 12, 31)
+    )
+
+
+def _host() -> str:
+    return urlsplit(current_app.config["PUBLIC_BASE_URL"]).hostname
+
+
+def registration_uid(registration: Registration) -> str:
+    return f"registration-{registration.id}@{_host()}"
+
+
+def term_uid(term: Term) -> str:
+    return f"term-{term.id}@{_host()}"
+
+
+def _calendar(method: str, name: str | None = None) -> Calendar:
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", method)
+    if name:
+        cal.add("name", name)
+        cal.add("x-wr-calname", name)
+        # RFC 7986 and the older Apple/Microsoft spelling; clients read one or the other.
+        cal.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
+        cal.add("x-published-ttl", vDuration(REFRESH))
+    return cal
+
+
+def _location(term: Term) -> str | None:
+    if term.is_online:
+        return "online"
+    return term.venue or (term.region.name if term.region else None)
+
+
+def _description(term: Term, online_url: str | None, note: str | None) -> str:
+    lines = [term.offer.title, f"Termín: {term_span(term.starts_at, term.ends_at)}"]
+    if note:
+        lines.append(note)
+    lines.append(f"Forma: {term.form.label}" + (f", {term.venue}" if term.venue and not term.is_online else ""))
+    if term.lecturer:
+        lines.append(f"Lektor/ka: {term.lecturer}")
+    if online_url:
+        lines.append(f"Odkaz na online setkání: {online_url}")
+    lines.append(f"Podrobnosti: {absolute_url('catalogue.offer', slug=term.offer.slug)}")
+    return "\n".join(lines)
+
+
+def _event(term: Term, *, uid: str, sequence: int, stamp: datetime, status: str,
+           online_url: str | None = None, note: str | None = None) -> Event:
+    cancelled = status == "CANCELLED"
+    event = Event()
+    event.add("uid", uid)
+    event.add("sequence", sequence)
+    event.add("dtstamp", stamp.astimezone(timezone.utc))
+    event.add("dtstart", term.starts_at.astimezone(PRAGUE))
+    event.add("dtend", term.ends_at.astimezone(PRAGUE))
+    # Outlook shows a cancelled event in a subscribed calendar like any other;
+    # the title is what tells the person.
+    event.add("summary", f"Zrušeno: {term.offer.title}" if cancelled else term.offer.title)
+    location = _location(term)
+    if location:
+        event.add("location", location)
+    event.add("description", _description(term, online_url, note))
+    event.add("url", absolute_url("catalogue.offer", slug=term.offer.slug))
+    event.add("status", status)
+    # A cancelled event must not block the time in free/busy.
+    event.add("transp", "TRANSPARENT" if cancelled else "OPAQUE")
+    if term.updated_at:
+        event.add("last-modified", term.updated_at.astimezone(timezone.utc))
+    return event
+
+
+def _registration_event(registration: Registration, stamp: datetime, cancel: bool = False) -> Event:
+    term = registration.term
+    if term.state == TermState.CANCELLED:
+        status, note = "CANCELLED", "Termín byl zrušen."
+    elif cancel or registration.state == RegistrationState.CANCELLED:
+        status, note = "CANCELLED", "Přihláška byla zrušena."
+    elif registration.state == RegistrationState.WAITLISTED:
+        status, note = "TENTATIVE", "Jste na čekací listině."
+    else:
+        status, note = "CONFIRMED", None
+    # The link is for confirmed participants only, and only while the event stands.
+    online_url = term.online_url if status == "CONFIRMED" and term.is_online else None
+    return _event(
+        term,
+        uid=registration_uid(registration),
+        # The organiser's changes raise the term's counter, the person's own
+        # cancellation raises the registration's; the sum only ever grows.
+        sequence=term.sequence + registration.calendar_sequence,
+        stamp=stamp,
+        status=status,
+        online_url=online_url,
+        note=note,
+    )
+
+
+def _serialise(cal: Calendar, terms: list[Term]) -> bytes:
+    if terms:
+        # A VTIMEZONE must come before the events that use it.
+        cal.subcomponents.insert(0, prague_timezone(terms))
+    return cal.to_ical()
+
+
+def registration_invitation(registration: Registration, method: str, *, now: datetime | None = None) -> str:
+    """The .ics for an e-mail: METHOD:REQUEST on confirmation and change, CANCEL on cancellation.
+
+    The UID is the registration's, so every later REQUEST or CANCEL updates the
+    same event in the person's calendar. No ORGANIZER and no ATTENDEE: nobody
+    reads replies, and clients would otherwise offer to send them. `now` is
+    the DTSTAMP (default: the clock).
+    """
+    method = method.upper()
+    if method not in INVITATION_METHODS:
+        raise ValueError(f"method must be one of {INVITATION_METHODS}, not {method!r}")
+    cal = _calendar(method)
+    cal.add_component(_registration_event(registration, now or utcnow(), cancel=method == "CANCEL"))
+    return _serialise(cal, [registration.term]).decode("utf-8")
+
+
+def _stamp(*changed: datetime | None, now: datetime | None) -> datetime:
+    # From the data, not the clock, so an unchanged feed is byte for byte the
+    # same and its ETag holds.
+    known = [dt for dt in changed if dt is not None]
+    return max(known) if known else (now or utcnow())
+
+
+def feed(terms, name: str, now: datetime | None = None) -> bytes:
+    """A public feed: one event per term, never with the online link.
+
+    DTSTAMP is the term's updated_at; `now` stands in only for a term not yet
+    saved. Which terms belong in the feed is the caller's choice (queries.py).
+    """
+    terms = list(terms)
+    cal = _calendar("PUBLISH", name)
+    for term in terms:
+        cal.add_component(
+            _event(
+                term,
+                uid=term_uid(term),
+                sequence=term.sequence,
+                stamp=_stamp(term.updated_at, now=now),
+                status="CANCELLED" if term.state == TermState.CANCELLED else "CONFIRMED",
+                note="Termín byl zrušen." if term.state == TermState.CANCELLED else None,
+            )
+        )
+    return _serialise(cal, terms)
+
+
+def personal_feed(registrations, name: str, now: datetime | None = None) -> bytes:
+    """A person's own feed: the registrations' UIDs, so its events and the
+    e-mailed invitations are one event in the person's calendar."""
+    registrations = list(registrations)
+    cal = _calendar("PUBLISH", name)
+    for registration in registrations:
+        stamp = _stamp(registration.term.updated_at, registration.updated_at, now=now)
+        cal.add_component(_registration_event(registration, stamp))
+    return _serialise(cal, [r.term for r in registrations])

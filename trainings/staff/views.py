@@ -1,0 +1,40 @@
+"""The back-office home and the e-mail outbox page."""
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+
+from ..catalogue import queries
+from ..forms import CzechForm
+from ..mail import admin as outbox_admin
+from ..models import OutboxState, StaffRole
+from .access import staff_required
+
+bp = Blueprint("staff", __name__, url_prefix="/sprava")
+
+
+@bp.get("/")
+@staff_required()
+def dashboard():
+    return render_template(
+        "staff/dashboard.html",
+        rows=queries.upcoming_terms(include_closed=True),
+    )
+
+
+@bp.get("/emaily")
+@staff_required(StaffRole.ORGANISER)
+def outbox():
+    return render_template(
+        "staff/outbox.html", messages=outbox_admin.problem_messages(), counts=outbox_admin.counts_by_state(),
+        states=OutboxState, form=CzechForm(),
+    )
+
+
+@bp.post("/emaily/<int:message_id>/znovu")
+@staff_required(StaffRole.ORGANISER)
+def outbox_retry(message_id):
+    if not CzechForm().validate_on_submit():
+        abort(400)
+    if outbox_admin.retry_now(message_id):
+        flash("Zpráva je znovu ve frontě k odeslání.", "success")
+    else:
+        flash("Tuto zprávu nelze znovu odeslat.", "error")
+    return redirect(url_for(".outbox"))
