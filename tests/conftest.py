@@ -34,12 +34,16 @@ from trainings.models import (
 PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
+def _admin(sql: str) -> None:
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
+        conn.execute(sql)
+
+
 def _postgres_database(name: str) -> str:
     """Create a fresh database next to TEST_DATABASE_URL's and return its URL."""
     try:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}"')
+        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _admin(f'CREATE DATABASE "{name}"')
     except psycopg.OperationalError as exc:
         message = f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}".strip()
         if os.environ.get("REQUIRE_POSTGRES") == "1":
@@ -84,9 +88,12 @@ def backend(request):
 @pytest.fixture(scope="session")
 def database_url(backend, tmp_path_factory):
     if backend == "sqlite":
-        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    return _postgres_database(f"spod4_test_{worker}")
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        return
+    # One database per test run, so two runs on one machine never share or drop each other's.
+    name = f"spod4_test_{os.getpid()}"
+    yield _postgres_database(name)
+    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
