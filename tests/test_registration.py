@@ -1,0 +1,712 @@
+"""Journey 1 of PRODUCT.md: an OSPOD worker signs up for "Od analýzy k tvorbě IPOD".
+
+She finds the workshop in the catalogue, registers without an account, gets an
+e-mail with a private link, lands on the waiting list when the term is full,
+moves up when someone cancels, and can cancel from the link in her e-mail.
+Everything goes through HTTP the way a browser does (GET the form, take the
+CSRF token from the page, POST); the database and the outbox are checked
+afterwards. The last tests call the registration service directly.
+"""
+import re
+from datetime import timedelta
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+from sqlalchemy import func, select
+
+from trainings.db_session import locked
+from trainings.extensions import db
+from trainings.models import (
+    EmployerType,
+    OutboxMessage,
+    Registration,
+    RegistrationState,
+    Term,
+    TermState,
+    utcnow,
+)
+from trainings.registration import service
+
+from .conftest import make_term, orp, region
+
+ONLINE_URL = "https://meet.example.cz/ipod"  # what make_term gives an online term
+MANAGE_LINK = re.compile(r"http://spod4\.test/prihlaska/[A-Za-z0-9_-]+")
+
+
+@pytest.fixture(autouse=True)
+def server_errors_as_pages(app):
+    """A server error comes back as the 500 page a person would see (the exception
+    is logged and shown with a failing test), so tests can assert on the status."""
+    previous = app.config["PROPAGATE_EXCEPTIONS"]
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    yield
+    app.config["PROPAGATE_EXCEPTIONS"] = previous
+
+
+# --- helpers: what a browser does ---------------------------------------------
+
+
+def _csrf(page):
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def form_url(term_or_id):
+    term_id = getattr(term_or_id, "id", term_or_id)
+    return f"/termin/{term_id}/prihlaska"
+
+
+def form_data(**overrides):
+    """What Jana from OSPOD Litomyšl types; an override of None leaves the field out."""
+    data = {
+        "name": "Jana Nováková",
+        "email": "jana.novakova@litomysl.cz",
+        "employer_type": "ospod",
+        "region": region("CZ053").id,
+        "orp": orp("Litomyšl").id,
+        "job_title": "sociální pracovnice",
+        "consent": "y",
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def register_via_form(client, term, **overrides):
+    """Open the term's form, take the CSRF token from it and send the form."""
+    page = client.get(form_url(term))
+    assert page.status_code == 200
+    client.csrf_token = _csrf(page.get_data(as_text=True))
+    data = {"csrf_token": client.csrf_token, **form_data(**overrides)}
+    return client.post(form_url(term), data=data)
+
+
+def token_of(response):
+    """The private token from the redirect after a successful registration."""
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    path = urlsplit(response.headers["Location"]).path
+    assert path.startswith("/prihlaska/")
+    return path.removeprefix("/prihlaska/")
+
+
+def session_csrf(client, term):
+    """A CSRF token of this browser session, for crafted requests.
+
+    Flask-WTF signs one token per session, so any form this client opened
+    carries a valid one (kept from the last form it opened).
+    """
+    if getattr(client, "csrf_token", None) is None:
+        client.csrf_token = _csrf(client.get(form_url(term)).get_data(as_text=True))
+    return client.csrf_token
+
+
+def open_link(client, link):
+    """Open a private link from an e-mail; it must show a page."""
+    page = client.get(link)
+    assert page.status_code == 200, (link, page.status_code)
+    return page.get_data(as_text=True)
+
+
+def cancel_via_link(client, link):
+    """Open the private link from the e-mail and press "Zrušit přihlášku"."""
+    html = open_link(client, link)
+    assert "Zrušit přihlášku" in html
+    action = re.search(r'<form method="post" action="([^"]+/zrusit)"', html).group(1)
+    assert action == urlsplit(link).path + "/zrusit"
+    # Posted to the link's host, so the browser sends the session cookie the page set.
+    return client.post(link + "/zrusit", data={"csrf_token": _csrf(html)})
+
+
+def messages(kind=None, to=None):
+    db.session.rollback()  # see what requests committed; also clears a transaction a server error broke
+    stmt = select(OutboxMessage).order_by(OutboxMessage.id)
+    if kind:
+        stmt = stmt.where(OutboxMessage.kind == kind)
+    if to:
+        stmt = stmt.where(OutboxMessage.recipient == to)
+    return db.session.scalars(stmt).all()
+
+
+def only_message(kind, to):
+    found = messages(kind, to)
+    assert len(found) == 1, [(m.kind, m.recipient) for m in messages()]
+    return found[0]
+
+
+def manage_link(message):
+    match = MANAGE_LINK.search(message.body_text)
+    assert match, message.body_text
+    return match.group(0)
+
+
+def registration_of(email):
+    db.session.rollback()
+    return db.session.scalars(select(Registration).where(Registration.email_normalized == email.lower())).one()
+
+
+def registration_count():
+    db.session.rollback()
+    return db.session.scalar(select(func.count(Registration.id)))
+
+
+def flashes(client):
+    with client.session_transaction() as session:
+        return [message for _category, message in session.get("_flashes", [])]
+
+
+def field_error(html, field):
+    match = re.search(rf'<p class="field-error" id="{field}-error">([^<]*)</p>', html)
+    return match.group(1) if match else None
+
+
+def selected_option(html, field):
+    select_html = re.search(rf'<select[^>]*name="{field}"[^>]*>(.*?)</select>', html, re.S).group(1)
+    match = re.search(r'<option[^>]*\bselected\b[^>]*value="([^"]*)"|<option[^>]*value="([^"]*)"[^>]*\bselected\b',
+                      select_html)
+    return (match.group(1) or match.group(2)) if match else None
+
+
+def person(n, orp_name="Litomyšl"):
+    """Overrides for the n-th colleague from an OSPOD in Pardubický kraj."""
+    return {"name": f"Účastnice {n}", "email": f"ucastnice{n}@ospod.cz", "orp": orp(orp_name).id}
+
+
+# --- 1. she finds the workshop and registers ----------------------------------
+
+
+def test_ospod_worker_from_litomysl_finds_the_ipod_workshop_and_registers(client, app):
+    term = make_term(capacity=12)
+
+    catalogue = client.get("/").get_data(as_text=True)
+    assert "Od analýzy k tvorbě IPOD" in catalogue
+    workshop = client.get("/nabidka/od-analyzy-k-tvorbe-ipod").get_data(as_text=True)
+    assert "12 z 12" in workshop
+    assert form_url(term) in workshop
+
+    form = client.get(form_url(term)).get_data(as_text=True)
+    assert "Od analýzy k tvorbě IPOD" in form and "12 z 12" in form
+    assert "Účet nepotřebujete" in form
+    assert ONLINE_URL not in form  # the meeting link is for confirmed participants only
+
+    response = register_via_form(client, term)
+    token = token_of(response)
+
+    # She lands on her private page.
+    html = open_link(client, response.headers["Location"])
+    assert "Přihláška je potvrzená. Potvrzení jsme poslali na váš e-mail." in html
+    assert "Stav: <strong>potvrzená</strong>" in html
+    assert ONLINE_URL in html
+    assert "Jana Nováková" in html and "Litomyšl" in html and "Pardubický kraj" in html
+    assert "Zrušit přihlášku" in html
+
+    registration = registration_of("jana.novakova@litomysl.cz")
+    assert registration.state == RegistrationState.CONFIRMED
+    assert registration.term_id == term.id
+    assert (registration.name, registration.job_title) == ("Jana Nováková", "sociální pracovnice")
+    assert registration.employer_type == EmployerType.OSPOD
+    assert (registration.region.code, registration.orp.name) == ("CZ053", "Litomyšl")
+    assert registration.consent_at is not None and registration.consent_version
+
+    mail = only_message("registration_confirmed", "jana.novakova@litomysl.cz")
+    assert mail.registration_id == registration.id
+    assert "Od analýzy k tvorbě IPOD" in mail.subject
+    assert "potvrzená" in mail.body_text
+    assert ONLINE_URL in mail.body_text
+    link = manage_link(mail)
+    assert link.startswith("http://spod4.test/prihlaska/")
+    assert urlsplit(link).path == f"/prihlaska/{token}"
+    assert messages() == [mail]  # nothing else was queued
+
+    # Later, from her mailbox, in another browser.
+    html = open_link(app.test_client(), link)
+    assert "potvrzená" in html and "Jana Nováková" in html and ONLINE_URL in html
+
+
+# --- 2. full term, waiting list, cancellation, promotion ----------------------
+
+
+def test_full_term_puts_people_on_the_waiting_list_and_a_cancellation_promotes_the_first(client, app):
+    term = make_term(capacity=2)
+    for n in (1, 2):
+        token_of(register_via_form(client, term, **person(n, "Svitavy")))
+        assert registration_of(f"ucastnice{n}@ospod.cz").state == RegistrationState.CONFIRMED
+
+    form = client.get(form_url(term)).get_data(as_text=True)
+    assert "0 z 2" in form and "Zapsat se na čekací listinu" in form
+
+    third_browser = app.test_client()
+    response = register_via_form(third_browser, term, **person(3))
+    html = open_link(third_browser, response.headers["Location"])
+    assert "1. místo" in html  # the flash
+    assert "na čekací listině" in html and "jste 1. v pořadí" in html
+    assert ONLINE_URL not in html
+    assert registration_of("ucastnice3@ospod.cz").state == RegistrationState.WAITLISTED
+    waitlisted = only_message("registration_waitlisted", "ucastnice3@ospod.cz")
+    assert "1. v pořadí" in waitlisted.body_text
+    assert ONLINE_URL not in waitlisted.body_text and ONLINE_URL not in waitlisted.body_html
+
+    token_of(register_via_form(client, term, **person(4)))
+    fourth_link = manage_link(only_message("registration_waitlisted", "ucastnice4@ospod.cz"))
+    assert "2. v pořadí" in only_message("registration_waitlisted", "ucastnice4@ospod.cz").body_text
+    assert "jste 2. v pořadí" in open_link(app.test_client(), fourth_link)
+
+    # The first one cannot come and cancels through the link in her e-mail.
+    first_link = manage_link(only_message("registration_confirmed", "ucastnice1@ospod.cz"))
+    first_browser = app.test_client()
+    response = cancel_via_link(first_browser, first_link)
+    assert response.status_code == 302
+    html = open_link(first_browser, urljoin(first_link, response.headers["Location"]))
+    assert "Přihláška je zrušená. Děkujeme, že jste uvolnili místo." in html
+    assert "Stav: <strong>zrušená</strong>" in html and "Zrušit přihlášku" not in html
+
+    first = registration_of("ucastnice1@ospod.cz")
+    assert first.state == RegistrationState.CANCELLED and first.cancelled_at is not None
+    assert registration_of("ucastnice2@ospod.cz").state == RegistrationState.CONFIRMED
+    assert registration_of("ucastnice3@ospod.cz").state == RegistrationState.CONFIRMED
+    assert registration_of("ucastnice4@ospod.cz").waitlist_position() == 1
+    assert "jste 1. v pořadí" in open_link(app.test_client(), fourth_link)
+
+    cancelled = only_message("registration_cancelled", "ucastnice1@ospod.cz")
+    assert "zrušená" in cancelled.body_text
+    promoted = only_message("registration_promoted", "ucastnice3@ospod.cz")
+    assert ONLINE_URL in promoted.body_text
+    html = open_link(app.test_client(), manage_link(promoted))
+    assert "Stav: <strong>potvrzená</strong>" in html and "Účastnice 3" in html and ONLINE_URL in html
+    assert not messages("registration_promoted", "ucastnice4@ospod.cz")
+
+
+# --- 3. per-ORP limit ------------------------------------------------------------
+
+
+def test_per_orp_limit_waitlists_a_second_colleague_from_the_same_orp_until_the_first_cancels(client, app):
+    term = make_term(capacity=3, per_orp_limit=1)
+    form = client.get(form_url(term)).get_data(as_text=True)
+    assert "Z jedné ORP se může potvrdit nejvýše 1" in form
+
+    register_via_form(client, term, **person(1, "Litomyšl"))
+    register_via_form(client, term, **person(2, "Litomyšl"))
+    register_via_form(client, term, **person(3, "Svitavy"))
+
+    assert registration_of("ucastnice1@ospod.cz").state == RegistrationState.CONFIRMED
+    second = registration_of("ucastnice2@ospod.cz")
+    assert second.state == RegistrationState.WAITLISTED and second.waitlist_position() == 1
+    assert registration_of("ucastnice3@ospod.cz").state == RegistrationState.CONFIRMED
+    only_message("registration_waitlisted", "ucastnice2@ospod.cz")
+
+    first_link = manage_link(only_message("registration_confirmed", "ucastnice1@ospod.cz"))
+    assert cancel_via_link(app.test_client(), first_link).status_code == 302
+
+    assert registration_of("ucastnice1@ospod.cz").state == RegistrationState.CANCELLED
+    assert registration_of("ucastnice2@ospod.cz").state == RegistrationState.CONFIRMED
+    only_message("registration_promoted", "ucastnice2@ospod.cz")
+
+
+# --- 4. the same e-mail twice ---------------------------------------------------
+
+
+def test_same_email_again_is_refused_and_offers_to_resend_the_link(client, app):
+    term = make_term()
+    token_of(register_via_form(client, term))
+    old_link = manage_link(only_message("registration_confirmed", "jana.novakova@litomysl.cz"))
+
+    response = register_via_form(client, term, email="  Jana.Novakova@LITOMYSL.cz ")
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "už jste" in html
+    assert "Poslat odkaz znovu" in html
+    assert 'value="Jana Nováková"' in html  # what she typed is kept
+    assert registration_count() == 1
+    assert len(messages()) == 1
+
+    resend = re.search(r'<form method="post" action="([^"]+)" class="resend">(.*?)</form>', html, re.S)
+    action, resend_html = resend.group(1), resend.group(2)
+    assert action == f"/termin/{term.id}/odkaz"
+    email = re.search(r'name="email" value="([^"]*)"', resend_html).group(1)
+    response = client.post(action, data={"csrf_token": _csrf(resend_html), "email": email})
+    assert response.status_code == 302
+    assert "poslali jsme na něj odkaz" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+    new_link = manage_link(only_message("registration_link", "jana.novakova@litomysl.cz"))
+    assert new_link != old_link
+    for link in (new_link, old_link):
+        html = open_link(app.test_client(), link)
+        assert "Jana Nováková" in html and "Stav: <strong>potvrzená</strong>" in html
+    assert registration_count() == 1
+
+
+def test_resend_for_an_unknown_email_answers_the_same_and_sends_nothing(client):
+    term = make_term()
+    page = client.get(form_url(term)).get_data(as_text=True)
+    response = client.post(f"/termin/{term.id}/odkaz", data={"csrf_token": _csrf(page), "email": "nikdo@example.cz"})
+    assert response.status_code == 302
+    assert any("poslali jsme na něj odkaz" in f for f in flashes(client))
+    assert messages() == []
+
+
+# --- 5. registering again after cancelling -------------------------------------
+
+
+def test_registering_again_after_cancelling_gives_a_fresh_confirmed_registration(client, app):
+    term = make_term(capacity=2)
+    register_via_form(client, term)
+    first_link = manage_link(only_message("registration_confirmed", "jana.novakova@litomysl.cz"))
+    cancel_via_link(app.test_client(), first_link)
+    assert registration_of("jana.novakova@litomysl.cz").state == RegistrationState.CANCELLED
+
+    response = register_via_form(client, term, email="JANA.novakova@litomysl.cz", orp=orp("Svitavy").id,
+                                 job_title="vedoucí OSPOD")
+    token = token_of(response)
+    html = open_link(client, response.headers["Location"])
+    assert "Stav: <strong>potvrzená</strong>" in html and "Svitavy" in html and ONLINE_URL in html
+
+    registration = registration_of("jana.novakova@litomysl.cz")
+    assert registration.state == RegistrationState.CONFIRMED
+    assert registration.cancelled_at is None
+    assert (registration.orp.name, registration.job_title) == ("Svitavy", "vedoucí OSPOD")
+    assert registration_count() == 1
+    confirmations = messages("registration_confirmed")
+    assert len(confirmations) == 2
+    assert urlsplit(manage_link(confirmations[-1])).path == f"/prihlaska/{token}"
+    assert [m.kind for m in messages()] == ["registration_confirmed", "registration_cancelled",
+                                            "registration_confirmed"]
+
+
+# --- 6. bad input --------------------------------------------------------------
+
+REQUIRED_FIELDS = {
+    "name": "Vyplňte prosím toto pole.",
+    "email": "Vyplňte prosím toto pole.",
+    "employer_type": "Vyberte typ zaměstnavatele.",
+    "region": "Vyberte kraj.",
+    "job_title": "Vyplňte prosím toto pole.",
+    "consent": "Bez souhlasu se zpracováním údajů se nelze přihlásit.",
+}
+
+
+def submit_again(client, term, page_html, **overrides):
+    """Send the form once more from the page she is looking at (e.g. the one with errors)."""
+    return client.post(form_url(term), data={"csrf_token": _csrf(page_html), **form_data(**overrides)})
+
+
+def refused(response, field):
+    """The Czech message next to `field` of a refused form (status 422)."""
+    assert response.status_code == 422, (field, response.status_code)
+    html = response.get_data(as_text=True)
+    assert "Formulář obsahuje chyby" in html
+    return field_error(html, field)
+
+
+def test_each_missing_required_field_gets_a_czech_message_next_to_it_and_the_rest_is_kept(client):
+    term = make_term()
+    html = client.get(form_url(term)).get_data(as_text=True)
+    for missing, message in REQUIRED_FIELDS.items():
+        response = submit_again(client, term, html, **{missing: None})
+        assert refused(response, missing) == message, missing
+        html = response.get_data(as_text=True)
+        if missing != "name":
+            assert 'value="Jana Nováková"' in html, missing
+        if missing != "email":
+            assert 'value="jana.novakova@litomysl.cz"' in html, missing
+        if missing != "job_title":
+            assert 'value="sociální pracovnice"' in html, missing
+        if missing != "region":
+            assert selected_option(html, "region") == str(region("CZ053").id), missing
+            assert selected_option(html, "orp") == str(orp("Litomyšl").id), missing
+        if missing != "employer_type":
+            assert re.search(r'<input[^>]*checked[^>]*value="ospod"|<input[^>]*value="ospod"[^>]*checked', html)
+    assert registration_count() == 0
+    assert messages() == []
+
+
+def test_an_invalid_email_is_refused_in_czech_and_kept_in_the_field(client):
+    term = make_term()
+    html = client.get(form_url(term)).get_data(as_text=True)
+    invalid = "Zadejte platnou e-mailovou adresu, např. jana.novakova@mesto.cz."
+    for email, message in [
+        ("jana@", invalid),
+        ("bez zavinace", invalid),
+        ("jana@@litomysl.cz", invalid),
+        ("x" * 250 + "@litomysl.cz", "Nejvýše 254 znaků."),
+    ]:
+        response = submit_again(client, term, html, email=email)
+        assert message in refused(response, "email"), email
+        html = response.get_data(as_text=True)
+        assert f'value="{email}"' in html
+    assert registration_count() == 0
+
+
+def test_an_orp_outside_the_chosen_kraj_is_refused(client):
+    term = make_term()
+    response = register_via_form(client, term, orp=orp("Benešov").id)
+    assert refused(response, "orp") == "Vybraná ORP nepatří do zvoleného kraje."
+    assert selected_option(response.get_data(as_text=True), "orp") == str(orp("Benešov").id)
+    assert registration_count() == 0
+
+
+def test_an_ospod_worker_must_choose_her_orp_but_others_need_not(client):
+    term = make_term()
+    response = register_via_form(client, term, orp="")
+    assert refused(response, "orp") == "Pracovníci OSPOD vyberou svou ORP (v Praze městskou část)."
+    assert registration_count() == 0
+
+    token_of(submit_again(client, term, response.get_data(as_text=True), orp="", employer_type="socialni_sluzba"))
+    registration = registration_of("jana.novakova@litomysl.cz")
+    assert registration.orp_id is None and registration.employer_type == EmployerType.SOCIAL_SERVICE
+
+
+def test_garbage_or_unknown_ids_get_a_message_not_a_server_error(client):
+    term = make_term()
+    html = client.get(form_url(term)).get_data(as_text=True)
+    cases = [
+        ("region", "abc"),
+        ("region", "999999"),
+        ("region", "99999999999999999999"),
+        ("orp", "abc"),
+        ("orp", "999999"),
+        ("orp", "<script>alert(1)</script>"),
+        ("employer_type", "ministr"),
+    ]
+    for field, value in cases:
+        response = submit_again(client, term, html, **{field: value})
+        assert refused(response, field), (field, value)
+        assert "<script>alert(1)</script>" not in response.get_data(as_text=True)
+    assert registration_count() == 0
+
+
+def test_an_orp_id_too_large_for_the_database_gets_a_message_not_a_server_error(client):
+    term = make_term()
+    response = register_via_form(client, term, orp="99999999999999999999")
+    assert refused(response, "orp")
+    assert registration_count() == 0
+
+
+def test_a_ten_thousand_character_name_is_refused_and_kept(client):
+    term = make_term()
+    name = "Jana " * 2000
+    response = register_via_form(client, term, name=name)
+    assert refused(response, "name") == "Nejvýše 200 znaků."
+    assert name.strip() in response.get_data(as_text=True)
+
+    response = submit_again(client, term, response.get_data(as_text=True), name="Jana\x00Nováková")
+    assert refused(response, "name") == "Text obsahuje nepovolené znaky."
+    assert registration_count() == 0
+
+
+def test_a_field_of_only_spaces_counts_as_missing(client):
+    term = make_term()
+    html = client.get(form_url(term)).get_data(as_text=True)
+    for field in ("name", "email", "job_title"):
+        response = submit_again(client, term, html, **{field: "   "})
+        assert registration_count() == 0, f"{field} of spaces was accepted"
+        assert refused(response, field) == "Vyplňte prosím toto pole."
+
+
+def test_a_missing_or_forged_csrf_token_stores_nothing_and_explains_in_czech_keeping_her_data(client):
+    term = make_term()
+    for token in (None, "podvrh"):
+        response = client.post(form_url(term), data={"csrf_token": token, **form_data()} if token else form_data())
+        assert 400 <= response.status_code < 500
+        html = response.get_data(as_text=True)
+        assert "Platnost formuláře vypršela" in html
+        assert 'value="Jana Nováková"' in html
+    assert registration_count() == 0
+    assert messages() == []
+
+
+def test_a_term_that_does_not_exist_is_404(client):
+    term = make_term()
+    token = session_csrf(client, term)
+    assert client.get(form_url(999999)).status_code == 404
+    assert client.post(form_url(999999), data={"csrf_token": token, **form_data()}).status_code == 404
+    assert client.get("/termin/abc/prihlaska").status_code == 404
+    assert registration_count() == 0
+
+
+def test_a_term_not_listed_publicly_is_404(client):
+    term = make_term(public=False)
+    assert client.get(form_url(term)).status_code == 404
+    assert registration_count() == 0
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pytest.param({"registration_deadline": utcnow() - timedelta(hours=1)}, id="deadline-passed"),
+        pytest.param({"starts_in": timedelta(hours=-1)}, id="already-started"),
+        pytest.param({"state": TermState.CANCELLED}, id="term-cancelled"),
+    ],
+)
+def test_a_closed_term_says_uzavrene_and_a_post_stores_nothing(client, values):
+    term = make_term(**values)
+    page = client.get(form_url(term))
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Přihlašování na tento termín je uzavřené." in html
+    assert "Odeslat přihlášku" not in html
+
+    # A form left open in another tab, or a crafted request.
+    open_term = make_term()
+    response = client.post(form_url(term), data={"csrf_token": session_csrf(client, open_term), **form_data()})
+    assert 400 <= response.status_code < 500
+    assert "uzavřené" in response.get_data(as_text=True)
+    assert registration_count() == 0
+    assert messages() == []
+
+
+def test_unknown_or_tampered_private_links_are_404(client):
+    term = make_term()
+    token = token_of(register_via_form(client, term))
+    csrf = session_csrf(client, term)
+    tampered = token[:-1] + ("A" if token[-1] != "A" else "B")
+    for bad in (tampered, "neexistuje", "x" * 300, token.upper() if token.upper() != token else token + "x"):
+        assert client.get(f"/prihlaska/{bad}").status_code == 404
+        assert client.post(f"/prihlaska/{bad}/zrusit", data={"csrf_token": csrf}).status_code == 404
+    assert client.get("/prihlaska/").status_code == 404
+    assert client.get(f"/prihlaska/{token}/zrusit").status_code == 405
+    assert registration_of("jana.novakova@litomysl.cz").state == RegistrationState.CONFIRMED
+    assert [m.kind for m in messages()] == ["registration_confirmed"]
+
+
+def test_cancelling_without_csrf_token_changes_nothing(client):
+    term = make_term()
+    token = token_of(register_via_form(client, term))
+    response = client.post(f"/prihlaska/{token}/zrusit", data={})
+    assert 400 <= response.status_code < 500
+    assert "Platnost formuláře vypršela" in response.get_data(as_text=True)
+    assert registration_of("jana.novakova@litomysl.cz").state == RegistrationState.CONFIRMED
+    assert not messages("registration_cancelled")
+
+
+def test_cancelling_twice_does_not_send_a_second_cancellation(client):
+    term = make_term()
+    token = token_of(register_via_form(client, term))
+    page = client.get(f"/prihlaska/{token}").get_data(as_text=True)
+    for _ in range(2):  # e.g. the form sent twice, from two tabs
+        response = client.post(f"/prihlaska/{token}/zrusit", data={"csrf_token": _csrf(page)})
+        assert response.status_code == 302
+    assert "Tuto přihlášku už nelze zrušit." in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert len(messages("registration_cancelled")) == 1
+
+
+# --- 7. Prague ------------------------------------------------------------------
+
+
+def test_a_worker_from_prague_chooses_her_district_as_orp(client):
+    term = make_term()
+    form = client.get(form_url(term)).get_data(as_text=True)
+    praha = re.search(r'<optgroup label="Hlavní město Praha">(.*?)</optgroup>', form, re.S).group(1)
+    assert f'value="{orp("Praha 5").id}"' in praha and ">Praha 5<" in praha
+
+    response = register_via_form(client, term, email="petra@praha5.cz", region=region("CZ010").id,
+                                 orp=orp("Praha 5").id)
+    token_of(response)
+    registration = registration_of("petra@praha5.cz")
+    assert (registration.region.name, registration.orp.name) == ("Hlavní město Praha", "Praha 5")
+    assert registration.state == RegistrationState.CONFIRMED
+
+    # Praha 5 is not an ORP of Pardubický kraj.
+    response = register_via_form(client, term, email="eva@example.cz", orp=orp("Praha 5").id)
+    assert response.status_code == 422
+    assert field_error(response.get_data(as_text=True), "orp") == "Vybraná ORP nepatří do zvoleného kraje."
+
+
+# --- 8. the service directly ------------------------------------------------------
+
+
+def applicant(n, orp_name="Litomyšl"):
+    return service.Applicant(
+        name=f"Účastnice {n}",
+        email=f"ucastnice{n}@ospod.cz",
+        employer_type=EmployerType.OSPOD,
+        job_title="sociální pracovnice",
+        region_id=region("CZ053").id,
+        orp_id=orp(orp_name).id,
+    )
+
+
+def test_raising_capacity_and_filling_free_seats_promotes_in_queue_order(app):
+    term = make_term(capacity=1)
+    outcomes = [service.register(term.id, applicant(n, orp_name))
+                for n, orp_name in enumerate(["Litomyšl", "Svitavy", "Chrudim", "Polička"], 1)]
+    assert [o.waitlist_position for o in outcomes] == [None, 1, 2, 3]
+
+    with locked(Term, term.id) as locked_term:
+        locked_term.capacity = 3
+        promoted = service.fill_free_seats(locked_term)
+    assert [r.email for r in promoted] == ["ucastnice2@ospod.cz", "ucastnice3@ospod.cz"]
+
+    assert registration_of("ucastnice4@ospod.cz").waitlist_position() == 1
+    assert [m.recipient for m in messages("registration_promoted")] == ["ucastnice2@ospod.cz",
+                                                                        "ucastnice3@ospod.cz"]
+    # Each promotion e-mail carries its own working link.
+    for message in messages("registration_promoted"):
+        token = urlsplit(manage_link(message)).path.removeprefix("/prihlaska/")
+        assert service.registration_for_token(token).email == message.recipient
+
+
+def test_filling_free_seats_skips_a_full_orp_and_keeps_that_place_in_the_queue(app):
+    term = make_term(capacity=2, per_orp_limit=1)
+    for n, orp_name in enumerate(["Litomyšl", "Litomyšl", "Svitavy", "Chrudim"], 1):
+        service.register(term.id, applicant(n, orp_name))
+
+    with locked(Term, term.id) as locked_term:
+        locked_term.capacity = 3
+        promoted = service.fill_free_seats(locked_term)
+    assert [r.email for r in promoted] == ["ucastnice4@ospod.cz"]
+    assert registration_of("ucastnice2@ospod.cz").waitlist_position() == 1
+
+
+def test_fill_free_seats_on_a_full_term_promotes_nobody(app):
+    term = make_term(capacity=1)
+    service.register(term.id, applicant(1))
+    service.register(term.id, applicant(2))
+    with locked(Term, term.id) as locked_term:
+        assert service.fill_free_seats(locked_term) == []
+    assert messages("registration_promoted") == []
+
+
+def test_cancelling_after_the_term_started_is_not_possible(app):
+    term = make_term()
+    outcome = service.register(term.id, applicant(1))
+    with pytest.raises(service.NotCancellable):
+        service.cancel(outcome.registration.id, now=term.starts_at + timedelta(minutes=5))
+    assert registration_of("ucastnice1@ospod.cz").state == RegistrationState.CONFIRMED
+    assert messages("registration_cancelled") == []
+
+
+def test_cancel_promotes_and_a_second_cancel_is_refused(app):
+    term = make_term(capacity=1)
+    first = service.register(term.id, applicant(1))
+    service.register(term.id, applicant(2))
+    promoted = service.cancel(first.registration.id)
+    assert [r.email for r in promoted] == ["ucastnice2@ospod.cz"]
+    with pytest.raises(service.NotCancellable):
+        service.cancel(first.registration.id)
+    with pytest.raises(service.NotCancellable):
+        service.cancel(999999)
+
+
+def test_registering_again_after_cancelling_on_a_full_term_joins_the_end_of_the_queue(app):
+    term = make_term(capacity=1)
+    service.register(term.id, applicant(1))
+    second = service.register(term.id, applicant(2))
+    assert second.waitlist_position == 1
+    service.cancel(second.registration.id)
+    service.register(term.id, applicant(3))  # now first in line
+
+    again = service.register(term.id, applicant(2))
+    assert again.registration.id == second.registration.id  # one row per e-mail and term
+    assert again.waitlist_position == 2  # the old place is not given back
+    assert registration_of("ucastnice3@ospod.cz").waitlist_position() == 1
+    assert "2. v pořadí" in messages("registration_waitlisted", "ucastnice2@ospod.cz")[-1].body_text
+    assert service.registration_for_token(again.token).id == second.registration.id
+
+
+def test_service_refuses_unknown_closed_and_duplicate_registrations(app):
+    term = make_term()
+    with pytest.raises(service.TermNotFound):
+        service.register(999999, applicant(1))
+    with pytest.raises(service.TermClosed):
+        service.register(term.id, applicant(1), now=term.starts_at)
+    service.register(term.id, applicant(1))
+    with pytest.raises(service.AlreadyRegistered):
+        service.register(term.id, applicant(1))
+    assert registration_count() == 1
