@@ -55,6 +55,7 @@ class Config:
     # concurrency tests can show the race the lock prevents.
     REGISTRATION_LOCKING = True
     CONSENT_VERSION = "2026-11"
+    REMINDER_DAYS_BEFORE = int(os.environ.get("REMINDER_DAYS_BEFORE", "2"))
 
     WTF_CSRF_TIME_LIMIT = None  # a form left open between two home visits still submits
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)

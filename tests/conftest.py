@@ -20,6 +20,7 @@ from trainings import create_app
 from trainings.catalogue.seed import seed_all
 from trainings.extensions import db
 from trainings.models import (
+    AuditEntry,
     InterestEntry,
     Offer,
     Orp,
@@ -107,7 +108,7 @@ def app(_app):
     with _app.app_context():
         yield _app
         db.session.rollback()
-        for model in (RegistrationLink, OutboxMessage, Registration, InterestEntry, Term):
+        for model in (AuditEntry, RegistrationLink, OutboxMessage, Registration, InterestEntry, Term):
             db.session.execute(delete(model))
         db.session.commit()
         db.session.remove()

@@ -7,6 +7,7 @@ from flask import Flask
 
 from .catalogue.seed import seed_all, seed_demo_organiser, seed_demo_terms
 from .mail.dispatch import send_due
+from .registration.reminders import send_reminders
 from .models import StaffRole
 from .staff import accounts
 
@@ -22,6 +23,17 @@ def register_commands(app: Flask) -> None:
             click.echo(f"Ukázkové termíny: přidáno {seed_demo_terms()}.")
             email, password = seed_demo_organiser()
             click.echo(f"Ukázkový organizátor: {email} / {password}  (přihlášení: /sprava/prihlaseni)")
+
+    @app.cli.group("reminders")
+    def reminders():
+        """Reminders before terms."""
+
+    @reminders.command("send")
+    @click.option("--days", type=int, default=None, help="Kolik dní předem (výchozí REMINDER_DAYS_BEFORE).")
+    def reminders_send(days):
+        """Queue reminders for terms starting soon; each person gets one (safe to run from cron)."""
+        days = days if days is not None else app.config["REMINDER_DAYS_BEFORE"]
+        click.echo(f"Připomínek zařazeno do fronty: {send_reminders(days)}.")
 
     @app.cli.group("users")
     def users():

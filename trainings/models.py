@@ -268,6 +268,9 @@ class Term(db.Model):
     per_orp_limit: Mapped[int | None] = mapped_column(Integer)
     registration_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lecturer: Mapped[str | None] = mapped_column(String(300))
+    # Teaching hours for certificates and the 24-hour yearly duty; None means
+    # the length from start to end.
+    hours: Mapped[float | None]
     state: Mapped[TermState] = mapped_column(_enum(TermState), default=TermState.SCHEDULED)
     # Closed terms are not listed publicly (workshops "na klíč").
     public: Mapped[bool] = mapped_column(default=True)
@@ -290,6 +293,12 @@ class Term(db.Model):
     @property
     def is_online(self) -> bool:
         return self.form == TermForm.ONLINE
+
+    @property
+    def length_hours(self) -> float:
+        if self.hours is not None:
+            return self.hours
+        return round((self.ends_at - self.starts_at).total_seconds() / 3600, 2)
 
     @property
     def closes_at(self) -> datetime:
@@ -332,6 +341,15 @@ class Registration(db.Model):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Raised when this person's own event changes (cancellation), on top of the term's sequence.
     calendar_sequence: Mapped[int] = mapped_column(default=0)
+    # Attendance: None until marked; True present, False no-show.
+    attended: Mapped[bool | None]
+    attendance_marked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Short code on the confirmation e-mail (and its QR code) that opens the
+    # person's check-in row for logged-in staff.
+    check_in_code: Mapped[str | None] = mapped_column(String(16), unique=True)
+    internal_note: Mapped[str | None] = mapped_column(Text)
+    # Set by a staff member who added the person by hand.
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     term: Mapped[Term] = relationship()
     region: Mapped[Region] = relationship()

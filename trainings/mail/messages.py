@@ -60,3 +60,38 @@ def registration_cancelled(registration):
 
 def registration_link(registration, token):
     return _registration_message("registration_link", "Odkaz na vaši přihlášku", registration, token)
+
+
+def term_changed(registration, token, changes: list[str]):
+    """The organiser moved the term or its place; confirmed people get the updated invitation."""
+    method = "REQUEST" if registration.state.value == "confirmed" else None
+    return _registration_message(
+        "term_changed", "Změna termínu", registration, token, method, changes=changes
+    )
+
+
+def term_cancelled(registration, token, reason: str | None):
+    method = "CANCEL" if registration.state.value == "confirmed" else None
+    return _registration_message(
+        "term_cancelled", "Termín zrušen", registration, token, method, reason=reason,
+        offer_url=absolute_url("catalogue.offer", slug=registration.term.offer.slug),
+    )
+
+
+def reminder(registration, token, dedupe_key):
+    message = _registration_message("reminder", "Připomínka", registration, token)
+    message.dedupe_key = dedupe_key
+    return message
+
+
+def interest_term_opened(entry, term, dedupe_key):
+    context = {"entry": entry, "term": term, "offer": term.offer,
+               "signup_url": absolute_url("registration.register", term_id=term.id)}
+    return enqueue(
+        kind="interest_term_opened",
+        recipient=entry.email,
+        subject=f"Nový termín: {term.offer.title}, {date_only(term.starts_at)}",
+        body_text=render_template("mail/interest_term_opened.txt", **context),
+        body_html=render_template("mail/interest_term_opened.html", **context),
+        dedupe_key=dedupe_key,
+    )

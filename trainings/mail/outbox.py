@@ -1,9 +1,13 @@
 """Writing e-mails into the outbox, inside the caller's transaction."""
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
 from ..extensions import db
 from ..models import OutboxMessage
 
 
-def enqueue(*, kind, recipient, subject, body_text, body_html=None, attachments=(), registration=None):
+def enqueue(*, kind, recipient, subject, body_text, body_html=None, attachments=(), registration=None,
+            dedupe_key=None):
     message = OutboxMessage(
         kind=kind,
         recipient=recipient,
@@ -12,6 +16,29 @@ def enqueue(*, kind, recipient, subject, body_text, body_html=None, attachments=
         body_html=body_html,
         attachments=list(attachments),
         registration=registration,
+        dedupe_key=dedupe_key,
     )
     db.session.add(message)
+    return message
+
+
+def already_queued(dedupe_key: str) -> bool:
+    return db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)) is not None
+
+
+def enqueue_once(dedupe_key: str, compose) -> OutboxMessage | None:
+    """Queue the message `compose(dedupe_key)` builds unless one with this key exists.
+
+    The unique key decides, so two runs at once (two cron jobs, two workers)
+    still queue it once: the loser's insert fails inside a savepoint and is
+    dropped without touching the rest of its transaction.
+    """
+    if already_queued(dedupe_key):
+        return None
+    try:
+        with db.session.begin_nested():
+            message = compose(dedupe_key)
+            db.session.flush()
+    except IntegrityError:
+        return None
     return message

@@ -96,6 +96,15 @@ def issue_link(registration: Registration) -> str:
     return token
 
 
+# No 0/O, 1/I/L: the code is read aloud and typed at the door.
+_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+def new_check_in_code() -> str:
+    """A short code for the door; 31^8 values make a collision (caught by the unique index) remote."""
+    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
+
+
 def registration_for_token(token: str) -> Registration | None:
     if not token or len(token) > 100:
         return None
@@ -187,7 +196,9 @@ def register(term_id: int, applicant: Applicant, now: datetime | None = None) ->
             availability_read.send(current_app._get_current_object(), term=term)
             if registration is None:
                 # A cancelled registration is reused, so one e-mail stays one row per term.
-                registration = Registration(term=term, email_normalized=email_normalized)
+                registration = Registration(
+                    term=term, email_normalized=email_normalized, check_in_code=new_check_in_code()
+                )
                 db.session.add(registration)
             registration.name = applicant.name
             registration.email = applicant.email.strip()

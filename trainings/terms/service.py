@@ -1,0 +1,196 @@
+"""Scheduling rules: creating, changing and cancelling terms.
+
+Every change runs under the term's lock (the same one registrations take), is
+written to the audit trail, and tells the people it affects through the
+outbox in the same transaction. Raising capacity or the per-ORP limit hands
+the new seats to the waiting list at once.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime
+
+from sqlalchemy import select
+
+from .. import audit
+from ..db_session import begin_write, locked
+from ..extensions import db
+from ..mail import messages
+from ..mail.outbox import enqueue_once
+from ..models import (
+    InterestEntry,
+    Offer,
+    OfferKind,
+    Orp,
+    Region,
+    Registration,
+    RegistrationState,
+    Term,
+    TermForm,
+    TermState,
+    User,
+    utcnow,
+)
+from ..registration.service import fill_free_seats, issue_link
+from ..timefmt import term_span
+
+
+class TermError(Exception):
+    """A term that cannot be saved; `field` names the form field the message belongs to."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+@dataclass
+class TermData:
+    offer_id: int
+    starts_at: datetime
+    ends_at: datetime
+    form: TermForm
+    capacity: int
+    region_id: int | None = None
+    venue: str | None = None
+    online_url: str | None = None
+    per_orp_limit: int | None = None
+    registration_deadline: datetime | None = None
+    lecturer: str | None = None
+    hours: float | None = None
+    public: bool = True
+    restricted_region_id: int | None = None
+    restricted_orp_id: int | None = None
+
+    @classmethod
+    def of(cls, term: Term) -> TermData:
+        return cls(**{f.name: getattr(term, f.name) for f in fields(cls)})
+
+
+# What a participant must hear about: when and where.
+_NOTIFY_FIELDS = {"starts_at", "ends_at", "form", "venue", "region_id", "online_url"}
+
+
+def check(data: TermData) -> None:
+    """The rules a term must satisfy, with Czech messages for the form."""
+    offer = db.session.get(Offer, data.offer_id)
+    if offer is None or offer.kind != OfferKind.WORKSHOP:
+        raise TermError("Vyberte workshop z nabídky.", "offer_id")
+    if data.ends_at <= data.starts_at:
+        raise TermError("Konec musí být po začátku.", "ends_at")
+    if data.capacity < 1:
+        raise TermError("Kapacita musí být alespoň 1.", "capacity")
+    if data.per_orp_limit is not None and data.per_orp_limit < 1:
+        raise TermError("Limit na jednu ORP musí být alespoň 1, nebo nechte pole prázdné.", "per_orp_limit")
+    if data.form == TermForm.IN_PERSON and not (data.venue and data.region_id):
+        raise TermError("U prezenčního termínu vyplňte místo a kraj konání.", "venue")
+    if data.registration_deadline and data.registration_deadline > data.starts_at:
+        raise TermError("Uzávěrka přihlášek musí být nejpozději na začátku termínu.", "registration_deadline")
+    if data.restricted_orp_id is not None:
+        orp = db.session.get(Orp, data.restricted_orp_id)
+        if orp is None:
+            raise TermError("Neznámá ORP.", "restricted_orp_id")
+        if data.restricted_region_id not in (None, orp.region_id):
+            raise TermError("Vybraná ORP nepatří do zvoleného kraje.", "restricted_orp_id")
+    if data.restricted_region_id is not None and db.session.get(Region, data.restricted_region_id) is None:
+        raise TermError("Neznámý kraj.", "restricted_region_id")
+
+
+def create_term(data: TermData, actor: User | None) -> Term:
+    check(data)
+    begin_write()
+    term = Term(**asdict(data))
+    if not data.public:
+        term.signup_token = secrets.token_urlsafe(24)
+    db.session.add(term)
+    db.session.flush()
+    audit.record("term.created", term, actor, **asdict(data))
+    if term.public:
+        notify_interest_list(term)
+    db.session.commit()
+    return term
+
+
+def notify_interest_list(term: Term) -> int:
+    """Tell everyone waiting for this workshop that a term is open: once per person and workshop."""
+    entries = db.session.scalars(
+        select(InterestEntry).where(InterestEntry.offer_id == term.offer_id, InterestEntry.notified_at.is_(None))
+    ).all()
+    sent = 0
+    for entry in entries:
+        key = f"interest:{entry.offer_id}:{entry.email_normalized}"
+        if enqueue_once(key, lambda k, entry=entry: messages.interest_term_opened(entry, term, k)):
+            sent += 1
+        entry.notified_at = utcnow()
+    return sent
+
+
+def _describe(term: Term, before: dict) -> list[str]:
+    """Czech lines saying what changed, for the e-mail to participants."""
+    lines = []
+    if {"starts_at", "ends_at"} & before.keys():
+        old_start = before.get("starts_at", term.starts_at)
+        old_end = before.get("ends_at", term.ends_at)
+        lines.append(f"Čas: {term_span(old_start, old_end)} → {term_span(term.starts_at, term.ends_at)}")
+    if "form" in before:
+        lines.append(f"Forma: {TermForm(before['form']).label} → {term.form.label}")
+    if {"venue", "region_id"} & before.keys() and term.form == TermForm.IN_PERSON:
+        lines.append(f"Místo: {term.venue}")
+    if "online_url" in before and term.form == TermForm.ONLINE:
+        lines.append("Odkaz na online setkání je nový (najdete jej níže).")
+    return lines
+
+
+def update_term(term_id: int, data: TermData, actor: User | None) -> list[Registration]:
+    """Save the organiser's changes; returns who was promoted from the waiting list."""
+    check(data)
+    with locked(Term, term_id) as term:
+        if term.state == TermState.CANCELLED:
+            raise TermError("Zrušený termín nelze upravovat.")
+        new_values = asdict(data)
+        diff = audit.changes(term, new_values)
+        if not diff:
+            return []
+        before = {name: getattr(term, name) for name in diff}
+        for name in diff:
+            setattr(term, name, new_values[name])
+        if not term.public and term.signup_token is None:
+            term.signup_token = secrets.token_urlsafe(24)
+        audit.record("term.updated", term, actor, **diff)
+        notify = {k: v for k, v in before.items() if k in _NOTIFY_FIELDS}
+        if notify:
+            term.sequence += 1
+            changes = _describe(term, notify)
+            for registration in _active_registrations(term):
+                messages.term_changed(registration, issue_link(registration), changes)
+        promoted = fill_free_seats(term)
+        for registration in promoted:
+            audit.record("registration.promoted", registration, actor, reason="term.updated")
+    return promoted
+
+
+def cancel_term(term_id: int, actor: User | None, reason: str | None = None) -> int:
+    """Cancel a term and tell everyone on it; returns how many people were told."""
+    with locked(Term, term_id) as term:
+        if term.state == TermState.CANCELLED:
+            return 0
+        term.state = TermState.CANCELLED
+        term.cancelled_at = utcnow()
+        term.sequence += 1
+        audit.record("term.cancelled", term, actor, reason=reason)
+        people = _active_registrations(term)
+        for registration in people:
+            messages.term_cancelled(registration, issue_link(registration), reason)
+    return len(people)
+
+
+def _active_registrations(term: Term) -> list[Registration]:
+    return db.session.scalars(
+        select(Registration)
+        .where(
+            Registration.term_id == term.id,
+            Registration.state.in_([RegistrationState.CONFIRMED, RegistrationState.WAITLISTED]),
+        )
+        .order_by(Registration.id)
+    ).all()
