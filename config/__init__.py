@@ -57,6 +57,13 @@ class Config:
     CONSENT_VERSION = "2026-11"
     REMINDER_DAYS_BEFORE = int(os.environ.get("REMINDER_DAYS_BEFORE", "2"))
 
+    # How many proxies stand in front of the app (0: none); their X-Forwarded-* are trusted.
+    PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    # Limits per client address on the forms that write or send e-mail.
+    RATELIMIT_FORMS = os.environ.get("RATELIMIT_FORMS", "20 per minute;200 per hour")
+    RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute;50 per hour")
     WTF_CSRF_TIME_LIMIT = None  # a form left open between two home visits still submits
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
     SESSION_COOKIE_HTTPONLY = True
@@ -73,6 +80,10 @@ class DevelopmentConfig(Config):
 
 class TestingConfig(Config):
     TESTING = True
+    # High enough that tests posting many forms are not throttled; the
+    # rate-limit tests lower them (the limits are read per request).
+    RATELIMIT_FORMS = "100000 per minute"
+    RATELIMIT_LOGIN = "100000 per minute"
     SECRET_KEY = "testing"
     # The tests choose their databases themselves (tests/conftest.py).
     SQLALCHEMY_DATABASE_URI = "sqlite://"

@@ -160,3 +160,10 @@ def _csrf(page):
     import re
 
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def test_a_planned_workshop_that_got_a_term_shows_it_on_the_home_page(client):
+    term = make_term(slug="syndrom-can")
+    for query in ({}, {"form": "online"}):
+        page = client.get("/", query_string=query).get_data(as_text=True)
+        assert f"/termin/{term.id}/prihlaska" in page

@@ -6,6 +6,7 @@ import config as settings
 from . import templating
 from .cli import register_commands
 from .db_session import configure_engine
+from .security import init_security
 from .extensions import csrf, db, login_manager, mail, migrate
 
 
@@ -30,6 +31,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     csrf.init_app(app)
     mail.init_app(app)
     _init_login(app)
+    init_security(app)
     with app.app_context():
         configure_engine(db.engine)
 

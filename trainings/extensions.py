@@ -1,4 +1,6 @@
 """Extensions, created unbound here and bound to the app in the factory."""
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
@@ -26,3 +28,6 @@ migrate = Migrate()
 csrf = CSRFProtect()
 mail = Mail()
 login_manager = LoginManager()
+# Storage from RATELIMIT_STORAGE_URI: memory by default, Redis in production so
+# that every app process counts against the same limits.
+limiter = Limiter(key_func=get_remote_address)

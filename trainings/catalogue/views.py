@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from ..extensions import csrf
 from ..models import OfferKind, OfferStatus, TermForm
+from ..security import limit_form_posts
 from ..places import region_choices, regions_with_coordinators, regions_with_orps
 from ..timefmt import month_label
 from . import queries
@@ -49,7 +50,7 @@ def index():
     if flt.active:
         # A filter on terms shows only workshops with matching terms; text also finds planned ones.
         running = [o for o in running if rows_by_offer[o.id]]
-        planned = [o for o in planned if flt.text and queries.matches_text(o, flt.text)]
+        planned = [o for o in planned if rows_by_offer[o.id] or (flt.text and queries.matches_text(o, flt.text))]
     return render_template(
         "catalogue/index.html",
         form=form,
@@ -83,6 +84,7 @@ def _render_offer(item, interest_form):
 
 
 @bp.post("/nabidka/<slug>/zajem")
+@limit_form_posts
 @csrf.exempt  # the form checks its own token and keeps what was typed
 def interest(slug):
     item = queries.offer_by_slug(slug)

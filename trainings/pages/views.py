@@ -26,6 +26,12 @@ def csrf_failed(_error):
                                    "a odešlete formulář znovu."), 400
 
 
+def too_many_requests(_error):
+    return render_template("pages/error.html", title="Příliš mnoho pokusů",
+                           message="Z vaší adresy přišlo v krátké době příliš mnoho odeslání. "
+                                   "Počkejte prosím chvíli a zkuste to znovu."), 429
+
+
 def server_error(_error):
     return render_template("pages/error.html", title="Chyba na naší straně",
                            message="Omlouváme se, něco se pokazilo. Zkuste to prosím za chvíli znovu."), 500
@@ -34,5 +40,6 @@ def server_error(_error):
 def register_error_handlers(app):
     app.register_error_handler(404, not_found)
     app.register_error_handler(405, method_not_allowed)
+    app.register_error_handler(429, too_many_requests)
     app.register_error_handler(500, server_error)
     app.register_error_handler(CSRFError, csrf_failed)

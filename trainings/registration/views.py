@@ -6,6 +6,7 @@ from sqlalchemy.orm import joinedload
 from ..extensions import csrf, db
 from ..models import EmployerType, Term
 from ..places import regions_with_orps
+from ..security import limit_form_posts
 from . import service
 from .forms import CancelForm, RegistrationForm, ResendLinkForm
 
@@ -36,6 +37,7 @@ def _render_form(term, form, status=200, duplicate=False):
 
 
 @bp.route("/termin/<int:term_id>/prihlaska", methods=["GET", "POST"])
+@limit_form_posts
 @csrf.exempt  # the form checks its own token, so an expired one re-shows her data with a Czech message
 def register(term_id):
     term = _public_term(term_id)
@@ -77,6 +79,7 @@ def register(term_id):
 
 
 @bp.post("/termin/<int:term_id>/odkaz")
+@limit_form_posts
 def resend_link(term_id):
     term = _public_term(term_id)
     form = ResendLinkForm()

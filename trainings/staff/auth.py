@@ -5,6 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import current_user, login_user, logout_user
 
 from ..forms import CzechForm
+from ..security import limit_login_posts
 from . import accounts
 from .forms import LoginForm, SetPasswordForm
 
@@ -19,6 +20,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/prihlaseni", methods=["GET", "POST"])
+@limit_login_posts
 def login():
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))

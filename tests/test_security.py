@@ -1,0 +1,70 @@
+"""Headers that keep the pages safe, and limits that slow down abuse."""
+import re
+from pathlib import Path
+
+import pytest
+
+from trainings.extensions import limiter
+
+from .conftest import make_term
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+def test_every_page_sends_a_strict_content_security_policy(client):
+    for url in ("/", "/nabidka/od-analyzy-k-tvorbe-ipod", "/sprava/prihlaseni", "/neexistuje"):
+        headers = client.get(url).headers
+        csp = headers["Content-Security-Policy"]
+        directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
+        assert directives["script-src"] == "'self'"
+        assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+        assert directives["frame-ancestors"] == "'none'"
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "same-origin"
+
+
+def test_no_template_has_an_inline_script_or_event_handler():
+    offenders = []
+    for path in TEMPLATES.rglob("*.html"):
+        if path.parts[-2] == "mail":  # e-mails are not served under the CSP
+            continue
+        text = path.read_text(encoding="utf-8")
+        for match in re.finditer(r"<script(?![^>]*\bsrc=)[^>]*>", text):
+            offenders.append(f"{path.name}: inline <script>")
+        for match in re.finditer(r"\son[a-z]+\s*=", text):
+            offenders.append(f"{path.name}: event handler {match.group().strip()}")
+        if re.search(r"\sstyle\s*=", text):
+            offenders.append(f"{path.name}: inline style")
+    assert offenders == []
+
+
+@pytest.fixture
+def limited_app(app):
+    """The app with low limits switched on (the limits are read per request)."""
+    saved = {key: app.config[key] for key in ("RATELIMIT_FORMS", "RATELIMIT_LOGIN")}
+    app.config.update(RATELIMIT_FORMS="3 per minute", RATELIMIT_LOGIN="2 per minute")
+    limiter.reset()
+    yield app
+    limiter.reset()
+    app.config.update(saved)
+
+
+def test_registration_posts_are_limited_with_a_czech_answer(limited_app):
+    term = make_term()
+    client = limited_app.test_client()
+    codes = [client.post(f"/termin/{term.id}/prihlaska", data={}).status_code for _ in range(4)]
+    assert codes[:3] == [422, 422, 422]
+    assert codes[3] == 429
+    response = client.post(f"/termin/{term.id}/prihlaska", data={})
+    assert "Příliš mnoho pokusů" in response.get_data(as_text=True)
+    # Reading the form is not limited.
+    assert client.get(f"/termin/{term.id}/prihlaska").status_code == 200
+
+
+def test_login_attempts_are_limited(limited_app):
+    client = limited_app.test_client()
+    page = client.get("/sprava/prihlaseni").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    data = {"csrf_token": token, "email": "x@example.cz", "password": "spatne"}
+    codes = [client.post("/sprava/prihlaseni", data=data).status_code for _ in range(3)]
+    assert codes == [422, 422, 429]

@@ -1,0 +1,59 @@
+"""Security headers and rate limits, set once for the whole application."""
+from flask import Flask, current_app
+
+from .extensions import limiter
+
+# No inline scripts or styles anywhere (a test checks the templates), so the
+# policy needs no 'unsafe-inline'. frame-ancestors keeps the pages out of
+# other sites' frames (click-jacking of the sign-up and staff forms).
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'self'",
+        "object-src 'none'",
+    ]
+)
+
+
+def _set_headers(response, hsts: bool):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if hsts:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response
+
+
+def form_limit():
+    return current_app.config["RATELIMIT_FORMS"]
+
+
+def login_limit():
+    return current_app.config["RATELIMIT_LOGIN"]
+
+
+# Only submissions count: reading a form again and again is harmless.
+limit_form_posts = limiter.limit(form_limit, methods=["POST"])
+limit_login_posts = limiter.limit(login_limit, methods=["POST"])
+
+
+def init_security(app: Flask) -> None:
+    hsts = bool(app.config.get("SESSION_COOKIE_SECURE"))
+    app.after_request(lambda response: _set_headers(response, hsts))
+    limiter.init_app(app)
+    if app.config.get("PROXY_COUNT"):
+        # Behind nginx (or another proxy) the client's address is in X-Forwarded-For.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
