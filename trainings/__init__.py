@@ -35,6 +35,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     with app.app_context():
         configure_engine(db.engine)
 
+    from .api.views import bp as api_bp
     from .calendar.feeds import bp as calendar_bp
     from .calendar.feeds import register_template_helpers as register_calendar_helpers
     from .catalogue.views import bp as catalogue_bp
@@ -48,6 +49,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     app.register_blueprint(registration_bp)
     app.register_blueprint(pages_bp)
     app.register_blueprint(calendar_bp)
+    app.register_blueprint(api_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(staff_bp)
     register_error_handlers(app)
