@@ -35,6 +35,8 @@ class Config:
     # around (CLI commands, the outbox worker).
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     TIMEZONE = "Europe/Prague"
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 
     # "files" writes each message as an .eml file into MAIL_FILE_DIR, "smtp"
     # sends through Flask-Mail.
@@ -95,6 +97,7 @@ class TestingConfig(Config):
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
     PREFERRED_URL_SCHEME = "https"
 
 

@@ -6,6 +6,7 @@ import config as settings
 from . import templating
 from .cli import register_commands
 from .db_session import configure_engine
+from .logs import configure_logging
 from .security import init_security
 from .extensions import csrf, db, login_manager, mail, migrate
 
@@ -25,6 +26,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         raise RuntimeError("DATABASE_URL must be set in the environment for this configuration.")
     app.config["WTF_I18N_ENABLED"] = False  # Czech comes from WTForms' own catalogues (CzechForm)
+    configure_logging(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)

@@ -1,6 +1,10 @@
 """Static pages a public body must have, and the error pages."""
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, jsonify, render_template
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from flask_wtf.csrf import CSRFError
+
+from ..extensions import db
 
 bp = Blueprint("pages", __name__)
 
@@ -8,6 +12,25 @@ bp = Blueprint("pages", __name__)
 @bp.get("/ochrana-osobnich-udaju")
 def privacy():
     return render_template("pages/privacy.html", consent_version=current_app.config["CONSENT_VERSION"])
+
+
+@bp.get("/prohlaseni-o-pristupnosti")
+def accessibility():
+    from ..catalogue.seed import catalogue_document
+
+    return render_template("pages/accessibility.html", contacts=catalogue_document()["contacts"])
+
+
+@bp.get("/health")
+def health():
+    """For the load balancer and monitoring: is the database answering?"""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        db.session.rollback()
+        current_app.logger.exception("health check: database unreachable")
+        return jsonify(status="error", database="unreachable"), 503
+    return jsonify(status="ok", database="ok")
 
 
 def not_found(_error):
