@@ -57,6 +57,9 @@ class Config:
     # concurrency tests can show the race the lock prevents.
     REGISTRATION_LOCKING = True
     CONSENT_VERSION = "2026-11"
+    # Seconds a public page rendered for a visitor without a session may be
+    # served again (trainings/page_cache.py); 0 switches the cache off.
+    PAGE_CACHE_SECONDS = float(os.environ.get("PAGE_CACHE_SECONDS", "5"))
     REMINDER_DAYS_BEFORE = int(os.environ.get("REMINDER_DAYS_BEFORE", "2"))
 
     # How many proxies stand in front of the app (0: none); their X-Forwarded-* are trusted.
@@ -90,13 +93,15 @@ class TestingConfig(Config):
     # The tests choose their databases themselves (tests/conftest.py).
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     MAIL_TRANSPORT = "files"
+    PAGE_CACHE_SECONDS = 0  # tests read pages right after changing data; test_page_cache turns it on
     # Flask-Mail would swallow every message under TESTING; the tests use a real SMTP server instead.
     MAIL_SUPPRESS_SEND = False
     PUBLIC_BASE_URL = "http://spod4.test"
 
 
 class ProductionConfig(Config):
-    SESSION_COOKIE_SECURE = True
+    # Only a local stack on plain http (tests/stack.py) turns this off.
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
     PREFERRED_URL_SCHEME = "https"
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from ..catalogue import queries
 from ..extensions import db
 from ..models import OfferKind, OfferStatus, Region, TermForm
+from ..page_cache import cached_page
 from ..places import regions_with_coordinators
 from ..timefmt import PRAGUE
 
@@ -131,6 +132,7 @@ def _term(row):
 
 
 @bp.get("/offers")
+@cached_page
 def offers():
     kind = _enum_arg("kind", OfferKind)
     status = _enum_arg("status", OfferStatus)
@@ -151,6 +153,7 @@ def offer(slug):
 
 
 @bp.get("/terms")
+@cached_page
 def terms():
     flt = queries.TermFilter(
         form=_enum_arg("form", TermForm),
@@ -188,6 +191,7 @@ def terms():
 
 
 @bp.get("/regions")
+@cached_page
 def regions():
     items = [
         {

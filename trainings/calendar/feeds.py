@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, request
 from sqlalchemy import select
 
 from ..catalogue.queries import offer_by_slug
+from ..page_cache import cached_page
 from ..extensions import db
 from ..models import OfferKind, Region, utcnow
 from ..registration.service import registration_for_token
@@ -39,6 +40,7 @@ def _ics_response(body: bytes, filename: str, last_modified: datetime | None, pr
 
 
 @bp.get("/kalendar.ics")
+@cached_page
 def all_terms():
     terms, changed = queries.public_terms(queries.all_public(), utcnow())
     body = ics.feed(terms, "SPOD4 – workshopy MPSV")
@@ -46,6 +48,7 @@ def all_terms():
 
 
 @bp.get("/nabidka/<slug>/kalendar.ics")
+@cached_page
 def offer_terms(slug):
     offer = offer_by_slug(slug)
     if offer is None or offer.kind != OfferKind.WORKSHOP:
@@ -56,6 +59,7 @@ def offer_terms(slug):
 
 
 @bp.get("/kraj/<slug>/kalendar.ics")
+@cached_page
 def region_terms(slug):
     region = db.session.scalars(select(Region).where(Region.slug == slug)).one_or_none()
     if region is None:

@@ -2,13 +2,14 @@
 from collections import defaultdict
 from datetime import date
 
-from wtforms.fields.choices import SelectChoice
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from wtforms.fields.choices import SelectChoice
 
 from ..extensions import csrf
 from ..models import OfferKind, OfferStatus, TermForm
-from ..security import limit_form_posts
+from ..page_cache import cached_page
 from ..places import region_choices, regions_with_coordinators, regions_with_orps
+from ..security import limit_form_posts
 from ..timefmt import month_label
 from . import queries
 from .forms import CatalogueFilterForm, InterestForm
@@ -34,8 +35,9 @@ def _filter_from(form: CatalogueFilterForm) -> queries.TermFilter:
 
 
 @bp.get("/")
+@cached_page
 def index():
-    regions = regions_with_orps()
+    regions = regions_with_coordinators()
     form = CatalogueFilterForm(request.args)
     form.kraj.choices = region_choices(regions, empty="Všechny kraje")
     form.mesic.choices = [SelectChoice("", "Kdykoli")] + [
@@ -65,6 +67,7 @@ def index():
 
 
 @bp.get("/nabidka/<slug>")
+@cached_page
 def offer(slug):
     item = queries.offer_by_slug(slug)
     if item is None:
@@ -105,6 +108,7 @@ def interest(slug):
 
 
 @bp.get("/metodicka-podpora")
+@cached_page
 def support():
     return render_template(
         "catalogue/support.html", items=queries.offers_of_kind(OfferKind.SUPPORT), doc=catalogue_document()
@@ -112,6 +116,7 @@ def support():
 
 
 @bp.get("/nabidka-pro-kraje")
+@cached_page
 def region_offer():
     doc = catalogue_document()
     items = queries.offers_of_kind(OfferKind.REGION_SUPPORT)

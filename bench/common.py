@@ -1,0 +1,65 @@
+"""Shared set-up for the benchmarks: a throwaway database filled with terms."""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import select  # noqa: E402
+
+from trainings.extensions import db  # noqa: E402
+from trainings.models import Offer, OfferKind, OfferStatus, Region, Term, TermForm  # noqa: E402
+
+
+def sqlite_url() -> str:
+    return f"sqlite:///{Path(tempfile.mkdtemp(prefix='spod4-bench-')) / 'bench.sqlite3'}"
+
+
+def postgres_url(name: str) -> str | None:
+    """A fresh PostgreSQL database for the benchmark, or None when none answers."""
+    import psycopg
+
+    admin = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    try:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError:
+        return None
+    return admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1) + f"/{name}"
+
+
+def build(url: str):
+    """The app on `url`, migrated and seeded (the tests' own builder)."""
+    from tests.conftest import build_app
+
+    return build_app(url, Path(tempfile.mkdtemp(prefix="spod4-bench-mail-")))
+
+
+def add_terms(count: int, capacity: int = 20) -> list[int]:
+    """`count` public terms spread over the running workshops, half online, half in the kraje."""
+    offers = db.session.scalars(
+        select(Offer).where(Offer.kind == OfferKind.WORKSHOP, Offer.status == OfferStatus.RUNNING,
+                            Offer.custom.is_(False))
+    ).all()
+    regions = db.session.scalars(select(Region)).all()
+    start = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) + timedelta(days=3)
+    terms = []
+    for i in range(count):
+        online = i % 2 == 0
+        begins = start + timedelta(hours=6 * i)
+        terms.append(Term(
+            offer=offers[i % len(offers)], starts_at=begins, ends_at=begins + timedelta(hours=3),
+            form=TermForm.ONLINE if online else TermForm.IN_PERSON,
+            region=None if online else regions[i % len(regions)],
+            venue=None if online else "Krajský úřad", online_url="https://meet.example.cz/x" if online else None,
+            capacity=capacity, per_orp_limit=3, lecturer="Lektorka",
+        ))
+    db.session.add_all(terms)
+    db.session.commit()
+    return [t.id for t in terms]
