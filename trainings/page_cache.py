@@ -25,23 +25,36 @@ MAX_ENTRIES = 512
 
 _entries: OrderedDict[str, tuple[float, bytes, int, list]] = OrderedDict()
 _lock = threading.Lock()
+# One rendering per page at a time: when an entry runs out, the first thread
+# renders it again while the others keep serving the old one (for at most
+# STALE_GRACE more seconds), so a busy page never makes every thread render.
+_refreshing: set[str] = set()
+STALE_GRACE = 10.0
 
 
 def clear() -> None:
     with _lock:
         _entries.clear()
+        _refreshing.clear()
 
 
 def _get(key: str):
+    """(entry, must_render): a fresh entry; or a stale one while another thread renders."""
+    now = time.monotonic()
     with _lock:
         entry = _entries.get(key)
-        if entry is None:
-            return None
-        if entry[0] < time.monotonic():
-            del _entries[key]
-            return None
-        _entries.move_to_end(key)
-        return entry
+        if entry is not None and entry[0] >= now:
+            _entries.move_to_end(key)
+            return entry, False
+        if entry is not None and key in _refreshing and entry[0] + STALE_GRACE >= now:
+            return entry, False
+        _refreshing.add(key)
+        return None, True
+
+
+def _done(key: str) -> None:
+    with _lock:
+        _refreshing.discard(key)
 
 
 def _put(key: str, seconds: float, response: Response) -> None:
@@ -60,17 +73,21 @@ def cached_page(view):
         if not seconds or request.method != "GET" or current_app.config["SESSION_COOKIE_NAME"] in request.cookies:
             return view(*args, **kwargs)
         key = request.full_path
-        hit = _get(key)
+        hit, must_render = _get(key)
         if hit is not None:
             _, body, status, headers = hit
             response = Response(body, status=status, headers=headers)
             return response.make_conditional(request) if response.get_etag()[0] else response
-        response = make_response(view(*args, **kwargs))
-        response.vary.add("Cookie")
-        # The session cookie is written after this point, so ask the session itself.
-        personal = session.modified or bool(session) or "Set-Cookie" in response.headers
-        if response.status_code == 200 and not personal and not response.is_streamed:
-            _put(key, seconds, response)
+        try:
+            response = make_response(view(*args, **kwargs))
+            response.vary.add("Cookie")
+            # The session cookie is written after this point, so ask the session itself.
+            personal = session.modified or bool(session) or "Set-Cookie" in response.headers
+            if response.status_code == 200 and not personal and not response.is_streamed:
+                _put(key, seconds, response)
+        finally:
+            if must_render:
+                _done(key)
         return response
 
     return wrapped

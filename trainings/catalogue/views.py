@@ -76,13 +76,16 @@ def offer(slug):
         return redirect(url_for(".support", _anchor=item.slug))
     if item.kind == OfferKind.REGION_SUPPORT:
         return redirect(url_for(".region_offer", _anchor=item.slug))
-    form = InterestForm()
-    form.set_places(regions_with_orps())
-    return _render_offer(item, form)
+    return _render_offer(item)
 
 
-def _render_offer(item, interest_form):
+def _render_offer(item, interest_form=None):
     rows = queries.upcoming_terms(offer=item) if item.kind == OfferKind.WORKSHOP else []
+    if interest_form is None and not rows and item.kind == OfferKind.WORKSHOP and not item.custom:
+        # Only a workshop without terms shows the form; building it gives the
+        # visitor a CSRF token, which makes the page personal (not cacheable).
+        interest_form = InterestForm()
+        interest_form.set_places(regions_with_orps())
     return render_template("catalogue/offer.html", offer=item, rows=rows, interest_form=interest_form)
 
 
