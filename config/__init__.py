@@ -60,6 +60,9 @@ class Config:
     # Seconds a public page rendered for a visitor without a session may be
     # served again (trainings/page_cache.py); 0 switches the cache off.
     PAGE_CACHE_SECONDS = float(os.environ.get("PAGE_CACHE_SECONDS", "5"))
+    # Personal data are anonymised this long after the activity (`retention run`).
+    # Default: the length of the project's reporting period, 1. 1. 2026 – 30. 9. 2028.
+    RETENTION_DAYS = int(os.environ.get("RETENTION_DAYS", "1003"))
     REMINDER_DAYS_BEFORE = int(os.environ.get("REMINDER_DAYS_BEFORE", "2"))
 
     # How many proxies stand in front of the app (0: none); their X-Forwarded-* are trusted.

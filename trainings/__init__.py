@@ -42,18 +42,34 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     from .calendar.feeds import register_template_helpers as register_calendar_helpers
     from .catalogue.views import bp as catalogue_bp
     from .pages.views import bp as pages_bp
+    from .privacy.views import bp as privacy_bp
     from .pages.views import register_error_handlers
     from .registration.views import bp as registration_bp
+    from .requests.views import bp as requests_bp
+    from .requests.views import staff_bp as requests_staff_bp
     from .staff.auth import bp as auth_bp
     from .staff.views import bp as staff_bp
+    from .staff.attendance import bp as attendance_bp
+    from .staff.downloads import bp as staff_exports_bp
+    from .staff.registrations import bp as staff_registrations_bp
+    from .staff.reports import bp as reports_bp
+    from .staff.terms import bp as staff_terms_bp
 
     app.register_blueprint(catalogue_bp)
     app.register_blueprint(registration_bp)
     app.register_blueprint(pages_bp)
+    app.register_blueprint(privacy_bp)
     app.register_blueprint(calendar_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(staff_terms_bp)
+    app.register_blueprint(staff_registrations_bp)
+    app.register_blueprint(attendance_bp)
+    app.register_blueprint(staff_exports_bp)
+    app.register_blueprint(reports_bp)
+    app.register_blueprint(requests_bp)
+    app.register_blueprint(requests_staff_bp)
     register_error_handlers(app)
     templating.register(app)
     register_calendar_helpers(app)

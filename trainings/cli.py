@@ -35,6 +35,24 @@ def register_commands(app: Flask) -> None:
         days = days if days is not None else app.config["REMINDER_DAYS_BEFORE"]
         click.echo(f"Připomínek zařazeno do fronty: {send_reminders(days)}.")
 
+    @app.cli.group("retention")
+    def retention():
+        """Anonymising personal data the project no longer needs."""
+
+    @retention.command("run")
+    @click.option("--days", type=int, default=None, help="Po kolika dnech (výchozí RETENTION_DAYS).")
+    def retention_run(days):
+        """Anonymise registrations, interest entries and finished requests older than the period."""
+        from datetime import timedelta
+
+        from .privacy.service import run_retention
+
+        outcome = run_retention(timedelta(days=days) if days is not None else None)
+        click.echo(
+            f"Anonymizováno: přihlášek {outcome.registrations}, zájmů {outcome.interest_entries}, "
+            f"žádostí {outcome.requests}; smazáno e-mailů {outcome.messages}."
+        )
+
     @app.cli.group("users")
     def users():
         """Staff accounts."""

@@ -284,8 +284,11 @@ class Term(db.Model):
     sequence: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # The request ("na klíč") this closed term was made for.
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("support_requests.id"), index=True)
 
     offer: Mapped[Offer] = relationship(back_populates="terms")
+    request: Mapped[SupportRequest | None] = relationship(back_populates="terms")
     region: Mapped[Region | None] = relationship(foreign_keys=[region_id])
     restricted_region: Mapped[Region | None] = relationship(foreign_keys=[restricted_region_id])
     restricted_orp: Mapped[Orp | None] = relationship(foreign_keys=[restricted_orp_id])
@@ -437,3 +440,211 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     registration: Mapped[Registration | None] = relationship()
+
+
+# --- requests: workshops "na klíč", methodical support A1–A7, kraj packages ---
+
+
+class RequestKind(str, enum.Enum):
+    CUSTOM_WORKSHOP = "custom_workshop"  # workshop „na klíč" for a kraj or an ORP
+    SUPPORT = "support"  # methodical support A1–A7 for an OSPOD
+    REGION_PACKAGE = "region_package"  # kraj offer items 1–12
+
+    @property
+    def label(self) -> str:
+        return {
+            "custom_workshop": "workshop na klíč",
+            "support": "metodická podpora A1–A7",
+            "region_package": "balíček podpory pro kraj",
+        }[self.value]
+
+
+class RequestState(str, enum.Enum):
+    NEW = "nova"
+    IN_PROGRESS = "v_reseni"
+    AGREED = "dohodnuto"
+    SCHEDULED = "naplanovano"
+    CLOSED = "uzavreno"
+    REJECTED = "zamitnuto"
+
+    @property
+    def label(self) -> str:
+        return {
+            "nova": "nová",
+            "v_reseni": "v řešení",
+            "dohodnuto": "dohodnuto",
+            "naplanovano": "naplánováno",
+            "uzavreno": "uzavřeno",
+            "zamitnuto": "zamítnuto",
+        }[self.value]
+
+    @property
+    def is_final(self) -> bool:
+        return not REQUEST_TRANSITIONS[self]
+
+    def can_become(self, other: RequestState) -> bool:
+        return other in REQUEST_TRANSITIONS[self]
+
+
+# The one place that says which state may follow which, for a request and for
+# each of its items alike. Agreement can fall through (dohodnuto → v řešení)
+# and a planned date can be called off (naplánováno → dohodnuto); a closed or
+# rejected request stays so: a new need is a new request.
+REQUEST_TRANSITIONS: dict[RequestState, tuple[RequestState, ...]] = {
+    RequestState.NEW: (RequestState.IN_PROGRESS, RequestState.REJECTED),
+    RequestState.IN_PROGRESS: (RequestState.AGREED, RequestState.REJECTED),
+    RequestState.AGREED: (RequestState.SCHEDULED, RequestState.IN_PROGRESS, RequestState.REJECTED),
+    RequestState.SCHEDULED: (RequestState.CLOSED, RequestState.AGREED),
+    RequestState.CLOSED: (),
+    RequestState.REJECTED: (),
+}
+
+
+class Urgency(str, enum.Enum):
+    NORMAL = "bezna"
+    SOON = "brzy"
+    URGENT = "nalehava"
+
+    @property
+    def label(self) -> str:
+        return {
+            "bezna": "běžná – stačí v řádu týdnů",
+            "brzy": "spěchá – nejlépe do 14 dnů",
+            "nalehava": "naléhavá – co nejdříve",
+        }[self.value]
+
+
+class RequestEventKind(str, enum.Enum):
+    SUBMITTED = "submitted"
+    STATE = "state"
+    COMMENT = "comment"
+    TERM = "term"  # a closed term was made from the request
+
+
+class SupportRequest(db.Model):
+    """A request from a kraj, an ORP or an OSPOD, followed until it is done."""
+
+    __tablename__ = "support_requests"
+    __table_args__ = (Index("ix_support_requests_region_state", "region_id", "state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[RequestKind] = mapped_column(_enum(RequestKind))
+    state: Mapped[RequestState] = mapped_column(_enum(RequestState), default=RequestState.NEW)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))
+    orp_id: Mapped[int | None] = mapped_column(ForeignKey("orps.id"))
+    # The kraj's coordinator when the request came; the kraj decides who may
+    # see it later (a new coordinator inherits the kraj's requests).
+    coordinator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+
+    requester_name: Mapped[str] = mapped_column(String(200))
+    requester_email: Mapped[str] = mapped_column(String(254))
+    requester_phone: Mapped[str | None] = mapped_column(String(40))
+    organisation: Mapped[str] = mapped_column(String(300))
+
+    # Workshop "na klíč": a catalogue workshop or a topic in the requester's words.
+    topic_offer_id: Mapped[int | None] = mapped_column(ForeignKey("offers.id"))
+    topic_text: Mapped[str | None] = mapped_column(Text)
+    participant_needs: Mapped[str | None] = mapped_column(Text)
+    expected_participants: Mapped[int | None] = mapped_column(Integer)
+    preferred_dates: Mapped[str | None] = mapped_column(Text)
+    place: Mapped[str | None] = mapped_column(String(300))
+    # Na klíč and A1–A7: online or in person.
+    preferred_form: Mapped[TermForm | None] = mapped_column(_enum(TermForm))
+    # A1–A7: the situation in a few lines (without personal data) and how soon.
+    situation: Mapped[str | None] = mapped_column(Text)
+    urgency: Mapped[Urgency | None] = mapped_column(_enum(Urgency))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    consent_version: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # The first staff answer the requester can see; until then the
+    # 5-working-day clock runs (trainings.workdays).
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rejection_reason: Mapped[str | None] = mapped_column(Text)
+
+    region: Mapped[Region] = relationship()
+    orp: Mapped[Orp | None] = relationship()
+    coordinator: Mapped[User | None] = relationship()
+    topic_offer: Mapped[Offer | None] = relationship()
+    items: Mapped[list[SupportRequestItem]] = relationship(
+        back_populates="request", order_by="SupportRequestItem.id", cascade="all, delete-orphan"
+    )
+    events: Mapped[list[RequestEvent]] = relationship(
+        back_populates="request", order_by="[RequestEvent.at, RequestEvent.id]", cascade="all, delete-orphan"
+    )
+    terms: Mapped[list[Term]] = relationship(back_populates="request", order_by="Term.starts_at")
+
+    @property
+    def topic(self) -> str | None:
+        return self.topic_offer.title if self.topic_offer else self.topic_text
+
+    @property
+    def place_label(self) -> str:
+        return f"{self.region.name}, ORP {self.orp.name}" if self.orp else self.region.name
+
+    @property
+    def preferred_form_label(self) -> str | None:
+        if self.preferred_form is None:
+            return None
+        if self.kind == RequestKind.SUPPORT and self.preferred_form == TermForm.IN_PERSON:
+            return "osobně"  # support comes to the office; "prezenčně" is for workshops
+        return self.preferred_form.label
+
+
+class SupportRequestItem(db.Model):
+    """One A1–A7 or 1–12 item of a request, followed on its own."""
+
+    __tablename__ = "support_request_items"
+    __table_args__ = (UniqueConstraint("request_id", "offer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("support_requests.id"))
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[RequestState] = mapped_column(_enum(RequestState), default=RequestState.NEW)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    request: Mapped[SupportRequest] = relationship(back_populates="items")
+    offer: Mapped[Offer] = relationship()
+
+
+class RequestEvent(db.Model):
+    """The request's history: each state change and comment, with who and when."""
+
+    __tablename__ = "request_events"
+    __table_args__ = (Index("ix_request_events_request_at", "request_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("support_requests.id"))
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("support_request_items.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # None: the requester (through her private link).
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[RequestEventKind] = mapped_column(_enum(RequestEventKind))
+    from_state: Mapped[RequestState | None] = mapped_column(_enum(RequestState))
+    to_state: Mapped[RequestState | None] = mapped_column(_enum(RequestState))
+    text: Mapped[str | None] = mapped_column(Text)
+    visible_to_requester: Mapped[bool] = mapped_column(default=True)
+
+    request: Mapped[SupportRequest] = relationship(back_populates="events")
+    item: Mapped[SupportRequestItem | None] = relationship()
+    actor: Mapped[User | None] = relationship()
+
+
+class SupportRequestLink(db.Model):
+    """A private link to follow one request; only the SHA-256 of its token is kept.
+
+    Like RegistrationLink: every e-mail to the requester carries a fresh token.
+    """
+
+    __tablename__ = "support_request_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("support_requests.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    request: Mapped[SupportRequest] = relationship()

@@ -4,6 +4,7 @@ from flask import render_template
 
 from ..calendar import ics
 from ..models import Registration
+from ..registration.check_in import check_in_url, qr_html_table
 from ..timefmt import date_only
 from ..urls import absolute_url
 from .outbox import enqueue
@@ -38,8 +39,18 @@ def _registration_message(kind, subject_prefix, registration, token, method=None
     )
 
 
+def _check_in(registration) -> dict:
+    """The short code, its check-in URL and a QR code of it, for confirmed people's e-mails."""
+    url = check_in_url(registration)
+    if url is None:
+        return {}
+    return {"check_in_code": registration.check_in_code, "check_in_url": url, "check_in_qr": qr_html_table(url)}
+
+
 def registration_confirmed(registration, token):
-    return _registration_message("registration_confirmed", "Přihláška potvrzena", registration, token, "REQUEST")
+    return _registration_message(
+        "registration_confirmed", "Přihláška potvrzena", registration, token, "REQUEST", **_check_in(registration)
+    )
 
 
 def registration_waitlisted(registration, token, position):
@@ -50,8 +61,22 @@ def registration_waitlisted(registration, token, position):
 
 def registration_promoted(registration, token):
     return _registration_message(
-        "registration_promoted", "Uvolnilo se místo, přihláška potvrzena", registration, token, "REQUEST"
+        "registration_promoted", "Uvolnilo se místo, přihláška potvrzena", registration, token, "REQUEST",
+        **_check_in(registration),
     )
+
+
+def registration_moved_to_waitlist(registration, token, position):
+    """The organiser moved a confirmed person to the waiting list; her calendar event is withdrawn."""
+    return _registration_message(
+        "registration_moved_to_waitlist", "Přesun na čekací listinu", registration, token, "CANCEL",
+        position=position,
+    )
+
+
+def term_message(registration, token, subject: str, body: str):
+    """The organiser's own words to everyone confirmed on a term."""
+    return _registration_message("term_message", subject, registration, token, body=body)
 
 
 def registration_cancelled(registration):
@@ -94,4 +119,73 @@ def interest_term_opened(entry, term, dedupe_key):
         body_text=render_template("mail/interest_term_opened.txt", **context),
         body_html=render_template("mail/interest_term_opened.html", **context),
         dedupe_key=dedupe_key,
+    )
+
+
+# --- requests (journey 2) --------------------------------------------------------
+
+
+def _request_message(kind, recipient, subject, request, **extra):
+    context = {"request": request, **extra}
+    return enqueue(
+        kind=kind,
+        recipient=recipient,
+        subject=subject,
+        body_text=render_template(f"mail/{kind}.txt", **context),
+        body_html=render_template(f"mail/{kind}.html", **context),
+    )
+
+
+def _follow_url(token):
+    return absolute_url("requests.follow", token=token)
+
+
+def request_received(request, token):
+    """To the requester: the request arrived, who handles it, and her private link."""
+    return _request_message(
+        "request_received", request.requester_email,
+        f"Žádost přijata: {request.kind.label} – {request.place_label}", request,
+        follow_url=_follow_url(token),
+    )
+
+
+def request_new(request, person):
+    """To the kraj's coordinator: a new request to handle."""
+    return _request_message(
+        "request_new", person.email, f"Nová žádost: {request.kind.label} – {request.place_label}", request,
+        person=person, staff_url=absolute_url("requests_staff.detail", request_id=request.id),
+    )
+
+
+def request_updated(request, token, events):
+    """To the requester: a state change (of the request or an item) or a comment meant for her."""
+    states = [e for e in events if e.to_state is not None and e.item_id is None]
+    if states:
+        what = states[0].to_state.label
+    elif any(e.to_state is not None for e in events):
+        what = "změna u položky"
+    else:
+        what = "nová zpráva"
+    return _request_message(
+        "request_updated", request.requester_email, f"Vaše žádost ({request.kind.label}): {what}", request,
+        events=events, follow_url=_follow_url(token),
+    )
+
+
+def request_term_created(request, term, token):
+    """To the requester: the closed term and its sign-up link to pass on to colleagues."""
+    return _request_message(
+        "request_term_created", request.requester_email,
+        f"Workshop na klíč naplánován: {date_only(term.starts_at)} – odkaz k přihlášení", request,
+        term=term, offer=term.offer, follow_url=_follow_url(token),
+        signup_url=absolute_url("registration.closed_term", signup_token=term.signup_token),
+    )
+
+
+def request_requester_message(request, event, person):
+    """To the coordinator: the requester wrote through her private link."""
+    return _request_message(
+        "request_requester_message", person.email,
+        f"Zpráva od zadavatele: {request.kind.label} – {request.place_label}", request,
+        person=person, event=event, staff_url=absolute_url("requests_staff.detail", request_id=request.id),
     )

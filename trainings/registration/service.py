@@ -14,6 +14,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import func, select
 
+from .. import audit
 from ..db_session import NotFound, availability_read, locked
 from ..extensions import db
 from ..mail import messages
@@ -269,8 +270,14 @@ def can_cancel(registration: Registration, now: datetime | None = None) -> bool:
     )
 
 
-def cancel(registration_id: int, now: datetime | None = None) -> list[Registration]:
-    """Cancel a registration and hand its seat on; returns who was promoted."""
+def cancel(
+    registration_id: int, now: datetime | None = None, actor=None, reason: str | None = None
+) -> list[Registration]:
+    """Cancel a registration and hand its seat on; returns who was promoted.
+
+    `actor` is the staff member cancelling on the person's behalf: then the
+    cancellation and the promotions it causes go to the audit trail.
+    """
     now = now or utcnow()
     term_id = db.session.scalar(select(Registration.term_id).where(Registration.id == registration_id))
     if term_id is None:
@@ -279,11 +286,17 @@ def cancel(registration_id: int, now: datetime | None = None) -> list[Registrati
         registration = db.session.get(Registration, registration_id, populate_existing=True)
         if not can_cancel(registration, now):
             raise NotCancellable()
+        previous_state = registration.state
         registration.state = RegistrationState.CANCELLED
         registration.cancelled_at = now
         registration.calendar_sequence += 1  # the CANCEL must outrank the invitation it withdraws
         messages.registration_cancelled(registration)
         promoted = fill_free_seats(term)
+        if actor is not None:
+            audit.record("registration.cancelled", registration, actor, state=[previous_state, "cancelled"],
+                         reason=reason)
+            for other in promoted:
+                audit.record("registration.promoted", other, actor, reason="registration.cancelled")
     return promoted
 
 

@@ -1,5 +1,5 @@
 """Sign-up for a term and the private page of one registration."""
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -22,6 +22,28 @@ def _public_term(term_id: int) -> Term:
     return term
 
 
+def _closed_term(signup_token: str) -> Term:
+    """A closed term ("na klíč") by its private sign-up link; public terms have none."""
+    term = None
+    if signup_token and len(signup_token) <= 64:
+        term = db.session.scalars(
+            select(Term)
+            .options(joinedload(Term.offer), joinedload(Term.region))
+            .where(Term.signup_token == signup_token, Term.public.is_(False))
+        ).one_or_none()
+    if term is None:
+        abort(404)
+    return term
+
+
+def _form_urls(term) -> dict:
+    if term.public:
+        return {"form_action": url_for(".register", term_id=term.id),
+                "resend_action": url_for(".resend_link", term_id=term.id)}
+    return {"form_action": url_for(".closed_term", signup_token=term.signup_token),
+            "resend_action": url_for(".closed_term_resend_link", signup_token=term.signup_token)}
+
+
 def _render_form(term, form, status=200, duplicate=False):
     usage = service.seat_usage(term)
     return (
@@ -31,6 +53,7 @@ def _render_form(term, form, status=200, duplicate=False):
             form=form,
             usage=usage,
             resend_form=ResendLinkForm(email=form.email.data) if duplicate else None,
+            **_form_urls(term),
         ),
         status,
     )
@@ -40,9 +63,28 @@ def _render_form(term, form, status=200, duplicate=False):
 @limit_form_posts
 @csrf.exempt  # the form checks its own token, so an expired one re-shows her data with a Czech message
 def register(term_id):
-    term = _public_term(term_id)
+    return _register(_public_term(term_id))
+
+
+@bp.route("/prihlaska-na-termin/<signup_token>", methods=["GET", "POST"])
+@limit_form_posts
+@csrf.exempt  # as register
+def closed_term(signup_token):
+    term = _closed_term(signup_token)
+    response = make_response(_register(term))
+    # A private link: not to be indexed or leaked through the Referer header.
+    response.headers["X-Robots-Tag"] = "noindex"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _register(term):
     form = RegistrationForm()
     form.set_places(regions_with_orps())
+    if not form.is_submitted() and form.region.data is None:
+        # A closed term's people come from its kraj / ORP: start them there.
+        form.region.data = term.restricted_orp.region_id if term.restricted_orp else term.restricted_region_id
+        form.orp.data = term.restricted_orp_id
     if not form.validate_on_submit():
         return _render_form(term, form, 422 if form.is_submitted() else 200)
     applicant = service.Applicant(
@@ -81,7 +123,16 @@ def register(term_id):
 @bp.post("/termin/<int:term_id>/odkaz")
 @limit_form_posts
 def resend_link(term_id):
-    term = _public_term(term_id)
+    return _resend_link(_public_term(term_id))
+
+
+@bp.post("/prihlaska-na-termin/<signup_token>/odkaz")
+@limit_form_posts
+def closed_term_resend_link(signup_token):
+    return _resend_link(_closed_term(signup_token))
+
+
+def _resend_link(term):
     form = ResendLinkForm()
     if form.validate_on_submit():
         service.resend_link(term.id, form.email.data)
@@ -89,7 +140,7 @@ def resend_link(term_id):
         flash("Pokud je tento e-mail na termín přihlášený, poslali jsme na něj odkaz na přihlášku.", "info")
     else:
         flash("Zadejte platný e-mail, na který vám pošleme odkaz.", "error")
-    return redirect(url_for(".register", term_id=term.id))
+    return redirect(_form_urls(term)["form_action"])
 
 
 def _registration_or_404(token):
@@ -110,6 +161,7 @@ def manage(token):
         cancel_form=CancelForm(),
         can_cancel=service.can_cancel(registration),
         token=token,
+        **_attendance_context(registration),
     )
 
 
@@ -127,3 +179,52 @@ def cancel(token):
     else:
         flash("Přihláška je zrušená. Děkujeme, že jste uvolnili místo.", "success")
     return redirect(url_for(".manage", token=token))
+
+
+# --- attendance: the door code, certificates and hours on the private page -----
+# Imports stay inside these functions so this block does not touch the module's
+# header, which the closed-term sign-up also changes.
+
+
+def _attendance_context(registration) -> dict:
+    """The check-in QR code while it is useful, and everything this person attended with hours per year."""
+    from . import check_in, hours
+
+    show_code = (
+        registration.state.value == "confirmed" and registration.attended is None
+        and registration.term.state.value == "scheduled" and registration.check_in_code
+    )
+    url = check_in.check_in_url(registration) if show_code else None
+    attended = hours.attended_registrations(registration.email_normalized)
+    return {
+        "check_in_code": registration.check_in_code if url else None,
+        "check_in_qr": check_in.qr_svg(url) if url else None,
+        "hours_by_year": hours.hours_by_year(attended),
+        "yearly_hours": hours.YEARLY_HOURS,
+        "format_hours": hours.format_hours,
+    }
+
+
+@bp.get("/prihlaska/<token>/osvedceni/<int:registration_id>.pdf")
+def certificate(token, registration_id):
+    """An osvědčení for any workshop this person (the same e-mail address) attended."""
+    from ..exports.pdf import certificate_number, certificate_pdf
+    from ..models import Registration
+    from ..places import MAX_ID
+    from . import hours
+
+    owner = _registration_or_404(token)
+    registration = db.session.get(Registration, registration_id) if registration_id <= MAX_ID else None
+    if (
+        registration is None
+        or registration.email_normalized != owner.email_normalized
+        or not hours.certificate_available(registration)
+    ):
+        abort(404)
+    response = make_response(certificate_pdf(registration))
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="osvedceni-{certificate_number(registration)}.pdf"'
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from ..extensions import login_manager
 from ..models import StaffRole
+from ..registration.roster import fold
 
 
 def staff_required(*roles: StaffRole):
@@ -27,3 +28,23 @@ def staff_required(*roles: StaffRole):
         return wrapped
 
     return decorator
+
+
+def may_take_attendance(user, term) -> bool:
+    """Check-in and attendance of a term: organisers (and admins) for every term,
+    a lecturer for the terms whose lecturer field names her as her account does.
+
+    Lecturers see participants' names and workplaces, so only of their own
+    terms; matching ignores case and diacritics, and the organiser who types
+    the lecturer's full name into the term gives her access.
+    """
+    if user.has_role(StaffRole.ORGANISER):
+        return True
+    if user.role != StaffRole.LECTURER or not user.name:
+        return False
+    return fold(user.name) in fold(term.lecturer)
+
+
+def require_attendance_access(term) -> None:
+    if not may_take_attendance(current_user, term):
+        abort(403)

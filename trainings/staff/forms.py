@@ -1,7 +1,31 @@
-from wtforms import EmailField, PasswordField
-from wtforms.validators import EqualTo, InputRequired, Length
+"""Staff forms: login and password, and the back office (terms, registrations,
+messages, reports)."""
+import math
+import re
+from datetime import date, datetime, timezone
 
-from ..forms import CzechForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    Field,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import URL, DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import DateTimeLocalInput, TextInput
+
+from ..forms import CzechForm, no_control_chars
+from ..models import OfferStatus, TermForm
+from ..places import optional_int, orp_choices, region_choices
+from ..registration.forms import RegistrationForm
+from ..terms.service import TermData
+from ..timefmt import PRAGUE, local
 
 REQUIRED = "Vyplňte prosím toto pole."
 
@@ -25,3 +49,244 @@ class SetPasswordForm(CzechForm):
         validators=[InputRequired(REQUIRED), EqualTo("password", message="Hesla se neshodují.")],
         render_kw={"autocomplete": "new-password"},
     )
+
+
+# --- back office: terms, registrations, messages, reports ------------------------
+
+
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class PragueDateTimeField(Field):
+    """A date and time typed in Prague local time; `data` is an aware UTC datetime.
+
+    The browser's datetime-local picker sends "2026-03-12T09:00"; where there
+    is no picker people type "12. 3. 2026 9:00", which is accepted too.
+    """
+
+    widget = DateTimeLocalInput()
+    FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%d.%m.%Y %H:%M", "%d.%m.%Y %H.%M")
+    MESSAGE = "Zadejte datum a čas, např. 12. 3. 2026 9:00."
+
+    def process_formdata(self, valuelist):
+        text = (valuelist[0] if valuelist else "").strip()
+        if not text:
+            self.data = None
+            return
+        text = re.sub(r"\s*\.\s*(?=\d)", ".", text)  # "12. 3. 2026" -> "12.3.2026"
+        for fmt in self.FORMATS:
+            try:
+                naive = datetime.strptime(text, fmt)
+                break
+            except ValueError:
+                continue
+        else:
+            self.data = None
+            raise ValueError(self.MESSAGE)
+        if not MIN_YEAR <= naive.year <= MAX_YEAR:  # also keeps the UTC conversion from overflowing
+            self.data = None
+            raise ValueError(f"Zadejte rok {MIN_YEAR} až {MAX_YEAR}.")
+        aware = naive.replace(tzinfo=PRAGUE)
+        if aware.astimezone(timezone.utc).astimezone(PRAGUE).replace(tzinfo=None) != naive:
+            self.data = None
+            raise ValueError("Tento čas v noci přechodu na letní čas neexistuje; zvolte jiný.")
+        self.data = aware.astimezone(timezone.utc)
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return local(self.data).strftime("%Y-%m-%dT%H:%M") if self.data else ""
+
+
+class CzechNumberField(Field):
+    """A decimal number with a comma or a dot ("3,5"), as Czech people write it."""
+
+    widget = TextInput()
+
+    def process_formdata(self, valuelist):
+        text = (valuelist[0] if valuelist else "").strip().replace(",", ".")
+        if not text:
+            self.data = None
+            return
+        try:
+            self.data = float(text)
+        except ValueError:
+            self.data = None
+        if self.data is None or not math.isfinite(self.data):  # float() also reads "nan" and "inf"
+            self.data = None
+            raise ValueError("Zadejte číslo, např. 3,5.")
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        return f"{self.data:g}".replace(".", ",")
+
+
+class TermEditForm(CzechForm):
+    """A term of a workshop; field names follow `TermData`, so service errors land on the right field."""
+
+    offer_id = SelectField("Workshop", coerce=optional_int, validators=[DataRequired("Vyberte workshop.")])
+    starts_at = PragueDateTimeField("Začátek", validators=[InputRequired("Zadejte začátek.")],
+                                    description="Místní čas (Praha).")
+    ends_at = PragueDateTimeField("Konec", validators=[InputRequired("Zadejte konec.")])
+    term_form = RadioField(
+        "Forma", choices=[SelectChoice(f.value, f.label) for f in TermForm],
+        validators=[DataRequired("Vyberte formu.")],
+    )
+    region_id = SelectField("Kraj konání", coerce=optional_int, description="U prezenčního termínu.")
+    venue = StringField("Místo konání", validators=[Optional(), Length(max=300, message="Nejvýše 300 znaků."),
+                                                    no_control_chars], filters=[_strip],
+                        description="Adresa a místnost; u prezenčního termínu povinné.")
+    online_url = StringField(
+        "Odkaz na online setkání",
+        validators=[Optional(), Length(max=500, message="Nejvýše 500 znaků."),
+                    URL(message="Zadejte celý odkaz začínající https://.")],
+        filters=[_strip], description="Uvidí jej jen potvrzení účastníci. Lze doplnit později.",
+    )
+    capacity = IntegerField("Kapacita", validators=[
+        InputRequired("Zadejte kapacitu."), NumberRange(min=1, max=10000, message="Kapacita musí být 1 až 10 000.")])
+    per_orp_limit = IntegerField("Limit míst na jednu ORP", validators=[
+        Optional(), NumberRange(min=1, max=10000, message="Limit musí být alespoň 1.")],
+        description="Nepovinné; prázdné pole znamená bez limitu.")
+    registration_deadline = PragueDateTimeField("Uzávěrka přihlášek", validators=[Optional()],
+                                                description="Nepovinné; jinak do začátku termínu.")
+    lecturer = StringField("Lektor/ka", validators=[Optional(), Length(max=300, message="Nejvýše 300 znaků."),
+                                                   no_control_chars], filters=[_strip],
+                           description="Více lektorů oddělte čárkou. Lektor/ka se svým účtem pak smí "
+                                       "zapisovat docházku.")
+    hours = CzechNumberField("Rozsah v hodinách", validators=[
+        Optional(), NumberRange(min=0.5, max=200, message="Rozsah musí být 0,5 až 200 hodin.")],
+        description="Pro osvědčení a roční povinnost 24 hodin; prázdné pole znamená délku od začátku do konce.")
+    public = BooleanField("Veřejný termín (zobrazený v katalogu)")
+    restricted_region_id = SelectField("Jen pro kraj", coerce=optional_int,
+                                       description="Nepovinné: přihlásit se mohou jen pracovníci z tohoto kraje.")
+    restricted_orp_id = SelectField("Jen pro ORP", coerce=optional_int,
+                                    description="Nepovinné: přihlásit se mohou jen pracovníci z této ORP.")
+
+    def set_choices(self, offers, regions):
+        self.offer_id.choices = [SelectChoice("", "Vyberte workshop")] + [
+            SelectChoice(o.id, o.title, optgroup="Probíhající" if o.status == OfferStatus.RUNNING else "Plánované")
+            for o in offers
+        ]
+        self.region_id.choices = region_choices(regions, empty="—")
+        self.restricted_region_id.choices = region_choices(regions, empty="bez omezení")
+        self.restricted_orp_id.choices = [SelectChoice("", "bez omezení")] + orp_choices(regions)[1:]
+
+    @classmethod
+    def for_data(cls, data: TermData):
+        values = {name: getattr(data, name) for name in TermData.__dataclass_fields__}
+        values["term_form"] = data.form.value
+        return cls(data=values)
+
+    def to_data(self) -> TermData:
+        form = TermForm(self.term_form.data)
+        online = form == TermForm.ONLINE
+        return TermData(
+            offer_id=self.offer_id.data,
+            starts_at=self.starts_at.data,
+            ends_at=self.ends_at.data,
+            form=form,
+            capacity=self.capacity.data,
+            # An online term has no place; what was typed for it is dropped, not kept stale.
+            region_id=None if online else self.region_id.data,
+            venue=None if online else (self.venue.data or None),
+            online_url=self.online_url.data or None,
+            per_orp_limit=self.per_orp_limit.data,
+            registration_deadline=self.registration_deadline.data,
+            lecturer=self.lecturer.data or None,
+            hours=self.hours.data,
+            public=bool(self.public.data),
+            restricted_region_id=self.restricted_region_id.data,
+            restricted_orp_id=self.restricted_orp_id.data,
+        )
+
+    def field_for_error(self, name: str | None):
+        """The form field a service error (TermError.field) belongs to."""
+        return getattr(self, {"form": "term_form"}.get(name, name), None) if name else None
+
+
+class TermCancelForm(CzechForm):
+    reason = TextAreaField("Důvod zrušení (pošleme jej přihlášeným)", validators=[
+        Optional(), Length(max=500, message="Nejvýše 500 znaků.")], filters=[_strip])
+
+
+class RegistrationAddForm(RegistrationForm):
+    """The public sign-up form, filled in by an organiser on someone's behalf."""
+
+    consent = BooleanField(
+        "Osoba souhlasí se zpracováním osobních údajů pro účely registrace a vykazování projektu.",
+        validators=[DataRequired("Osobu lze přihlásit jen s jejím souhlasem se zpracováním údajů.")],
+    )
+    over_capacity = BooleanField(
+        "Potvrdit i nad kapacitu",
+        description="Bez zaškrtnutí jde osoba při plném termínu (nebo vyčerpaném limitu ORP) na čekací listinu.",
+    )
+    note = TextAreaField("Interní poznámka", validators=[Optional(), Length(max=2000, message="Nejvýše 2000 znaků.")],
+                         description="Nepovinné; vidí ji jen organizátoři.")
+
+
+class ConfirmRegistrationForm(CzechForm):
+    over_capacity = BooleanField("i nad kapacitu")
+
+
+class StaffCancelForm(CzechForm):
+    reason = StringField("Důvod (do historie)", validators=[Optional(), Length(max=300, message="Nejvýše 300 znaků.")],
+                         filters=[_strip])
+
+
+class NoteForm(CzechForm):
+    note = TextAreaField("Interní poznámka", validators=[Optional(), Length(max=2000, message="Nejvýše 2000 znaků.")],
+                         description="Vidí ji jen organizátoři; účastník ji nevidí ani v exportech.")
+
+
+class AttendanceForm(CzechForm):
+    """One tap at the door: present, no-show, or back to not marked (the undo)."""
+
+    attended = RadioField(
+        choices=[SelectChoice("ano", "přítomen/a"), SelectChoice("ne", "nepřítomen/a"),
+                 SelectChoice("zpet", "nezapsáno")],
+        validators=[InputRequired()],
+    )
+
+    @property
+    def value(self) -> bool | None:
+        return {"ano": True, "ne": False}.get(self.attended.data)
+
+
+class MessageForm(CzechForm):
+    subject = StringField("Předmět", validators=[DataRequired(REQUIRED), Length(max=150, message="Nejvýše 150 znaků."),
+                                                 no_control_chars], filters=[_strip])
+    body = TextAreaField("Text zprávy", validators=[DataRequired(REQUIRED),
+                                                    Length(max=5000, message="Nejvýše 5000 znaků.")],
+                         description="Pod text připojíme údaje o termínu a odkaz na přihlášku.")
+
+
+class ReportPeriodForm(CzechForm):
+    """Read from the query string; a GET form needs no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    od = DateField("Od", format=["%Y-%m-%d", "%d.%m.%Y"], validators=[InputRequired("Zadejte datum.")])
+    do = DateField("Do", format=["%Y-%m-%d", "%d.%m.%Y"], validators=[InputRequired("Zadejte datum.")])
+
+    def validate_od(self, field):
+        if field.data and not MIN_YEAR <= field.data.year <= MAX_YEAR:
+            raise ValidationError(f"Zadejte rok {MIN_YEAR} až {MAX_YEAR}.")
+
+    def validate_do(self, field):
+        if field.data and not MIN_YEAR <= field.data.year <= MAX_YEAR:
+            raise ValidationError(f"Zadejte rok {MIN_YEAR} až {MAX_YEAR}.")
+        if self.od.data and field.data and field.data < self.od.data:
+            raise ValidationError("Konec období musí být po jeho začátku.")
+
+    @staticmethod
+    def this_year() -> dict:
+        today = datetime.now(PRAGUE).date()
+        return {"od": date(today.year, 1, 1), "do": date(today.year, 12, 31)}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import asdict, dataclass, fields
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
@@ -33,7 +33,7 @@ from ..models import (
     utcnow,
 )
 from ..registration.service import fill_free_seats, issue_link
-from ..timefmt import term_span
+from ..timefmt import PRAGUE, local, term_span
 
 
 class TermError(Exception):
@@ -97,7 +97,8 @@ def check(data: TermData) -> None:
         raise TermError("Neznámý kraj.", "restricted_region_id")
 
 
-def create_term(data: TermData, actor: User | None) -> Term:
+def create_term(data: TermData, actor: User | None, copied_from: int | None = None) -> Term:
+    """`copied_from` names the term the organiser duplicated, for the audit trail."""
     check(data)
     begin_write()
     term = Term(**asdict(data))
@@ -105,7 +106,8 @@ def create_term(data: TermData, actor: User | None) -> Term:
         term.signup_token = secrets.token_urlsafe(24)
     db.session.add(term)
     db.session.flush()
-    audit.record("term.created", term, actor, **asdict(data))
+    extra = {"copied_from": copied_from} if copied_from is not None else {}
+    audit.record("term.created", term, actor, **asdict(data), **extra)
     if term.public:
         notify_interest_list(term)
     db.session.commit()
@@ -194,3 +196,22 @@ def _active_registrations(term: Term) -> list[Registration]:
         )
         .order_by(Registration.id)
     ).all()
+
+
+def duplicate_data(term: Term) -> TermData:
+    """What a copy of the term starts with: the same facts, a week later.
+
+    A week is the usual rhythm of a series; the organiser changes the dates in
+    the form when it is not. The copy is not saved until she submits it.
+    """
+    def week_later(moment: datetime | None) -> datetime | None:
+        # On the wall clock: 9:00 stays 9:00 when the week crosses a change of daylight saving time.
+        if moment is None:
+            return None
+        return (local(moment).replace(tzinfo=None) + timedelta(days=7)).replace(tzinfo=PRAGUE).astimezone(timezone.utc)
+
+    data = TermData.of(term)
+    data.starts_at = week_later(data.starts_at)
+    data.ends_at = week_later(data.ends_at)
+    data.registration_deadline = week_later(data.registration_deadline)
+    return data

@@ -1,0 +1,94 @@
+"""Builders shared by the back-office tests: staff logins, people on a term, attendance."""
+import re
+from datetime import timedelta
+
+from sqlalchemy import delete, select, update
+
+from trainings.catalogue.seed import DEMO_ORGANISER, seed_demo_organiser
+from trainings.extensions import db
+from trainings.models import AuditEntry, EmployerType, Registration, Term, User, utcnow
+from trainings.registration import service, staff_actions
+from trainings.staff import accounts
+
+from .conftest import orp, region
+from .test_staff_auth import log_in
+
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def token_of(page) -> str:
+    text = page if isinstance(page, str) else page.get_data(as_text=True)
+    return CSRF.search(text).group(1)
+
+
+def organiser_client(app):
+    """A browser with the demo organiser logged in; `client.token` is a CSRF token of its session."""
+    client = app.test_client()
+    email, password = DEMO_ORGANISER
+    user = accounts.user_by_email(email)
+    if user is None or user.password_hash is None:
+        seed_demo_organiser()  # hashing a password is slow: only when she has none yet
+    assert log_in(client, email, password).status_code == 302
+    client.token = token_of(client.get("/sprava/"))
+    return client
+
+
+def organiser() -> User:
+    """The demo organiser as the actor of service calls. Not through seed_demo_organiser(),
+    which sets her password again and so ends the session of a logged-in test browser."""
+    return accounts.user_by_email(DEMO_ORGANISER[0]) or accounts.user_by_email(seed_demo_organiser()[0])
+
+
+def staff_user(email, name, role, password="dlouhe-heslo-pro-test"):
+    user = accounts.user_by_email(email) or accounts.create_user(email, name, role, password)
+    return user
+
+
+def remove_user(user_id: int) -> None:
+    """Staff created by a test go again; their audit entries first (they point at them)."""
+    db.session.rollback()
+    db.session.execute(delete(AuditEntry).where(AuditEntry.actor_id == user_id))
+    db.session.execute(update(Registration).where(Registration.added_by_id == user_id).values(added_by_id=None))
+    db.session.execute(delete(User).where(User.id == user_id))
+    db.session.commit()
+
+
+def applicant(i, orp_name="Litomyšl", email=None, employer=EmployerType.OSPOD, region_code="CZ053", name=None):
+    return service.Applicant(
+        name=name or f"Účastnice Nováková {i}",
+        email=email or f"ucastnice{i}@example.cz",
+        employer_type=employer,
+        job_title="sociální pracovnice",
+        region_id=region(region_code).id,
+        orp_id=orp(orp_name).id if orp_name else None,
+    )
+
+
+def sign_up(term, i, **kwargs) -> Registration:
+    return service.register(term.id, applicant(i, **kwargs)).registration
+
+
+def move_to_past(term: Term, days: int) -> Term:
+    """Put a term `days` days back (people register while it is open; attendance comes after)."""
+    length = term.ends_at - term.starts_at
+    term = db.session.get(Term, term.id, populate_existing=True)
+    term.starts_at = utcnow().replace(microsecond=0) - timedelta(days=days)
+    term.ends_at = term.starts_at + length
+    term.registration_deadline = None
+    db.session.commit()
+    return term
+
+
+def attend(registration_id, attended=True, actor=None):
+    return staff_actions.mark_attendance(registration_id, attended, actor or organiser())
+
+
+def fresh(model, object_id):
+    db.session.rollback()
+    return db.session.get(model, object_id, populate_existing=True)
+
+
+def registrations_of(term) -> list[Registration]:
+    db.session.rollback()
+    return db.session.scalars(select(Registration).where(Registration.term_id == term.id)
+                              .order_by(Registration.id)).all()

@@ -1,0 +1,152 @@
+"""Certificates for people marked present, none for no-shows, and hours per calendar
+year against the 24 hours of zákon 108/2006 Sb., § 111, on the person's private page."""
+import io
+import re
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from pypdf import PdfReader
+
+from trainings.exports.pdf import certificate_pdf
+from trainings.extensions import db
+from trainings.models import Registration, Term
+from trainings.registration import hours, service
+
+from .conftest import make_term
+from .staff_helpers import attend, fresh, organiser_client, sign_up
+
+ESF = "Spolufinancováno Evropskou unií"
+REG_NO = "CZ.03.02.02/00/25_110/0006346"
+
+
+@pytest.fixture(autouse=True)
+def server_errors_as_pages(app):
+    previous = app.config["PROPAGATE_EXCEPTIONS"]
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    yield
+    app.config["PROPAGATE_EXCEPTIONS"] = previous
+
+
+def held_on(term: Term, starts_at: datetime) -> Term:
+    """Move a term (people registered while it was open) to the day it took place."""
+    term = db.session.get(Term, term.id, populate_existing=True)
+    length = term.ends_at - term.starts_at
+    term.starts_at, term.ends_at = starts_at, starts_at + length
+    db.session.commit()
+    return term
+
+
+def private_link(email, term_id):
+    """A fresh private link, as a registration e-mail would carry."""
+    registration = db.session.scalars(db.select(Registration).where(
+        Registration.email_normalized == email, Registration.term_id == term_id)).one()
+    token = service.issue_link(registration)
+    db.session.commit()
+    return f"/prihlaska/{token}"
+
+
+def pdf_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_a_certificate_for_the_attended_person_and_none_for_the_no_show(app):
+    term = make_term(hours=3.5, lecturer="Mgr. Jana Lektorová")
+    present = sign_up(term, 1, name="Hana Přítomná")
+    absent = sign_up(term, 2, name="Olga Nepřišla")
+    held_on(term, datetime(2026, 3, 12, 8, 0, tzinfo=timezone.utc))
+    attend(present.id, True)
+    attend(absent.id, False)
+
+    present, absent = fresh(Registration, present.id), fresh(Registration, absent.id)
+    assert hours.certificate_available(present) and not hours.certificate_available(absent)
+    text = pdf_text(certificate_pdf(present))
+    for expected in ["OSVĚDČENÍ", "Hana Přítomná", "Od analýzy k tvorbě IPOD", "čtvrtek 12. 3. 2026, 9:00–12:30",
+                     "3,5 hodiny", "Mgr. Jana Lektorová", REG_NO, ESF, "OSPOD ORP Litomyšl",
+                     f"SPOD4-{term.id}-{present.id}"]:
+        assert expected in text, expected
+
+    staff = organiser_client(app)
+    response = staff.get(f"/sprava/prihlasky/{present.id}/osvedceni.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert "Hana Přítomná" in pdf_text(response.data)
+    assert staff.get(f"/sprava/prihlasky/{absent.id}/osvedceni.pdf").status_code == 404
+    assert "Osvědčení (PDF)" in staff.get(f"/sprava/prihlasky/{present.id}").get_data(as_text=True)
+    assert "Osvědčení (PDF)" not in staff.get(f"/sprava/prihlasky/{absent.id}").get_data(as_text=True)
+
+    # From the person's own private link.
+    client = app.test_client()
+    link = private_link("ucastnice1@example.cz", term.id)
+    page = client.get(link).get_data(as_text=True)
+    certificate_url = f"{link}/osvedceni/{present.id}.pdf"
+    assert certificate_url in page
+    response = client.get(certificate_url)
+    assert response.status_code == 200 and "Hana Přítomná" in pdf_text(response.data)
+    # Nobody else's certificate behind this link, and none for the no-show behind hers.
+    assert client.get(f"{link}/osvedceni/{absent.id}.pdf").status_code == 404
+    assert client.get(f"{link}/osvedceni/99999999999.pdf").status_code == 404
+    absent_link = private_link("ucastnice2@example.cz", term.id)
+    assert client.get(f"{absent_link}/osvedceni/{absent.id}.pdf").status_code == 404
+    assert "osvedceni" not in client.get(absent_link).get_data(as_text=True)
+
+
+def test_hours_per_calendar_year_add_up_against_the_yearly_24(app):
+    email = "jana@example.cz"
+    plan = [  # (start in UTC, hours on the term, attended)
+        (datetime(2024, 2, 10, 8, 0, tzinfo=timezone.utc), 3.5, True),
+        (datetime(2024, 6, 3, 7, 0, tzinfo=timezone.utc), 8.0, True),
+        (datetime(2024, 10, 20, 8, 0, tzinfo=timezone.utc), 6.0, False),  # a no-show earns nothing
+        # 23:30 UTC on New Year's Eve is already 0:30 on 1 January in Prague: it counts for 2025.
+        (datetime(2024, 12, 31, 23, 30, tzinfo=timezone.utc), 2.0, True),
+        (datetime(2025, 3, 1, 8, 0, tzinfo=timezone.utc), 24.0, True),
+    ]
+    terms = []
+    for i, (starts, length, came) in enumerate(plan):
+        term = make_term(hours=length)
+        registration = sign_up(term, i, email=email, name="Jana Nováková")
+        held_on(term, starts)
+        attend(registration.id, came)
+        terms.append(term)
+    other = make_term(hours=5)
+    stranger = sign_up(other, 99, email="petr@example.cz")
+    held_on(other, datetime(2024, 5, 5, 8, 0, tzinfo=timezone.utc))
+    attend(stranger.id)
+
+    years = {y.year: y for y in hours.hours_by_year(hours.attended_registrations(email))}
+    assert set(years) == {2024, 2025}
+    assert years[2024].hours == 11.5 and years[2024].remaining == 12.5 and not years[2024].complete
+    assert years[2025].hours == 26.0 and years[2025].remaining == 0 and years[2025].complete
+    assert len(years[2024].registrations) == 2
+
+    page = app.test_client().get(private_link(email, terms[0].id)).get_data(as_text=True)
+    assert "2024: 11,5 hodiny z 24 – zbývá 12,5 hodiny" in page
+    assert "2025: 26 hodin z 24 – splněno" in page
+    assert page.index("2025: 26 hodin") < page.index("2024: 11,5 hodiny")  # the current year first
+    assert "108/2006 Sb., § 111" in page
+    assert page.count("/osvedceni/") == 4  # one per attended workshop, none for the no-show
+    assert "petr@example.cz" not in page and f"/osvedceni/{stranger.id}.pdf" not in page
+
+
+def test_length_defaults_to_the_terms_duration_and_czech_hour_words():
+    assert hours.format_hours(1) == "1 hodina"
+    assert hours.format_hours(3) == "3 hodiny"
+    assert hours.format_hours(3.5) == "3,5 hodiny"
+    assert hours.format_hours(24) == "24 hodin"
+    assert hours.format_hours(0.75) == "0,75 hodiny"
+
+
+def test_term_without_hours_counts_its_length(app):
+    term = make_term(hours=4.0)
+    term.hours = None
+    db.session.commit()
+    assert db.session.get(Term, term.id).length_hours == 4.0
+
+
+def test_the_private_page_shows_the_door_code_as_qr_until_she_is_checked_in(app):
+    term = make_term(starts_in=timedelta(hours=2))
+    person = sign_up(term, 1)
+    link = private_link("ucastnice1@example.cz", term.id)
+    page = app.test_client().get(link).get_data(as_text=True)
+    assert person.check_in_code in page
+    assert re.search(r"<svg[^>]*class=\"qr\"", page)
+    attend(person.id)
+    assert "<svg" not in app.test_client().get(link).get_data(as_text=True)

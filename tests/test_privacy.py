@@ -1,0 +1,135 @@
+"""Personal data kept only as long as reporting needs them, and given or erased on request."""
+import json
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import delete, func, select
+
+from trainings.catalogue.interest import add_interest
+from trainings.extensions import db
+from trainings.models import (
+    AuditEntry,
+    EmployerType,
+    InterestEntry,
+    OutboxMessage,
+    Registration,
+    RegistrationLink,
+    RegistrationState,
+    StaffRole,
+    User,
+    utcnow,
+)
+from trainings.privacy import service as privacy
+from trainings.registration import service
+from trainings.staff import accounts
+
+from .conftest import make_term, offer, orp, region
+
+
+def sign_up(term, email, name="Jana Nováková", orp_name="Litomyšl", phone="+420 777 123 456"):
+    return service.register(term.id, service.Applicant(
+        name=name, email=email, employer_type=EmployerType.OSPOD, job_title="sociální pracovnice",
+        region_id=region("CZ053").id, orp_id=orp(orp_name).id, phone=phone,
+    ))
+
+
+def report_numbers():
+    """What project reporting counts: registrations by state, kraj and ORP, and unique persons."""
+    db.session.rollback()
+    by_group = db.session.execute(
+        select(Registration.state, Registration.region_id, Registration.orp_id, Registration.employer_type,
+               func.count()).group_by(Registration.state, Registration.region_id, Registration.orp_id,
+                                      Registration.employer_type)
+    ).all()
+    persons = db.session.scalar(select(func.count(func.distinct(Registration.email_normalized))))
+    interest = db.session.execute(
+        select(InterestEntry.offer_id, InterestEntry.region_id, func.count()).group_by(
+            InterestEntry.offer_id, InterestEntry.region_id)
+    ).all()
+    return sorted(map(tuple, by_group)), persons, sorted(map(tuple, interest))
+
+
+def everything_stored():
+    """Every text value in every table the people's data live in, as one string."""
+    db.session.rollback()
+    parts = []
+    for model in (Registration, InterestEntry, OutboxMessage, RegistrationLink, AuditEntry):
+        for row in db.session.scalars(select(model)):
+            parts.append(repr({c.name: getattr(row, c.key, None) for c in model.__table__.columns}))
+    return "\n".join(parts)
+
+
+def test_retention_run_leaves_no_personal_data_of_old_registrations_and_keeps_the_numbers(app):
+    old = make_term(starts_in=timedelta(days=2))
+    for i, (email, orp_name) in enumerate([("jana@mesto.cz", "Litomyšl"), ("petr@mesto.cz", "Chrudim")]):
+        sign_up(old, email, name=f"Osoba Starší{i}", orp_name=orp_name)
+    second_old = make_term(starts_in=timedelta(days=3))
+    sign_up(second_old, "jana@mesto.cz", name="Osoba Starší0")
+    add_interest(offer("syndrom-can"), "zajemce@mesto.cz", region("CZ053").id, None)
+    recent = make_term(starts_in=timedelta(days=60))
+    sign_up(recent, "nova@mesto.cz", name="Osoba Nová", phone="+420 608 000 111")
+    before = report_numbers()
+
+    # 400 days later, with a retention period of a year: the first two terms are older than that.
+    later = utcnow() + timedelta(days=400)
+    outcome = privacy.run_retention(older_than=timedelta(days=365), now=later)
+
+    assert outcome.registrations == 3 and outcome.interest_entries == 1
+    assert report_numbers() == before
+    stored = everything_stored()
+    for personal in ("jana@mesto.cz", "petr@mesto.cz", "zajemce@mesto.cz", "Starší", "777 123 456"):
+        assert personal not in stored
+    # The recent registration is untouched.
+    assert "nova@mesto.cz" in stored and "Osoba Nová" in stored
+    # Running again changes nothing more.
+    assert privacy.run_retention(older_than=timedelta(days=365), now=later).registrations == 0
+    assert db.session.scalars(select(AuditEntry).where(AuditEntry.action == "privacy.retention")).first()
+
+
+def test_erasure_on_request_cancels_future_seats_hands_them_on_and_anonymises(app):
+    term = make_term(capacity=1)
+    sign_up(term, "jana@mesto.cz")
+    waiting = sign_up(term, "petr@mesto.cz", name="Petr Čekající").registration.id
+    outcome = privacy.erase_person("Jana@Mesto.cz", actor=None)
+    assert outcome.registrations == 1 and len(outcome.cancelled) == 1
+    db.session.rollback()
+    assert db.session.get(Registration, waiting).state == RegistrationState.CONFIRMED
+    assert "jana@mesto.cz" not in everything_stored()
+    assert db.session.scalars(select(AuditEntry).where(AuditEntry.action == "privacy.erase")).one().data[
+        "registrations"] == 1
+
+
+@pytest.fixture
+def admin(app):
+    user = accounts.create_user("spravce@mpsv.example", "Správce", StaffRole.ADMIN, "heslo-spravce-123")
+    yield user
+    db.session.rollback()
+    db.session.execute(delete(AuditEntry).where(AuditEntry.actor_id == user.id))
+    db.session.execute(delete(User).where(User.id == user.id))
+    db.session.commit()
+
+
+def test_staff_export_and_erase_through_the_admin_page(client, admin):
+    term = make_term()
+    sign_up(term, "jana@mesto.cz")
+    page = client.get("/sprava/prihlaseni").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    client.post("/sprava/prihlaseni", data={"csrf_token": token, "email": admin.email, "password": "heslo-spravce-123"})
+    # Logging in starts a new session, with a new form token.
+    page = client.get("/sprava/osobni-udaje/").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+    found = client.post("/sprava/osobni-udaje/", data={"csrf_token": token, "email": "jana@mesto.cz"})
+    assert "Přihlášky: 1" in found.get_data(as_text=True)
+    export = client.post("/sprava/osobni-udaje/export", data={"csrf_token": token, "email": "jana@mesto.cz"})
+    data = json.loads(export.get_data(as_text=True))
+    assert data["registrations"][0]["name"] == "Jana Nováková"
+    assert export.headers["Cache-Control"] == "no-store"
+
+    unconfirmed = client.post("/sprava/osobni-udaje/vymaz", data={"csrf_token": token, "email": "jana@mesto.cz"})
+    assert unconfirmed.status_code == 422 and "Výmaz je třeba potvrdit." in unconfirmed.get_data(as_text=True)
+    client.post("/sprava/osobni-udaje/vymaz", data={"csrf_token": token, "email": "jana@mesto.cz", "confirm": "y"})
+    assert "jana@mesto.cz" not in everything_stored()
+    actions = [a.action for a in db.session.scalars(select(AuditEntry).where(AuditEntry.object_type == "privacy"))]
+    assert actions.count("privacy.export") == 2 and "privacy.erase" in actions

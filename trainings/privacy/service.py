@@ -1,0 +1,254 @@
+"""Personal data as a public body must handle it: anonymise what the project's
+reporting no longer needs, export or erase what is held about one person.
+
+Anonymising keeps every row that reports count (term, state, employer type,
+kraj, ORP, attendance) and removes what identifies a person: names, e-mail
+addresses, phone numbers, free texts, private links, the e-mails themselves
+and the data in the audit trail of those rows. All registrations of one
+person anonymised in the same run share one random pseudonym, so "unique
+persons" in reports stay as they were.
+"""
+from __future__ import annotations
+
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import delete, func, or_, select, update
+
+from ..db_session import begin_write
+from ..extensions import db
+from ..models import (
+    AuditEntry,
+    InterestEntry,
+    OutboxMessage,
+    OutboxState,
+    Registration,
+    RegistrationLink,
+    RegistrationState,
+    RequestEvent,
+    RequestState,
+    SupportRequest,
+    SupportRequestLink,
+    Term,
+    User,
+    utcnow,
+)
+from ..registration.service import cancel, normalize_email
+
+ANONYMOUS_NAME = "anonymizováno"
+ANONYMOUS_DOMAIN = "anonymizovano.invalid"
+
+
+def _pseudonym() -> str:
+    return f"{secrets.token_hex(8)}@{ANONYMOUS_DOMAIN}"
+
+
+@dataclass
+class Outcome:
+    registrations: int = 0
+    interest_entries: int = 0
+    requests: int = 0
+    messages: int = 0
+    cancelled: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "registrations": self.registrations,
+            "interest_entries": self.interest_entries,
+            "requests": self.requests,
+            "messages": self.messages,
+        }
+
+
+def _anonymise_registrations(registrations: list[Registration], outcome: Outcome) -> None:
+    pseudonyms: dict[str, str] = defaultdict(_pseudonym)
+    ids = [r.id for r in registrations]
+    for registration in registrations:
+        pseudonym = pseudonyms[registration.email_normalized]
+        registration.name = ANONYMOUS_NAME
+        registration.email = registration.email_normalized = pseudonym
+        registration.phone = None
+        registration.job_title = ANONYMOUS_NAME
+        registration.internal_note = None
+        registration.check_in_code = None
+    if ids:
+        db.session.execute(delete(RegistrationLink).where(RegistrationLink.registration_id.in_(ids)))
+        outcome.messages += db.session.execute(
+            delete(OutboxMessage).where(OutboxMessage.registration_id.in_(ids))
+        ).rowcount
+        db.session.execute(
+            update(AuditEntry)
+            .where(AuditEntry.object_type == "registrations", AuditEntry.object_id.in_(ids))
+            .values(data={"anonymized": True})
+        )
+    outcome.registrations += len(registrations)
+
+
+def _anonymise_interest(entries: list[InterestEntry], outcome: Outcome) -> None:
+    for entry in entries:
+        entry.email = entry.email_normalized = _pseudonym()
+    outcome.interest_entries += len(entries)
+
+
+def _anonymise_requests(requests: list[SupportRequest], outcome: Outcome) -> None:
+    ids = [r.id for r in requests]
+    for request in requests:
+        request.requester_name = ANONYMOUS_NAME
+        request.requester_email = _pseudonym()
+        request.requester_phone = None
+        # Free texts may describe people (the form warns, but cannot prevent it).
+        for name in ("participant_needs", "preferred_dates", "place", "situation", "note", "rejection_reason"):
+            setattr(request, name, None)
+        for item in request.items:
+            item.note = None
+    if ids:
+        db.session.execute(update(RequestEvent).where(RequestEvent.request_id.in_(ids)).values(text=None))
+        db.session.execute(delete(SupportRequestLink).where(SupportRequestLink.request_id.in_(ids)))
+        db.session.execute(
+            update(AuditEntry)
+            .where(AuditEntry.object_type == "support_requests", AuditEntry.object_id.in_(ids))
+            .values(data={"anonymized": True})
+        )
+    outcome.requests += len(requests)
+
+
+def default_retention() -> timedelta:
+    return timedelta(days=current_app.config["RETENTION_DAYS"])
+
+
+def run_retention(older_than: timedelta | None = None, now: datetime | None = None, actor: User | None = None):
+    """Anonymise registrations of terms that ended, interest entries and finished
+    requests older than the retention period; delete sent e-mails as old."""
+    now = now or utcnow()
+    cutoff = now - (older_than or default_retention())
+    outcome = Outcome()
+    begin_write()
+    registrations = db.session.scalars(
+        select(Registration)
+        .join(Term, Term.id == Registration.term_id)
+        .where(Term.ends_at < cutoff, ~Registration.email_normalized.endswith(ANONYMOUS_DOMAIN))
+    ).all()
+    _anonymise_registrations(registrations, outcome)
+    _anonymise_interest(
+        db.session.scalars(
+            select(InterestEntry).where(
+                InterestEntry.created_at < cutoff, ~InterestEntry.email_normalized.endswith(ANONYMOUS_DOMAIN)
+            )
+        ).all(),
+        outcome,
+    )
+    _anonymise_requests(
+        db.session.scalars(
+            select(SupportRequest).where(
+                SupportRequest.updated_at < cutoff,
+                SupportRequest.state.in_([RequestState.CLOSED, RequestState.REJECTED]),
+                ~SupportRequest.requester_email.endswith(ANONYMOUS_DOMAIN),
+            )
+        ).all(),
+        outcome,
+    )
+    outcome.messages += db.session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.created_at < cutoff, OutboxMessage.state.in_([OutboxState.SENT, OutboxState.FAILED])
+        )
+    ).rowcount
+    db.session.add(AuditEntry(action="privacy.retention", object_type="privacy", object_id=0, actor=actor,
+                              data={"cutoff": cutoff.isoformat(), **outcome.as_dict()}))
+    db.session.commit()
+    return outcome
+
+
+def _person_rows(email: str):
+    email = normalize_email(email)
+    registrations = db.session.scalars(
+        select(Registration).where(Registration.email_normalized == email).order_by(Registration.id)
+    ).all()
+    interest = db.session.scalars(
+        select(InterestEntry).where(InterestEntry.email_normalized == email).order_by(InterestEntry.id)
+    ).all()
+    requests = db.session.scalars(
+        select(SupportRequest).where(func.lower(SupportRequest.requester_email) == email).order_by(SupportRequest.id)
+    ).all()
+    return registrations, interest, requests
+
+
+def export_person(email: str, actor: User | None) -> dict:
+    """Everything held about one e-mail address, as plain data (a JSON download for staff)."""
+    registrations, interest, requests = _person_rows(email)
+    messages = db.session.scalars(
+        select(OutboxMessage).where(
+            or_(func.lower(OutboxMessage.recipient) == normalize_email(email),
+                OutboxMessage.registration_id.in_([r.id for r in registrations]))
+        ).order_by(OutboxMessage.id)
+    ).all()
+    data = {
+        "email": normalize_email(email),
+        "registrations": [
+            {
+                "workshop": r.term.offer.title,
+                "term_starts_at": r.term.starts_at.isoformat(),
+                "state": r.state.value,
+                "name": r.name,
+                "email": r.email,
+                "phone": r.phone,
+                "employer_type": r.employer_type.value,
+                "region": r.region.name,
+                "orp": r.orp.name if r.orp else None,
+                "job_title": r.job_title,
+                "attended": r.attended,
+                "consent_at": r.consent_at.isoformat(),
+                "consent_version": r.consent_version,
+                "created_at": r.created_at.isoformat(),
+            }
+            for r in registrations
+        ],
+        "interest": [
+            {"workshop": e.offer.title, "region": e.region.name, "orp": e.orp.name if e.orp else None,
+             "consent_at": e.consent_at.isoformat(), "consent_version": e.consent_version,
+             "created_at": e.created_at.isoformat()}
+            for e in interest
+        ],
+        "requests": [
+            {"kind": r.kind.value, "state": r.state.value, "requester_name": r.requester_name,
+             "requester_email": r.requester_email, "requester_phone": r.requester_phone,
+             "organisation": r.organisation, "situation": r.situation, "participant_needs": r.participant_needs,
+             "created_at": r.created_at.isoformat()}
+            for r in requests
+        ],
+        "emails": [
+            {"subject": m.subject, "state": m.state.value, "created_at": m.created_at.isoformat()}
+            for m in messages
+        ],
+    }
+    db.session.add(AuditEntry(action="privacy.export", object_type="privacy", object_id=0, actor=actor,
+                              data={"registrations": len(registrations), "interest_entries": len(interest),
+                                    "requests": len(requests)}))
+    db.session.commit()
+    return data
+
+
+def erase_person(email: str, actor: User | None, now: datetime | None = None) -> Outcome:
+    """Erase one person on request: active registrations are cancelled first (their
+    seats go to the waiting list), then everything is anonymised like old data."""
+    now = now or utcnow()
+    outcome = Outcome()
+    registrations, _, _ = _person_rows(email)
+    for registration in registrations:
+        if registration.state != RegistrationState.CANCELLED and registration.term.starts_at > now:
+            cancel(registration.id, now=now)
+            outcome.cancelled.append(registration.id)
+    begin_write()
+    registrations, interest, requests = _person_rows(email)
+    _anonymise_registrations(registrations, outcome)
+    _anonymise_interest(interest, outcome)
+    _anonymise_requests(requests, outcome)
+    outcome.messages += db.session.execute(
+        delete(OutboxMessage).where(func.lower(OutboxMessage.recipient) == normalize_email(email))
+    ).rowcount
+    db.session.add(AuditEntry(action="privacy.erase", object_type="privacy", object_id=0, actor=actor,
+                              data=outcome.as_dict()))
+    db.session.commit()
+    return outcome

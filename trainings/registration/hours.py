@@ -1,0 +1,85 @@
+"""Attended workshops, their hours per calendar year, and who gets a certificate.
+
+Social workers must complete 24 hours of further training a calendar year
+(zákon č. 108/2006 Sb., o sociálních službách, § 111). People have no
+accounts here: a person is her normalised e-mail address, so the private
+page of any of her registrations lists everything that address attended.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from ..extensions import db
+from ..models import Registration, RegistrationState, Term, TermState
+from ..timefmt import local
+
+YEARLY_HOURS = 24
+
+
+def certificate_available(registration: Registration) -> bool:
+    """The one rule for an osvědčení: she was marked present on a term that took place."""
+    return (
+        registration.attended is True
+        and registration.state == RegistrationState.CONFIRMED
+        and registration.term.state == TermState.SCHEDULED
+    )
+
+
+def attended_registrations(email_normalized: str) -> list[Registration]:
+    """Every registration of this person that earns a certificate, oldest first."""
+    return db.session.scalars(
+        select(Registration)
+        .join(Term, Term.id == Registration.term_id)
+        .options(joinedload(Registration.term).joinedload(Term.offer))
+        .where(
+            Registration.email_normalized == email_normalized,
+            Registration.attended.is_(True),
+            Registration.state == RegistrationState.CONFIRMED,
+            Term.state == TermState.SCHEDULED,
+        )
+        .order_by(Term.starts_at, Registration.id)
+    ).all()
+
+
+@dataclass
+class YearHours:
+    year: int
+    registrations: list[Registration] = field(default_factory=list)
+
+    @property
+    def hours(self) -> float:
+        return round(sum(r.term.length_hours for r in self.registrations), 2)
+
+    @property
+    def remaining(self) -> float:
+        return max(round(YEARLY_HOURS - self.hours, 2), 0)
+
+    @property
+    def complete(self) -> bool:
+        return self.hours >= YEARLY_HOURS
+
+
+def hours_by_year(registrations: list[Registration]) -> list[YearHours]:
+    """Hours summed per calendar year of the term's start in Prague, newest year first."""
+    years: dict[int, YearHours] = {}
+    for registration in registrations:
+        year = local(registration.term.starts_at).year
+        years.setdefault(year, YearHours(year)).registrations.append(registration)
+    return [years[year] for year in sorted(years, reverse=True)]
+
+
+def format_hours(hours: float) -> str:
+    """Czech number and noun: "1 hodina", "3,5 hodiny", "24 hodin"."""
+    number = f"{hours:.2f}".rstrip("0").rstrip(".").replace(".", ",")
+    if hours != int(hours):
+        noun = "hodiny"  # a fraction takes the genitive singular
+    elif int(hours) == 1:
+        noun = "hodina"
+    elif 2 <= int(hours) <= 4:
+        noun = "hodiny"
+    else:
+        noun = "hodin"
+    return f"{number} {noun}"

@@ -1,0 +1,127 @@
+"""How the back office shows the audit trail: Czech names for actions and fields,
+and readable values. Registered as template globals by the terms blueprint."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from ..extensions import db
+from ..models import AuditEntry, Offer, Orp, Region, Registration, RegistrationState, TermForm
+from ..registration.hours import format_hours
+from ..timefmt import date_time
+from .access import may_take_attendance
+
+ACTIONS = {
+    "term.created": "termín vytvořen",
+    "term.updated": "termín upraven",
+    "term.cancelled": "termín zrušen",
+    "term.message_sent": "zpráva účastníkům",
+    "term.no_shows_marked": "hromadně zapsána neúčast",
+    "registration.added": "přihlášena organizátorem",
+    "registration.confirmed": "potvrzena z čekací listiny",
+    "registration.promoted": "posunuta z čekací listiny",
+    "registration.waitlisted": "přesunuta na čekací listinu",
+    "registration.cancelled": "zrušena organizátorem",
+    "registration.note": "interní poznámka",
+    "registration.attendance": "docházka",
+    "registration.admitted": "vpuštěna z čekací listiny u vstupu",
+}
+
+FIELDS = {
+    "offer_id": "workshop",
+    "starts_at": "začátek",
+    "ends_at": "konec",
+    "form": "forma",
+    "region_id": "kraj konání",
+    "venue": "místo",
+    "online_url": "odkaz online",
+    "capacity": "kapacita",
+    "per_orp_limit": "limit na ORP",
+    "registration_deadline": "uzávěrka",
+    "lecturer": "lektor/ka",
+    "hours": "hodiny",
+    "public": "veřejný",
+    "restricted_region_id": "jen pro kraj",
+    "restricted_orp_id": "jen pro ORP",
+    "copied_from": "kopie termínu",
+    "reason": "důvod",
+    "state": "stav",
+    "attended": "docházka",
+    "internal_note": "poznámka",
+    "over_capacity": "nad kapacitu",
+    "position": "pořadí",
+    "subject": "předmět",
+    "recipients": "příjemců",
+    "count": "počet",
+}
+
+_STATES = {s.value: s.label for s in RegistrationState}
+_NAMED = {"offer_id": Offer, "region_id": Region, "restricted_region_id": Region, "restricted_orp_id": Orp}
+_FORMS = {f.value: f.label for f in TermForm}
+
+
+def _value(name: str, value) -> str:
+    if value is None or value == "":
+        return "nezapsáno" if name == "attended" else "—"
+    if name == "attended":
+        return "přítomen/a" if value else "nepřítomen/a"
+    if isinstance(value, bool):
+        return "ano" if value else "ne"
+    if name == "state":
+        return _STATES.get(value, str(value))
+    if name == "form":
+        return _FORMS.get(value, str(value))
+    if name in _NAMED and isinstance(value, int):
+        # A handful of kraje, ORP and workshops: the session's identity map keeps the look-ups cheap.
+        obj = db.session.get(_NAMED[name], value)
+        return getattr(obj, "title", None) or getattr(obj, "name", None) or str(value)
+    if isinstance(value, str) and name.endswith(("_at", "deadline")):
+        try:
+            return date_time(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    return str(value)
+
+
+def action_label(action: str) -> str:
+    return ACTIONS.get(action, action)
+
+
+def describe(entry: AuditEntry) -> list[str]:
+    """One line per recorded value: "kapacita: 10 → 12" for changes, "důvod: …" for facts."""
+    lines = []
+    for name, value in (entry.data or {}).items():
+        label = FIELDS.get(name, name)
+        if isinstance(value, list) and len(value) == 2:
+            lines.append(f"{label}: {_value(name, value[0])} → {_value(name, value[1])}")
+        elif value not in (None, False, ""):
+            lines.append(f"{label}: {_value(name, value)}")
+    return lines
+
+
+def trails_of_registrations(registrations: list[Registration]) -> dict[int, list[AuditEntry]]:
+    """The trail of many registrations in one query, newest first, for list pages."""
+    ids = [r.id for r in registrations]
+    trails: dict[int, list[AuditEntry]] = {i: [] for i in ids}
+    if not ids:
+        return trails
+    entries = db.session.scalars(
+        select(AuditEntry)
+        .options(joinedload(AuditEntry.actor))
+        .where(AuditEntry.object_type == Registration.__tablename__, AuditEntry.object_id.in_(ids))
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    ).all()
+    for entry in entries:
+        trails[entry.object_id].append(entry)
+    return trails
+
+
+def register(state) -> None:
+    """Called from a blueprint's record_once: globals for the back-office templates."""
+    app = state.app
+    app.add_template_global(action_label, "audit_action")
+    app.add_template_global(describe, "audit_lines")
+    app.add_template_global(format_hours, "format_hours")
+    app.add_template_global(may_take_attendance, "may_take_attendance")

@@ -1,0 +1,48 @@
+"""Back office: the files of a term (participant list as CSV and XLSX, the
+prezenční listina as PDF)."""
+from urllib.parse import quote
+
+from flask import Blueprint, Response
+
+from ..exports import csv_export, pdf, xlsx
+from ..exports.rows import export_filename
+from ..models import StaffRole
+from .access import require_attendance_access, staff_required
+from .terms import term_or_404
+
+bp = Blueprint("staff_exports", __name__, url_prefix="/sprava/terminy")
+
+CSV = "text/csv; charset=utf-8"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PDF = "application/pdf"
+
+
+def download(data: bytes, mimetype: str, filename: str) -> Response:
+    """An attachment that is not cached anywhere: the files hold personal data."""
+    return Response(data, mimetype=mimetype, headers={
+        "Content-Disposition": f"attachment; filename=\"{filename}\"; filename*=UTF-8''{quote(filename)}",
+        "Cache-Control": "private, no-store",
+    })
+
+
+@bp.get("/<int:term_id>/export.csv")
+@staff_required(StaffRole.ORGANISER)
+def participants_csv(term_id):
+    term = term_or_404(term_id)
+    return download(csv_export.participants_csv(term), CSV, export_filename(term, "csv"))
+
+
+@bp.get("/<int:term_id>/export.xlsx")
+@staff_required(StaffRole.ORGANISER)
+def participants_xlsx(term_id):
+    term = term_or_404(term_id)
+    return download(xlsx.participants_xlsx(term), XLSX, export_filename(term, "xlsx"))
+
+
+@bp.get("/<int:term_id>/prezencni-listina.pdf")
+@staff_required(StaffRole.ORGANISER, StaffRole.LECTURER)
+def attendance_sheet(term_id):
+    """Lecturers print it too, for their own terms."""
+    term = term_or_404(term_id)
+    require_attendance_access(term)
+    return download(pdf.attendance_sheet_pdf(term), PDF, export_filename(term, "pdf", prefix="prezencni-listina"))

@@ -1,0 +1,213 @@
+"""Back office: the registrations of a term and what staff do with one."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from .. import audit
+from ..exports.pdf import certificate_number, certificate_pdf
+from ..extensions import db
+from ..forms import CzechForm
+from ..models import EmployerType, Registration, RegistrationState, StaffRole, Term
+from ..places import MAX_ID, regions_with_orps
+from ..registration import roster, service, staff_actions
+from ..registration.hours import certificate_available
+from . import display
+from .access import staff_required
+from .downloads import PDF, download
+from .forms import ConfirmRegistrationForm, NoteForm, RegistrationAddForm, StaffCancelForm
+from .terms import term_or_404
+
+bp = Blueprint("staff_registrations", __name__, url_prefix="/sprava")
+
+ORGANISER = StaffRole.ORGANISER
+STATE_FILTERS = {
+    "": ("aktivní", [RegistrationState.CONFIRMED, RegistrationState.WAITLISTED]),
+    "potvrzene": ("potvrzené", [RegistrationState.CONFIRMED]),
+    "cekaci": ("čekací listina", [RegistrationState.WAITLISTED]),
+    "zrusene": ("zrušené", [RegistrationState.CANCELLED]),
+    "vse": ("všechny", None),
+}
+
+
+def registration_or_404(registration_id: int) -> Registration:
+    if not 0 < registration_id <= MAX_ID:
+        abort(404)
+    registration = db.session.scalars(
+        select(Registration)
+        .options(joinedload(Registration.term).joinedload(Term.offer), joinedload(Registration.region),
+                 joinedload(Registration.orp))
+        .where(Registration.id == registration_id)
+    ).one_or_none()
+    if registration is None:
+        abort(404)
+    return registration
+
+
+@bp.get("/terminy/<int:term_id>/prihlasky")
+@staff_required(ORGANISER)
+def index(term_id):
+    term = term_or_404(term_id)
+    q = request.args.get("q", "")[:100]
+    state = request.args.get("stav", "")
+    if state not in STATE_FILTERS:
+        state = ""
+    registrations = roster.term_registrations(term.id, STATE_FILTERS[state][1], q)
+    return render_template(
+        "staff/registrations.html", term=term, registrations=registrations, q=q, state=state,
+        filters=STATE_FILTERS, trails=display.trails_of_registrations(registrations),
+        usage=service.seat_usage(term), organisation=roster.organisation,
+    )
+
+
+@bp.route("/terminy/<int:term_id>/prihlasky/nova", methods=["GET", "POST"])
+@staff_required(ORGANISER)
+def add(term_id):
+    term = term_or_404(term_id)
+    form = RegistrationAddForm()
+    form.set_places(regions_with_orps())
+    if not form.validate_on_submit():
+        status = 422 if form.is_submitted() else 200
+        return render_template("staff/registration_add.html", term=term, form=form,
+                               usage=service.seat_usage(term)), status
+    applicant = service.Applicant(
+        name=form.name.data, email=form.email.data, phone=form.phone.data,
+        employer_type=EmployerType(form.employer_type.data), job_title=form.job_title.data,
+        region_id=form.region.data, orp_id=form.orp.data,
+    )
+    try:
+        outcome = staff_actions.add_by_hand(term.id, applicant, current_user,
+                                            over_capacity=form.over_capacity.data, note=form.note.data)
+    except service.AlreadyRegistered as exc:
+        existing = url_for(".detail", registration_id=exc.registration_id)
+        form.email.errors.append("S touto e-mailovou adresou už na termínu přihláška je.")
+        flash(Markup('Existující přihlášku najdete <a href="{}">zde</a>.').format(existing), "info")
+    except service.RegistrationError as exc:
+        form.form_errors.append(exc.message)
+    else:
+        registration = outcome.registration
+        if outcome.waitlist_position is None:
+            flash(f"{registration.name} je přihlášená a potvrzená; dostala e-mail s odkazem.", "success")
+        else:
+            flash(f"Termín je plný: {registration.name} je na čekací listině ({outcome.waitlist_position}. místo).",
+                  "info")
+        return redirect(url_for(".index", term_id=term.id))
+    return render_template("staff/registration_add.html", term=term, form=form,
+                           usage=service.seat_usage(term)), 409
+
+
+@bp.get("/prihlasky/<int:registration_id>")
+@staff_required(ORGANISER)
+def detail(registration_id):
+    registration = registration_or_404(registration_id)
+    return render_template(
+        "staff/registration.html", registration=registration, term=registration.term,
+        trail=audit.trail(registration), position=registration.waitlist_position(),
+        note_form=NoteForm(note=registration.internal_note), confirm_form=ConfirmRegistrationForm(),
+        cancel_form=StaffCancelForm(), can_cancel=service.can_cancel(registration),
+        certificate=certificate_available(registration), organisation=roster.organisation(registration),
+    )
+
+
+def _back(registration_id):
+    return redirect(request.form.get("zpet") if _safe(request.form.get("zpet")) else
+                    url_for(".detail", registration_id=registration_id))
+
+
+def _safe(target) -> bool:
+    return bool(target) and target.startswith("/sprava/") and "//" not in target
+
+
+def _run(registration_id, action, success: str):
+    try:
+        action()
+    except staff_actions.RegistrationError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(success, "success")
+    return _back(registration_id)
+
+
+@bp.post("/prihlasky/<int:registration_id>/potvrdit")
+@staff_required(ORGANISER)
+def confirm(registration_id):
+    registration = registration_or_404(registration_id)
+    form = ConfirmRegistrationForm()
+    if not form.validate_on_submit():
+        abort(400)
+    return _run(registration.id,
+                lambda: staff_actions.confirm(registration.id, current_user, over_capacity=form.over_capacity.data),
+                f"{registration.name}: přihláška je potvrzená; dostala e-mail.")
+
+
+@bp.post("/prihlasky/<int:registration_id>/na-cekaci-listinu")
+@staff_required(ORGANISER)
+def to_waitlist(registration_id):
+    registration = registration_or_404(registration_id)
+    if not CzechForm().validate_on_submit():
+        abort(400)
+    return _run(registration.id, lambda: staff_actions.move_to_waitlist(registration.id, current_user),
+                f"{registration.name} je na konci čekací listiny. Uvolněné místo zůstává volné, "
+                "dokud někoho nepotvrdíte nebo nedoplníte z čekací listiny.")
+
+
+@bp.post("/prihlasky/<int:registration_id>/zrusit")
+@staff_required(ORGANISER)
+def cancel(registration_id):
+    registration = registration_or_404(registration_id)
+    form = StaffCancelForm()
+    if not form.validate_on_submit():
+        flash("; ".join(e for errors in form.errors.values() for e in errors), "error")
+        return _back(registration.id)
+
+    def run():
+        promoted = staff_actions.cancel_on_behalf(registration.id, current_user, form.reason.data)
+        if promoted:
+            flash(f"Z čekací listiny postoupil/a: {', '.join(r.name for r in promoted)}.", "info")
+
+    try:
+        run()
+    except service.NotCancellable:
+        flash("Přihlášku už nelze zrušit (je zrušená, nebo termín začal či byl zrušen).", "error")
+    else:
+        flash(f"Přihláška {registration.name} je zrušená; dostala e-mail.", "success")
+    return _back(registration.id)
+
+
+@bp.post("/prihlasky/<int:registration_id>/poznamka")
+@staff_required(ORGANISER)
+def note(registration_id):
+    registration = registration_or_404(registration_id)
+    form = NoteForm()
+    if not form.validate_on_submit():
+        flash("; ".join(e for errors in form.errors.values() for e in errors), "error")
+        return _back(registration.id)
+    return _run(registration.id, lambda: staff_actions.set_note(registration.id, form.note.data, current_user),
+                "Poznámka je uložená.")
+
+
+@bp.post("/terminy/<int:term_id>/doplnit")
+@staff_required(ORGANISER)
+def fill(term_id):
+    term = term_or_404(term_id)
+    if not CzechForm().validate_on_submit():
+        abort(400)
+    try:
+        promoted = staff_actions.fill_from_waitlist(term.id, current_user)
+    except staff_actions.RegistrationError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(f"Z čekací listiny postoupilo {len(promoted)} lidí." if promoted
+              else "Nikdo z čekací listiny se nevejde (plno nebo limit ORP).", "info")
+    return redirect(request.form.get("zpet") if _safe(request.form.get("zpet"))
+                    else url_for(".index", term_id=term.id))
+
+
+@bp.get("/prihlasky/<int:registration_id>/osvedceni.pdf")
+@staff_required(ORGANISER)
+def certificate(registration_id):
+    registration = registration_or_404(registration_id)
+    if not certificate_available(registration):
+        abort(404)
+    return download(certificate_pdf(registration), PDF, f"osvedceni-{certificate_number(registration)}.pdf")

@@ -1,0 +1,176 @@
+"""Back office: the terms of workshops (list, create, edit, duplicate, cancel),
+a message to a term's participants, and where interest lies."""
+from collections import Counter
+from datetime import datetime, time, timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from .. import audit
+from ..extensions import db
+from ..models import Offer, OfferKind, StaffRole, TermState, utcnow
+from ..places import MAX_ID, optional_int, regions_with_orps
+from ..registration import staff_actions
+from ..registration.service import registration_counts, seat_usage
+from ..terms import queries
+from ..terms import service as terms
+from ..timefmt import PRAGUE
+from . import display
+from .access import may_take_attendance, staff_required
+from .forms import MessageForm, TermCancelForm, TermEditForm
+
+bp = Blueprint("staff_terms", __name__, url_prefix="/sprava/terminy")
+bp.record_once(display.register)
+
+ORGANISER = StaffRole.ORGANISER
+
+
+def term_or_404(term_id: int):
+    # Werkzeug's int converter takes any size; PostgreSQL's integer does not.
+    term = queries.term_with_facts(term_id) if 0 < term_id <= MAX_ID else None
+    if term is None:
+        abort(404)
+    return term
+
+
+def _workshops():
+    return db.session.scalars(
+        # "running" sorts after "planned": descending puts the running workshops first.
+        select(Offer).where(Offer.kind == OfferKind.WORKSHOP).order_by(Offer.status.desc(), Offer.position)
+    ).all()
+
+
+def _term_form(data=None) -> TermEditForm:
+    form = TermEditForm.for_data(data) if data is not None else TermEditForm()
+    form.set_choices(_workshops(), regions_with_orps())
+    return form
+
+
+def _render_form(form, term=None, source=None, status=200):
+    return render_template("staff/term_form.html", form=form, term=term, source=source), status
+
+
+@bp.get("/")
+@staff_required(ORGANISER, StaffRole.LECTURER)
+def index():
+    """Upcoming terms (from today, so a term running now is found at the door) or past ones."""
+    past = request.args.get("obdobi") == "probehle"
+    today = datetime.combine(utcnow().astimezone(PRAGUE).date(), time(0), PRAGUE)
+    mine = None if current_user.has_role(ORGANISER) else (lambda t: may_take_attendance(current_user, t))
+    if past:
+        rows = queries.term_rows(starts_from=today - timedelta(days=366), starts_before=today,
+                                 newest_first=True, lecturer_filter=mine)
+    else:
+        rows = queries.term_rows(starts_from=today, lecturer_filter=mine)
+    return render_template("staff/terms.html", rows=rows, past=past)
+
+
+@bp.route("/novy", methods=["GET", "POST"])
+@staff_required(ORGANISER)
+def new():
+    """A new term; with ?z=<id> the form starts as a copy of that term."""
+    source = None
+    if request.args.get("z"):
+        source = term_or_404(optional_int(request.args["z"]))
+    if request.method == "GET":
+        if source is not None:
+            form = _term_form(terms.duplicate_data(source))
+        else:
+            form = _term_form()
+            form.public.data = True
+        return _render_form(form, source=source)
+    form = _term_form()
+    if not form.validate_on_submit():
+        return _render_form(form, source=source, status=422)
+    try:
+        term = terms.create_term(form.to_data(), current_user, copied_from=source.id if source else None)
+    except terms.TermError as exc:
+        _attach(form, exc)
+        return _render_form(form, source=source, status=422)
+    flash("Termín je vytvořený." + ("" if term.public else " Je uzavřený: sdílejte jeho odkaz pro přihlášení."),
+          "success")
+    return redirect(url_for(".detail", term_id=term.id))
+
+
+def _attach(form: TermEditForm, exc: "terms.TermError") -> None:
+    field = form.field_for_error(exc.field)
+    if field is not None:
+        field.errors = [*field.errors, exc.message]
+    else:
+        form.form_errors.append(exc.message)
+
+
+@bp.get("/<int:term_id>")
+@staff_required(ORGANISER)
+def detail(term_id):
+    term = term_or_404(term_id)
+    return render_template(
+        "staff/term.html", term=term, usage=seat_usage(term),
+        counts={state.value: n for state, n in registration_counts([term.id]).get(term.id, Counter()).items()},
+        trail=audit.trail(term),
+    )
+
+
+@bp.route("/<int:term_id>/upravit", methods=["GET", "POST"])
+@staff_required(ORGANISER)
+def edit(term_id):
+    term = term_or_404(term_id)
+    if term.state == TermState.CANCELLED:
+        flash("Zrušený termín nelze upravovat.", "error")
+        return redirect(url_for(".detail", term_id=term.id))
+    if request.method == "GET":
+        return _render_form(_term_form(terms.TermData.of(term)), term=term)
+    form = _term_form()
+    if not form.validate_on_submit():
+        return _render_form(form, term=term, status=422)
+    try:
+        promoted = terms.update_term(term.id, form.to_data(), current_user)
+    except terms.TermError as exc:
+        _attach(form, exc)
+        return _render_form(form, term=term, status=422)
+    message = "Změny jsou uložené."
+    if promoted:
+        message += f" Z čekací listiny postoupilo {len(promoted)} lidí; dostali e-mail."
+    flash(message, "success")
+    return redirect(url_for(".detail", term_id=term.id))
+
+
+@bp.route("/<int:term_id>/zrusit", methods=["GET", "POST"])
+@staff_required(ORGANISER)
+def cancel(term_id):
+    term = term_or_404(term_id)
+    form = TermCancelForm()
+    if term.state == TermState.CANCELLED:
+        flash("Termín už je zrušený.", "info")
+        return redirect(url_for(".detail", term_id=term.id))
+    if not form.validate_on_submit():
+        status = 422 if form.is_submitted() else 200
+        return render_template("staff/term_cancel.html", term=term, form=form), status
+    told = terms.cancel_term(term.id, current_user, form.reason.data or None)
+    flash(f"Termín je zrušený. E-mail dostane {told} přihlášených.", "success")
+    return redirect(url_for(".detail", term_id=term.id))
+
+
+@bp.route("/<int:term_id>/zprava", methods=["GET", "POST"])
+@staff_required(ORGANISER)
+def message(term_id):
+    term = term_or_404(term_id)
+    form = MessageForm()
+    if not form.validate_on_submit():
+        status = 422 if form.is_submitted() else 200
+        return render_template("staff/term_message.html", term=term, form=form,
+                               confirmed=seat_usage(term).confirmed), status
+    try:
+        sent = staff_actions.message_participants(term.id, form.subject.data, form.body.data, current_user)
+    except staff_actions.RegistrationError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for(".detail", term_id=term.id))
+    flash(f"Zpráva je ve frontě k odeslání pro {sent} potvrzených účastníků.", "success")
+    return redirect(url_for(".detail", term_id=term.id))
+
+
+@bp.get("/zajem")
+@staff_required(ORGANISER)
+def interest():
+    return render_template("staff/interest.html", summaries=queries.interest_by_region())
