@@ -178,3 +178,23 @@ def test_two_dispatcher_processes_deliver_200_messages_without_duplicates(smtp_a
     assert len(delivered) == 200
     assert len(set(delivered)) == 200
     assert states() == ["sent"] * 200
+
+
+def test_a_confirmation_queued_but_not_yet_written_is_written_by_the_dispatcher(smtp_app, smtp):
+    from trainings.mail import messages
+    from trainings.models import Registration
+
+    term = make_term()
+    registration_id = sign_up(term).registration.id
+    # As if the process had stopped between the commit and writing the e-mail:
+    db.session.execute(delete(OutboxMessage))
+    registration = db.session.get(Registration, registration_id)
+    messages.registration_confirmed(registration, "token-z-prihlasky", defer=True)
+    db.session.commit()
+    assert db.session.scalars(select(OutboxMessage)).one().body_text is None
+
+    assert dispatch.send_due() == {"sent": 1, "retry": 0, "failed": 0}
+    [message] = smtp.recorder.to("jana1@mesto-litomysl.cz")
+    assert "http://spod4.test/prihlaska/token-z-prihlasky" in message.get_body(("plain",)).get_content()
+    stored = db.session.scalars(select(OutboxMessage)).one()
+    assert stored.subject.startswith("Přihláška potvrzena") and stored.context["token"] is None

@@ -421,8 +421,11 @@ class OutboxMessage(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(64))
     recipient: Mapped[str] = mapped_column(String(254))
-    subject: Mapped[str] = mapped_column(String(300))
-    body_text: Mapped[str] = mapped_column(Text)
+    # None until composed: a message queued under the term lock is written
+    # right after the commit (or by the dispatcher, after a crash), from `context`.
+    subject: Mapped[str | None] = mapped_column(String(300))
+    body_text: Mapped[str | None] = mapped_column(Text)
+    context: Mapped[dict | None] = mapped_column(JSON)
     body_html: Mapped[str | None] = mapped_column(Text)
     # [{"filename", "content_type", "data"}] with data as text (.ics is text).
     attachments: Mapped[list] = mapped_column(JSON, default=list)

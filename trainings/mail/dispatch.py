@@ -20,6 +20,7 @@ from sqlalchemy import and_, or_, select
 from ..db_session import begin_write
 from ..extensions import db, mail
 from ..models import OutboxMessage, OutboxState, utcnow
+from .messages import compose_pending
 
 RETRY_DELAYS = [
     timedelta(minutes=1),
@@ -169,13 +170,18 @@ def send_due(limit: int = 100, now=None) -> dict:
     transport = _transport()
     try:
         for message_id in ids:
-            row = db.session.get(OutboxMessage, message_id)
-            message, name = build_message(row), f"{row.id:06d}-{row.kind}"
-            db.session.rollback()
             failure = None
             try:
+                row = db.session.get(OutboxMessage, message_id)
+                if row.body_text is None:
+                    # Queued by a request that stopped before writing it.
+                    compose_pending([message_id])
+                    row = db.session.get(OutboxMessage, message_id)
+                message, name = build_message(row), f"{row.id:06d}-{row.kind}"
+                db.session.rollback()
                 transport.send(message, name)
             except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
+                db.session.rollback()
                 failure = exc
                 transport.reset()
             begin_write()

@@ -1,9 +1,12 @@
 """Composition of every e-mail the system sends: one function and one template
 pair (text + HTML under templates/mail/) per message."""
 from flask import render_template
+from sqlalchemy import select
 
 from ..calendar import ics
-from ..models import Registration
+from ..db_session import begin_write
+from ..extensions import db
+from ..models import OutboxMessage, Registration
 from ..registration.check_in import check_in_url, qr_html_table
 from ..timefmt import date_only
 from ..urls import absolute_url
@@ -19,24 +22,56 @@ def invitation(registration: Registration, method: str) -> dict:
     }
 
 
-def _registration_message(kind, subject_prefix, registration, token, method=None, **extra):
+def _registration_message(kind, subject_prefix, registration, token, method=None, check_in=False, defer=False,
+                          **extra):
+    """Queue a message about one registration.
+
+    With `defer`, only what is needed to write it later is stored (the row's
+    `context`): the sign-up path queues its confirmation under the term lock
+    and composes it right after the commit (`compose_pending`), so rendering
+    templates, the invitation and the QR code never holds the lock. `extra`
+    must then be plain JSON data.
+    """
+    plan = {"subject_prefix": subject_prefix, "token": token, "method": method, "check_in": check_in, "extra": extra}
+    message = enqueue(kind=kind, recipient=registration.email, subject=None, body_text=None, registration=registration,
+                      context=plan)
+    if not defer:
+        compose(message)
+    return message
+
+
+def compose(message) -> None:
+    """Write subject, bodies and invitation of a queued registration message from its plan."""
+    plan = message.context
+    registration = message.registration
     term = registration.term
+    token = plan["token"]
     context = {
         "registration": registration,
         "term": term,
         "offer": term.offer,
         "manage_url": absolute_url("registration.manage", token=token) if token else None,
-        **extra,
+        **(_check_in(registration) if plan["check_in"] else {}),
+        **plan["extra"],
     }
-    return enqueue(
-        kind=kind,
-        recipient=registration.email,
-        subject=f"{subject_prefix}: {term.offer.title}, {date_only(term.starts_at)}",
-        body_text=render_template(f"mail/{kind}.txt", **context),
-        body_html=render_template(f"mail/{kind}.html", **context),
-        attachments=[invitation(registration, method)] if method else [],
-        registration=registration,
-    )
+    if message.kind == "term_cancelled":
+        context["offer_url"] = absolute_url("catalogue.offer", slug=term.offer.slug)
+    message.subject = f"{plan['subject_prefix']}: {term.offer.title}, {date_only(term.starts_at)}"
+    message.body_text = render_template(f"mail/{message.kind}.txt", **context)
+    message.body_html = render_template(f"mail/{message.kind}.html", **context)
+    message.attachments = [invitation(registration, plan["method"])] if plan["method"] else []
+    # The token is needed only until the message is written.
+    message.context = {**plan, "token": None}
+
+
+def compose_pending(message_ids) -> None:
+    """Compose deferred messages in a transaction of their own, after the one that queued them."""
+    begin_write()
+    for message in db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.id.in_(list(message_ids)), OutboxMessage.body_text.is_(None))
+    ):
+        compose(message)
+    db.session.commit()
 
 
 def _check_in(registration) -> dict:
@@ -47,22 +82,22 @@ def _check_in(registration) -> dict:
     return {"check_in_code": registration.check_in_code, "check_in_url": url, "check_in_qr": qr_html_table(url)}
 
 
-def registration_confirmed(registration, token):
+def registration_confirmed(registration, token, defer=False):
     return _registration_message(
-        "registration_confirmed", "Přihláška potvrzena", registration, token, "REQUEST", **_check_in(registration)
+        "registration_confirmed", "Přihláška potvrzena", registration, token, "REQUEST", check_in=True, defer=defer
     )
 
 
-def registration_waitlisted(registration, token, position):
+def registration_waitlisted(registration, token, position, defer=False):
     return _registration_message(
-        "registration_waitlisted", "Čekací listina", registration, token, position=position
+        "registration_waitlisted", "Čekací listina", registration, token, position=position, defer=defer
     )
 
 
 def registration_promoted(registration, token):
     return _registration_message(
         "registration_promoted", "Uvolnilo se místo, přihláška potvrzena", registration, token, "REQUEST",
-        **_check_in(registration),
+        check_in=True,
     )
 
 
@@ -97,10 +132,7 @@ def term_changed(registration, token, changes: list[str]):
 
 def term_cancelled(registration, token, reason: str | None):
     method = "CANCEL" if registration.state.value == "confirmed" else None
-    return _registration_message(
-        "term_cancelled", "Termín zrušen", registration, token, method, reason=reason,
-        offer_url=absolute_url("catalogue.offer", slug=registration.term.offer.slug),
-    )
+    return _registration_message("term_cancelled", "Termín zrušen", registration, token, method, reason=reason)
 
 
 def reminder(registration, token, dedupe_key):

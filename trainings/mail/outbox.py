@@ -7,8 +7,9 @@ from ..models import OutboxMessage
 
 
 def enqueue(*, kind, recipient, subject, body_text, body_html=None, attachments=(), registration=None,
-            dedupe_key=None):
+            dedupe_key=None, context=None):
     message = OutboxMessage(
+        context=context,
         kind=kind,
         recipient=recipient,
         subject=subject,

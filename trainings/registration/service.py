@@ -125,6 +125,7 @@ class SeatUsage:
     per_orp_limit: int | None
     confirmed: int
     confirmed_per_orp: Counter
+    waitlisted: int = 0
 
     def fits(self, orp_id: int | None) -> bool:
         if self.confirmed >= self.capacity:
@@ -142,12 +143,17 @@ class SeatUsage:
 def seat_usage(term: Term) -> SeatUsage:
     """Computed from the registrations themselves: no counter that could drift."""
     rows = db.session.execute(
-        select(Registration.orp_id, func.count())
-        .where(Registration.term_id == term.id, Registration.state == RegistrationState.CONFIRMED)
-        .group_by(Registration.orp_id)
+        select(Registration.state, Registration.orp_id, func.count())
+        .where(
+            Registration.term_id == term.id,
+            Registration.state.in_([RegistrationState.CONFIRMED, RegistrationState.WAITLISTED]),
+        )
+        .group_by(Registration.state, Registration.orp_id)
     ).all()
-    per_orp = Counter({orp_id: n for orp_id, n in rows if orp_id is not None})
-    return SeatUsage(term.capacity, term.per_orp_limit, sum(n for _, n in rows), per_orp)
+    confirmed = [(orp_id, n) for state, orp_id, n in rows if state == RegistrationState.CONFIRMED]
+    per_orp = Counter({orp_id: n for orp_id, n in confirmed if orp_id is not None})
+    waitlisted = sum(n for state, _, n in rows if state == RegistrationState.WAITLISTED)
+    return SeatUsage(term.capacity, term.per_orp_limit, sum(n for _, n in confirmed), per_orp, waitlisted)
 
 
 def registration_counts(term_ids) -> dict[int, Counter]:
@@ -221,13 +227,19 @@ def register(term_id: int, applicant: Applicant, now: datetime | None = None) ->
             )
             db.session.flush()
             token = issue_link(registration)
-            position = registration.waitlist_position()
+            # Everyone waiting entered before this registration, so its place is the queue's length.
+            position = None if registration.state == RegistrationState.CONFIRMED else usage.waitlisted + 1
             if position is None:
-                messages.registration_confirmed(registration, token)
+                message = messages.registration_confirmed(registration, token, defer=True)
             else:
-                messages.registration_waitlisted(registration, token, position)
+                message = messages.registration_waitlisted(registration, token, position, defer=True)
+            db.session.flush()
+            message_id = message.id
     except NotFound as exc:
         raise TermNotFound() from exc
+    # The e-mail is written after the lock is released; the dispatcher writes
+    # it instead should this process stop in between.
+    messages.compose_pending([message_id])
     return Outcome(registration, token, position)
 
 
