@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 
-.PHONY: run test setup clean
+.PHONY: run test setup clean chromium
 
 setup: $(VENV)/.installed
 
@@ -23,13 +23,21 @@ run: setup
 	$(FLASK) seed --demo
 	$(FLASK) outbox work & trap "kill $$!" EXIT; $(FLASK) run --debug
 
-# ical.js (Thunderbird's parser) reads every .ics the tests produce.
+# ical.js (Thunderbird's parser) reads every .ics the tests produce; axe-core and the
+# Nu HTML Checker (vnu-jar, run with java) check every page in tests/test_browser.py.
 ICALJS := tests/js/node_modules/.package-lock.json
 $(ICALJS): tests/js/package.json tests/js/package-lock.json
 	npm ci --prefix tests/js --no-audit --no-fund --loglevel=error \
-	  || echo "npm failed: the ical.js checks will be skipped (CI requires them)"
+	  || echo "npm failed: the ical.js and browser checks will be skipped (CI requires them)"
 
-test: setup $(ICALJS)
+# Debian's Chromium for the browser tests (Playwright drives it; its own browser download is not used).
+# apt-get runs only when it is missing; without it those tests are skipped (CI requires them).
+CHROMIUM := /usr/bin/chromium
+chromium:
+	@test -x $(CHROMIUM) || { apt-get update -qq && apt-get install -y -qq chromium; } \
+	  || echo "chromium could not be installed: the browser tests will be skipped (CI requires them)"
+
+test: setup $(ICALJS) chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

@@ -710,3 +710,21 @@ def test_service_refuses_unknown_closed_and_duplicate_registrations(app):
     with pytest.raises(service.AlreadyRegistered):
         service.register(term.id, applicant(1))
     assert registration_count() == 1
+
+
+def test_she_can_end_every_other_private_link_and_keep_the_one_she_uses(client):
+    term = make_term()
+    first = service.register(term.id, service.Applicant(
+        name="Jana Nováková", email="jana@example.cz", employer_type=EmployerType.OSPOD,
+        job_title="sociální pracovnice", region_id=region("CZ053").id, orp_id=orp("Litomyšl").id,
+    ))
+    service.resend_link(term.id, "jana@example.cz")
+    [resent] = [m for m in messages() if m.kind == "registration_link"]
+    newer = urlsplit(MANAGE_LINK.search(resent.body_text).group(0)).path
+    older = f"/prihlaska/{first.token}"
+    page = client.get(newer).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post(newer + "/odkazy", data={"csrf_token": token}, follow_redirects=True)
+    assert "Ostatní odkazy na tuto přihlášku už neplatí" in response.get_data(as_text=True), response.status_code
+    assert client.get(older).status_code == 404
+    assert client.get(newer).status_code == 200

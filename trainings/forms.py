@@ -1,6 +1,8 @@
 """Shared form pieces: a Czech base form and the e-mail field rule."""
 from email_validator import EmailNotValidError, validate_email
+from flask import request
 from flask_wtf import FlaskForm
+from flask_wtf.form import _Auto, _is_submitted
 from wtforms.validators import ValidationError
 
 
@@ -10,8 +12,22 @@ class CzechForm(FlaskForm):
     class Meta:
         locales = ("cs_CZ", "cs")
 
+        def wrap_formdata(self, form, formdata):
+            """Only the fields of an HTML form. Flask-WTF would also take uploaded files
+            (a FileStorage where a field expects text) and a JSON body (numbers, lists,
+            or no object at all): each was a 500. No form here takes either."""
+            if formdata is _Auto:
+                return request.form if _is_submitted() and request.form else None
+            return formdata
+
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
+        for field in self:
+            # Every text field, also those without no_control_chars: PostgreSQL refuses
+            # NUL in text (a 500), and no one types other control characters.
+            if not field.errors and isinstance(field.data, str) and _has_control_chars(field.data):
+                field.errors = [*field.errors, CONTROL_CHARS_MESSAGE]
+                ok = False
         csrf = getattr(self, "csrf_token", None)
         if csrf is not None and csrf.errors:
             csrf.errors = ["Platnost formuláře vypršela. Zkontrolujte údaje a odešlete jej prosím znovu."]
@@ -29,6 +45,13 @@ def valid_email(form, field):
         raise ValidationError("Zadejte platnou e-mailovou adresu, např. jana.novakova@mesto.cz.")
 
 
+CONTROL_CHARS_MESSAGE = "Text obsahuje nepovolené znaky."
+
+
+def _has_control_chars(text: str) -> bool:
+    return any(ord(c) < 32 and c not in "\t\n\r" for c in text)
+
+
 def no_control_chars(form, field):
-    if field.data and any(ord(c) < 32 and c not in "\t\n\r" for c in field.data):
-        raise ValidationError("Text obsahuje nepovolené znaky.")
+    if field.data and _has_control_chars(field.data):
+        raise ValidationError(CONTROL_CHARS_MESSAGE)

@@ -1,16 +1,49 @@
 """Kraje and ORP for forms: choices grouped by kraj, and the rule that an ORP
 must lie in the chosen kraj."""
+import time
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from markupsafe import Markup, escape
 from wtforms.fields.choices import SelectChoice
+from wtforms.widgets import Select, html_params
 from wtforms.validators import ValidationError
 
 from .extensions import db
 from .models import Orp, Region
 
 
-def regions_with_orps() -> list[Region]:
-    return db.session.scalars(select(Region).options(selectinload(Region.orps)).order_by(Region.name)).all()
+@dataclass(frozen=True)
+class PlaceOrp:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class PlaceRegion:
+    id: int
+    name: str
+    orps: tuple[PlaceOrp, ...]
+
+
+# Kraje and ORP change only when `seed` runs on a deploy; every form page
+# needs all 14 + 227 of them. Loading them as ORM objects on each request was
+# the largest cost of the sign-up form, so each process keeps plain copies
+# for a few minutes.
+PLACES_CACHE_SECONDS = 300
+_places_cache: dict[str, tuple[float, tuple[PlaceRegion, ...]]] = {}
+
+
+def regions_with_orps() -> tuple[PlaceRegion, ...]:
+    key = str(db.engine.url)
+    cached = _places_cache.get(key)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    regions = db.session.scalars(select(Region).options(selectinload(Region.orps)).order_by(Region.name)).all()
+    value = tuple(PlaceRegion(r.id, r.name, tuple(PlaceOrp(o.id, o.name) for o in r.orps)) for r in regions)
+    _places_cache[key] = (time.monotonic() + PLACES_CACHE_SECONDS, value)
+    return value
 
 
 def regions_with_coordinators() -> list[Region]:
@@ -28,6 +61,46 @@ def orp_choices(regions) -> list[SelectChoice]:
     return [SelectChoice("", "Vyberte ORP / městskou část")] + [
         SelectChoice(o.id, o.name, optgroup=r.name) for r in regions for o in r.orps
     ]
+
+
+class GroupedSelect(Select):
+    """A <select> for the long ORP list (240 options in 14 groups).
+
+    WTForms escapes and formats every option on every page; here the options'
+    HTML is built once per distinct choice list and only the chosen option is
+    marked, which took the sign-up form's rendering from most of its time to
+    a small part of it.
+    """
+
+    _options_html: dict[tuple, str] = {}
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", field.id)
+        if "required" not in kwargs and "required" in getattr(field, "flags", []):
+            kwargs["required"] = True
+        choices = tuple((str(c.value), c.label, c.optgroup) for c in field.choices)
+        options = self._options_html.get(choices)
+        if options is None:
+            options = self._options_html[choices] = self._render(choices)
+        chosen = "" if field.data is None else str(field.data)
+        marker = f'<option value="{escape(chosen)}">'
+        options = options.replace(marker, f'<option selected value="{escape(chosen)}">', 1)
+        return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")
+
+    @staticmethod
+    def _render(choices) -> str:
+        parts, group = [], None
+        for value, label, optgroup in choices:
+            if optgroup != group:
+                if group is not None:
+                    parts.append("</optgroup>")
+                if optgroup is not None:
+                    parts.append(f'<optgroup label="{escape(optgroup)}">')
+                group = optgroup
+            parts.append(f'<option value="{escape(value)}">{escape(label)}</option>')
+        if group is not None:
+            parts.append("</optgroup>")
+        return "".join(parts)
 
 
 def check_orp_in_region(region_id, orp_id) -> None:

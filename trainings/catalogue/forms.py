@@ -4,7 +4,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from ..forms import CzechForm, valid_email
 from ..models import TermForm
-from ..places import check_orp_in_region, optional_int, orp_choices, region_choices
+from ..places import GroupedSelect, check_orp_in_region, optional_int, orp_choices, region_choices
 
 
 class CatalogueFilterForm(CzechForm):
@@ -32,7 +32,7 @@ class InterestForm(CzechForm):
         render_kw={"autocomplete": "email"},
     )
     region = SelectField("Kraj", coerce=optional_int, validators=[DataRequired("Vyberte kraj.")])
-    orp = SelectField("ORP (v Praze městská část; nepovinné)", coerce=optional_int)
+    orp = SelectField("ORP (v Praze městská část; nepovinné)", coerce=optional_int, widget=GroupedSelect())
     consent = BooleanField(
         "Souhlasím se zpracováním e-mailu a pracoviště, abych dostal/a zprávu o novém termínu.",
         validators=[DataRequired("Bez souhlasu vám nemůžeme napsat.")],

@@ -4,7 +4,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Re
 
 from ..forms import CzechForm, no_control_chars, valid_email
 from ..models import EmployerType
-from ..places import check_orp_in_region, optional_int, orp_choices, region_choices
+from ..places import GroupedSelect, check_orp_in_region, optional_int, orp_choices, region_choices
 
 # DataRequired, not InputRequired: a field of only spaces counts as empty.
 REQUIRED = "Vyplňte prosím toto pole."
@@ -40,6 +40,7 @@ class RegistrationForm(CzechForm):
         "ORP (v Praze městská část)",
         coerce=optional_int,
         description="Nabízejí se ORP zvoleného kraje.",
+        widget=GroupedSelect(),
     )
     job_title = StringField(
         "Pracovní pozice",

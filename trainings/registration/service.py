@@ -116,6 +116,21 @@ def registration_for_token(token: str) -> Registration | None:
     ).one_or_none()
 
 
+def revoke_other_links(registration: Registration, keep_token: str) -> int:
+    """End every private link of the registration but the one in use (a forwarded e-mail, a shared computer)."""
+    links = db.session.scalars(
+        select(RegistrationLink).where(
+            RegistrationLink.registration_id == registration.id,
+            RegistrationLink.revoked_at.is_(None),
+            RegistrationLink.token_hash != _hash(keep_token),
+        )
+    ).all()
+    for link in links:
+        link.revoked_at = utcnow()
+    db.session.commit()
+    return len(links)
+
+
 # --- capacity: the one place that decides whether a seat is free -------------
 
 

@@ -5,7 +5,7 @@ from sqlalchemy.orm import joinedload
 
 from ..extensions import csrf, db
 from ..models import EmployerType, Term
-from ..places import regions_with_orps
+from ..places import MAX_ID, regions_with_orps
 from ..security import limit_form_posts
 from . import service
 from .forms import CancelForm, RegistrationForm, ResendLinkForm
@@ -14,6 +14,8 @@ bp = Blueprint("registration", __name__)
 
 
 def _public_term(term_id: int) -> Term:
+    if not 0 < term_id <= MAX_ID:  # Werkzeug's int converter takes any size; the database does not
+        abort(404)
     term = db.session.scalars(
         select(Term).options(joinedload(Term.offer), joinedload(Term.region)).where(Term.id == term_id)
     ).one_or_none()
@@ -163,6 +165,17 @@ def manage(token):
         token=token,
         **_attendance_context(registration),
     )
+
+
+@bp.post("/prihlaska/<token>/odkazy")
+def revoke_links(token):
+    registration = _registration_or_404(token)
+    if CancelForm().validate_on_submit():
+        count = service.revoke_other_links(registration, token)
+        flash(f"Ostatní odkazy na tuto přihlášku už neplatí (zneplatněno {count}). Tento odkaz platí dál.", "success")
+    else:
+        flash("Platnost formuláře vypršela. Zkuste to prosím znovu.", "error")
+    return redirect(url_for(".manage", token=token))
 
 
 @bp.post("/prihlaska/<token>/zrusit")

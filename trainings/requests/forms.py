@@ -19,7 +19,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..forms import CzechForm, no_control_chars, valid_email
 from ..models import TermForm, Urgency
-from ..places import check_orp_in_region, optional_int, orp_choices, region_choices
+from ..places import GroupedSelect, check_orp_in_region, optional_int, orp_choices, region_choices
 
 REQUIRED = "Vyplňte prosím toto pole."
 
@@ -87,6 +87,7 @@ class CustomWorkshopForm(RequesterForm):
         "ORP (v Praze městská část; nepovinné)",
         coerce=optional_int,
         description="Vyplňte, je-li workshop pro jednu ORP; pro celý kraj nechte prázdné.",
+        widget=GroupedSelect(),
     )
     topic_offer = SelectField(
         "Téma",

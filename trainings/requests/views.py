@@ -21,7 +21,7 @@ from ..models import (
     TermForm,
     Urgency,
 )
-from ..places import regions_with_orps
+from ..places import MAX_ID, regions_with_orps
 from ..registration.service import registration_counts
 from ..security import limit_form_posts
 from ..staff.access import staff_required
@@ -217,7 +217,8 @@ def _actor():
 
 def _handled_request(request_id: int) -> SupportRequest:
     """The request, if the logged-in user may handle it (requests.access); 404 / 403 otherwise."""
-    req = db.session.get(SupportRequest, request_id)
+    # Werkzeug's int converter takes any size; the database does not.
+    req = db.session.get(SupportRequest, request_id) if 0 < request_id <= MAX_ID else None
     if req is None:
         abort(404)
     if not can_handle(current_user, req):

@@ -5,6 +5,7 @@ from ..catalogue import queries
 from ..forms import CzechForm
 from ..mail import admin as outbox_admin
 from ..models import OutboxState, StaffRole
+from ..places import MAX_ID
 from .access import staff_required
 
 bp = Blueprint("staff", __name__, url_prefix="/sprava")
@@ -33,7 +34,7 @@ def outbox():
 def outbox_retry(message_id):
     if not CzechForm().validate_on_submit():
         abort(400)
-    if outbox_admin.retry_now(message_id):
+    if 0 < message_id <= MAX_ID and outbox_admin.retry_now(message_id):
         flash("Zpráva je znovu ve frontě k odeslání.", "success")
     else:
         flash("Tuto zprávu nelze znovu odeslat.", "error")
