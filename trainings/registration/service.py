@@ -197,6 +197,45 @@ def check_eligibility(term: Term, region_id: int | None, orp_id: int | None) -> 
 # --- the operations ----------------------------------------------------------
 
 
+def previous_registration(term: Term, email_normalized: str) -> Registration | None:
+    """This e-mail's cancelled registration on the term, to be reused; an active one is refused."""
+    registration = db.session.scalars(
+        select(Registration).where(Registration.term_id == term.id, Registration.email_normalized == email_normalized)
+    ).one_or_none()
+    if registration is not None and registration.state != RegistrationState.CANCELLED:
+        raise AlreadyRegistered(registration.id)
+    return registration
+
+
+def enter(term: Term, registration: Registration | None, applicant: Applicant, email_normalized: str,
+          state: RegistrationState, now: datetime) -> Registration:
+    """Write the applicant onto a new registration, or onto her cancelled one (so one e-mail
+    stays one row per term), entering the queue now. Call only with the term locked."""
+    if registration is None:
+        registration = Registration(term=term, email_normalized=email_normalized)
+        db.session.add(registration)
+    elif registration.cancelled_at is not None:
+        # Re-registration revives the same calendar event, which the last e-mail cancelled.
+        registration.calendar_sequence += 1
+    registration.state = state
+    registration.check_in_code = registration.check_in_code or new_check_in_code()
+    registration.name = applicant.name
+    registration.email = applicant.email.strip()
+    registration.phone = applicant.phone or None
+    registration.employer_type = applicant.employer_type
+    registration.job_title = applicant.job_title
+    registration.region_id = applicant.region_id
+    registration.orp_id = applicant.orp_id
+    registration.consent_at = now
+    registration.consent_version = current_app.config["CONSENT_VERSION"]
+    registration.cancelled_at = None
+    # Taken under the lock, so the queue follows the order seats were decided in.
+    registration.queued_at = utcnow()
+    registration.attended = None
+    registration.attendance_marked_at = None
+    return registration
+
+
 def register(term_id: int, applicant: Applicant, now: datetime | None = None) -> Outcome:
     now = now or utcnow()
     email_normalized = normalize_email(applicant.email)
@@ -205,41 +244,11 @@ def register(term_id: int, applicant: Applicant, now: datetime | None = None) ->
             if not term.is_open(now):
                 raise TermClosed()
             check_eligibility(term, applicant.region_id, applicant.orp_id)
-            registration = db.session.scalars(
-                select(Registration).where(
-                    Registration.term_id == term.id,
-                    Registration.email_normalized == email_normalized,
-                )
-            ).one_or_none()
-            if registration is not None and registration.state != RegistrationState.CANCELLED:
-                raise AlreadyRegistered(registration.id)
-
+            registration = previous_registration(term, email_normalized)
             usage = seat_usage(term)
             availability_read.send(current_app._get_current_object(), term=term)
-            if registration is None:
-                # A cancelled registration is reused, so one e-mail stays one row per term.
-                registration = Registration(
-                    term=term, email_normalized=email_normalized, check_in_code=new_check_in_code()
-                )
-                db.session.add(registration)
-            registration.name = applicant.name
-            registration.email = applicant.email.strip()
-            registration.phone = applicant.phone or None
-            registration.employer_type = applicant.employer_type
-            registration.job_title = applicant.job_title
-            registration.region_id = applicant.region_id
-            registration.orp_id = applicant.orp_id
-            registration.consent_at = now
-            registration.consent_version = current_app.config["CONSENT_VERSION"]
-            if registration.cancelled_at is not None:
-                # Re-registration revives the same calendar event, which the last e-mail cancelled.
-                registration.calendar_sequence += 1
-            registration.cancelled_at = None
-            # Taken under the lock, so the queue follows the order seats were decided in.
-            registration.queued_at = utcnow()
-            registration.state = (
-                RegistrationState.CONFIRMED if usage.fits(applicant.orp_id) else RegistrationState.WAITLISTED
-            )
+            state = RegistrationState.CONFIRMED if usage.fits(applicant.orp_id) else RegistrationState.WAITLISTED
+            registration = enter(term, registration, applicant, email_normalized, state, now)
             db.session.flush()
             token = issue_link(registration)
             # Everyone waiting entered before this registration, so its place is the queue's length.

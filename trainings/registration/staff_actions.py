@@ -32,7 +32,6 @@ from __future__ import annotations
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import select
 
 from .. import audit
@@ -41,17 +40,17 @@ from ..extensions import db
 from ..mail import messages
 from ..models import Registration, RegistrationState, Term, TermState, User, utcnow
 from .service import (
-    AlreadyRegistered,
     Applicant,
     Outcome,
     RegistrationError,
     TermClosed,
     TermNotFound,
     cancel,
+    enter,
     fill_free_seats,
     issue_link,
-    new_check_in_code,
     normalize_email,
+    previous_registration,
     seat_usage,
 )
 
@@ -113,36 +112,11 @@ def add_by_hand(
     try:
         with locked(Term, term_id) as term:
             _not_cancelled(term)
-            registration = db.session.scalars(
-                select(Registration).where(
-                    Registration.term_id == term.id, Registration.email_normalized == email_normalized
-                )
-            ).one_or_none()
-            if registration is not None and registration.state != RegistrationState.CANCELLED:
-                raise AlreadyRegistered(registration.id)
+            registration = previous_registration(term, email_normalized)
             fits = seat_usage(term).fits(applicant.orp_id)
             state = RegistrationState.CONFIRMED if fits or over_capacity else RegistrationState.WAITLISTED
-            if registration is None:
-                registration = Registration(term=term, email_normalized=email_normalized, state=state)
-                db.session.add(registration)
-            elif registration.cancelled_at is not None:
-                registration.calendar_sequence += 1  # revives the event the last e-mail cancelled
-            registration.state = state
-            registration.check_in_code = registration.check_in_code or new_check_in_code()
-            registration.name = applicant.name
-            registration.email = applicant.email.strip()
-            registration.phone = applicant.phone or None
-            registration.employer_type = applicant.employer_type
-            registration.job_title = applicant.job_title
-            registration.region_id = applicant.region_id
-            registration.orp_id = applicant.orp_id
-            # The person agreed to the organiser, who confirms it in the form.
-            registration.consent_at = now
-            registration.consent_version = current_app.config["CONSENT_VERSION"]
-            registration.cancelled_at = None
-            registration.queued_at = utcnow()
-            registration.attended = None
-            registration.attendance_marked_at = None
+            # The person agreed to the organiser, who confirms it in the form (consent time: now).
+            registration = enter(term, registration, applicant, email_normalized, state, now)
             registration.added_by_id = actor_id
             registration.internal_note = note or registration.internal_note
             db.session.flush()
