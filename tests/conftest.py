@@ -119,6 +119,33 @@ def client(app):
     return app.test_client()
 
 
+@pytest.fixture
+def server_errors_as_pages(app):
+    """Let a server error come back as the 500 page instead of raising in the test,
+    so tests that send bad input can assert "never a 5xx" on the status."""
+    previous = app.config["PROPAGATE_EXCEPTIONS"]
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    yield
+    app.config["PROPAGATE_EXCEPTIONS"] = previous
+
+
+def outbox(kind=None, to=None):
+    """Queued e-mails, oldest first, as the database has them after the last request."""
+    db.session.rollback()  # see what requests committed; also clears a transaction a server error broke
+    stmt = select(OutboxMessage).order_by(OutboxMessage.id)
+    if kind:
+        stmt = stmt.where(OutboxMessage.kind == kind)
+    if to:
+        stmt = stmt.where(OutboxMessage.recipient == to)
+    return db.session.scalars(stmt).all()
+
+
+def only_message(kind, to):
+    found = outbox(kind, to)
+    assert len(found) == 1, [(m.kind, m.recipient) for m in outbox()]
+    return found[0]
+
+
 # --- builders -----------------------------------------------------------------
 
 

@@ -63,12 +63,9 @@ CREATED = {
 }
 
 
-@pytest.fixture(autouse=True)
-def server_errors_as_pages(app):
-    previous = app.config["PROPAGATE_EXCEPTIONS"]
-    app.config["PROPAGATE_EXCEPTIONS"] = False
-    yield
-    app.config["PROPAGATE_EXCEPTIONS"] = previous
+# A server error comes back as the 500 page a person would see (conftest.py), so a
+# test sees it as a status, never as a pass.
+pytestmark = pytest.mark.usefixtures("server_errors_as_pages")
 
 
 @pytest.fixture

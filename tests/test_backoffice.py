@@ -48,13 +48,9 @@ ESF = "Spolufinancováno Evropskou unií"
 REG_NO = "CZ.03.02.02/00/25_110/0006346"
 
 
-@pytest.fixture(autouse=True)
-def server_errors_as_pages(app):
-    """A server error comes back as the 500 page, so a test sees it as a status, never a pass."""
-    previous = app.config["PROPAGATE_EXCEPTIONS"]
-    app.config["PROPAGATE_EXCEPTIONS"] = False
-    yield
-    app.config["PROPAGATE_EXCEPTIONS"] = previous
+# A server error comes back as the 500 page a person would see (conftest.py), so a
+# test sees it as a status, never as a pass.
+pytestmark = pytest.mark.usefixtures("server_errors_as_pages")
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ from trainings.db_session import locked
 from trainings.extensions import db
 from trainings.models import (
     EmployerType,
-    OutboxMessage,
     Registration,
     RegistrationState,
     Term,
@@ -27,20 +26,15 @@ from trainings.models import (
 )
 from trainings.registration import service
 
-from .conftest import make_term, orp, region
+from .conftest import make_term, only_message, orp, outbox, region
 
 ONLINE_URL = "https://meet.example.cz/ipod"  # what make_term gives an online term
 MANAGE_LINK = re.compile(r"http://spod4\.test/prihlaska/[A-Za-z0-9_-]+")
 
 
-@pytest.fixture(autouse=True)
-def server_errors_as_pages(app):
-    """A server error comes back as the 500 page a person would see (the exception
-    is logged and shown with a failing test), so tests can assert on the status."""
-    previous = app.config["PROPAGATE_EXCEPTIONS"]
-    app.config["PROPAGATE_EXCEPTIONS"] = False
-    yield
-    app.config["PROPAGATE_EXCEPTIONS"] = previous
+# A server error comes back as the 500 page a person would see (conftest.py), so a
+# test sees it as a status, never as a pass.
+pytestmark = pytest.mark.usefixtures("server_errors_as_pages")
 
 
 # --- helpers: what a browser does ---------------------------------------------
@@ -115,20 +109,7 @@ def cancel_via_link(client, link):
     return client.post(link + "/zrusit", data={"csrf_token": _csrf(html)})
 
 
-def messages(kind=None, to=None):
-    db.session.rollback()  # see what requests committed; also clears a transaction a server error broke
-    stmt = select(OutboxMessage).order_by(OutboxMessage.id)
-    if kind:
-        stmt = stmt.where(OutboxMessage.kind == kind)
-    if to:
-        stmt = stmt.where(OutboxMessage.recipient == to)
-    return db.session.scalars(stmt).all()
-
-
-def only_message(kind, to):
-    found = messages(kind, to)
-    assert len(found) == 1, [(m.kind, m.recipient) for m in messages()]
-    return found[0]
+messages = outbox  # the journey's word for it
 
 
 def manage_link(message):

@@ -48,7 +48,7 @@ from trainings.terms.service import TermData
 from trainings.timefmt import PRAGUE
 from trainings.workdays import add_working_days, is_overdue, working_days_between
 
-from .conftest import offer, orp, region
+from .conftest import offer, only_message, orp, outbox, region
 
 PASSWORD = "heslo-pro-testy-123"
 # A cheap hash: the login itself is tested in test_staff_auth.py, and scrypt costs 0.1 s per check.
@@ -62,12 +62,9 @@ MARKER = "B213XQ"  # in the closed term's venue: must show up in no public listi
 FOLLOW_LINK = re.compile(r"http://spod4\.test(/zadost/[A-Za-z0-9_-]{20,})")
 
 
-@pytest.fixture(autouse=True)
-def server_errors_as_pages(app):
-    previous = app.config["PROPAGATE_EXCEPTIONS"]
-    app.config["PROPAGATE_EXCEPTIONS"] = False
-    yield
-    app.config["PROPAGATE_EXCEPTIONS"] = previous
+# A server error comes back as the 500 page a person would see (conftest.py), so a
+# test sees it as a status, never as a pass.
+pytestmark = pytest.mark.usefixtures("server_errors_as_pages")
 
 
 @pytest.fixture(autouse=True)
@@ -119,20 +116,7 @@ def post_item(client, detail, item, **values):
                      detail, prefix)
 
 
-def messages(kind=None, to=None):
-    db.session.rollback()
-    stmt = select(OutboxMessage).order_by(OutboxMessage.id)
-    if kind:
-        stmt = stmt.where(OutboxMessage.kind == kind)
-    if to:
-        stmt = stmt.where(OutboxMessage.recipient == to)
-    return db.session.scalars(stmt).all()
-
-
-def only_message(kind, to):
-    found = messages(kind, to)
-    assert len(found) == 1, [(m.kind, m.recipient) for m in messages()]
-    return found[0]
+messages = outbox  # the journey's word for it
 
 
 def the_request():
