@@ -1,9 +1,10 @@
-"""Shared form pieces: a Czech base form and the e-mail field rule."""
+"""Shared form pieces: a Czech base form and the rules for e-mail and phone fields."""
 from email_validator import EmailNotValidError, validate_email
 from flask import request
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto, _is_submitted
-from wtforms.validators import ValidationError
+from wtforms import TelField
+from wtforms.validators import Optional, Regexp, ValidationError
 
 
 class CzechForm(FlaskForm):
@@ -55,3 +56,15 @@ def _has_control_chars(text: str) -> bool:
 def no_control_chars(form, field):
     if field.data and _has_control_chars(field.data):
         raise ValidationError(CONTROL_CHARS_MESSAGE)
+
+
+def phone_field() -> TelField:
+    """The optional phone number of a person who signs up or sends a request: one rule for both."""
+    return TelField(
+        "Telefon (nepovinné)",
+        validators=[
+            Optional(),
+            Regexp(r"^\+?[0-9 ]{9,20}$", message="Zadejte telefon číslicemi, např. +420 777 123 456."),
+        ],
+        render_kw={"autocomplete": "tel"},
+    )

@@ -1,8 +1,8 @@
-from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField, TelField
+from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
-from ..forms import CzechForm, no_control_chars, valid_email
+from ..forms import CzechForm, no_control_chars, phone_field, valid_email
 from ..models import EmployerType
 from ..places import GroupedSelect, check_orp_in_region, optional_int, orp_choices, region_choices
 
@@ -22,14 +22,7 @@ class RegistrationForm(CzechForm):
         validators=[DataRequired(REQUIRED), Length(max=254, message="Nejvýše 254 znaků."), valid_email],
         render_kw={"autocomplete": "email"},
     )
-    phone = TelField(
-        "Telefon (nepovinné)",
-        validators=[
-            Optional(),
-            Regexp(r"^\+?[0-9 ]{9,20}$", message="Zadejte telefon číslicemi, např. +420 777 123 456."),
-        ],
-        render_kw={"autocomplete": "tel"},
-    )
+    phone = phone_field()
     employer_type = RadioField(
         "Zaměstnavatel",
         choices=[SelectChoice(t.value, t.label) for t in EmployerType],

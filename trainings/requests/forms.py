@@ -8,16 +8,15 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
-    TelField,
     TextAreaField,
     TimeField,
     URLField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import CzechForm, no_control_chars, valid_email
+from ..forms import CzechForm, no_control_chars, phone_field, valid_email
 from ..models import TermForm, Urgency
 from ..places import GroupedSelect, check_orp_in_region, optional_int, orp_choices, region_choices
 
@@ -55,14 +54,7 @@ class RequesterForm(CzechForm):
         description="Sem pošleme potvrzení a odkaz, na kterém budete žádost sledovat.",
         render_kw={"autocomplete": "email"},
     )
-    phone = TelField(
-        "Telefon (nepovinné)",
-        validators=[
-            Optional(),
-            Regexp(r"^\+?[0-9 ]{9,20}$", message="Zadejte telefon číslicemi, např. +420 777 123 456."),
-        ],
-        render_kw={"autocomplete": "tel"},
-    )
+    phone = phone_field()
     organisation = _line("Úřad nebo organizace", 300, render_kw={"autocomplete": "organization"})
     region = SelectField("Kraj", coerce=optional_int, validators=[DataRequired("Vyberte kraj.")])
     consent = BooleanField(
