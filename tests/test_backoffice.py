@@ -265,6 +265,14 @@ def test_a_time_skipped_by_daylight_saving_and_odd_input_are_refused_in_czech(ap
     assert response.status_code == 422 and "Zadejte rok 2000 až 2100." in response.get_data(as_text=True)
 
 
+def test_a_capacity_of_hundreds_of_digits_is_refused_not_a_server_error(app, staff):
+    """Found by the fuzz: NumberRange turned a 400-digit int into a float and overflowed."""
+    response = post_form(staff, "/sprava/terminy/novy", term_form(capacity="9" * 400, per_orp_limit="-" + "9" * 400))
+    assert response.status_code == 422
+    # Next to each of the two fields and again in the error summary.
+    assert response.get_data(as_text=True).count("Zadejte menší číslo.") == 4
+
+
 def test_duplicate_copies_the_term_a_week_later_and_the_trail_says_so(app, staff):
     source = make_term(lecturer="Mgr. Eva Lektorka", per_orp_limit=2)
     page = staff.get(f"/sprava/terminy/novy?z={source.id}").get_data(as_text=True)

@@ -3,7 +3,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import request
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto, _is_submitted
-from wtforms import TelField
+from wtforms import IntegerField, TelField
 from wtforms.validators import Optional, Regexp, ValidationError
 
 
@@ -68,3 +68,20 @@ def phone_field() -> TelField:
         ],
         render_kw={"autocomplete": "tel"},
     )
+
+
+class WholeNumberField(IntegerField):
+    """An integer field for counts and limits.
+
+    A number of hundreds of digits is a valid Python int, and WTForms'
+    NumberRange then fails converting it to a float (a 500); no count here
+    needs more than nine digits, so longer input is refused while parsing.
+    """
+
+    MAX_DIGITS = 9
+
+    def process_formdata(self, valuelist):
+        if valuelist and len((valuelist[0] or "").strip().lstrip("+-")) > self.MAX_DIGITS:
+            self.data = None
+            raise ValueError("Zadejte menší číslo.")
+        super().process_formdata(valuelist)

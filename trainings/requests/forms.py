@@ -3,7 +3,6 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
-    IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -16,7 +15,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import CzechForm, no_control_chars, phone_field, valid_email
+from ..forms import CzechForm, WholeNumberField, no_control_chars, phone_field, valid_email
 from ..models import TermForm, Urgency
 from ..places import GroupedSelect, check_orp_in_region, optional_int, orp_choices, region_choices
 
@@ -92,7 +91,7 @@ class CustomWorkshopForm(RequesterForm):
         4000,
         description="S čím se v praxi potýkají, co si mají z workshopu odnést.",
     )
-    expected_participants = IntegerField(
+    expected_participants = WholeNumberField(
         "Předpokládaný počet účastníků",
         validators=[
             InputRequired("Zadejte předpokládaný počet účastníků."),
@@ -231,9 +230,9 @@ class ClosedTermForm(CzechForm):
                     Length(max=500, message="Nejvýše 500 znaků.")],
         description="Dostanou jej jen potvrzení účastníci.",
     )
-    capacity = IntegerField("Kapacita", validators=[
+    capacity = WholeNumberField("Kapacita", validators=[
         InputRequired("Zadejte kapacitu."), NumberRange(min=1, max=500, message="Zadejte číslo od 1 do 500.")])
-    per_orp_limit = IntegerField("Nejvýše účastníků z jedné ORP (nepovinné)", validators=[
+    per_orp_limit = WholeNumberField("Nejvýše účastníků z jedné ORP (nepovinné)", validators=[
         Optional(), NumberRange(min=1, max=500, message="Zadejte číslo od 1 do 500.")])
     deadline = DateField("Uzávěrka přihlášek (nepovinné)", validators=[Optional()],
                          description="Přihlásit se lze do konce tohoto dne; bez uzávěrky do začátku termínu.")

@@ -9,7 +9,6 @@ from wtforms import (
     DateField,
     EmailField,
     Field,
-    IntegerField,
     PasswordField,
     RadioField,
     SelectField,
@@ -20,7 +19,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import DateTimeLocalInput, TextInput
 
-from ..forms import CzechForm, no_control_chars
+from ..forms import CzechForm, WholeNumberField, no_control_chars
 from ..models import OfferStatus, TermForm
 from ..places import optional_int, orp_choices, region_choices
 from ..registration.forms import RegistrationForm
@@ -149,9 +148,9 @@ class TermEditForm(CzechForm):
                     URL(message="Zadejte celý odkaz začínající https://.")],
         filters=[_strip], description="Uvidí jej jen potvrzení účastníci. Lze doplnit později.",
     )
-    capacity = IntegerField("Kapacita", validators=[
+    capacity = WholeNumberField("Kapacita", validators=[
         InputRequired("Zadejte kapacitu."), NumberRange(min=1, max=10000, message="Kapacita musí být 1 až 10 000.")])
-    per_orp_limit = IntegerField("Limit míst na jednu ORP", validators=[
+    per_orp_limit = WholeNumberField("Limit míst na jednu ORP", validators=[
         Optional(), NumberRange(min=1, max=10000, message="Limit musí být alespoň 1.")],
         description="Nepovinné; prázdné pole znamená bez limitu.")
     registration_deadline = PragueDateTimeField("Uzávěrka přihlášek", validators=[Optional()],
