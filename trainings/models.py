@@ -147,6 +147,9 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Changing it (password change, deactivation) ends every existing session.
     session_nonce: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
+    # Base32 TOTP secret (RFC 6238); the second factor counts only once confirmed with a first code.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     regions: Mapped[list[Region]] = relationship(back_populates="coordinator")
 
@@ -173,6 +176,39 @@ class UserToken(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+class StaffSession(db.Model):
+    """One signed-in browser of a staff member, held on the server.
+
+    The session cookie carries only this row's token, so logging out, a
+    password change or the idle timeout ends the session for every copy of
+    the cookie, not just in the browser that clicked.
+    """
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the second factor (TOTP or a recovery code) was given in this session.
+    second_factor_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for the TOTP app once; only its hash is kept."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AuditEntry(db.Model):
@@ -385,9 +421,33 @@ class RegistrationLink(db.Model):
     registration_id: Mapped[int] = mapped_column(ForeignKey("registrations.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # None: valid until revoked (rows from before expiry was introduced).
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     registration: Mapped[Registration] = relationship()
+
+
+class PersonLink(db.Model):
+    """A private link to everything one e-mail address did ("Moje vzdělávání").
+
+    A person is her e-mail address, proven by receiving this link there: it is
+    only ever delivered by e-mail, never shown after a sign-up. `purpose` is
+    "page" (the page itself, short-lived) or "feed" (the personal calendar
+    feed, long-lived so subscriptions keep working, until the person ends it).
+    Only the SHA-256 of the token is kept.
+    """
+
+    __tablename__ = "person_links"
+    __table_args__ = (Index("ix_person_links_email_created", "email_normalized", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email_normalized: Mapped[str] = mapped_column(String(254))
+    purpose: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class InterestEntry(db.Model):
@@ -439,6 +499,9 @@ class OutboxMessage(db.Model):
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     # When a dispatcher took the message; one stuck "sending" after a crash is retaken.
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The fencing token of the claim: a dispatcher sends and marks a row only
+    # while this is still the token it wrote (trainings/mail/dispatch.py).
+    claim_token: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
