@@ -25,9 +25,12 @@ from trainings.models import (
     Offer,
     Orp,
     OutboxMessage,
+    PersonLink,
+    RecoveryCode,
     Region,
     Registration,
     RegistrationLink,
+    StaffSession,
     Term,
     TermForm,
 )
@@ -108,7 +111,8 @@ def app(_app):
     with _app.app_context():
         yield _app
         db.session.rollback()
-        for model in (AuditEntry, RegistrationLink, OutboxMessage, Registration, InterestEntry, Term):
+        for model in (AuditEntry, RegistrationLink, PersonLink, StaffSession, RecoveryCode, OutboxMessage,
+                      Registration, InterestEntry, Term):
             db.session.execute(delete(model))
         db.session.commit()
         db.session.remove()
