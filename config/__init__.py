@@ -51,7 +51,18 @@ class Config:
     MAIL_DEFAULT_SENDER = os.environ.get(
         "MAIL_DEFAULT_SENDER", "SPOD4 registrace <spod4@mpsv.gov.cz>"
     )
-    MAIL_TIMEOUT = 10
+    # Seconds for connecting to the SMTP server and for each of its answers;
+    # one whole message may take MAIL_SEND_DEADLINE (default 6 × MAIL_TIMEOUT),
+    # then the connection is cut and the message retried later.
+    MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "10"))
+    MAIL_SEND_DEADLINE = float(os.environ.get("MAIL_SEND_DEADLINE", "0")) or None
+    # A message left "sending" this long (a crashed worker's) is taken by another
+    # worker; never less than twice MAIL_SEND_DEADLINE (trainings/mail/dispatch.py).
+    OUTBOX_RECLAIM_AFTER = float(os.environ.get("OUTBOX_RECLAIM_AFTER", "600"))
+    # ORGANIZER of the calendar invitations (RFC 5546): the mailbox replies go to.
+    # Default: the address of MAIL_DEFAULT_SENDER.
+    ICS_ORGANIZER_EMAIL = os.environ.get("ICS_ORGANIZER_EMAIL")
+    ICS_ORGANIZER_NAME = os.environ.get("ICS_ORGANIZER_NAME", "SPOD4 – MPSV")
 
     # Registration rules: switching the lock off exists only so that the
     # concurrency tests can show the race the lock prevents.

@@ -1,12 +1,13 @@
 """`flask --app app …` commands: thin wrappers over service functions."""
 import signal
-import time
+import threading
 
 import click
 from flask import Flask
+from sqlalchemy.exc import SQLAlchemyError
 
 from .catalogue.seed import seed_all, seed_demo_organiser, seed_demo_terms
-from .mail.dispatch import send_due
+from .mail.dispatch import send_due, work
 from .registration.reminders import send_reminders
 from .models import StaffRole
 from .staff import accounts
@@ -92,7 +93,10 @@ def register_commands(app: Flask) -> None:
     @click.option("--limit", default=100, show_default=True)
     def outbox_send(limit):
         """One pass: send every message that is due."""
-        counts = send_due(limit)
+        try:
+            counts = send_due(limit)
+        except SQLAlchemyError as exc:
+            raise click.ClickException(f"Chyba databáze: {' '.join(str(getattr(exc, 'orig', exc)).split())}")
         click.echo(f"Odesláno {counts['sent']}, k opakování {counts['retry']}, selhalo {counts['failed']}.")
 
     @outbox.command("work")
@@ -100,16 +104,11 @@ def register_commands(app: Flask) -> None:
     @click.option("--batch", default=50, show_default=True, help="Kolik zpráv si vzít najednou.")
     @click.option("--exit-when-idle", is_flag=True, help="Skončit, jakmile není co odeslat.")
     def outbox_work(interval, batch, exit_when_idle):
-        """Keep sending due messages; several workers may run at once."""
-        stop = []
-        signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
+        """Keep sending due messages; several workers may run at once, and outages are waited out."""
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
         click.echo(f"Odesílání e-mailů běží (po {batch}, pauza {interval} s).")
         try:
-            while not stop:
-                counts = send_due(batch)
-                if not any(counts.values()):
-                    if exit_when_idle:
-                        break
-                    time.sleep(interval)
+            work(batch=batch, interval=interval, exit_when_idle=exit_when_idle, stop=stop)
         except KeyboardInterrupt:
             pass

@@ -2,23 +2,39 @@
 
 Several dispatchers may run at once. Each claims a batch in a short
 transaction of its own (rows locked with SKIP LOCKED on PostgreSQL, the
-database write lock on SQLite) and marks it "sending" before any network
-work, so no message is claimed twice. A message left "sending" by a crashed
-dispatcher is claimed again after STUCK_AFTER: delivery is at least once,
-and a duplicate is possible only after a crash between sending and marking.
+database write lock on SQLite), marks it "sending" and writes a fresh random
+claim token on every row, before any network work.
+
+The token fences the claim. Right before a message goes to the server its
+claim is renewed (claimed_at moved on) by an UPDATE that matches the token,
+and the outcome is written by an UPDATE that matches it too; a dispatcher
+whose row was retaken in between finds no row to update, logs it and leaves
+the row to its new owner. A row is retaken only when its claim is older than
+`reclaim_after()`, which is never shorter than twice the longest one message
+may take (`MAIL_SEND_DEADLINE`, enforced by a watchdog on the connection), so
+a live dispatcher never loses a message it is sending. What remains is
+at-least-once delivery across a crash: a dispatcher that dies (or loses the
+database for longer than the window) after the server accepted a message and
+before the outcome is written leaves that one message to be sent again.
 """
 from __future__ import annotations
 
+import secrets
 import smtplib
-from datetime import timedelta
+import socket
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
+import flask_mail
 from flask import current_app
 from flask_mail import Message
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..db_session import begin_write
-from ..extensions import db, mail
+from ..extensions import db
 from ..models import OutboxMessage, OutboxState, utcnow
 from .messages import compose_pending
 
@@ -30,11 +46,34 @@ RETRY_DELAYS = [
     timedelta(hours=6),
 ]
 MAX_ATTEMPTS = 8
-STUCK_AFTER = timedelta(minutes=10)
+# Connect, greeting, EHLO, MAIL, RCPT, DATA and the final answer may each take
+# up to MAIL_TIMEOUT; the default deadline for one message allows all of them.
+COMMANDS_PER_MESSAGE = 6
+
+
+def send_deadline() -> float:
+    """Seconds one message may take, from connecting to the server's last answer."""
+    config = current_app.config
+    return float(config.get("MAIL_SEND_DEADLINE") or COMMANDS_PER_MESSAGE * float(config["MAIL_TIMEOUT"]))
+
+
+def reclaim_after() -> timedelta:
+    """How old a claim must be before another dispatcher may take the row.
+
+    Never shorter than twice the send deadline: a dispatcher renews its claim
+    right before each message, so a live one always finishes (or is cut off)
+    well inside the window. A crashed one's rows wait this long.
+    """
+    configured = float(current_app.config.get("OUTBOX_RECLAIM_AFTER") or 600)
+    return timedelta(seconds=max(configured, 2 * send_deadline()))
 
 
 class PermanentFailure(Exception):
     """The server refused the message for good (5xx): retrying cannot help."""
+
+
+class SendTimeout(TimeoutError):
+    """The server took longer than the deadline for one message; the connection was cut."""
 
 
 def classify(exc: Exception) -> bool:
@@ -50,12 +89,37 @@ def classify(exc: Exception) -> bool:
     return True
 
 
+def server_unavailable(exc: Exception) -> bool:
+    """True when the failure is the server's, not this message's: the rest of
+    the batch would only wait for the same time-out or refusal."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return False
+    if isinstance(exc, smtplib.SMTPConnectError):
+        return True
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code == 421  # "service not available, closing channel"
+    return isinstance(exc, OSError)  # refused, reset, timed out, disconnected, cut by the watchdog
+
+
+def _timed_out(exc: BaseException | None) -> bool:
+    while exc is not None:
+        if isinstance(exc, (socket.timeout, TimeoutError)) or "timed out" in str(exc):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 def describe(exc: Exception) -> str:
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         text = "; ".join(f"{rcpt}: {code} {msg.decode(errors='replace')}" for rcpt, (code, msg) in exc.recipients.items())
     elif isinstance(exc, smtplib.SMTPResponseException):
         message = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
         text = f"{exc.smtp_code} {message}"
+    elif isinstance(exc, SendTimeout):
+        text = str(exc)
+    elif _timed_out(exc):
+        text = (f"The SMTP server did not answer within {float(current_app.config['MAIL_TIMEOUT']):g} s "
+                f"({type(exc).__name__}: {exc})")
     else:
         text = f"{type(exc).__name__}: {exc}"
     return text[:2000]
@@ -88,36 +152,121 @@ class FileTransport:
     def send(self, message: Message, name: str) -> None:
         (self.folder / f"{name}.eml").write_bytes(message.as_bytes())
 
-    def reset(self) -> None:
+    def reset(self, failed: bool = False) -> None:
         pass
 
 
+class _TimedConnection(flask_mail.Connection):
+    """Flask-Mail's connection with a socket time-out on connect and every command.
+
+    Flask-Mail 0.10 opens smtplib without one, so a server that accepts and
+    never answers would hold the dispatcher for ever. The smtplib object is
+    kept in `opening` from before the connect, so the watchdog can cut it.
+    """
+
+    def __init__(self, state, timeout: float):
+        super().__init__(state)
+        self.timeout = timeout
+        self.opening: smtplib.SMTP | None = None
+
+    def configure_host(self):
+        state = self.mail
+        host = (smtplib.SMTP_SSL if state.use_ssl else smtplib.SMTP)(timeout=self.timeout)
+        self.opening = host
+        try:
+            host.connect(state.server, state.port)
+            host.set_debuglevel(int(state.debug))
+            if state.use_tls:
+                host.starttls()
+            if state.username and state.password:
+                host.login(state.username, state.password)
+        except BaseException:
+            host.close()
+            raise
+        return host
+
+
 class SmtpTransport:
-    """One SMTP connection per pass, reopened after a failure."""
+    """One SMTP connection per pass, reopened after a failure.
+
+    Every socket operation has MAIL_TIMEOUT; one whole message (with the
+    connect, if needed) has MAIL_SEND_DEADLINE, after which a watchdog cuts
+    the connection, so a server that drips its answers slowly cannot hold a
+    message past the reclaim window either.
+    """
 
     def __init__(self):
-        self.connection = None
+        self.connection: _TimedConnection | None = None
+        self.timeout = float(current_app.config["MAIL_TIMEOUT"])
+        self.deadline = send_deadline()
+        self._cut = threading.Event()
 
     def send(self, message: Message, name: str) -> None:
-        if self.connection is None:
-            self.connection = mail.connect()
-            self.connection.__enter__()
-        self.connection.send(message)
+        self._cut.clear()
+        watchdog = threading.Timer(self.deadline, self._cut_connection)
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            if self.connection is None:
+                connection = _TimedConnection(current_app.extensions["mail"], self.timeout)
+                self.connection = connection
+                connection.__enter__()
+            self.connection.send(message)
+            if self._cut.is_set():
+                # Accepted just as the watchdog fired: the message went, the connection did not survive.
+                self.reset(failed=True)
+        except Exception as exc:
+            if self._cut.is_set():
+                raise SendTimeout(f"The SMTP server did not finish one message within {self.deadline:g} s") from exc
+            raise
+        finally:
+            watchdog.cancel()
 
-    def reset(self) -> None:
-        if self.connection is not None:
+    def _cut_connection(self) -> None:
+        self._cut.set()
+        host = self.connection.opening if self.connection is not None else None
+        sock = getattr(host, "sock", None)
+        if sock is not None:
             try:
-                self.connection.__exit__(None, None, None)
-            except Exception:  # noqa: BLE001 - a dead connection may fail to close
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
                 pass
-            self.connection = None
+
+    def reset(self, failed: bool = False) -> None:
+        connection, self.connection = self.connection, None
+        host = connection.opening if connection is not None else None
+        if host is None:
+            return
+        try:
+            if failed or connection.host is None:
+                host.close()  # a QUIT to a dead or silent server would only wait
+            else:
+                host.quit()
+        except Exception:  # noqa: BLE001 - a dead connection may fail to close
+            host.close()
 
 
 def _transport():
     return FileTransport() if current_app.config["MAIL_TRANSPORT"] == "files" else SmtpTransport()
 
 
-def _claim_due(limit: int, now) -> list[int]:
+@dataclass
+class Claim:
+    """A row this dispatcher holds: its id, the token it wrote, the attempt it counts as."""
+
+    id: int
+    token: str
+    attempts: int
+
+
+@dataclass
+class Outcome:
+    claim: Claim
+    result: str  # "sent" | "retry" | "failed"
+    values: dict = field(default_factory=dict)
+
+
+def _claim_due(limit: int, now: datetime) -> list[Claim]:
     session = db.session
     session.rollback()
     session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
@@ -126,68 +275,232 @@ def _claim_due(limit: int, now) -> list[int]:
             OutboxMessage.state.in_([OutboxState.QUEUED, OutboxState.RETRY]),
             OutboxMessage.next_attempt_at <= now,
         ),
-        and_(OutboxMessage.state == OutboxState.SENDING, OutboxMessage.claimed_at < now - STUCK_AFTER),
+        and_(OutboxMessage.state == OutboxState.SENDING, OutboxMessage.claimed_at < now - reclaim_after()),
     )
     rows = session.scalars(
         select(OutboxMessage).where(due).order_by(OutboxMessage.id).limit(limit).with_for_update(skip_locked=True)
     ).all()
+    claims = []
     for row in rows:
+        if row.state == OutboxState.SENDING:
+            current_app.logger.warning(
+                "outbox: message %s was left sending since %s; taking it over (it may arrive twice)",
+                row.id, row.claimed_at.isoformat(timespec="seconds"))
         row.state = OutboxState.SENDING
         row.claimed_at = now
+        row.claim_token = secrets.token_hex(16)
         row.attempts += 1
-    ids = [row.id for row in rows]
+        claims.append(Claim(row.id, row.claim_token, row.attempts))
     session.commit()
-    return ids
+    return claims
 
 
-def _record_failure(row: OutboxMessage, exc: Exception) -> str:
-    row.last_error = describe(exc)
-    if not classify(exc) or row.attempts >= MAX_ATTEMPTS:
-        row.state = OutboxState.FAILED
-        return "failed"
-    row.state = OutboxState.RETRY
-    row.next_attempt_at = utcnow() + RETRY_DELAYS[min(row.attempts - 1, len(RETRY_DELAYS) - 1)]
-    return "retry"
+def _fenced_update(claim: Claim, **values) -> bool:
+    """Write `values` to the row only while this dispatcher's claim is still on it."""
+    begin_write()
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == claim.id, OutboxMessage.claim_token == claim.token,
+               OutboxMessage.state == OutboxState.SENDING)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount == 1
 
 
-def _record_sent(row: OutboxMessage) -> str:
-    row.state = OutboxState.SENT
-    row.sent_at = utcnow()
-    row.last_error = None
-    return "sent"
+def _failure(claim: Claim, exc: Exception) -> Outcome:
+    error = describe(exc)
+    if not classify(exc) or claim.attempts >= MAX_ATTEMPTS:
+        return Outcome(claim, "failed", {"state": OutboxState.FAILED, "last_error": error})
+    delay = RETRY_DELAYS[min(claim.attempts - 1, len(RETRY_DELAYS) - 1)]
+    return Outcome(claim, "retry", {"state": OutboxState.RETRY, "last_error": error,
+                                    "next_attempt_at": utcnow() + delay})
 
 
-def send_due(limit: int = 100, now=None) -> dict:
-    """One pass over due messages; returns counts by outcome.
+def _sent(claim: Claim) -> Outcome:
+    return Outcome(claim, "sent", {"state": OutboxState.SENT, "sent_at": utcnow(), "last_error": None})
 
-    No transaction is open while a message travels to the server, so a slow
-    SMTP server never holds up registrations.
+
+class Dispatcher:
+    """Sends claimed messages, fenced by their claim tokens.
+
+    Kept across passes by `work`, so that what a database outage interrupted
+    is finished when the database is back: outcomes not yet written
+    (`unrecorded`) are written first, and claimed messages not yet sent
+    (`held`) are sent before new ones are claimed. Both are fenced, so a row
+    retaken meanwhile by another dispatcher is left alone.
     """
-    counts = {"sent": 0, "retry": 0, "failed": 0}
-    ids = _claim_due(limit, now or utcnow())
-    if not ids:
-        return counts
-    transport = _transport()
-    try:
-        for message_id in ids:
-            failure = None
-            try:
-                row = db.session.get(OutboxMessage, message_id)
-                if row.body_text is None:
-                    # Queued by a request that stopped before writing it.
-                    compose_pending([message_id])
-                    row = db.session.get(OutboxMessage, message_id)
-                message, name = build_message(row), f"{row.id:06d}-{row.kind}"
-                db.session.rollback()
-                transport.send(message, name)
-            except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
-                db.session.rollback()
-                failure = exc
+
+    def __init__(self):
+        self.held: list[Claim] = []
+        self.unrecorded: list[Outcome] = []
+        self.taken_over = 0
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.held or self.unrecorded)
+
+    def run_pass(self, limit: int = 100, now: datetime | None = None, stop: threading.Event | None = None) -> dict:
+        """One pass over due messages; returns counts by outcome.
+
+        No transaction is open while a message travels to the server, so a
+        slow SMTP server never holds up registrations. A database error is
+        raised after what is known has been kept for the next pass.
+        """
+        clock = (lambda: now) if now is not None else utcnow
+        counts = {"sent": 0, "retry": 0, "failed": 0}
+        while self.unrecorded:
+            self._record(self.unrecorded[0], counts)
+            self.unrecorded.pop(0)
+        if not self.held:
+            self.held = _claim_due(limit, clock())
+        transport = None
+        try:
+            while self.held:
+                if stop is not None and stop.is_set():
+                    self.release(reason=None)
+                    break
+                claim = self.held[0]
+                if transport is None:
+                    transport = _transport()
+                outcome = self._deliver(claim, transport, clock)
+                self.held.pop(0)
+                if outcome is None:
+                    continue
+                try:
+                    self._record(outcome, counts)
+                except SQLAlchemyError:
+                    self.unrecorded.append(outcome)
+                    raise
+                if outcome.result == "retry" and outcome.values.get("_unavailable"):
+                    counts["retry"] += self.release(reason=outcome)
+        finally:
+            if transport is not None:
                 transport.reset()
-            begin_write()
-            row = db.session.get(OutboxMessage, message_id, populate_existing=True)
-            counts[_record_failure(row, failure) if failure else _record_sent(row)] += 1
-            db.session.commit()
+        return counts
+
+    def _deliver(self, claim: Claim, transport, clock) -> Outcome | None:
+        session = db.session
+        session.rollback()
+        row = session.get(OutboxMessage, claim.id, populate_existing=True)
+        if row is None or row.state != OutboxState.SENDING or row.claim_token != claim.token:
+            self._lost(claim, "before sending it")
+            return None
+        try:
+            if row.body_text is None:
+                # Queued by a request that stopped before writing it.
+                compose_pending([claim.id])
+                row = session.get(OutboxMessage, claim.id, populate_existing=True)
+            message, name = build_message(row), f"{row.id:06d}-{row.kind}"
+        except SQLAlchemyError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a message that cannot be written is recorded as failed
+            session.rollback()
+            return _failure(claim, exc)
+        session.rollback()
+        # Renewing is also the last check that the row is still ours: from here
+        # the window covers only this one message's deadline.
+        if not _fenced_update(claim, claimed_at=clock()):
+            self._lost(claim, "before sending it")
+            return None
+        try:
+            transport.send(message, name)
+        except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
+            transport.reset(failed=True)
+            outcome = _failure(claim, exc)
+            if outcome.result == "retry" and server_unavailable(exc):
+                outcome.values["_unavailable"] = True
+            return outcome
+        return _sent(claim)
+
+    def _record(self, outcome: Outcome, counts: dict) -> None:
+        values = {k: v for k, v in outcome.values.items() if not k.startswith("_")}
+        if _fenced_update(outcome.claim, **values):
+            counts[outcome.result] += 1
+        else:
+            self._lost(outcome.claim, f"after it was {outcome.result}" +
+                       (" (it may arrive twice)" if outcome.result == "sent" else ""))
+
+    def _lost(self, claim: Claim, when: str) -> None:
+        self.taken_over += 1
+        current_app.logger.warning(
+            "outbox: message %s was taken over by another worker %s; left to that worker", claim.id, when)
+
+    def release(self, reason: Outcome | None) -> int:
+        """Give the held, untried messages back without using up an attempt.
+
+        With a `reason` (the server is down or silent) they wait as long as
+        the message that found out; without one (the worker is stopping)
+        they are due at once for another worker.
+        """
+        released = 0
+        for claim in self.held:
+            if reason is not None:
+                values = {"state": OutboxState.RETRY, "last_error": reason.values["last_error"],
+                          "next_attempt_at": reason.values["next_attempt_at"]}
+            else:
+                values = {"state": OutboxState.QUEUED if claim.attempts <= 1 else OutboxState.RETRY,
+                          "next_attempt_at": utcnow()}
+            released += _fenced_update(claim, attempts=claim.attempts - 1, **values)
+        self.held = []
+        return released
+
+
+def send_due(limit: int = 100, now: datetime | None = None) -> dict:
+    """One pass over due messages (`flask outbox send`); returns counts by outcome."""
+    return Dispatcher().run_pass(limit, now)
+
+
+def _one_line(exc: BaseException) -> str:
+    detail = getattr(exc, "orig", None) or exc
+    text = " ".join(str(detail).split())
+    return f"{type(detail).__name__}: {text}"[:300]
+
+
+def _discard_session() -> None:
+    """Drop the session and its connection, so the next pass starts on a fresh one."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection may be gone already
+        pass
+    db.session.remove()
+
+
+def work(batch: int = 50, interval: float = 5.0, exit_when_idle: bool = False,
+         stop: threading.Event | None = None, max_pause: float = 30.0) -> None:
+    """Keep sending due messages until `stop` is set (`flask outbox work`).
+
+    A failed pass (the database or the mail server away, a bug) is logged in
+    one line and followed by a pause that doubles from 1 s up to `max_pause`;
+    the worker keeps going and picks up where it was once things answer again.
+    """
+    stop = stop or threading.Event()
+    log = current_app.logger
+    dispatcher = Dispatcher()
+    failures = 0
+    while not stop.is_set():
+        try:
+            counts = dispatcher.run_pass(batch, stop=stop)
+        except Exception as exc:  # noqa: BLE001 - the worker must outlive any one pass
+            failures += 1
+            pause = min(max_pause, 2.0 ** (failures - 1))
+            _discard_session()
+            expected = isinstance(exc, (SQLAlchemyError, OSError))
+            log.error("outbox: pass failed (%s); next try in %g s", _one_line(exc), pause,
+                      exc_info=failures == 1 and not expected)
+            stop.wait(pause)
+            continue
+        if failures:
+            log.warning("outbox: working again after %d failed passes", failures)
+            failures = 0
+        if not any(counts.values()) and not dispatcher.busy:
+            if exit_when_idle:
+                break
+            stop.wait(interval)
+    try:
+        dispatcher.release(reason=None)
+    except Exception as exc:  # noqa: BLE001 - the database may still be away; the window takes them back
+        log.error("outbox: could not give back %d claimed messages (%s)", len(dispatcher.held), _one_line(exc))
     finally:
-        transport.reset()
-    return counts
+        _discard_session()

@@ -1,0 +1,319 @@
+"""The outbox under faults, with real parts: a slow, a silent and a vanished SMTP
+server (aiosmtpd, tests/tcp_proxy.py), a PostgreSQL that refuses or hangs
+(tests/tcp_proxy.py in front of it), workers as separate processes that are
+killed. What counts is what the SMTP server received, not what the workers
+believe they sent.
+
+The reclaim window and the SMTP time limits are shrunk through the settings
+(OUTBOX_RECLAIM_AFTER, MAIL_TIMEOUT, MAIL_SEND_DEADLINE) so that every
+scenario runs in seconds.
+"""
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete, func, select
+from sqlalchemy.engine import make_url
+
+from trainings.extensions import db
+from trainings.mail import dispatch
+from trainings.mail.outbox import enqueue
+from trainings.models import OutboxMessage, OutboxState, utcnow
+
+from .conftest import _admin, _postgres_database, build_app
+from .smtp import Recorder, SmtpServer
+from .tcp_proxy import TcpProxy
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Short limits for the scenarios: a message may take at most 1 s, and a claim
+# is retaken after 2 s (never less than twice the deadline; dispatch.reclaim_after).
+FAST = {"MAIL_TIMEOUT": "0.5", "MAIL_SEND_DEADLINE": "1", "OUTBOX_RECLAIM_AFTER": "2"}
+
+
+class SlowRecorder(Recorder):
+    """A server that takes `delay` seconds to accept each message, as a loaded relay does."""
+
+    def __init__(self, delay):
+        super().__init__()
+        self.delay = delay
+
+    async def handle_DATA(self, server, session, envelope):
+        await asyncio.sleep(self.delay)
+        return await super().handle_DATA(server, session, envelope)
+
+
+@contextmanager
+def smtp_server(delay=0.0):
+    server = SmtpServer()
+    server.recorder = SlowRecorder(delay)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def received(server):
+    """Recipient → how many copies the SMTP server accepted."""
+    return Counter(m["To"] for m in server.recorder.messages)
+
+
+def queue(count, prefix="ucastnik"):
+    for i in range(count):
+        enqueue(kind="test", recipient=f"{prefix}{i}@example.cz", subject=f"Zpráva {i}", body_text="Text")
+    db.session.commit()
+    return [f"{prefix}{i}@example.cz" for i in range(count)]
+
+
+def count_state(state):
+    db.session.rollback()
+    return db.session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.state == state))
+
+
+def wait_until(predicate, timeout, step=0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return predicate()
+
+
+# --- a silent SMTP server (both databases, in process) ---------------------------------------
+
+
+@pytest.fixture
+def silent_smtp():
+    """A server that accepts the connection and then never says a word."""
+    with smtp_server() as server, TcpProxy("127.0.0.1", server.port) as proxy:
+        proxy.hang()
+        yield server, proxy
+        proxy.restore()
+
+
+def test_a_silent_smtp_server_puts_the_batch_back_to_retry_within_the_timeout(app, database_url, silent_smtp,
+                                                                             tmp_path):
+    server, proxy = silent_smtp
+    smtp_app = build_app(database_url, tmp_path, MAIL_TRANSPORT="smtp", MAIL_SERVER="127.0.0.1",
+                         MAIL_PORT=proxy.port, MAIL_TIMEOUT=0.5, MAIL_SEND_DEADLINE=2)
+    with smtp_app.app_context():
+        queue(5)
+        outcome = {}
+
+        def one_pass():
+            with smtp_app.app_context():
+                outcome["counts"] = dispatch.send_due()
+
+        worker = threading.Thread(target=one_pass, daemon=True)
+        started = time.monotonic()
+        worker.start()
+        worker.join(timeout=10)
+        elapsed = time.monotonic() - started
+        if worker.is_alive():
+            proxy.restore()  # let the stuck pass finish before the table is emptied
+            worker.join(timeout=30)
+            pytest.fail(f"send_due did not return within 10 s against a silent server ({elapsed:.1f} s)")
+
+        # One time-out is enough to know the server is silent: the rest of the batch waits with it.
+        assert elapsed < 3, elapsed
+        assert outcome["counts"] == {"sent": 0, "retry": 5, "failed": 0}
+        rows = db.session.scalars(select(OutboxMessage)).all()
+        assert {m.state for m in rows} == {OutboxState.RETRY}
+        assert all("did not answer within 0.5 s" in m.last_error for m in rows), [m.last_error for m in rows]
+        # Only the message that was tried used up an attempt.
+        assert sorted(m.attempts for m in rows) == [0, 0, 0, 0, 1]
+        assert all(m.next_attempt_at > utcnow() for m in rows)
+
+        # The server wakes up: the next due pass delivers each message once.
+        proxy.restore()
+        assert dispatch.send_due(now=utcnow() + timedelta(minutes=2)) == {"sent": 5, "retry": 0, "failed": 0}
+        assert received(server) == Counter({f"ucastnik{i}@example.cz": 1 for i in range(5)})
+        db.session.remove()
+        db.engine.dispose()
+
+
+# --- two live workers over the reclaim boundary (both databases, threads) ------------------------
+
+
+def test_a_claim_taken_over_is_not_sent_or_marked_by_the_worker_that_lost_it(app, database_url, tmp_path):
+    """Worker A takes a batch that outlasts the reclaim window; worker B retakes A's
+    untouched rows. Each message reaches the server once: A skips what B took."""
+    with smtp_server(delay=0.3) as server:
+        settings = dict(MAIL_TRANSPORT="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port, MAIL_TIMEOUT=1,
+                        MAIL_SEND_DEADLINE=1, OUTBOX_RECLAIM_AFTER=2)
+        smtp_app = build_app(database_url, tmp_path, **settings)
+        with smtp_app.app_context():
+            recipients = queue(12)
+            results = {}
+
+            def worker_a():
+                with smtp_app.app_context():
+                    results["a"] = dispatch.send_due(limit=12)
+                    db.session.remove()
+
+            a = threading.Thread(target=worker_a)
+            a.start()
+            # B comes along once A's claim is older than the window (2 s) and retakes the rows A
+            # has not reached; the one A is sending was renewed a moment ago and stays A's.
+            time.sleep(2.3)
+            results["b"] = dispatch.send_due(limit=12)
+            a.join(timeout=30)
+
+            copies = received(server)
+            assert copies == Counter({address: 1 for address in recipients}), copies
+            assert results["b"]["sent"] > 0, results
+            assert results["a"]["sent"] + results["b"]["sent"] == 12, results
+            assert count_state(OutboxState.SENT) == 12
+            db.session.remove()
+            db.engine.dispose()
+
+
+# --- processes against PostgreSQL ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pg(tmp_path_factory):
+    """A PostgreSQL database of this module's own, migrated, and an app on it for the test's reads."""
+    name = f"spod4_faults_{os.getpid()}"
+    url = _postgres_database(name)
+    app = build_app(url, tmp_path_factory.mktemp("mail"))
+    yield app, url
+    with app.app_context():
+        db.engine.dispose()
+    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_app(pg):
+    app, url = pg
+    with app.app_context():
+        db.session.execute(delete(OutboxMessage))
+        db.session.commit()
+        yield app, url
+        db.session.remove()
+
+
+def worker_env(database_url, smtp_port, **extra):
+    return {
+        **os.environ,
+        "TRAININGS_CONFIG": "development",
+        "DATABASE_URL": database_url,
+        "MAIL_TRANSPORT": "smtp",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(smtp_port),
+        **FAST,
+        **{k: str(v) for k, v in extra.items()},
+    }
+
+
+@contextmanager
+def workers(env, log_dir, count=1, batch=50):
+    """`flask outbox work` processes; yields them, then stops them with SIGTERM."""
+    command = [sys.executable, "-m", "flask", "--app", "app", "outbox", "work", "--batch", str(batch),
+               "--interval", "0.2"]
+    processes = []
+    for i in range(count):
+        log = open(log_dir / f"worker-{i}.log", "w+")
+        processes.append((subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT), log))
+    try:
+        yield [p for p, _ in processes]
+    finally:
+        for proc, _ in processes:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc, log in processes:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            log.close()
+
+
+def output(log_dir, i=0):
+    return (log_dir / f"worker-{i}.log").read_text()
+
+
+def stop_cleanly(proc):
+    proc.send_signal(signal.SIGTERM)
+    return proc.wait(timeout=10)
+
+
+@pytest.mark.slow
+def test_two_worker_processes_with_a_slow_server_over_the_reclaim_boundary_send_each_message_once(pg_app, tmp_path):
+    """The issue's case: 70 messages, batches of 50, a server slow enough that a batch
+    outlasts the reclaim window. Before fencing this gave 78 deliveries."""
+    app, url = pg_app
+    recipients = queue(70)
+    with smtp_server(delay=0.1) as server:
+        with workers(worker_env(url, server.port), tmp_path, count=2, batch=50) as procs:
+            assert wait_until(lambda: count_state(OutboxState.SENT) == 70, timeout=30), received(server)
+            assert [stop_cleanly(p) for p in procs] == [0, 0], [output(tmp_path, i) for i in range(2)]
+        copies = received(server)
+    assert copies == Counter({address: 1 for address in recipients}), {a: n for a, n in copies.items() if n != 1}
+
+
+def db_proxy(url):
+    parsed = make_url(url)
+    proxy = TcpProxy(parsed.host or "127.0.0.1", parsed.port or 5432).start()
+    return proxy, parsed.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fault", ["refuse", "hang"])
+def test_the_worker_rides_out_a_database_outage_and_then_sends_everything_once(pg_app, tmp_path, fault):
+    app, url = pg_app
+    recipients = queue(40)
+    proxy, proxied_url = db_proxy(url)
+    try:
+        with smtp_server(delay=0.05) as server, workers(worker_env(proxied_url, server.port), tmp_path,
+                                                        batch=10) as (proc,):
+            assert wait_until(lambda: len(server.recorder.messages) >= 5, timeout=15)
+            getattr(proxy, fault)()
+            time.sleep(3)
+            assert proc.poll() is None, output(tmp_path)
+            proxy.restore()
+            assert wait_until(lambda: count_state(OutboxState.SENT) == 40, timeout=20), output(tmp_path)
+            assert proc.poll() is None, output(tmp_path)
+            assert stop_cleanly(proc) == 0, output(tmp_path)
+            copies = received(server)
+    finally:
+        proxy.stop()
+    assert copies == Counter({address: 1 for address in recipients}), {a: n for a, n in copies.items() if n != 1}
+    log = output(tmp_path)
+    assert "Traceback" not in log, log
+    if fault == "refuse":
+        # One line per failed pass, with the growing pause, and one when it works again.
+        assert "outbox: pass failed" in log and "next try in" in log, log
+        assert "outbox: working again" in log, log
+
+
+@pytest.mark.slow
+def test_a_killed_worker_s_batch_is_retaken_after_the_window_and_delivered(pg_app, tmp_path):
+    app, url = pg_app
+    recipients = queue(30)
+    with smtp_server(delay=0.1) as server:
+        env = worker_env(url, server.port)
+        with workers(env, tmp_path, batch=30) as (first,):
+            assert wait_until(lambda: len(server.recorder.messages) >= 5, timeout=15)
+            first.send_signal(signal.SIGKILL)
+            first.wait(timeout=5)
+        in_flight = count_state(OutboxState.SENDING)
+        assert in_flight > 0
+        (tmp_path / "second").mkdir()
+        with workers(env, tmp_path / "second", batch=30) as (second,):
+            assert wait_until(lambda: count_state(OutboxState.SENT) == 30, timeout=20)
+        copies = received(server)
+    assert set(copies) == set(recipients)
+    # At most the message that was on the wire when the first worker died arrives twice.
+    assert sum(n - 1 for n in copies.values()) <= 1, copies
