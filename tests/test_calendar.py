@@ -140,7 +140,9 @@ def invitation_facts(texts):
         cal = read(text)
         assert len(cal.vevent_list) == 1
         event = cal.vevent
-        assert "organizer" not in event.contents and "attendee" not in event.contents
+        # RFC 5546: an ORGANIZER on REQUEST and CANCEL, and the attendee concerned.
+        assert event.organizer.value == "mailto:spod4@mpsv.gov.cz"
+        assert [a.value for a in event.attendee_list] == ["mailto:jana.novakova@mesto-litomysl.cz"]
         assert cal.prodid.value == "-//MPSV//SPOD4 registrace//CS"
         facts.append({
             "method": cal.method.value,
@@ -158,7 +160,63 @@ def assert_icaljs_reads_the_same(texts, facts):
         assert (js["method"], event["uid"], event["sequence"], event["status"]) == (
             fact["method"], fact["uid"], fact["sequence"], fact["status"])
         assert datetime.fromisoformat(event["start"]["utc"]) == fact["start"]
-        assert (event["organizer"], event["attendees"]) == (None, 0)
+        assert (event["organizer"], event["attendees"]) == ("mailto:spod4@mpsv.gov.cz", 1)
+
+
+def params(prop):
+    return {name: values[0] for name, values in prop.params.items()}
+
+
+def test_an_invitation_names_the_project_as_organizer_and_her_as_the_attendee(app):
+    term = make_term()
+    confirmed = make_registration(term)
+    waiting = make_registration(term, email="eva@mesto-policka.cz", state=RegistrationState.WAITLISTED)
+    waiting.name = 'Eva "Evička" Svobodová, DiS.'
+    db.session.commit()
+    request = ics.registration_invitation(confirmed, "REQUEST")
+    event = read(request).vevent
+    assert event.organizer.value == "mailto:spod4@mpsv.gov.cz"
+    assert params(event.organizer) == {"CN": "SPOD4 – MPSV"}
+    (attendee,) = event.attendee_list
+    assert attendee.value == "mailto:jana.novakova@mesto-litomysl.cz"
+    # Her seat is confirmed and she answered by signing up: no client should ask her to reply.
+    assert params(attendee) == {"CN": "Jana Nováková", "ROLE": "REQ-PARTICIPANT", "PARTSTAT": "ACCEPTED",
+                                "RSVP": "FALSE"}
+
+    # On the waiting list the event is tentative, and so is she.
+    (attendee,) = read(ics.registration_invitation(waiting, "REQUEST")).vevent.attendee_list
+    assert attendee.value == "mailto:eva@mesto-policka.cz"
+    assert params(attendee)["PARTSTAT"] == "TENTATIVE"
+
+    # A cancellation names the same organiser and the same person.
+    confirmed.state, confirmed.cancelled_at = RegistrationState.CANCELLED, utcnow()
+    confirmed.calendar_sequence += 1
+    db.session.commit()
+    cancel = ics.registration_invitation(confirmed, "CANCEL")
+    event = read(cancel).vevent
+    assert event.organizer.value == "mailto:spod4@mpsv.gov.cz"
+    (attendee,) = event.attendee_list
+    assert attendee.value == "mailto:jana.novakova@mesto-litomysl.cz"
+    assert params(attendee)["CN"] == "Jana Nováková" and params(attendee)["ROLE"] == "REQ-PARTICIPANT"
+
+    # A name with quotes and a comma survives (RFC 6868), for Thunderbird's parser too.
+    texts = [request, ics.registration_invitation(waiting, "REQUEST"), cancel]
+    js = icaljs(*texts)
+    assert [(p["method"], p["events"][0]["organizer"], p["events"][0]["attendees"]) for p in js] == [
+        ("REQUEST", "mailto:spod4@mpsv.gov.cz", 1)] * 2 + [("CANCEL", "mailto:spod4@mpsv.gov.cz", 1)]
+    assert js[1]["events"][0]["attendee_cn"] == ['Eva "Evička" Svobodová, DiS.']
+
+
+def test_the_organizer_mailbox_is_a_setting(app):
+    registration = make_registration(make_term())
+    app.config["ICS_ORGANIZER_EMAIL"] = "workshopy@mpsv.gov.cz"
+    try:
+        event = read(ics.registration_invitation(registration, "REQUEST")).vevent
+    finally:
+        app.config["ICS_ORGANIZER_EMAIL"] = None
+    assert event.organizer.value == "mailto:workshopy@mpsv.gov.cz"
+    # Unset, it is the address the e-mails come from.
+    assert app.config["MAIL_DEFAULT_SENDER"] == "SPOD4 registrace <spod4@mpsv.gov.cz>"
 
 
 def test_invitation_carries_the_meeting_link_only_for_a_confirmed_seat(app):
@@ -284,6 +342,8 @@ def test_the_feed_of_all_terms_lists_public_terms_without_meeting_links(client):
     assert set(found) == {uid(online), uid(pardubice), uid(recent)}
     assert uid(closed) not in found and uid(old) not in found
     assert MEETING not in response.get_data(as_text=True)
+    # A public calendar names nobody: no attendee, and no organiser that would make it a meeting.
+    assert "ATTENDEE" not in response.get_data(as_text=True) and "ORGANIZER" not in response.get_data(as_text=True)
     event = found[uid(pardubice)]
     assert (event.status.value, event.location.value) == ("CONFIRMED", "Krajský úřad, Pardubice")
     (parsed,) = icaljs(response.data)
@@ -365,6 +425,9 @@ def test_the_personal_feed_holds_her_confirmed_terms_with_the_meeting_link(clien
     # The same event as the e-mailed invitation: same UID, same SEQUENCE.
     invitation = read(ics.registration_invitation(mine, "REQUEST")).vevent
     assert found[invitation.uid.value].sequence.value == invitation.sequence.value
+    # The same organiser as the invitation, but her own feed does not list her as attendee.
+    assert found[invitation.uid.value].organizer.value == invitation.organizer.value
+    assert all("attendee" not in event.contents for event in found.values())
     (parsed,) = icaljs(response.data)
     assert parsed["x_wr_calname"] == "SPOD4 – moje workshopy"
     assert len(parsed["events"]) == 3

@@ -40,6 +40,7 @@ const output = input.map((text) => {
         description: event.description,
         organizer: vevent.getFirstPropertyValue("organizer"),
         attendees: vevent.getAllProperties("attendee").length,
+        attendee_cn: vevent.getAllProperties("attendee").map((p) => p.getParameter("cn")),
         start: time(event.startDate),
         end: time(event.endDate),
       };

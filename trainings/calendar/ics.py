@@ -7,11 +7,12 @@ clock time in summer and in winter.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from email.utils import parseaddr
 from functools import lru_cache
 from urllib.parse import urlsplit
 
 from flask import current_app
-from icalendar import Calendar, Event, Timezone, vDuration
+from icalendar import Calendar, Event, Timezone, vCalAddress, vDuration, vText
 
 from ..models import Registration, RegistrationState, Term, TermState, utcnow
 from ..timefmt import PRAGUE, term_span
@@ -98,6 +99,30 @@ def term_uid(term: Term) -> str:
     return f"term-{term.id}@{_host()}"
 
 
+def organizer() -> vCalAddress:
+    """The project's mailbox as ORGANIZER (ICS_ORGANIZER_EMAIL, else MAIL_DEFAULT_SENDER's address)."""
+    config = current_app.config
+    address = config.get("ICS_ORGANIZER_EMAIL")
+    if not address:
+        sender = config["MAIL_DEFAULT_SENDER"]
+        address = sender[1] if isinstance(sender, (tuple, list)) else parseaddr(sender)[1]
+    value = vCalAddress(f"mailto:{address}")
+    value.params["CN"] = vText(config["ICS_ORGANIZER_NAME"])
+    return value
+
+
+def attendee(registration: Registration, partstat: str | None) -> vCalAddress:
+    """The person as the one ATTENDEE. RSVP=FALSE: she has answered by signing up,
+    so clients need not offer to send a reply nobody reads."""
+    value = vCalAddress(f"mailto:{registration.email}")
+    value.params["CN"] = vText(registration.name)
+    value.params["ROLE"] = "REQ-PARTICIPANT"
+    if partstat:
+        value.params["PARTSTAT"] = partstat
+    value.params["RSVP"] = "FALSE"
+    return value
+
+
 def _calendar(method: str, name: str | None = None) -> Calendar:
     cal = Calendar()
     cal.add("prodid", PRODID)
@@ -157,7 +182,8 @@ def _event(term: Term, *, uid: str, sequence: int, stamp: datetime, status: str,
     return event
 
 
-def _registration_event(registration: Registration, stamp: datetime, cancel: bool = False) -> Event:
+def _registration_event(registration: Registration, stamp: datetime, cancel: bool = False,
+                        invitation: bool = False) -> Event:
     term = registration.term
     if term.state == TermState.CANCELLED:
         status, note = "CANCELLED", "Termín byl zrušen."
@@ -169,7 +195,7 @@ def _registration_event(registration: Registration, stamp: datetime, cancel: boo
         status, note = "CONFIRMED", None
     # The link is for confirmed participants only, and only while the event stands.
     online_url = term.online_url if status == "CONFIRMED" and term.is_online else None
-    return _event(
+    event = _event(
         term,
         uid=registration_uid(registration),
         # The organiser's changes raise the term's counter, the person's own
@@ -180,6 +206,13 @@ def _registration_event(registration: Registration, stamp: datetime, cancel: boo
         online_url=online_url,
         note=note,
     )
+    # The personal feed names the organiser too, so that its events and the
+    # e-mailed ones are the same meeting; only an invitation names her.
+    event.add("organizer", organizer())
+    if invitation and registration.email:
+        partstat = {"CONFIRMED": "ACCEPTED", "TENTATIVE": "TENTATIVE"}.get(status) if not cancel else None
+        event.add("attendee", attendee(registration, partstat))
+    return event
 
 
 def _serialise(cal: Calendar, terms: list[Term]) -> bytes:
@@ -193,15 +226,18 @@ def registration_invitation(registration: Registration, method: str, *, now: dat
     """The .ics for an e-mail: METHOD:REQUEST on confirmation and change, CANCEL on cancellation.
 
     The UID is the registration's, so every later REQUEST or CANCEL updates the
-    same event in the person's calendar. No ORGANIZER and no ATTENDEE: nobody
-    reads replies, and clients would otherwise offer to send them. `now` is
-    the DTSTAMP (default: the clock).
+    same event in the person's calendar. RFC 5546 asks for an ORGANIZER on both
+    (the project's mailbox, `organizer`) and the attendees concerned: the person,
+    ACCEPTED on a confirmed seat (TENTATIVE on the waiting list) and with
+    RSVP=FALSE, so no client asks her to reply. `now` is the DTSTAMP (default:
+    the clock).
     """
     method = method.upper()
     if method not in INVITATION_METHODS:
         raise ValueError(f"method must be one of {INVITATION_METHODS}, not {method!r}")
     cal = _calendar(method)
-    cal.add_component(_registration_event(registration, now or utcnow(), cancel=method == "CANCEL"))
+    cal.add_component(
+        _registration_event(registration, now or utcnow(), cancel=method == "CANCEL", invitation=True))
     return _serialise(cal, [registration.term]).decode("utf-8")
 
 
