@@ -31,6 +31,24 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Time limits for PostgreSQL, in seconds (trainings/db_session.py engine_options);
+    # a request behind a dead or hung database fails within about
+    # DATABASE_PING_TIMEOUT + DATABASE_CONNECT_TIMEOUT (+ DATABASE_POOL_TIMEOUT when
+    # every pooled connection is busy). 0 switches a server-side limit off.
+    DATABASE_CONNECT_TIMEOUT = float(os.environ.get("DATABASE_CONNECT_TIMEOUT", "3"))
+    DATABASE_STATEMENT_TIMEOUT = float(os.environ.get("DATABASE_STATEMENT_TIMEOUT", "15"))
+    DATABASE_LOCK_TIMEOUT = float(os.environ.get("DATABASE_LOCK_TIMEOUT", "10"))
+    DATABASE_IDLE_TRANSACTION_TIMEOUT = float(os.environ.get("DATABASE_IDLE_TRANSACTION_TIMEOUT", "60"))
+    DATABASE_POOL_TIMEOUT = float(os.environ.get("DATABASE_POOL_TIMEOUT", "5"))
+    DATABASE_PING_TIMEOUT = float(os.environ.get("DATABASE_PING_TIMEOUT", "2"))
+    DATABASE_TCP_USER_TIMEOUT = float(os.environ.get("DATABASE_TCP_USER_TIMEOUT", "10"))
+    # /health answers 503 when a fresh connection and SELECT 1 take longer than this.
+    HEALTH_TIMEOUT = float(os.environ.get("HEALTH_TIMEOUT", "1.5"))
+    # Request size: the whole body, one form field, the number of fields.
+    # No form uploads files; the longest text field takes 5000 characters.
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(2 * 1024 * 1024)))
+    MAX_FORM_MEMORY_SIZE = int(os.environ.get("MAX_FORM_MEMORY_SIZE", str(64 * 1024)))
+    MAX_FORM_PARTS = int(os.environ.get("MAX_FORM_PARTS", "500"))
     # Absolute links in e-mails are built from this, also when no request is
     # around (CLI commands, the outbox worker).
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")

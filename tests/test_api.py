@@ -47,7 +47,10 @@ def test_bad_parameters_get_a_czech_400_not_a_500(client):
     for query in ({"page": "0"}, {"per_page": "x"}, {"form": "telepatie"}, {"month": "2026-13"}, {"region": "XX"}):
         response = client.get("/api/v1/terms", query_string=query)
         assert response.status_code == 400, query
-        assert response.get_json()["error"]
+        assert response.mimetype == "application/problem+json"
+        problem = response.get_json()
+        assert (problem["title"], problem["status"], problem["parameter"]) == ("Neplatný parametr", 400, *query)
+        assert problem["detail"]  # the Czech sentence the caller can show, e.g. "Neznámý kód kraje (…)"
 
 
 def test_responses_are_cacheable_and_answer_conditional_requests(client):
@@ -74,3 +77,18 @@ def test_every_response_matches_the_openapi_document(app):
             case.call_and_validate()
 
         check()
+
+
+def test_errors_are_czech_problem_details(client):
+    """RFC 9457: application/problem+json with type, title, status and detail."""
+    for url, status in (("/api/v1/offers/neexistuje", 404), ("/api/v1/nic-takoveho", 404)):
+        response = client.get(url)
+        assert response.status_code == status, url
+        assert response.mimetype == "application/problem+json"
+        assert response.get_json() == {"type": "about:blank", "title": "Nenalezeno", "status": 404,
+                                       "detail": "Požadovaný záznam neexistuje."}
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+    response = client.post("/api/v1/offers")
+    assert response.status_code == 405 and response.mimetype == "application/problem+json"
+    assert response.get_json()["title"] == "Nepovolená akce"
+    assert "GET" in response.headers["Allow"]

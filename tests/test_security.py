@@ -1,5 +1,6 @@
 """Headers that keep the pages safe, and limits that slow down abuse."""
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -56,7 +57,8 @@ def test_registration_posts_are_limited_with_a_czech_answer(limited_app):
     assert codes[:3] == [422, 422, 422]
     assert codes[3] == 429
     response = client.post(f"/termin/{term.id}/prihlaska", data={})
-    assert "Příliš mnoho pokusů" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "<h1>Příliš mnoho pokusů</h1>" in page and '<html lang="cs">' in page
     # Reading the form is not limited.
     assert client.get(f"/termin/{term.id}/prihlaska").status_code == 200
 
@@ -68,3 +70,42 @@ def test_login_attempts_are_limited(limited_app):
     data = {"csrf_token": token, "email": "x@example.cz", "password": "spatne"}
     codes = [client.post("/sprava/prihlaseni", data=data).status_code for _ in range(3)]
     assert codes == [422, 422, 429]
+
+
+# --- request size ---------------------------------------------------------------------------
+
+
+def _assert_refused_as_too_large(response, marker):
+    assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert '<html lang="cs">' in page and "<h1>Příliš velký požadavek</h1>" in page
+    assert marker not in page  # nothing of what was sent comes back
+
+
+def test_a_huge_body_is_refused_unread_with_a_czech_page(client, term):
+    body = b"name=" + b"x" * (30 * 1024 * 1024)
+    started = time.monotonic()
+    response = client.post(f"/termin/{term.id}/prihlaska", data=body,
+                           content_type="application/x-www-form-urlencoded")
+    assert time.monotonic() - started < 2
+    _assert_refused_as_too_large(response, "xxxxxxxxxx")
+
+
+def test_a_huge_field_is_refused_not_shown_back(client, term):
+    """The sign-up form shows what was typed next to its errors: a field of 20 MB, and one of
+    200 kB in a body under the size limit, must not make it into the page."""
+    url = f"/termin/{term.id}/prihlaska"
+    _assert_refused_as_too_large(client.post(url, data={"name": "Jana " + "y" * 20_000_000}), "yyyyyyyyyy")
+    _assert_refused_as_too_large(client.post(url, data={"name": "Jana " + "z" * 200_000}), "zzzzzzzzzz")
+    _assert_refused_as_too_large(client.post(url, data={"name": "Jana " + "w" * 200_000},
+                                             content_type="multipart/form-data"), "wwwwwwwwww")
+    # A form of ordinary size still gets its field errors, with what was typed kept.
+    response = client.post(url, data={"name": "Jana Nováková"})
+    assert response.status_code == 422 and "Jana Nováková" in response.get_data(as_text=True)
+
+
+def test_too_many_fields_are_refused(client, term):
+    fields = "&".join(f"f{i}=1" for i in range(1000))
+    response = client.post(f"/termin/{term.id}/prihlaska", data=fields,
+                           content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 413

@@ -5,7 +5,7 @@ import config as settings
 
 from . import templating
 from .cli import register_commands
-from .db_session import configure_engine
+from .db_session import configure_engine, engine_options
 from .logs import configure_logging
 from .security import init_security
 from .extensions import csrf, db, login_manager, mail, migrate
@@ -28,6 +28,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     app.config["WTF_I18N_ENABLED"] = False  # Czech comes from WTForms' own catalogues (CzechForm)
     configure_logging(app)
 
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)  # time limits on PostgreSQL
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
     csrf.init_app(app)

@@ -12,12 +12,25 @@ Rules for the lock (after pretix): lock what you are about to make less
 available (the term), once per transaction, before reading availability, and
 commit or roll back at once. Only one term is locked per transaction, so there
 is no lock order to get wrong.
+
+Time limits (PostgreSQL): nothing that talks to the database may wait without
+end. The server limits statements, lock waits and idle transactions
+(statement_timeout, lock_timeout, idle_in_transaction_session_timeout); the
+client limits connecting (connect_timeout), waiting for a pooled connection
+(pool_timeout) and, since a hung server still acknowledges TCP and so never
+lets a server-side limit fire, checks a pooled connection with its own
+deadline before handing it out (`_ping_on_checkout`).
 """
+import select as _select
+import time
 from contextlib import contextmanager
 
 from blinker import Namespace
 from flask import current_app
-from sqlalchemy import event, select
+import psycopg
+from psycopg import pq
+from sqlalchemy import event, exc, select
+from sqlalchemy.engine import make_url
 
 from .extensions import db
 
@@ -27,7 +40,49 @@ signals = Namespace()
 availability_read = signals.signal("availability-read")
 
 
+def engine_options(config) -> dict:
+    """SQLALCHEMY_ENGINE_OPTIONS with the time limits for PostgreSQL added.
+
+    Values already given (in the settings or by a caller) win. Other databases
+    get nothing: SQLite waits for its lock through busy_timeout instead, and an
+    in-memory SQLite pool would refuse pool_timeout.
+    """
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if make_url(config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() != "postgresql":
+        return options
+    options.setdefault("pool_timeout", config["DATABASE_POOL_TIMEOUT"])
+    # Replaced by the ping with a deadline: SQLAlchemy's own pre-ping waits without end.
+    options["pool_pre_ping"] = False
+    connect_args = dict(options.get("connect_args") or {})
+    # libpq and psycopg count whole seconds, at least 2.
+    connect_args.setdefault("connect_timeout", max(2, round(config["DATABASE_CONNECT_TIMEOUT"])))
+    server_limits = {
+        "statement_timeout": config["DATABASE_STATEMENT_TIMEOUT"],
+        "lock_timeout": config["DATABASE_LOCK_TIMEOUT"],
+        "idle_in_transaction_session_timeout": config["DATABASE_IDLE_TRANSACTION_TIMEOUT"],
+    }
+    connect_args.setdefault("options", " ".join(
+        f"-c {name}={_milliseconds(seconds)}" for name, seconds in server_limits.items()))
+    # A peer that vanished from the network (no RST ever comes) is found by
+    # keepalives on an idle connection and by tcp_user_timeout when sent data
+    # stays unacknowledged.
+    connect_args.setdefault("keepalives", 1)
+    connect_args.setdefault("keepalives_idle", 30)
+    connect_args.setdefault("keepalives_interval", 10)
+    connect_args.setdefault("keepalives_count", 3)
+    connect_args.setdefault("tcp_user_timeout", _milliseconds(config["DATABASE_TCP_USER_TIMEOUT"]))
+    options["connect_args"] = connect_args
+    return options
+
+
+def _milliseconds(seconds) -> int:
+    return max(0, int(float(seconds) * 1000))
+
+
 def configure_engine(engine):
+    if engine.dialect.name == "postgresql":
+        _ping_on_checkout(engine, current_app.config["DATABASE_PING_TIMEOUT"])
+        return
     if engine.dialect.name != "sqlite":
         return
 
@@ -45,6 +100,94 @@ def configure_engine(engine):
     def _on_begin(connection):
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
         connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+class DatabaseTimeout(Exception):
+    pass
+
+
+def _ping_on_checkout(engine, timeout: float) -> None:
+    """Check a pooled connection with SELECT 1 before use, waiting at most `timeout`.
+
+    A connection that fails or does not answer in time is thrown away and the
+    pool connects anew (bounded by connect_timeout), so a request behind a
+    dead or hung server fails within ping + connect timeout.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _fresh(_dbapi_connection, record):
+        record.info["needs_ping"] = False
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_connection, record, _proxy):
+        if not record.info.get("needs_ping", True):
+            record.info["needs_ping"] = True  # a new connection has just answered
+            return
+        try:
+            _select_one(dbapi_connection.pgconn, time.monotonic() + timeout)
+        except (DatabaseTimeout, OSError, RuntimeError) as error:
+            raise exc.DisconnectionError(f"ping failed: {error}") from error
+
+
+def ping_new_connection(url, timeout: float) -> None:
+    """Connect afresh and run SELECT 1, all within `timeout` seconds.
+
+    For the health check: no thread is left behind when the server hangs, since
+    everything here waits on the socket with the deadline (libpq's
+    asynchronous connect). Raises DatabaseTimeout or OSError.
+    """
+    deadline = time.monotonic() + timeout
+    conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    pgconn = pq.PGconn.connect_start(conninfo.encode())
+    try:
+        status = pq.PollingStatus.WRITING  # libpq: wait for writing before the first poll
+        while status != pq.PollingStatus.OK:
+            if status == pq.PollingStatus.FAILED or pgconn.status == pq.ConnStatus.BAD:
+                raise OSError(_message(pgconn))
+            _wait(pgconn.socket, status == pq.PollingStatus.WRITING, deadline)
+            status = pgconn.connect_poll()
+        pgconn.nonblocking = 1
+        _select_one(pgconn, deadline)
+    finally:
+        pgconn.finish()
+
+
+def _select_one(pgconn, deadline: float) -> None:
+    """SELECT 1 on an idle libpq connection in nonblocking mode, by `deadline`."""
+    if pgconn.status != pq.ConnStatus.OK:
+        raise OSError(_message(pgconn) or "connection is closed")
+    if pgconn.transaction_status != pq.TransactionStatus.IDLE:
+        raise RuntimeError(f"connection not idle ({pgconn.transaction_status.name})")
+    try:
+        pgconn.send_query(b"SELECT 1")
+        while pgconn.flush():
+            _wait(pgconn.socket, True, deadline)
+        while True:
+            pgconn.consume_input()
+            if not pgconn.is_busy():
+                break
+            _wait(pgconn.socket, False, deadline)
+        ok = True
+        while (result := pgconn.get_result()) is not None:
+            ok = ok and result.status == pq.ExecStatus.TUPLES_OK
+    except psycopg.Error as error:  # libpq says the connection broke
+        raise OSError(str(error)) from error
+    if not ok:
+        raise OSError(_message(pgconn) or "SELECT 1 failed")
+
+
+def _wait(fileno: int, write: bool, deadline: float) -> None:
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise DatabaseTimeout("no answer from the database in time")
+    poller = _select.poll()
+    poller.register(fileno, _select.POLLOUT if write else _select.POLLIN)
+    if not poller.poll(remaining * 1000):
+        raise DatabaseTimeout("no answer from the database in time")
+
+
+def _message(pgconn) -> str:
+    return pgconn.error_message.decode("utf-8", "replace").strip()
 
 
 class NotFound(LookupError):

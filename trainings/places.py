@@ -10,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import Select, html_params
 from wtforms.validators import ValidationError
 
+from .collation import czech_key
 from .extensions import db
 from .models import Orp, Region
 
@@ -40,16 +41,26 @@ def regions_with_orps() -> tuple[PlaceRegion, ...]:
     cached = _places_cache.get(key)
     if cached is not None and cached[0] > time.monotonic():
         return cached[1]
-    regions = db.session.scalars(select(Region).options(selectinload(Region.orps)).order_by(Region.name)).all()
-    value = tuple(PlaceRegion(r.id, r.name, tuple(PlaceOrp(o.id, o.name) for o in r.orps)) for r in regions)
+    regions = in_czech_order(db.session.scalars(select(Region).options(selectinload(Region.orps))).all())
+    value = tuple(
+        PlaceRegion(r.id, r.name, tuple(PlaceOrp(o.id, o.name) for o in in_czech_order(r.orps))) for r in regions
+    )
     _places_cache[key] = (time.monotonic() + PLACES_CACHE_SECONDS, value)
     return value
 
 
 def regions_with_coordinators() -> list[Region]:
-    return db.session.scalars(
-        select(Region).options(selectinload(Region.coordinator)).order_by(Region.name)
-    ).all()
+    return in_czech_order(db.session.scalars(select(Region).options(selectinload(Region.coordinator))).all())
+
+
+def in_czech_order(places):
+    """Kraje or ORP (anything with a `name`) in Czech alphabetical order, Prague's districts by number.
+
+    Sorted here rather than in SQL: neither SQLite nor PostgreSQL's default
+    collation knows Czech ("Chrudim" after "Hlinsko", "Česká Třebová" after
+    "Cvikov"), and every list of places comes through this module.
+    """
+    return sorted(places, key=lambda place: czech_key(place.name))
 
 
 def region_choices(regions, empty="Vyberte kraj") -> list[SelectChoice]:

@@ -20,10 +20,10 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import case, distinct, func, select
 
 from .catalogue.seed import catalogue_document
+from .collation import czech_key
 from .exports.xlsx import workbook_of_sheets
 from .extensions import db
 from .models import EmployerType, Offer, Orp, Region, Registration, RegistrationState, Term, TermState
-from .registration.roster import fold
 from .timefmt import PRAGUE
 
 
@@ -119,9 +119,9 @@ def build_report(period: Period) -> Report:
     return Report(
         period=period,
         totals=totals,
-        by_workshop=sorted(by_workshop, key=lambda r: fold(r.label)),
-        by_region=sorted(by_region, key=lambda r: fold(r.label)),
-        by_orp=sorted(by_orp, key=lambda r: fold(r.label)),
+        by_workshop=sorted(by_workshop, key=lambda r: czech_key(r.label)),
+        by_region=sorted(by_region, key=lambda r: czech_key(r.label)),
+        by_orp=sorted(by_orp, key=lambda r: czech_key(r.label)),
         by_employer=sorted(by_employer, key=lambda r: employer_order.index(r.label)),
     )
 

@@ -17,6 +17,7 @@ from ..catalogue import queries
 from ..extensions import db
 from ..models import OfferKind, OfferStatus, Region, TermForm
 from ..page_cache import cached_page
+from ..pages.views import error_response
 from ..places import regions_with_coordinators
 from ..timefmt import PRAGUE
 
@@ -36,12 +37,8 @@ class BadParameter(Exception):
 
 @bp.errorhandler(BadParameter)
 def bad_parameter(exc):
-    return _json({"error": exc.message, "parameter": exc.name}, status=400, cache=False)
-
-
-@bp.errorhandler(404)
-def not_found(_exc):
-    return _json({"error": "Nenalezeno."}, status=404, cache=False)
+    # Other errors (404, 405, a database outage) get their problem+json in trainings/pages/views.py.
+    return error_response(400, "Neplatný parametr", exc.message, parameter=exc.name)
 
 
 @bp.after_request

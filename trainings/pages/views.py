@@ -1,12 +1,27 @@
-"""Static pages a public body must have, and the error pages."""
-from flask import Blueprint, current_app, jsonify, render_template
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
-from flask_wtf.csrf import CSRFError
+"""Static pages a public body must have, the health check, and every error answer.
 
+Errors are answered in one place, in the format of whoever asked: the JSON API
+with application/problem+json (RFC 9457), calendar feeds with plain text (a
+calendar client shows no HTML), everything else with the Czech error page in
+the site's layout. A database that is down or does not answer in time is a 503
+with Retry-After for all three, not a server error: nothing is wrong with the
+request, it can be repeated.
+"""
+import json
+
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import text
+from werkzeug.exceptions import HTTPException
+
+from ..db_session import DatabaseTimeout, ping_new_connection
 from ..extensions import db
 
 bp = Blueprint("pages", __name__)
+
+# How long clients are asked to wait after a database outage.
+RETRY_AFTER_SECONDS = 30
 
 
 @bp.get("/ochrana-osobnich-udaju")
@@ -23,46 +38,128 @@ def accessibility():
 
 @bp.get("/health")
 def health():
-    """For the load balancer and monitoring: is the database answering?"""
+    """For the load balancer and monitoring: does the database answer, within HEALTH_TIMEOUT?
+
+    On PostgreSQL a fresh connection runs SELECT 1 against a deadline, so a
+    server that accepts connections and never answers is reported in time too,
+    and no request or thread is left waiting on it.
+    """
+    engine = db.engine
     try:
-        db.session.execute(text("SELECT 1"))
-    except SQLAlchemyError:
+        if engine.dialect.name == "postgresql":
+            ping_new_connection(engine.url, current_app.config["HEALTH_TIMEOUT"])
+        else:
+            db.session.execute(text("SELECT 1"))
+    except (sa_exc.SQLAlchemyError, DatabaseTimeout, OSError) as error:
         db.session.rollback()
-        current_app.logger.exception("health check: database unreachable")
+        current_app.logger.error("health check: database unreachable: %s", _first_line(error))
         return jsonify(status="error", database="unreachable"), 503
     return jsonify(status="ok", database="ok")
 
 
-def not_found(_error):
-    return render_template("pages/error.html", title="Stránka nenalezena",
-                           message="Tato stránka neexistuje nebo odkaz už neplatí."), 404
+# --- errors -----------------------------------------------------------------
 
+# Title and explanation for each status; the API and the feeds use the same words.
+MESSAGES = {
+    400: ("Neplatný požadavek", "Požadavek se nepodařilo zpracovat. Zkontrolujte prosím adresu a zkuste to znovu."),
+    403: ("Přístup odepřen", "K této stránce nemáte oprávnění. Pokud je potřebujete, obraťte se na správce "
+                             "registrací."),
+    404: ("Stránka nenalezena", "Tato stránka neexistuje nebo odkaz už neplatí."),
+    405: ("Nepovolená akce", "Tuto akci nelze na této adrese provést."),
+    413: ("Příliš velký požadavek", "Odeslaná data jsou příliš velká. Zkraťte prosím text a odešlete jej znovu."),
+    429: ("Příliš mnoho pokusů", "Z vaší adresy přišlo v krátké době příliš mnoho odeslání. "
+                                "Počkejte prosím chvíli a zkuste to znovu."),
+    500: ("Chyba na naší straně", "Omlouváme se, něco se pokazilo. Zkuste to prosím za chvíli znovu."),
+    503: ("Služba je dočasně nedostupná", "Omlouváme se, databáze teď neodpovídá. "
+                                         "Zkuste to prosím za chvíli znovu."),
+}
+# Where a page's words would not fit what was asked for.
+FOR_AUDIENCE = {
+    "api": {404: ("Nenalezeno", "Požadovaný záznam neexistuje.")},
+    "feed": {404: ("Kalendář nenalezen", "Tento kalendář neexistuje nebo odkaz už neplatí.")},
+}
+OTHER = ("Požadavek nelze vyřídit", "Tento požadavek nelze vyřídit (chyba {code}). "
+                                    "Vraťte se prosím zpět a zkuste to znovu.")
+CSRF_EXPIRED = ("Platnost formuláře vypršela", "Platnost formuláře vypršela. Vraťte se prosím zpět, "
+                                               "obnovte stránku a odešlete formulář znovu.")
 
-def method_not_allowed(_error):
-    return render_template("pages/error.html", title="Nepovolená akce",
-                           message="Tuto akci nelze na této adrese provést."), 405
-
-
-def csrf_failed(_error):
-    return render_template("pages/error.html", title="Platnost formuláře vypršela",
-                           message="Platnost formuláře vypršela. Vraťte se prosím zpět, obnovte stránku "
-                                   "a odešlete formulář znovu."), 400
-
-
-def too_many_requests(_error):
-    return render_template("pages/error.html", title="Příliš mnoho pokusů",
-                           message="Z vaší adresy přišlo v krátké době příliš mnoho odeslání. "
-                                   "Počkejte prosím chvíli a zkuste to znovu."), 429
-
-
-def server_error(_error):
-    return render_template("pages/error.html", title="Chyba na naší straně",
-                           message="Omlouváme se, něco se pokazilo. Zkuste to prosím za chvíli znovu."), 500
+# A database that is down, refuses, does not answer in time (connect, pool,
+# ping, statement or lock timeout) or dropped the connection mid-request.
+DATABASE_UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
 
 
 def register_error_handlers(app):
-    app.register_error_handler(404, not_found)
-    app.register_error_handler(405, method_not_allowed)
-    app.register_error_handler(429, too_many_requests)
-    app.register_error_handler(500, server_error)
+    app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(CSRFError, csrf_failed)
+    for error in DATABASE_UNAVAILABLE:
+        app.register_error_handler(error, database_unavailable)
+    app.before_request(_limit_form_fields)
+
+
+def http_error(error: HTTPException):
+    words = FOR_AUDIENCE.get(_audience(), {}).get(error.code) or MESSAGES.get(error.code)
+    title, message = words or (OTHER[0], OTHER[1].format(code=error.code))
+    # Werkzeug's own headers: Allow of a 405, Retry-After of a 429 or 503.
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+    return error_response(error.code, title, message, headers)
+
+
+def csrf_failed(_error):
+    return error_response(400, *CSRF_EXPIRED)
+
+
+def database_unavailable(error):
+    current_app.logger.error("database unavailable at %s: %s", request.path, _first_line(error))
+    return error_response(503, *MESSAGES[503], [("Retry-After", str(RETRY_AFTER_SECONDS))])
+
+
+def error_response(status, title, message, headers=(), **members):
+    """The error in the format of whoever asked; `members` go into an API problem."""
+    audience = _audience()
+    if audience == "api":
+        response = problem(status, title, message, **members)
+    elif audience == "feed":
+        response = Response(f"{title}. {message}\n", status=status, content_type="text/plain; charset=utf-8")
+        response.cache_control.no_store = True
+    else:
+        # The layout needs no database (templates/base.html), so this renders during an outage too.
+        response = Response(render_template("pages/error.html", title=title, message=message), status=status)
+    for key, value in headers:
+        response.headers[key] = value
+    return response
+
+
+def problem(status, title, detail, **members):
+    """An RFC 9457 problem: no specific `type` beyond the HTTP status (about:blank), Czech title and detail."""
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **members}
+    response = Response(json.dumps(body, ensure_ascii=False), status=status,
+                        content_type="application/problem+json; charset=utf-8")
+    response.cache_control.no_store = True
+    response.headers["Access-Control-Allow-Origin"] = "*"  # as every API answer
+    return response
+
+
+def _audience() -> str:
+    api = current_app.blueprints.get("api")
+    if request.blueprint == "api" or (api is not None and request.path.startswith(api.url_prefix + "/")):
+        return "api"
+    if request.blueprint == "calendar" or request.path.endswith(".ics"):
+        return "feed"
+    return "page"
+
+
+def _limit_form_fields():
+    """Werkzeug limits each field only in multipart bodies (MAX_FORM_MEMORY_SIZE);
+    hold url-encoded forms, what browsers send here, to the same limit, so that a
+    huge field is refused instead of being parsed into a form and shown back."""
+    if request.mimetype != "application/x-www-form-urlencoded":
+        return
+    config = current_app.config
+    fields = list(request.form.items(multi=True))  # the body is already within MAX_CONTENT_LENGTH
+    if len(fields) > config["MAX_FORM_PARTS"] or any(
+            len(value) > config["MAX_FORM_MEMORY_SIZE"] for _name, value in fields):
+        abort(413)
+
+
+def _first_line(error) -> str:
+    return (str(getattr(error, "orig", None) or error).strip().splitlines() or [type(error).__name__])[0]

@@ -6,6 +6,7 @@ import unicodedata
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from ..collation import person_key
 from ..extensions import db
 from ..models import EmployerType, Registration, RegistrationState
 
@@ -19,11 +20,12 @@ def fold(text: str | None) -> str:
 
 
 def _sort_key(registration: Registration):
-    # The waiting list in its queue order, everyone else by surname-ish name order.
+    # The waiting list in its queue order, everyone else by surname, then first
+    # names, in Czech order (collation.person_key says how a name is split).
     if registration.state == RegistrationState.WAITLISTED:
         within = (registration.queued_at, registration.id)
     else:
-        within = (fold(registration.name), registration.id)
+        within = (person_key(registration.name), registration.id)
     return STATE_ORDER[registration.state], within
 
 

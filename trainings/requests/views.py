@@ -21,7 +21,7 @@ from ..models import (
     TermForm,
     Urgency,
 )
-from ..places import MAX_ID, regions_with_orps
+from ..places import MAX_ID, in_czech_order, regions_with_orps
 from ..registration.service import registration_counts
 from ..security import limit_form_posts
 from ..staff.access import staff_required
@@ -253,10 +253,9 @@ def index():
         stmt = stmt.where(condition())
     if kind in {k.value for k in RequestKind}:
         stmt = stmt.where(SupportRequest.kind == RequestKind(kind))
-    regions = db.session.scalars(
+    regions = in_czech_order(db.session.scalars(
         select(Region).where(Region.id.in_(select(SupportRequest.region_id).where(handled_by(current_user))))
-        .order_by(Region.name)
-    ).all()
+    ).all())
     region_slug = request.args.get("kraj")
     chosen_region = next((r for r in regions if r.slug == region_slug), None)
     if chosen_region is not None:
@@ -382,7 +381,7 @@ _TERM_ERROR_FIELDS = {
 def _term_form(req) -> ClosedTermForm:
     form = ClosedTermForm()
     workshops = catalogue.offers_of_kind(OfferKind.WORKSHOP)
-    regions = db.session.scalars(select(Region).order_by(Region.name)).all()
+    regions = in_czech_order(db.session.scalars(select(Region)).all())
     form.set_choices(workshops, regions, req)
     if not form.is_submitted():
         custom = next((o for o in workshops if o.custom), None)

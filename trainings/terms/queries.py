@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from ..catalogue.queries import TermRow
+from ..collation import czech_key
 from ..extensions import db
 from ..models import InterestEntry, Offer, OfferKind, OfferStatus, Region, RegistrationState, Term
 from ..registration.service import registration_counts
@@ -91,6 +92,6 @@ def interest_by_region() -> list[InterestSummary]:
         by_offer.setdefault(offer_id, []).append((regions[region_id], total, waiting))
     summaries = []
     for offer in offers:
-        per_region = sorted(by_offer.get(offer.id, []), key=lambda item: (-item[1], item[0].name))
+        per_region = sorted(by_offer.get(offer.id, []), key=lambda item: (-item[1], czech_key(item[0].name)))
         summaries.append(InterestSummary(offer, per_region))
     return summaries

@@ -1,0 +1,160 @@
+"""A database that is down or hangs never keeps a request waiting long.
+
+The application talks to the real PostgreSQL through tests/tcp_proxy.py, which
+can refuse connections (a server that is down) or accept them and forward
+nothing (a server that hangs: TCP is acknowledged, no answer ever comes, so no
+server-side timeout can fire). /health must say 503 within 2 seconds either
+way; pages, the API and the calendar feeds answer 503 in their own format
+within the configured bound.
+"""
+import os
+import threading
+import time
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from trainings.extensions import db
+
+from .conftest import PG_ADMIN_URL, _admin, _postgres_database, build_app
+from .tcp_proxy import TcpProxy
+
+# Shorter than the production defaults (config/__init__.py) so that the tests are quick.
+LIMITS = {
+    "DATABASE_CONNECT_TIMEOUT": 2,  # libpq's minimum
+    "DATABASE_PING_TIMEOUT": 0.5,
+    "DATABASE_POOL_TIMEOUT": 1,
+    "DATABASE_STATEMENT_TIMEOUT": 1,
+    "HEALTH_TIMEOUT": 1.5,
+}
+# A request behind a hung database: the ping of its pooled connection, then a new connection.
+HUNG_BOUND = LIMITS["DATABASE_PING_TIMEOUT"] + LIMITS["DATABASE_CONNECT_TIMEOUT"] + 1
+
+
+@pytest.fixture(scope="module")
+def proxied(tmp_path_factory):
+    """An app whose PostgreSQL is reached through the proxy (migrated and seeded through it)."""
+    name = f"spod4_timeouts_{os.getpid()}"
+    direct = make_url(_postgres_database(name))
+    target = urlsplit(PG_ADMIN_URL)
+    proxy = TcpProxy(target.hostname, target.port or 5432).start()
+    url = direct.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    app = build_app(url, tmp_path_factory.mktemp("mail"), **LIMITS)
+    yield app, proxy
+    proxy.stop()
+    with app.app_context():
+        db.engine.dispose()
+    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def database(proxied):
+    """The proxy in front of the database; it flows again after each test."""
+    app, proxy = proxied
+    proxy.restore()
+    yield proxy
+    proxy.restore()
+
+
+@pytest.fixture
+def client(proxied, database):
+    return proxied[0].test_client()
+
+
+def timed(client, url):
+    started = time.monotonic()
+    response = client.get(url)
+    return response, time.monotonic() - started
+
+
+def our_threads():
+    return [t for t in threading.enumerate() if not t.name.startswith("tcp-proxy")]
+
+
+def test_health_says_503_in_time_when_the_database_refuses_and_200_when_it_is_back(client, database):
+    assert client.get("/health").status_code == 200
+    database.refuse()
+    response, took = timed(client, "/health")
+    assert response.status_code == 503 and response.get_json()["database"] == "unreachable"
+    assert took < 2
+    database.restore()
+    assert client.get("/health").status_code == 200
+
+
+def test_health_says_503_in_time_when_the_database_hangs_and_leaves_nothing_waiting(client, database):
+    assert client.get("/health").status_code == 200
+    threads_before = len(our_threads())
+    database.hang()
+    for _ in range(3):  # a monitor polling every second during the outage
+        response, took = timed(client, "/health")
+        assert response.status_code == 503
+        assert took < 2
+    assert len(our_threads()) == threads_before
+    database.restore()
+    assert client.get("/health").status_code == 200
+
+
+def test_pages_api_and_feeds_say_503_in_their_own_format_when_the_database_refuses(client, database):
+    assert client.get("/").status_code == 200  # the pool now holds a connection the outage will cut
+    database.refuse()
+
+    page, took = timed(client, "/")
+    assert page.status_code == 503 and took < 2
+    assert page.headers["Retry-After"].isdigit()
+    html = page.get_data(as_text=True)
+    # The Czech page in the full layout, footer included: rendering it needs no database.
+    assert '<html lang="cs">' in html and "<h1>Služba je dočasně nedostupná</h1>" in html
+    assert "reg. č." in html
+
+    api, took = timed(client, "/api/v1/terms")
+    assert api.status_code == 503 and took < 2
+    assert api.mimetype == "application/problem+json"
+    problem = api.get_json()
+    assert (problem["status"], problem["title"]) == (503, "Služba je dočasně nedostupná")
+    assert api.headers["Retry-After"].isdigit()
+
+    feed, took = timed(client, "/kalendar.ics")
+    assert feed.status_code == 503 and took < 2
+    assert feed.mimetype == "text/plain" and feed.headers["Retry-After"].isdigit()
+    assert feed.get_data(as_text=True).startswith("Služba je dočasně nedostupná.")
+
+    database.restore()
+    assert client.get("/").status_code == 200
+
+
+@pytest.mark.slow
+def test_a_page_and_the_api_behind_a_hung_database_say_503_within_the_bound(client, database):
+    assert client.get("/").status_code == 200
+    database.hang()
+    for url, mimetype in (("/", "text/html"), ("/api/v1/offers", "application/problem+json")):
+        response, took = timed(client, url)
+        assert response.status_code == 503, url
+        assert response.mimetype == mimetype
+        assert took < HUNG_BOUND, (url, took)
+    database.restore()
+    assert client.get("/").status_code == 200
+
+
+def test_a_statement_that_runs_too_long_is_cut_by_the_server(proxied, database):
+    app, _proxy = proxied
+    with app.app_context():
+        started = time.monotonic()
+        with pytest.raises(OperationalError, match="statement timeout"):
+            db.session.execute(text("SELECT pg_sleep(5)"))
+        assert time.monotonic() - started < 3
+        db.session.rollback()
+
+
+def test_every_connection_carries_the_time_limits(app):
+    """The production defaults, on the database the tests use (both backends)."""
+    if db.engine.dialect.name == "postgresql":
+        show = {name: db.session.execute(text(f"SHOW {name}")).scalar()
+                for name in ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout")}
+        assert show == {"statement_timeout": "15s", "lock_timeout": "10s",
+                        "idle_in_transaction_session_timeout": "1min"}
+        assert db.engine.pool.timeout() == 5
+    else:
+        assert db.session.execute(text("PRAGMA busy_timeout")).scalar() == 30000
