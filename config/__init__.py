@@ -102,7 +102,10 @@ class Config:
     RATELIMIT_FORMS = os.environ.get("RATELIMIT_FORMS", "20 per minute;200 per hour")
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute;50 per hour")
     WTF_CSRF_TIME_LIMIT = None  # a form left open between two home visits still submits
+    # A staff session ends after this at the latest (sessions.py), and so does its cookie.
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    # ... and after this long without a request (a computer left unlocked in an office).
+    STAFF_IDLE_TIMEOUT = timedelta(minutes=int(os.environ.get("STAFF_IDLE_MINUTES", "30")))
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
 

@@ -1,24 +1,68 @@
 """Builders shared by the back-office tests: staff logins, people on a term, attendance."""
 import re
 from datetime import timedelta
+from urllib.parse import urlsplit
 
+import pyotp
 from sqlalchemy import delete, select, update
 
 from trainings.catalogue.seed import DEMO_ORGANISER, seed_demo_organiser
 from trainings.extensions import db
-from trainings.models import AuditEntry, EmployerType, Registration, Term, User, utcnow
+from trainings.models import (
+    AuditEntry,
+    EmployerType,
+    RecoveryCode,
+    Registration,
+    StaffSession,
+    Term,
+    User,
+    utcnow,
+)
 from trainings.registration import service, staff_actions
-from trainings.staff import accounts
+from trainings.staff import accounts, second_factor, sessions
 
 from .conftest import orp, region
-from .test_staff_auth import log_in
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+SECOND_FACTOR_PAGE = "/sprava/overeni"
 
 
 def token_of(page) -> str:
     text = page if isinstance(page, str) else page.get_data(as_text=True)
     return CSRF.search(text).group(1)
+
+
+def enrol_second_factor(user: User) -> str:
+    """Set up the person's authenticator app as the enrolment page does (a secret, confirmed
+    with a first code), unless she has one; returns the secret, from which pyotp gives codes."""
+    if not second_factor.enrolled(user):
+        secret = second_factor.pending_secret(user)
+        second_factor.confirm_enrolment(user, pyotp.TOTP(secret).now())
+    return user.totp_secret
+
+
+def password_step(client, email, password, next_url=None):
+    """Only the login form: e-mail and password."""
+    page = client.get("/sprava/prihlaseni").get_data(as_text=True)
+    url = "/sprava/prihlaseni" + (f"?next={next_url}" if next_url else "")
+    return client.post(url, data={"csrf_token": token_of(page), "email": email, "password": password})
+
+
+def log_in(client, email, password, next_url=None):
+    """Log a staff member in as her browser would: the password, then the code from her app
+    where the account asks for one. Administrators and coordinators must have the app: it is
+    set up for them first, as they would on their first login. Returns the last answer
+    (a redirect to `next_url` or the dashboard when all went well)."""
+    user = accounts.user_by_email(email)
+    if user is not None and user.active and sessions.second_factor_required(user):
+        enrol_second_factor(user)
+    response = password_step(client, email, password, next_url)
+    location = response.headers.get("Location", "")
+    if response.status_code == 302 and urlsplit(location).path == SECOND_FACTOR_PAGE:
+        page = client.get(location).get_data(as_text=True)
+        code = pyotp.TOTP(user.totp_secret).now()
+        response = client.post(location, data={"csrf_token": token_of(page), "code": code})
+    return response
 
 
 def organiser_client(app):
@@ -48,9 +92,16 @@ def remove_user(user_id: int) -> None:
     """Staff created by a test go again; their audit entries first (they point at them)."""
     db.session.rollback()
     db.session.execute(delete(AuditEntry).where(AuditEntry.actor_id == user_id))
+    forget_logins(user_id)
     db.session.execute(update(Registration).where(Registration.added_by_id == user_id).values(added_by_id=None))
     db.session.execute(delete(User).where(User.id == user_id))
     db.session.commit()
+
+
+def forget_logins(user_id: int) -> None:
+    """Her sessions and recovery codes, which would keep a test's user from being deleted."""
+    db.session.execute(delete(StaffSession).where(StaffSession.user_id == user_id))
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
 
 
 def applicant(i, orp_name="Litomyšl", email=None, employer=EmployerType.OSPOD, region_code="CZ053", name=None):

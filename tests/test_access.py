@@ -49,6 +49,7 @@ from trainings.staff import accounts
 from trainings.terms.service import TermData
 
 from .conftest import offer, orp, region
+from .staff_helpers import forget_logins, log_in
 
 PUBLIC_BLUEPRINTS = {"auth"}
 PASSWORD = "heslo-pro-testy-123"
@@ -94,6 +95,8 @@ def objects(app):
     for model in (AuditEntry, RequestEvent, SupportRequestLink, SupportRequestItem, RegistrationLink,
                   OutboxMessage, Registration, InterestEntry, Term, SupportRequest, UserToken):
         db.session.execute(delete(model))
+    for user_id in db.session.scalars(select(User.id).where(User.email.in_(CREATED.values()))):
+        forget_logins(user_id)
     db.session.execute(delete(User).where(User.email.in_(CREATED.values())))
     db.session.execute(update(User).where(User.role == StaffRole.COORDINATOR).values(password_hash=None))
     db.session.commit()
@@ -160,9 +163,7 @@ def browser(app, email=None, role=None):
         user = accounts.user_by_email(email) or accounts.create_user(email, f"Test {role.value}", role)
         user.password_hash = FAST_HASH
         db.session.commit()
-        page = client.get("/sprava/prihlaseni").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-        response = client.post("/sprava/prihlaseni", data={"csrf_token": token, "email": email, "password": PASSWORD})
+        response = log_in(client, email, PASSWORD)
         assert response.status_code == 302
     client.token = _csrf(client)
     return client

@@ -25,6 +25,7 @@ from trainings.registration import service
 from trainings.staff import accounts
 
 from .conftest import make_term, offer, orp, region
+from .staff_helpers import forget_logins, log_in
 
 
 def sign_up(term, email, name="Jana Nováková", orp_name="Litomyšl", phone="+420 777 123 456"):
@@ -106,6 +107,7 @@ def admin(app):
     yield user
     db.session.rollback()
     db.session.execute(delete(AuditEntry).where(AuditEntry.actor_id == user.id))
+    forget_logins(user.id)
     db.session.execute(delete(User).where(User.id == user.id))
     db.session.commit()
 
@@ -113,9 +115,7 @@ def admin(app):
 def test_staff_export_and_erase_through_the_admin_page(client, admin):
     term = make_term()
     sign_up(term, "jana@mesto.cz")
-    page = client.get("/sprava/prihlaseni").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    client.post("/sprava/prihlaseni", data={"csrf_token": token, "email": admin.email, "password": "heslo-spravce-123"})
+    log_in(client, admin.email, "heslo-spravce-123")
     # Logging in starts a new session, with a new form token.
     page = client.get("/sprava/osobni-udaje/").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)

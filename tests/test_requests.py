@@ -49,6 +49,8 @@ from trainings.timefmt import PRAGUE
 from trainings.workdays import add_working_days, is_overdue, working_days_between
 
 from .conftest import offer, only_message, orp, outbox, region
+from .staff_helpers import forget_logins
+from .staff_helpers import log_in as staff_log_in
 
 PASSWORD = "heslo-pro-testy-123"
 # A cheap hash: the login itself is tested in test_staff_auth.py, and scrypt costs 0.1 s per check.
@@ -75,6 +77,8 @@ def clean(app):
     for model in (AuditEntry, RequestEvent, SupportRequestLink, SupportRequestItem, RegistrationLink,
                   OutboxMessage, Registration, InterestEntry, Term, SupportRequest, UserToken):
         db.session.execute(delete(model))
+    for user_id in db.session.scalars(select(User.id).where(User.email.in_([ADMIN]))):
+        forget_logins(user_id)
     db.session.execute(delete(User).where(User.email.in_([ADMIN])))
     # The seeded coordinators start without passwords (tests/test_staff_auth.py relies on it).
     db.session.execute(update(User).where(User.role == StaffRole.COORDINATOR).values(password_hash=None))
@@ -96,8 +100,7 @@ def log_in(app, email):
     user.password_hash = FAST_HASH
     db.session.commit()
     client = app.test_client()
-    page = client.get("/sprava/prihlaseni").get_data(as_text=True)
-    response = client.post("/sprava/prihlaseni", data={"csrf_token": csrf(page), "email": email, "password": PASSWORD})
+    response = staff_log_in(client, email, PASSWORD)
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return client
 

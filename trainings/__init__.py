@@ -86,13 +86,13 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
 
 
 def _init_login(app: Flask) -> None:
-    from .staff.accounts import load_user
+    from .staff.sessions import load_user
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Pro vstup do správy se přihlaste."
     login_manager.login_message_category = "info"
     # Flask-Login's own session protection would log staff out on a changed IP
-    # (mobile networks); the session nonce and lifetime do the real work.
+    # (mobile networks); the server-side session rows (staff/sessions.py) do the real work.
     login_manager.session_protection = "basic"
     login_manager.user_loader(load_user)

@@ -5,16 +5,24 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from babel.dates import format_timedelta
 from flask import render_template
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..mail.outbox import enqueue
 from ..models import StaffRole, User, UserToken, utcnow
 from ..urls import absolute_url
+from . import sessions
 
+# A first password: the link may wait in the inbox over a weekend. A forgotten one: the
+# person asked a minute ago, and a reset link lying in a mailbox for days is a way in.
 PASSWORD_LINK_LIFETIME = timedelta(days=3)
+PASSWORD_RESET_LIFETIME = timedelta(hours=2)
+# Reset e-mails per account and hour, whoever asks: the form is open to anyone, and an
+# address must not be flooded with them (the per-address rate limit is on top of this).
+RESETS_PER_HOUR = 3
 MIN_PASSWORD_LENGTH = 10
 # Compared against when the e-mail is unknown, so a login takes as long
 # whether the account exists or not.
@@ -51,7 +59,14 @@ def set_password(user: User, password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"Heslo musí mít alespoň {MIN_PASSWORD_LENGTH} znaků.")
     user.password_hash = generate_password_hash(password)
-    user.session_nonce = secrets.token_hex(16)  # every other session of this user ends
+    sessions.end_all(user)  # whoever held an old session (or a copy of its cookie) is out
+
+
+def deactivate(user: User) -> None:
+    """Take away a person's access: her sessions end now, and she can no longer log in."""
+    user.active = False
+    sessions.end_all(user)
+    db.session.commit()
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -66,11 +81,12 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def send_password_link(user: User) -> None:
+def send_password_link(user: User, lifetime: timedelta = PASSWORD_LINK_LIFETIME) -> None:
     """E-mail a one-time link to set a password (first login or a forgotten one)."""
     token = secrets.token_urlsafe(32)
-    db.session.add(UserToken(user=user, token_hash=_hash(token), expires_at=utcnow() + PASSWORD_LINK_LIFETIME))
-    context = {"user": user, "url": absolute_url("auth.set_password", token=token), "days": PASSWORD_LINK_LIFETIME.days}
+    db.session.add(UserToken(user=user, token_hash=_hash(token), expires_at=utcnow() + lifetime))
+    context = {"user": user, "url": absolute_url("auth.set_password", token=token),
+               "lifetime": format_timedelta(lifetime, locale="cs")}
     enqueue(
         kind="staff_password_link",
         recipient=user.email,
@@ -79,6 +95,32 @@ def send_password_link(user: User) -> None:
         body_html=render_template("mail/staff_password_link.html", **context),
     )
     db.session.commit()
+
+
+def _resets_in_the_last_hour(user: User) -> int:
+    """Reset links are the only ones made with PASSWORD_RESET_LIFETIME, so one made within
+    the last hour expires between an hour and the full lifetime from now."""
+    now = utcnow()
+    return db.session.scalar(
+        select(func.count()).select_from(UserToken).where(
+            UserToken.user_id == user.id,
+            UserToken.expires_at > now + PASSWORD_RESET_LIFETIME - timedelta(hours=1),
+            UserToken.expires_at <= now + PASSWORD_RESET_LIFETIME,
+        )
+    )
+
+
+def request_password_reset(email: str) -> None:
+    """The forgotten-password form. Says nothing back: whether the address has an account
+    must not show, so the caller answers the same in every case."""
+    user = user_by_email(email or "")
+    if user is None or not user.active or _resets_in_the_last_hour(user) >= RESETS_PER_HOUR:
+        # About the time of the e-mail path (hash + insert + commit): a reply that is
+        # faster for unknown addresses would tell them apart.
+        _hash(secrets.token_urlsafe(32))
+        db.session.commit()
+        return
+    send_password_link(user, PASSWORD_RESET_LIFETIME)
 
 
 def user_for_password_token(token: str) -> UserToken | None:
@@ -92,17 +134,10 @@ def user_for_password_token(token: str) -> UserToken | None:
 
 def use_password_token(user_token: UserToken, password: str) -> User:
     set_password(user_token.user, password)
-    user_token.used_at = utcnow()
+    # This link and every other one still open for the person: one reset, one way in.
+    db.session.execute(
+        update(UserToken).where(UserToken.user_id == user_token.user_id, UserToken.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
     db.session.commit()
     return user_token.user
-
-
-def load_user(session_id: str) -> User | None:
-    """Flask-Login's loader: the id carries the nonce, so changed passwords end old sessions."""
-    user_id, _, nonce = (session_id or "").partition(":")
-    if not user_id.isdigit():
-        return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.active or not secrets.compare_digest(user.session_nonce, nonce):
-        return None
-    return user

@@ -50,6 +50,28 @@ class SetPasswordForm(CzechForm):
     )
 
 
+class ForgotPasswordForm(CzechForm):
+    email = EmailField("E-mail", validators=[InputRequired(REQUIRED), Length(max=254)],
+                       description="Adresa, na kterou vám chodí e-maily ze správy registrací.",
+                       render_kw={"autocomplete": "username"})
+
+
+class SecondFactorForm(CzechForm):
+    """The code at login: six digits from the app, or a recovery code."""
+
+    code = StringField("Kód", validators=[InputRequired(REQUIRED), Length(max=40, message="Kód je příliš dlouhý.")],
+                       description="Šestimístný kód z ověřovací aplikace, nebo jeden ze záložních kódů.",
+                       render_kw={"autocomplete": "one-time-code", "spellcheck": "false", "autocapitalize": "none"})
+
+
+class AppCodeForm(CzechForm):
+    """A current code from the app: confirms enrolment, new recovery codes, switching off."""
+
+    code = StringField("Kód z aplikace", validators=[InputRequired(REQUIRED), Length(max=40, message="Kód je příliš dlouhý.")],
+                       description="Šest číslic, které aplikace právě ukazuje.",
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
+
+
 # --- back office: terms, registrations, messages, reports ------------------------
 
 

@@ -1,0 +1,226 @@
+"""The second factor: administrators and coordinators give a code from an app after the password.
+
+They see casework descriptions of children's cases, so a password alone must not
+open the back office to them. Organisers and lecturers may switch it on.
+"""
+import re
+from urllib.parse import urlsplit
+
+import pyotp
+import pytest
+from sqlalchemy import select
+
+from trainings.extensions import db, limiter
+from trainings.models import AuditEntry, RecoveryCode, StaffRole, StaffSession, User
+from trainings.staff import second_factor
+
+from .staff_helpers import enrol_second_factor, log_in, password_step, remove_user, staff_user, token_of
+from .test_access import staff_rules, url_of
+
+PASSWORD = "dlouhe-heslo-pro-test"
+
+
+@pytest.fixture
+def person(app):
+    """A staff member of the role the test asks for, removed again afterwards."""
+    made = []
+
+    def make(role, email=None):
+        user = staff_user(email or f"{role.value}.2fa@example.cz", f"Testovací {role.value}", role, PASSWORD)
+        made.append(user.id)
+        return user
+
+    yield make
+    for user_id in made:
+        remove_user(user_id)
+
+
+def field_error(response, field="code"):
+    found = re.search(rf'<p class="field-error" id="{field}-error">([^<]*)</p>', response.get_data(as_text=True))
+    return found.group(1) if found else None
+
+
+def path_of(response):
+    return urlsplit(response.headers["Location"]).path
+
+
+def audit_actions(user):
+    db.session.rollback()
+    return [e.action for e in db.session.scalars(
+        select(AuditEntry).where(AuditEntry.object_type == "users", AuditEntry.object_id == user.id)
+        .order_by(AuditEntry.id))]
+
+
+def codes_on(page) -> list[str]:
+    return re.findall(r"<li><code>([a-z0-9]{5}-[a-z0-9]{5})</code></li>", page.get_data(as_text=True))
+
+
+@pytest.mark.parametrize("role", [StaffRole.ADMIN, StaffRole.COORDINATOR])
+def test_admin_and_coordinator_reach_only_the_setup_until_they_have_the_app(app, client, person, role):
+    user = person(role)
+    response = password_step(client, user.email, PASSWORD, next_url="/sprava/emaily")
+    assert path_of(response) == "/sprava/overeni/nastaveni"
+
+    # Every staff page sends this half-finished session back to the login, which sends it to the setup.
+    pages = [url_of(app, rule) for rule, method in staff_rules(app) if method == "GET"]
+    assert len(pages) > 20
+    for url in pages:
+        answer = client.get(url)
+        assert answer.status_code == 302 and path_of(answer) == "/sprava/prihlaseni", (url, answer.status_code)
+    assert path_of(client.get("/sprava/prihlaseni")) == "/sprava/overeni/nastaveni"
+
+    setup = client.get("/sprava/overeni/nastaveni?next=/sprava/emaily")
+    text = setup.get_data(as_text=True)
+    assert setup.status_code == 200 and "<svg" in text
+    db.session.rollback()
+    secret = db.session.get(User, user.id).totp_secret
+    assert secret in text  # for typing into the app by hand
+
+    wrong = client.post("/sprava/overeni/nastaveni?next=/sprava/emaily",
+                        data={"csrf_token": token_of(setup), "code": "000000"})
+    assert wrong.status_code == 422
+    assert field_error(wrong) == "Kód nesouhlasí. Zadejte aktuální šestimístný kód z aplikace."
+    assert client.get("/sprava/").status_code == 302
+
+    done = client.post("/sprava/overeni/nastaveni?next=/sprava/emaily",
+                       data={"csrf_token": token_of(setup), "code": pyotp.TOTP(secret).now()})
+    codes = codes_on(done)
+    assert done.status_code == 200 and len(set(codes)) == 10
+    assert 'href="/sprava/emaily"' in done.get_data(as_text=True)
+    assert client.get("/sprava/").status_code == 200
+    db.session.rollback()
+    stored = db.session.scalars(select(RecoveryCode.code_hash).where(RecoveryCode.user_id == user.id)).all()
+    assert len(stored) == 10 and not any(code.replace("-", "") in stored for code in codes)
+    assert db.session.scalars(select(StaffSession).where(StaffSession.user_id == user.id)).one().second_factor_at
+    assert audit_actions(user) == ["second_factor.enabled"]
+    # The codes were shown once; the setup page now leads to the account's settings.
+    assert path_of(client.get("/sprava/overeni/nastaveni")) == "/sprava/ucet/dvoufazove-overeni"
+
+
+def test_with_the_app_a_wrong_code_is_refused_by_the_field_and_the_right_one_lets_in(client, person):
+    user = person(StaffRole.COORDINATOR)
+    secret = enrol_second_factor(user)
+    response = password_step(client, user.email, PASSWORD, next_url="/sprava/zadosti/")
+    assert response.headers["Location"] == "/sprava/overeni?next=/sprava/zadosti/"
+    assert client.get("/sprava/zadosti/").status_code == 302
+
+    page = client.get("/sprava/overeni?next=/sprava/zadosti/")
+    for wrong in ("123456", "abc", "1" * 40):
+        answer = client.post("/sprava/overeni?next=/sprava/zadosti/", data={"csrf_token": token_of(page), "code": wrong})
+        assert answer.status_code == 422
+        assert field_error(answer) == "Kód nesouhlasí. Zadejte aktuální kód z aplikace nebo jeden ze záložních kódů."
+        assert f'value="{wrong}"' in answer.get_data(as_text=True)  # what was typed stays
+    assert client.get("/sprava/zadosti/").status_code == 302
+
+    right = client.post("/sprava/overeni?next=/sprava/zadosti/",
+                        data={"csrf_token": token_of(page), "code": pyotp.TOTP(secret).now()})
+    assert right.headers["Location"] == "/sprava/zadosti/"
+    assert client.get("/sprava/zadosti/").status_code == 200
+
+
+def test_a_recovery_code_stands_in_for_the_app_once(app, person):
+    user = person(StaffRole.ADMIN)
+    secret = second_factor.pending_secret(user)
+    codes = second_factor.confirm_enrolment(user, pyotp.TOTP(secret).now())
+
+    first = app.test_client()
+    password_step(first, user.email, PASSWORD)
+    page = first.get("/sprava/overeni")
+    used = first.post("/sprava/overeni", data={"csrf_token": token_of(page), "code": codes[3].upper()})
+    assert used.status_code == 302 and path_of(used) == "/sprava/"
+    assert "Zbývajících záložních kódů: 9." in first.get("/sprava/").get_data(as_text=True)
+
+    second = app.test_client()
+    password_step(second, user.email, PASSWORD)
+    page = second.get("/sprava/overeni")
+    again = second.post("/sprava/overeni", data={"csrf_token": token_of(page), "code": codes[3]})
+    assert again.status_code == 422 and field_error(again)
+    other = second.post("/sprava/overeni", data={"csrf_token": token_of(page), "code": codes[4].replace("-", "")})
+    assert other.status_code == 302
+    assert audit_actions(user) == ["second_factor.enabled", "second_factor.recovery_code_used",
+                                   "second_factor.recovery_code_used"]
+
+
+def test_an_organiser_without_the_app_logs_in_with_the_password_as_before(client, person):
+    user = person(StaffRole.ORGANISER)
+    response = password_step(client, user.email, PASSWORD)
+    assert response.headers["Location"] == "/sprava/"
+    assert client.get("/sprava/").status_code == 200
+    account = client.get("/sprava/ucet/dvoufazove-overeni").get_data(as_text=True)
+    assert "Dvoufázové ověření je vypnuté" in account
+
+
+def test_an_organiser_switches_the_app_on_and_off_in_her_account(app, client, person):
+    user = person(StaffRole.ORGANISER)
+    log_in(client, user.email, PASSWORD)
+    setup = client.get("/sprava/overeni/nastaveni")
+    assert setup.status_code == 200
+    db.session.rollback()
+    secret = db.session.get(User, user.id).totp_secret
+    codes = codes_on(client.post("/sprava/overeni/nastaveni",
+                                 data={"csrf_token": token_of(setup), "code": pyotp.TOTP(secret).now()}))
+    assert len(codes) == 10
+
+    # From now on her login asks for the code too.
+    other = app.test_client()
+    assert path_of(password_step(other, user.email, PASSWORD)) == "/sprava/overeni"
+
+    # New recovery codes replace the old ones (with a current code only).
+    account = client.get("/sprava/ucet/dvoufazove-overeni")
+    refused = client.post("/sprava/ucet/dvoufazove-overeni/nove-kody",
+                          data={"kody-csrf_token": token_of(account), "kody-code": "000000"})
+    assert refused.status_code == 422 and field_error(refused, "kody-code")
+    renewed = codes_on(client.post("/sprava/ucet/dvoufazove-overeni/nove-kody",
+                                   data={"kody-csrf_token": token_of(account), "kody-code": pyotp.TOTP(secret).now()}))
+    assert len(renewed) == 10 and not set(renewed) & set(codes)
+    with pytest.raises(second_factor.SecondFactorError):
+        second_factor.verify(db.session.get(User, user.id), codes[0])
+
+    off = client.post("/sprava/ucet/dvoufazove-overeni/vypnout",
+                      data={"vypnout-csrf_token": token_of(account), "vypnout-code": pyotp.TOTP(secret).now()})
+    assert path_of(off) == "/sprava/ucet/dvoufazove-overeni"
+    assert client.get("/sprava/").status_code == 200  # her session goes on
+    assert password_step(app.test_client(), user.email, PASSWORD).headers["Location"] == "/sprava/"
+    assert audit_actions(user) == ["second_factor.enabled", "second_factor.recovery_codes_renewed",
+                                   "second_factor.disabled"]
+
+
+def test_an_administrator_cannot_switch_it_off(client, person):
+    user = person(StaffRole.ADMIN)
+    secret = enrol_second_factor(user)
+    log_in(client, user.email, PASSWORD)
+    account = client.get("/sprava/ucet/dvoufazove-overeni")
+    assert "vypnout-code" not in account.get_data(as_text=True)
+    refused = client.post("/sprava/ucet/dvoufazove-overeni/vypnout",
+                          data={"vypnout-csrf_token": token_of(account), "vypnout-code": pyotp.TOTP(secret).now()})
+    assert refused.status_code == 422
+    assert "Pro tuto roli je dvoufázové ověření povinné." in refused.get_data(as_text=True)
+    db.session.rollback()
+    assert second_factor.enrolled(db.session.get(User, user.id))
+
+
+def test_wrong_codes_are_limited_per_account(app, person):
+    limiter.reset()  # wrong codes of earlier tests' users, whose id SQLite may hand on to this one
+    user = person(StaffRole.ADMIN)
+    secret = enrol_second_factor(user)
+    client = app.test_client()
+    password_step(client, user.email, PASSWORD)
+    token = token_of(client.get("/sprava/overeni"))
+    statuses = [client.post("/sprava/overeni", data={"csrf_token": token, "code": "000000"}).status_code
+                for _ in range(10)]
+    assert statuses == [422] * 10
+    # From another browser (another address would do the same): the account is the key.
+    other = app.test_client()
+    password_step(other, user.email, PASSWORD)
+    token = token_of(other.get("/sprava/overeni"))
+    try:
+        assert other.post("/sprava/overeni",
+                          data={"csrf_token": token, "code": pyotp.TOTP(secret).now()}).status_code == 429
+    finally:
+        limiter.reset()  # SQLite hands a deleted user's id to the next one
+
+
+def test_the_code_page_without_a_half_finished_login_sends_to_the_login(client):
+    assert path_of(client.get("/sprava/overeni")) == "/sprava/prihlaseni"
+    assert path_of(client.get("/sprava/overeni/nastaveni")) == "/sprava/prihlaseni"
+    assert path_of(client.get("/sprava/ucet/dvoufazove-overeni")) == "/sprava/prihlaseni"

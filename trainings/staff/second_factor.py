@@ -1,0 +1,156 @@
+"""The second factor: TOTP (RFC 6238: 6 digits, 30-second steps) and one-time recovery codes.
+
+Administrators and coordinators must use it (sessions.SECOND_FACTOR_ROLES);
+organisers and lecturers may switch it on in their account.
+
+- Enrolment: a secret is made and kept unconfirmed on the user until the first
+  code from the app proves the app has it; only then does it count, and ten
+  recovery codes are made and shown once. Only their hashes are stored.
+- A code is accepted one step either side of now (pyotp valid_window=1), for
+  phones whose clock is off by up to 30 seconds.
+- Reuse: a code is not refused when given again within those ±30 seconds. There is
+  no column for the last used step, and a code is useless without the password
+  (it is asked for only in a session that has just passed the password). Code
+  entry is rate-limited per address and per account (auth.py).
+- A recovery code stands in for the app once and is then spent.
+- Enabling, disabling, using a recovery code and making new ones go into the audit
+  trail of the user.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+import pyotp
+import segno
+from sqlalchemy import delete, func, select
+
+from ..audit import record
+from ..extensions import db
+from ..models import RecoveryCode, User, utcnow
+from . import sessions
+
+ISSUER = "SPOD4 registrace"
+RECOVERY_CODES = 10
+# Letters and digits that cannot be mistaken for each other when typed from paper.
+_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+class SecondFactorError(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+WRONG_CODE = "Kód nesouhlasí. Zadejte aktuální kód z aplikace nebo jeden ze záložních kódů."
+WRONG_APP_CODE = "Kód nesouhlasí. Zadejte aktuální šestimístný kód z aplikace."
+
+
+def enrolled(user: User) -> bool:
+    return user.totp_secret is not None and user.totp_confirmed_at is not None
+
+
+def _normalise(code: str | None) -> str:
+    return "".join((code or "").split()).replace("-", "").lower()
+
+
+def _hash(code: str) -> str:
+    return hashlib.sha256(_normalise(code).encode()).hexdigest()
+
+
+def pending_secret(user: User) -> str:
+    """The secret to show on the enrolment page. Kept across reloads, so a QR code
+    scanned a moment ago still matches after the page is opened again."""
+    if enrolled(user):
+        raise SecondFactorError("Dvoufázové ověření už je zapnuté.")
+    if user.totp_secret is None:
+        user.totp_secret = pyotp.random_base32()
+        db.session.commit()
+    return user.totp_secret
+
+
+def provisioning_uri(user: User, secret: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
+
+
+def qr_svg(uri: str) -> str:
+    """The otpauth:// address as an inline SVG (no image file, no script: the CSP allows it)."""
+    return segno.make(uri, error="m").svg_inline(scale=5, border=2, title="QR kód pro aplikaci")
+
+
+def _totp_matches(secret: str, code: str) -> bool:
+    code = _normalise(code)
+    return len(code) == 6 and code.isdigit() and pyotp.TOTP(secret).verify(code, valid_window=1)
+
+
+def _new_recovery_codes(user: User) -> list[str]:
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    codes = ["".join(secrets.choice(_ALPHABET) for _ in range(10)) for _ in range(RECOVERY_CODES)]
+    db.session.add_all(RecoveryCode(user_id=user.id, code_hash=_hash(code)) for code in codes)
+    return [f"{code[:5]}-{code[5:]}" for code in codes]
+
+
+def confirm_enrolment(user: User, code: str) -> list[str]:
+    """Switch TOTP on with the first code from the app; returns the recovery codes to show once."""
+    if enrolled(user):
+        raise SecondFactorError("Dvoufázové ověření už je zapnuté.")
+    if user.totp_secret is None or not _totp_matches(user.totp_secret, code):
+        raise SecondFactorError(WRONG_APP_CODE)
+    user.totp_confirmed_at = utcnow()
+    codes = _new_recovery_codes(user)
+    record("second_factor.enabled", user, actor=user)
+    db.session.commit()
+    return codes
+
+
+def verify(user: User, code: str) -> str:
+    """Check a code given at login: "totp", or "recovery" (that code is spent now).
+    Raises SecondFactorError with the message for the field."""
+    if not enrolled(user):
+        raise SecondFactorError("Dvoufázové ověření není zapnuté.")
+    if _totp_matches(user.totp_secret, code):
+        return "totp"
+    normalised = _normalise(code)
+    if len(normalised) == 10:
+        found = db.session.scalars(
+            select(RecoveryCode).where(RecoveryCode.user_id == user.id, RecoveryCode.code_hash == _hash(normalised),
+                                       RecoveryCode.used_at.is_(None))
+        ).first()
+        if found is not None:
+            found.used_at = utcnow()
+            db.session.flush()
+            record("second_factor.recovery_code_used", user, actor=user, left=unused_recovery_codes(user))
+            db.session.commit()
+            return "recovery"
+    raise SecondFactorError(WRONG_CODE)
+
+
+def unused_recovery_codes(user: User) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(RecoveryCode)
+        .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+    )
+
+
+def regenerate_recovery_codes(user: User, code: str) -> list[str]:
+    """New codes replace all old ones; asks for a current app code, so a session left
+    open on someone's desk cannot print itself a way in."""
+    if not enrolled(user) or not _totp_matches(user.totp_secret, code):
+        raise SecondFactorError(WRONG_APP_CODE)
+    codes = _new_recovery_codes(user)
+    record("second_factor.recovery_codes_renewed", user, actor=user)
+    db.session.commit()
+    return codes
+
+
+def disable(user: User, code: str) -> None:
+    """Switch TOTP off (organisers and lecturers only); needs a current app code."""
+    if user.role in sessions.SECOND_FACTOR_ROLES:
+        raise SecondFactorError("Pro tuto roli je dvoufázové ověření povinné.")
+    if not enrolled(user) or not _totp_matches(user.totp_secret, code):
+        raise SecondFactorError(WRONG_APP_CODE)
+    user.totp_secret = None
+    user.totp_confirmed_at = None
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    record("second_factor.disabled", user, actor=user)
+    db.session.commit()

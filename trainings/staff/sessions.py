@@ -1,0 +1,146 @@
+"""Server-side staff sessions: the cookie holds only a random token of a StaffSession row.
+
+Flask's session is a signed cookie, so anything it says stays true for every
+copy of it until it expires. The row is what makes a session end for all
+copies at once:
+
+- logging out ends the row of this browser;
+- a password change or deactivation ends every row of that person;
+- a row unused for STAFF_IDLE_TIMEOUT, or older than PERMANENT_SESSION_LIFETIME,
+  is ended the next time its cookie comes back;
+- a row of someone who must give a second factor (an administrator, a
+  coordinator, or anyone who switched TOTP on) counts as signed in only once
+  `second_factor_at` is set; until then only the second-factor pages read it.
+
+`last_seen_at` is written at most once a minute, so a busy page costs no write
+per request; the idle timeout is therefore exact to within that minute.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app, g, session
+from sqlalchemy import select, update
+
+from ..db_session import begin_write
+from ..extensions import db
+from ..models import StaffRole, StaffSession, User, utcnow
+
+TOKEN_KEY = "staff_session"
+TOUCH_EVERY = timedelta(minutes=1)
+# They read casework descriptions of children's cases (requests), so a password alone is not enough.
+SECOND_FACTOR_ROLES = (StaffRole.ADMIN, StaffRole.COORDINATOR)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def second_factor_required(user: User) -> bool:
+    """Whether this person must give a code after the password (set up or not yet)."""
+    return user.role in SECOND_FACTOR_ROLES or user.totp_confirmed_at is not None
+
+
+def is_complete(row: StaffSession) -> bool:
+    return row.second_factor_at is not None or not second_factor_required(row.user)
+
+
+def start(user: User) -> StaffSession:
+    """A new session row for this browser; its token goes into Flask's session only."""
+    token = secrets.token_urlsafe(32)
+    row = StaffSession(user=user, token_hash=_hash(token))
+    db.session.add(row)
+    db.session.commit()
+    session.clear()  # nothing of an earlier visitor's session survives a login
+    session.permanent = True  # the cookie itself expires after PERMANENT_SESSION_LIFETIME too
+    session[TOKEN_KEY] = token
+    g.staff_session = row
+    return row
+
+
+def _write(statement) -> bool:
+    """Run a small UPDATE in its own short write transaction, unless the request already
+    holds unflushed changes (then it waits for the next request rather than commit them)."""
+    if db.session.new or db.session.dirty or db.session.deleted:
+        return False
+    begin_write()
+    db.session.execute(statement)
+    db.session.commit()
+    return True
+
+
+def _is_over(row: StaffSession, now) -> bool:
+    config = current_app.config
+    return (
+        row.ended_at is not None
+        or not row.user.active
+        or now - row.created_at > config["PERMANENT_SESSION_LIFETIME"]
+        or now - row.last_seen_at > config["STAFF_IDLE_TIMEOUT"]
+    )
+
+
+def current() -> StaffSession | None:
+    """The live session row of this request's cookie, signed in or still waiting for the
+    second factor; None when there is none or it has ended (it is ended here if it ran out)."""
+    if "staff_session" in g:
+        return g.staff_session
+    token = session.get(TOKEN_KEY)
+    row = None
+    if isinstance(token, str) and 0 < len(token) <= 100:
+        row = db.session.scalars(select(StaffSession).where(StaffSession.token_hash == _hash(token))).one_or_none()
+    if row is not None:
+        now = utcnow()
+        row_id = row.id
+        if _is_over(row, now):
+            if row.ended_at is None:
+                _write(update(StaffSession).where(StaffSession.id == row_id).values(ended_at=now))
+            row = None
+        elif now - row.last_seen_at >= TOUCH_EVERY:
+            _write(update(StaffSession).where(StaffSession.id == row_id).values(last_seen_at=now))
+            row = db.session.get(StaffSession, row_id)
+    g.staff_session = row
+    return row
+
+
+def signed_in() -> StaffSession | None:
+    row = current()
+    return row if row is not None and is_complete(row) else None
+
+
+def pending() -> StaffSession | None:
+    """A session past the password that still owes the second factor."""
+    row = current()
+    return row if row is not None and not is_complete(row) else None
+
+
+def pass_second_factor(row: StaffSession) -> None:
+    row.second_factor_at = utcnow()
+    db.session.commit()
+
+
+def end(row: StaffSession | None) -> None:
+    if row is not None and row.ended_at is None:
+        row.ended_at = utcnow()
+        db.session.commit()
+    g.staff_session = None
+
+
+def end_all(user: User) -> None:
+    """End every session of this person, in the caller's transaction."""
+    if user.id is None:
+        return  # not saved yet, so no sessions
+    db.session.execute(
+        update(StaffSession).where(StaffSession.user_id == user.id, StaffSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
+
+
+def load_user(user_id: str) -> User | None:
+    """Flask-Login's loader. Flask-Login keeps the user's id in the cookie; the session row
+    named by the token beside it decides whether that cookie still counts."""
+    row = signed_in()
+    if row is None or str(row.user_id) != (user_id or "").partition(":")[0]:
+        return None
+    return row.user
