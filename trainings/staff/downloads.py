@@ -2,11 +2,11 @@
 prezenční listina as PDF)."""
 from urllib.parse import quote
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, flash, redirect, url_for
 
 from ..exports import csv_export, pdf, xlsx
 from ..exports.rows import export_filename
-from ..models import StaffRole
+from ..models import StaffRole, TermState, utcnow
 from .access import require_attendance_access, staff_required
 from .terms import term_or_404
 
@@ -46,3 +46,22 @@ def attendance_sheet(term_id):
     term = term_or_404(term_id)
     require_attendance_access(term)
     return download(pdf.attendance_sheet_pdf(term), PDF, export_filename(term, "pdf", prefix="prezencni-listina"))
+
+
+@bp.get("/<int:term_id>/osvedceni.pdf")
+@staff_required(StaffRole.ORGANISER, StaffRole.LECTURER)
+def certificates(term_id):
+    """Every osvědčení of the term, a page each, for whoever prints the prezenční listina."""
+    term = term_or_404(term_id)
+    require_attendance_access(term)
+    data = pdf.term_certificates_pdf(term)
+    if data is None:
+        if term.state == TermState.CANCELLED:
+            message = "Termín je zrušený, osvědčení k němu nejsou."
+        elif term.ends_at > utcnow():
+            message = "Osvědčení lze stáhnout až po skončení termínu."
+        else:
+            message = "Nikdo není zapsaný jako přítomný, osvědčení proto nejsou."
+        flash(message, "info")
+        return redirect(url_for("attendance.check_in", term_id=term.id))
+    return download(data, PDF, export_filename(term, "pdf", prefix="osvedceni"))
