@@ -1,9 +1,15 @@
-"""PDF documents (fpdf2): the prezenční listina and the osvědčení o absolvování.
+"""PDF documents (fpdf2): the prezenční listina and the osvědčení o účasti.
 
-Both carry the ESF+ publicity line, the project's name and registration
-number from the catalogue, so a printed page stands on its own in an audit.
-The font ships with the application (trainings/data/fonts, DejaVu Sans), so
-Czech letters print the same on every server.
+Both carry the EU emblem beside "Spolufinancováno Evropskou unií" (ESF+
+publicity), the project's name and registration number from the catalogue, so
+a printed page stands on its own in an audit. The emblem is drawn as vector
+shapes from trainings/emblem.py, the same geometry as the site's SVG. The
+font ships with the application (trainings/data/fonts, DejaVu Sans), so Czech
+letters print the same on every server.
+
+Every text is placed by hand with auto page breaks off: a long workshop title,
+venue or name shrinks (and, past the column limits, is cut with "…") rather
+than pushing the footer onto a second page.
 """
 from __future__ import annotations
 
@@ -13,9 +19,10 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from .. import emblem
 from ..catalogue.seed import catalogue_document
 from ..models import Registration, RegistrationState, Term, utcnow
-from ..registration.hours import format_hours
+from ..registration.hours import certificate_available, format_hours
 from ..registration.roster import organisation, term_registrations
 from ..timefmt import PRAGUE, term_span
 from .rows import place_label
@@ -24,14 +31,17 @@ FONT_DIR = Path(__file__).resolve().parent.parent / "data" / "fonts"
 FONT = "DejaVu"
 ESF_LINE = "Spolufinancováno Evropskou unií"
 BLANK_ROWS = 5  # for people who come without a registration
+MINISTRY = "Ministerstvo práce a sociálních věcí"
+REG_NO_LABEL = "reg.\u00a0č.\u00a0"  # no-break spaces: the number never starts a line of its own
 
 
 class _Document(FPDF):
-    def __init__(self, orientation: str = "P"):
+    def __init__(self, orientation: str = "P", margin: float = 12):
         super().__init__(orientation=orientation, unit="mm", format="A4")
         self.add_font(FONT, "", str(FONT_DIR / "DejaVuSans.ttf"))
         self.add_font(FONT, "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
-        self.set_margins(12, 12, 12)
+        self.set_margins(margin, margin, margin)
+        self.set_auto_page_break(False)
         self.set_creator("SPOD4 registrace")
         self.project = catalogue_document()["project"]
 
@@ -45,16 +55,63 @@ class _Document(FPDF):
                 return text, current
             current -= 0.5
         self.set_font_size(min_size)
+        if self.get_string_width(text) + padding <= width:
+            return text, min_size
         while text and self.get_string_width(text + "…") + padding > width:
             text = text[:-1]
         return text + "…", min_size
 
-    def project_block(self) -> None:
+    def wrapped(self, width: float, text: str, size: float, max_lines: int, min_size: float) -> tuple[list[str], float]:
+        """The text broken into at most `max_lines` lines at the largest size that allows it.
+
+        At the smallest size the last line is cut with "…": the page keeps its
+        one-page layout whatever was typed into a 300-character field.
+        """
+        current = size
+        while True:
+            self.set_font_size(current)
+            lines = self.multi_cell(width, text=text, dry_run=True, output="LINES")
+            if len(lines) <= max_lines or current <= min_size:
+                break
+            current -= 0.5
+        if len(lines) > max_lines:
+            last = " ".join(lines[max_lines - 1:])
+            while last and self.get_string_width(last + "…") + 2 * self.c_margin > width:
+                last = last[:-1]
+            lines = lines[: max_lines - 1] + [last.rstrip() + "…"]
+        return lines, current
+
+    def write_lines(self, lines: list[str], size: float, line_height: float, align: str = "C",
+                    x: float | None = None, width: float = 0) -> None:
+        self.set_font_size(size)
+        for line in lines:
+            if x is not None:
+                self.set_x(x)
+            self.cell(width, line_height, line, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def draw_emblem(self, x: float, y: float, height: float) -> float:
+        """The EU emblem with its top left corner at (x, y); returns its width."""
+        shape = emblem.emblem(height)
+        with self.local_context():
+            self.set_fill_color(emblem.BLUE)
+            self.rect(x, y, shape.width, shape.height, style="F")
+            self.set_fill_color(emblem.GOLD)
+            for corners in shape.stars:
+                self.polygon([(x + cx, y + cy) for cx, cy in corners], style="F")
+        return shape.width
+
+    def project_block(self, emblem_height: float = 10) -> None:
+        """The emblem with "Spolufinancováno Evropskou unií" beside it, then the project's name and number."""
+        top, left = self.get_y(), self.l_margin
+        gap = emblem_height / 3
+        width = self.draw_emblem(left, top, emblem_height)
+        self.set_xy(left + width + gap, top + (emblem_height - 5) / 2)
         self.set_font(FONT, "B", 10)
-        self.cell(0, 5, ESF_LINE, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.cell(0, 5, ESF_LINE)
+        self.set_xy(left, top + emblem_height + 2)
         self.set_font(FONT, "", 8)
         self.multi_cell(0, 4, f"Projekt {self.project['name']} ({self.project['short_name']}), "
-                              f"reg. č. {self.project['reg_no']}", align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+                              f"{REG_NO_LABEL}{self.project['reg_no']}", align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
 # --- prezenční listina -------------------------------------------------------------
@@ -62,6 +119,7 @@ class _Document(FPDF):
 # (title, width in mm) on A4 portrait with 12 mm margins: 186 mm in all.
 SHEET_COLUMNS = [("č.", 12), ("Jméno a příjmení", 56), ("Organizace", 64), ("Podpis", 54)]
 ROW_HEIGHT = 9  # room for a signature
+LABEL_WIDTH = 34
 
 
 class AttendanceSheet(_Document):
@@ -69,7 +127,6 @@ class AttendanceSheet(_Document):
         super().__init__()
         self.term = term
         self.set_title(f"Prezenční listina – {term.offer.title}")
-        self.set_auto_page_break(False)  # rows are placed by hand so a row never splits
 
     def header(self):
         self.project_block()
@@ -81,12 +138,13 @@ class AttendanceSheet(_Document):
             ("Workshop", term.offer.title),
             ("Datum a čas", term_span(term.starts_at, term.ends_at)),
             ("Místo", place_label(term)),
-            ("Lektor/ka", term.lecturer or ""),
+            ("Lektorské vedení", term.lecturer or ""),
         ]:
             self.set_font(FONT, "B", 9)
-            self.cell(28, 5, f"{label}:")
-            self.set_font(FONT, "", 9)
-            self.multi_cell(0, 5, value, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.cell(LABEL_WIDTH, 5, f"{label}:")
+            lines, size = self.wrapped(self.epw - LABEL_WIDTH, value, 9, max_lines=2, min_size=7)
+            self.set_font(FONT, "")
+            self.write_lines(lines, size, 5, align="L", x=self.l_margin + LABEL_WIDTH, width=self.epw - LABEL_WIDTH)
         self.ln(2)
         self.set_font(FONT, "B", 9)
         self.set_fill_color(220, 230, 241)
@@ -97,8 +155,10 @@ class AttendanceSheet(_Document):
     def footer(self):
         self.set_y(-12)
         self.set_font(FONT, "", 8)
-        self.cell(0, 5, f"{self.term.offer.title} · {term_span(self.term.starts_at, self.term.ends_at)}"
-                        f" · strana {self.page_no()}/{{nb}}", align="C")
+        # A long title gives way; the date and the page number always print.
+        tail = f" · {term_span(self.term.starts_at, self.term.ends_at)} · strana {self.page_no()}/{{nb}}"
+        title, _ = self.fitted(self.epw - self.get_string_width(tail), self.term.offer.title, 8, min_size=8)
+        self.cell(0, 5, title + tail, align="C")
 
     def row(self, number: str, name: str, organisation_text: str) -> None:
         if self.get_y() + ROW_HEIGHT > self.h - 16:
@@ -114,7 +174,7 @@ class AttendanceSheet(_Document):
 
 
 def attendance_sheet_pdf(term: Term) -> bytes:
-    """One row per confirmed participant, by name, with an empty cell to sign; a few blank rows at the end."""
+    """One row per confirmed participant, by surname, with an empty cell to sign; a few blank rows at the end."""
     people = term_registrations(term.id, states=[RegistrationState.CONFIRMED])
     pdf = AttendanceSheet(term)
     pdf.add_page()
@@ -127,69 +187,116 @@ def attendance_sheet_pdf(term: Term) -> bytes:
     pdf.ln(6)
     pdf.set_font(FONT, "", 9)
     pdf.cell(0, 5, f"Přihlášených účastníků: {len(people)}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.cell(0, 8, "Podpis lektora/lektorky: ..............................................",
+    pdf.cell(0, 8, "Lektorské vedení, podpis: ..............................................",
              new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     return bytes(pdf.output())
 
 
 # --- osvědčení ---------------------------------------------------------------------
 
+CERTIFICATE_MARGIN = 20
+FACT_LABEL_WIDTH = 38
+
 
 def certificate_number(registration: Registration) -> str:
     return f"SPOD4-{registration.term_id}-{registration.id}"
 
 
+class Certificates(_Document):
+    """Osvědčení, one A4 page each; one for a person, or all of a term in one file."""
+
+    def __init__(self, title: str, issued: date | None = None):
+        super().__init__(margin=CERTIFICATE_MARGIN)
+        self.set_title(title)
+        self.issued = issued or utcnow().astimezone(PRAGUE).date()
+
+    def page_for(self, registration: Registration) -> None:
+        # Wording without a gendered verb ("absolvoval/a", "se zúčastnila"):
+        # the person's name, then "účast na workshopu", and the ministry as the
+        # subject of the one sentence.
+        term = registration.term
+        width = self.epw
+        self.add_page()
+        self.set_y(14)
+        self.project_block(emblem_height=14)
+
+        self.set_y(62)
+        self.set_font(FONT, "B", 26)
+        self.cell(0, 12, "OSVĚDČENÍ", align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_font(FONT, "", 13)
+        self.cell(0, 8, "o účasti na vzdělávací akci", align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+        self.ln(12)
+        self.set_font(FONT, "B")
+        lines, size = self.wrapped(width, registration.name, 20, max_lines=2, min_size=11)
+        self.write_lines(lines, size, size * 0.5)
+        self.set_font(FONT, "")
+        lines, size = self.wrapped(width, organisation(registration), 11, max_lines=2, min_size=8)
+        self.write_lines(lines, size, 6)
+
+        self.ln(8)
+        self.set_font(FONT, "", 11)
+        self.cell(0, 6, "účast na workshopu", align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.ln(1)
+        self.set_font(FONT, "B")
+        lines, size = self.wrapped(width, term.offer.title, 15, max_lines=3, min_size=9)
+        self.write_lines(lines, size, size * 0.5)
+
+        self.ln(8)
+        value_width = width - FACT_LABEL_WIDTH
+        for label, value in [
+            ("Termín", term_span(term.starts_at, term.ends_at)),
+            ("Místo", place_label(term)),
+            ("Rozsah", format_hours(term.length_hours)),
+            ("Lektorské vedení", term.lecturer or ""),
+        ]:
+            self.set_font(FONT, "B", 10)
+            self.cell(FACT_LABEL_WIDTH, 6, f"{label}:")
+            self.set_font(FONT, "")
+            lines, size = self.wrapped(value_width, value, 10, max_lines=2, min_size=7)
+            self.write_lines(lines, size, 6, align="L", x=self.l_margin + FACT_LABEL_WIDTH, width=value_width)
+
+        self.ln(6)
+        self.set_font(FONT, "", 10)
+        self.multi_cell(0, 5, f"Účast potvrzuje {MINISTRY} jako realizátor projektu {self.project['short_name']}.",
+                        align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+        # The signature and the footer sit at fixed heights, whatever came above.
+        issued = self.issued
+        self.set_y(self.h - 62)
+        self.set_font(FONT, "", 10)
+        self.cell(width / 2, 6, f"V Praze dne {issued.day}. {issued.month}. {issued.year}")
+        self.cell(width / 2, 6, "..............................................", align="C",
+                  new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_x(self.l_margin + width / 2)
+        self.cell(width / 2, 5, "za realizační tým projektu SPOD4", align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+        self.set_y(self.h - 28)
+        self.set_font(FONT, "", 8)
+        self.cell(0, 4, f"Číslo osvědčení: {certificate_number(registration)}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.multi_cell(0, 4, f"{ESF_LINE}. Projekt {self.project['name']}, {REG_NO_LABEL}{self.project['reg_no']}.",
+                        align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
 def certificate_pdf(registration: Registration, issued: date | None = None) -> bytes:
-    """The osvědčení o absolvování; the caller has checked `hours.certificate_available`."""
-    term = registration.term
-    issued = issued or utcnow().astimezone(PRAGUE).date()
-    pdf = _Document()
-    pdf.set_title(f"Osvědčení – {registration.name}")
-    pdf.set_auto_page_break(True, margin=15)
-    pdf.add_page()
-    pdf.project_block()
-    pdf.ln(22)
-    pdf.set_font(FONT, "B", 26)
-    pdf.cell(0, 12, "OSVĚDČENÍ", align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font(FONT, "", 13)
-    pdf.cell(0, 8, "o absolvování vzdělávací akce", align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(14)
-    pdf.set_font(FONT, "", 11)
-    pdf.cell(0, 6, "Ministerstvo práce a sociálních věcí potvrzuje, že", align="C",
-             new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(3)
-    pdf.set_font(FONT, "B", 20)
-    pdf.multi_cell(0, 10, registration.name, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font(FONT, "", 11)
-    pdf.cell(0, 6, organisation(registration), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(6)
-    pdf.cell(0, 6, "absolvoval/a workshop", align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(2)
-    pdf.set_font(FONT, "B", 15)
-    pdf.multi_cell(0, 8, term.offer.title, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(10)
-    for label, value in [
-        ("Termín", term_span(term.starts_at, term.ends_at)),
-        ("Místo", place_label(term)),
-        ("Rozsah", format_hours(term.length_hours)),
-        ("Lektor/ka", term.lecturer or ""),
-        ("Projekt", f"{pdf.project['name']}, reg. č. {pdf.project['reg_no']}"),
-    ]:
-        pdf.set_x(30)
-        pdf.set_font(FONT, "B", 10)
-        pdf.cell(30, 6, f"{label}:")
-        pdf.set_font(FONT, "", 10)
-        pdf.multi_cell(120, 6, value, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(24)
-    pdf.set_font(FONT, "", 10)
-    pdf.set_x(30)
-    pdf.cell(75, 6, f"V Praze dne {issued.day}. {issued.month}. {issued.year}")
-    pdf.cell(75, 6, "..............................................", align="C",
-             new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_x(105)
-    pdf.cell(75, 5, "za realizační tým projektu SPOD4", align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_y(-26)
-    pdf.set_font(FONT, "", 8)
-    pdf.cell(0, 4, f"Číslo osvědčení: {certificate_number(registration)}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.multi_cell(0, 4, f"{ESF_LINE}. {pdf.project['name']}, reg. č. {pdf.project['reg_no']}.", align="L")
+    """The osvědčení of one person, one page; the caller has checked `hours.certificate_available`."""
+    pdf = Certificates(f"Osvědčení – {registration.name}", issued)
+    pdf.page_for(registration)
+    return bytes(pdf.output())
+
+
+def term_certificates(term: Term) -> list[Registration]:
+    """Who gets an osvědčení from this term, by surname (the order of the prezenční listina)."""
+    return [r for r in term_registrations(term.id, states=[RegistrationState.CONFIRMED]) if certificate_available(r)]
+
+
+def term_certificates_pdf(term: Term, issued: date | None = None) -> bytes | None:
+    """All osvědčení of a term in one file, a page each; None while nobody has one (the term has not ended,
+    or nobody is marked present)."""
+    people = term_certificates(term)
+    if not people:
+        return None
+    pdf = Certificates(f"Osvědčení – {term.offer.title}, {term_span(term.starts_at, term.ends_at)}", issued)
+    for registration in people:
+        pdf.page_for(registration)
     return bytes(pdf.output())

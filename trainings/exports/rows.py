@@ -10,7 +10,8 @@ from ..timefmt import local
 
 
 def attendance_label(attended: bool | None) -> str:
-    return {True: "přítomen/a", False: "nepřítomen/a", None: "nezapsáno"}[attended]
+    # Nouns, not "přítomen/a": the person's gender is not known.
+    return {True: "přítomnost", False: "nepřítomnost", None: "nezapsáno"}[attended]
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,7 @@ def participants_xlsx(term: Term) -> bytes:
         ("Termín", term_span(term.starts_at, term.ends_at)),
         ("Forma", term.form.label),
         ("Místo", place_label(term)),
-        ("Lektor/ka", term.lecturer or ""),
+        ("Lektorské vedení", term.lecturer or ""),
         ("Kapacita", term.capacity),
     ]:
         facts.append([_header_cell(facts, label), _cell(facts, value)])

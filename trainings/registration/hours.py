@@ -8,23 +8,29 @@ page of any of her registrations lists everything that address attended.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import Registration, RegistrationState, Term, TermState
+from ..models import Registration, RegistrationState, Term, TermState, utcnow
 from ..timefmt import local
 
 YEARLY_HOURS = 24
 
 
-def certificate_available(registration: Registration) -> bool:
-    """The one rule for an osvědčení: she was marked present on a term that took place."""
+def certificate_available(registration: Registration, now: datetime | None = None) -> bool:
+    """The one rule for an osvědčení: she was marked present on a term that took place and has ended.
+
+    Attendance can be marked from a day before the start, so "present" alone
+    would let an osvědčení for a whole workshop be printed during its first hour.
+    """
     return (
         registration.attended is True
         and registration.state == RegistrationState.CONFIRMED
         and registration.term.state == TermState.SCHEDULED
+        and registration.term.ends_at <= (now or utcnow())
     )
 
 

@@ -1,0 +1,233 @@
+"""What people print: the osvědčení (one page, no gendered forms, only after the term), all
+osvědčení of a term in one file, and the EU emblem on the PDFs and the site, drawn from one
+geometry (trainings/emblem.py)."""
+import io
+import math
+import re
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import func, select
+
+from trainings import emblem
+from trainings.catalogue import seed
+from trainings.exports import pdf
+from trainings.extensions import db
+from trainings.models import Offer, Registration, StaffRole, Term, TermForm
+from trainings.registration import hours
+
+from .conftest import make_term, region
+from .staff_helpers import attend, fresh, log_in, move_to_past, organiser_client, remove_user, sign_up, staff_user
+
+ESF = "Spolufinancováno Evropskou unií"
+REG_NO = "CZ.03.02.02/00/25_110/0006346"
+SVG_FILE = Path(__file__).resolve().parent.parent / "static" / "img" / "eu-emblem.svg"
+# "absolvoval/a", "přítomen/a", "Lektor/ka": any slash between letters is a gendered form.
+SLASH_FORM = re.compile(r"[^\W\d_]/[^\W\d_]")
+# Fill colours as fpdf2 writes them: #003399 and #FFCC00.
+EMBLEM_BLUE, EMBLEM_GOLD = b"0 0.2 0.6 rg", b"1 0.8 0 rg"
+
+pytestmark = pytest.mark.usefixtures("server_errors_as_pages")
+
+
+def pages_of(data: bytes) -> list[str]:
+    return [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
+
+
+def content_of(data: bytes) -> bytes:
+    return b"".join(page.get_contents().get_data() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def ended(term: Term) -> Term:
+    """The term took place a week ago (people registered while it was open)."""
+    return move_to_past(term, days=7)
+
+
+# --- osvědčení ---------------------------------------------------------------------------------
+
+
+def test_the_osvedceni_is_one_page_for_the_longest_title_venue_and_name_in_the_data(app):
+    longest_title = db.session.scalars(select(Offer).order_by(func.length(Offer.title).desc())).first()
+    longest_venue = max((venue for _, venue in seed._DEMO_PLACES), key=len)
+    longest_name = max((item["coordinator"]["name"] for item in seed._regions_document()["regions"]), key=len)
+    term = make_term(slug=longest_title.slug, form=TermForm.IN_PERSON, region=region("CZ064"), hours=8,
+                     venue=longest_venue, lecturer="PhDr. Kristýna Jůzová Kotalová, Ph.D., Mgr. Bc. Petr Dvořák")
+    person = sign_up(term, 1, name=f"Mgr. {longest_name}, DiS.", orp_name="Ústí nad Orlicí")
+    ended(term)
+    attend(person.id)
+
+    data = pdf.certificate_pdf(fresh(Registration, person.id))
+    pages = pages_of(data)
+    assert len(pages) == 1
+    text = " ".join(pages[0].split())  # lines joined: long values wrap
+    for expected in ["OSVĚDČENÍ", "o účasti na vzdělávací akci", f"Mgr. {longest_name}, DiS.", longest_title.title,
+                     longest_venue, "OSPOD ORP Ústí nad Orlicí", "8 hodin", "účast na workshopu",
+                     "Účast potvrzuje Ministerstvo práce a sociálních věcí", ESF, REG_NO,
+                     f"Číslo osvědčení: SPOD4-{term.id}-{person.id}"]:
+        assert expected in text, expected
+    assert "absolvoval" not in text and not SLASH_FORM.search(text), SLASH_FORM.findall(text)
+    assert EMBLEM_BLUE in content_of(data) and EMBLEM_GOLD in content_of(data)
+
+
+def test_the_osvedceni_stays_on_one_page_at_the_column_limits(app):
+    """What the forms let staff type: a 200-character name, 300-character venue and lecturers."""
+    longest_title = db.session.scalars(select(Offer).order_by(func.length(Offer.title).desc())).first()
+    term = make_term(slug=longest_title.slug, form=TermForm.IN_PERSON, region=region("CZ053"),
+                     venue=("Sál " + "velmi dlouhé místo " * 16)[:300],
+                     lecturer=("Mgr. Lektorka Dlouhého Jména, " * 10)[:300])
+    person = sign_up(term, 1, name=("Marie Terezie Nováková Dlouhá " * 7)[:200])
+    ended(term)
+    attend(person.id)
+    pages = pages_of(pdf.certificate_pdf(fresh(Registration, person.id)))
+    assert len(pages) == 1
+    # The footer with the number made it onto that one page.
+    assert f"SPOD4-{term.id}-{person.id}" in pages[0] and REG_NO in pages[0]
+
+
+def test_no_osvedceni_while_the_term_is_still_running(app):
+    term = make_term(hours=4)
+    person = sign_up(term, 1, name="Hana Včasná")
+    term = fresh(Term, term.id)
+    term.starts_at = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=1)
+    term.ends_at = term.starts_at + timedelta(hours=4)  # began an hour ago, three more to go
+    db.session.commit()
+    attend(person.id)
+    person = fresh(Registration, person.id)
+    assert person.attended is True
+    assert not hours.certificate_available(person)
+    assert hours.certificate_available(person, now=term.ends_at)  # from the end on
+    assert not hours.certificate_available(person, now=term.ends_at - timedelta(minutes=1))
+
+    staff = organiser_client(app)
+    assert staff.get(f"/sprava/prihlasky/{person.id}/osvedceni.pdf").status_code == 404
+    assert "Osvědčení (PDF)" not in staff.get(f"/sprava/prihlasky/{person.id}").get_data(as_text=True)
+    # The term's download explains why there is nothing yet.
+    response = staff.get(f"/sprava/terminy/{term.id}/osvedceni.pdf", follow_redirects=True)
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    assert "Osvědčení lze stáhnout až po skončení termínu." in response.get_data(as_text=True)
+
+
+def test_all_osvedceni_of_a_term_in_one_file_a_page_each_by_surname(app):
+    term = make_term(lecturer="Mgr. Petra Lektorová")
+    people = {name: sign_up(term, i, name=name) for i, name in enumerate(
+        ["Žofie Žáková", "Ondřej Chalupa", "Petr Čech", "Marie Horáková", "Olga Nepřišla", "Ema Nezapsaná"])}
+    ended(term)
+    for name, person in people.items():
+        if name == "Olga Nepřišla":
+            attend(person.id, False)
+        elif name != "Ema Nezapsaná":
+            attend(person.id)
+
+    staff = organiser_client(app)
+    assert "Osvědčení přítomných (PDF)" in staff.get(f"/sprava/terminy/{term.id}").get_data(as_text=True)
+    response = staff.get(f"/sprava/terminy/{term.id}/osvedceni.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert "osvedceni-" in response.headers["Content-Disposition"]
+    assert response.headers["Cache-Control"] == "private, no-store"
+    pages = pages_of(response.data)
+    names = [next(n for n in people if n in page) for page in pages]
+    assert names == ["Petr Čech", "Marie Horáková", "Ondřej Chalupa", "Žofie Žáková"]
+    for page, name in zip(pages, names):
+        assert f"SPOD4-{term.id}-{people[name].id}" in page and ESF in page
+        assert not SLASH_FORM.search(page)
+
+
+@pytest.fixture
+def lecturer(app):
+    user = staff_user("petra.lektorova@example.cz", "Petra Lektorová", StaffRole.LECTURER)
+    yield user
+    remove_user(user.id)
+
+
+def test_the_lecturer_of_the_term_downloads_them_too_and_nobody_else(app, lecturer):
+    hers = make_term(lecturer="Mgr. Petra Lektorová")
+    other = make_term(lecturer="Jiný Lektor")
+    for term in (hers, other):
+        person = sign_up(term, term.id, name="Jana Nováková")
+        ended(term)
+        attend(person.id)
+    client = app.test_client()
+    assert log_in(client, lecturer.email, "dlouhe-heslo-pro-test").status_code == 302
+    assert client.get(f"/sprava/terminy/{hers.id}/osvedceni.pdf").mimetype == "application/pdf"
+    assert client.get(f"/sprava/terminy/{other.id}/osvedceni.pdf").status_code == 403
+    anonymous = app.test_client().get(f"/sprava/terminy/{hers.id}/osvedceni.pdf")
+    assert anonymous.status_code == 302 and "/sprava/prihlaseni" in anonymous.headers["Location"]
+
+
+def test_no_file_for_a_term_where_nobody_was_present(app):
+    term = make_term()
+    absent = sign_up(term, 1)
+    ended(term)
+    attend(absent.id, False)
+    assert pdf.term_certificates_pdf(fresh(Term, term.id)) is None
+    page = organiser_client(app).get(f"/sprava/terminy/{term.id}/osvedceni.pdf", follow_redirects=True)
+    assert "Nikdo není zapsaný jako přítomný" in page.get_data(as_text=True)
+
+
+# --- prezenční listina ------------------------------------------------------------------------
+
+
+def test_the_prezencni_listina_carries_the_emblem_and_no_slash_forms(app):
+    term = make_term(form=TermForm.IN_PERSON, region=region("CZ053"), venue="Pardubice, sál 2",
+                     lecturer="Mgr. Jana Lektorová")
+    sign_up(term, 1, name="Jana Nováková")
+    data = pdf.attendance_sheet_pdf(fresh(Term, term.id))
+    text = "\n".join(pages_of(data))
+    assert ESF in text and "Lektorské vedení" in text and "Mgr. Jana Lektorová" in text
+    assert not SLASH_FORM.search(text), SLASH_FORM.findall(text)
+    assert EMBLEM_BLUE in content_of(data) and EMBLEM_GOLD in content_of(data)
+    assert f"{term.offer.title} · " in text and "strana 1/1" in text  # a title that fits is not cut
+
+
+def test_a_long_title_gives_way_to_the_page_number_in_the_sheets_footer(app):
+    longest_title = db.session.scalars(select(Offer).order_by(func.length(Offer.title).desc())).first()
+    term = make_term(slug=longest_title.slug)
+    text = "\n".join(pages_of(pdf.attendance_sheet_pdf(fresh(Term, term.id))))
+    assert "… · " in text and "strana 1/1" in text
+
+
+# --- the EU emblem -----------------------------------------------------------------------------
+
+
+def test_the_emblem_follows_the_eu_geometry():
+    height = 540
+    shape = emblem.emblem(height)
+    assert shape.width / shape.height == 1.5
+    assert len(shape.stars) == 12
+    cx, cy = shape.width / 2, shape.height / 2
+    centres = []
+    for corners in shape.stars:
+        assert len(corners) == 10
+        outer = corners[::2]
+        x = sum(p[0] for p in outer) / 5
+        y = sum(p[1] for p in outer) / 5
+        centres.append((x, y))
+        # Each star's points lie on a circle of a ninth of the ring's diameter, 1/18 of the height...
+        for px, py in outer:
+            assert math.dist((px, py), (x, y)) == pytest.approx(height / 18)
+        # ...and it stands upright: its first point straight above its centre, whatever its place.
+        assert corners[0][0] == pytest.approx(x) and corners[0][1] < y
+    # The stars' centres: on a circle of a third of the height, at the hours of a clock face.
+    for hour, (x, y) in enumerate(centres):
+        assert math.dist((x, y), (cx, cy)) == pytest.approx(height / 3)
+        assert math.degrees(math.atan2(x - cx, cy - y)) % 360 == pytest.approx(30 * hour)
+
+
+def test_the_committed_svg_is_what_the_generator_draws():
+    assert SVG_FILE.read_text(encoding="utf-8") == emblem.emblem_svg(), \
+        "regenerate it: .venv/bin/python -m trainings.emblem > static/img/eu-emblem.svg"
+    assert f'fill="{emblem.BLUE}"' in emblem.emblem_svg() and f'fill="{emblem.GOLD}"' in emblem.emblem_svg()
+
+
+def test_every_page_shows_the_emblem_beside_the_funding_line(app):
+    client = app.test_client()
+    page = client.get("/").get_data(as_text=True)
+    footer = page[page.index('<footer class="site-footer">'):]
+    img = re.search(r'<img src="(/static/img/eu-emblem\.svg)"[^>]*>\s*<strong>Spolufinancováno Evropskou unií\.',
+                    footer)
+    assert img and 'alt=""' in img.group(0)  # the text beside it says what it is
+    svg = client.get(img.group(1))
+    assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
+    assert svg.get_data(as_text=True) == emblem.emblem_svg()
