@@ -3,8 +3,26 @@ from email_validator import EmailNotValidError, validate_email
 from flask import request
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto, _is_submitted
-from wtforms import IntegerField, TelField
+from wtforms import BooleanField, IntegerField, StringField, TelField, TextAreaField
+from wtforms.fields.core import UnboundField
 from wtforms.validators import Optional, Regexp, ValidationError
+
+
+class CheckedBox(BooleanField):
+    """A checkbox that counts as ticked only when the browser sends the value it renders.
+
+    WTForms' BooleanField takes any value but "false" and "" as ticked, so a
+    crafted `consent=n` was consent; and it wrote what was sent back as the
+    box's value, so a re-shown form could never be ticked again.
+    """
+
+    VALUE = "y"
+
+    def process_formdata(self, valuelist):
+        self.data = bool(valuelist) and valuelist[0] == self.VALUE
+
+    def _value(self):
+        return self.VALUE
 
 
 class CzechForm(FlaskForm):
@@ -12,6 +30,14 @@ class CzechForm(FlaskForm):
 
     class Meta:
         locales = ("cs_CZ", "cs")
+
+        def bind_field(self, form, unbound_field, options):
+            # Every checkbox of every form follows CheckedBox's rule (consent, confirmations,
+            # filters), without each form having to remember it.
+            if unbound_field.field_class is BooleanField:
+                unbound_field = UnboundField(CheckedBox, *unbound_field.args, name=unbound_field.name,
+                                             **unbound_field.kwargs)
+            return super().bind_field(form, unbound_field, options)
 
         def wrap_formdata(self, form, formdata):
             """Only the fields of an HTML form. Flask-WTF would also take uploaded files
@@ -28,6 +54,9 @@ class CzechForm(FlaskForm):
             # NUL in text (a 500), and no one types other control characters.
             if not field.errors and isinstance(field.data, str) and _has_control_chars(field.data):
                 field.errors = [*field.errors, CONTROL_CHARS_MESSAGE]
+                ok = False
+            elif not field.errors and _single_line(field) and _has_line_break(field.data):
+                field.errors = [*field.errors, LINE_BREAK_MESSAGE]
                 ok = False
         csrf = getattr(self, "csrf_token", None)
         if csrf is not None and csrf.errors:
@@ -51,6 +80,22 @@ CONTROL_CHARS_MESSAGE = "Text obsahuje nepovolené znaky."
 
 def _has_control_chars(text: str) -> bool:
     return any(ord(c) < 32 and c not in "\t\n\r" for c in text)
+
+
+LINE_BREAK_MESSAGE = "Text musí být na jednom řádku."
+# What text editors and browsers break a line with, including Unicode's own separators.
+_LINE_BREAKS = "\r\n\x85\u2028\u2029"
+
+
+def _single_line(field) -> bool:
+    """A text input (names, job titles, e-mail, phone, search): anything typed into one line.
+    A line break there is pasted or crafted, and would break the line of an e-mail, an
+    export or the attendance sheet it is printed on."""
+    return isinstance(field, StringField) and not isinstance(field, TextAreaField) and isinstance(field.data, str)
+
+
+def _has_line_break(text: str) -> bool:
+    return any(c in _LINE_BREAKS for c in text)
 
 
 def no_control_chars(form, field):

@@ -1,8 +1,8 @@
-from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField
+from wtforms import EmailField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
-from ..forms import CzechForm, no_control_chars, phone_field, valid_email
+from ..forms import CheckedBox, CzechForm, no_control_chars, phone_field, valid_email
 from ..models import EmployerType
 from ..places import GroupedSelect, check_orp_in_region, optional_int, orp_choices, region_choices
 
@@ -41,7 +41,7 @@ class RegistrationForm(CzechForm):
         filters=[lambda v: v.strip() if v else v],
         render_kw={"autocomplete": "organization-title"},
     )
-    consent = BooleanField(
+    consent = CheckedBox(
         "Souhlasím se zpracováním osobních údajů pro účely registrace a vykazování projektu.",
         validators=[DataRequired("Bez souhlasu se zpracováním údajů se nelze přihlásit.")],
     )

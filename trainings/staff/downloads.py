@@ -17,9 +17,12 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PDF = "application/pdf"
 
 
-def download(data: bytes, mimetype: str, filename: str) -> Response:
-    """An attachment that is not cached anywhere: the files hold personal data."""
-    return Response(data, mimetype=mimetype, headers={
+def download(data: bytes, content_type: str, filename: str) -> Response:
+    """An attachment that is not cached anywhere: the files hold personal data.
+
+    `content_type`, not `mimetype`: Werkzeug adds a charset to a text/* mimetype
+    even when it names one, and the CSV said "charset=utf-8" twice."""
+    return Response(data, content_type=content_type, headers={
         "Content-Disposition": f"attachment; filename=\"{filename}\"; filename*=UTF-8''{quote(filename)}",
         "Cache-Control": "private, no-store",
     })
