@@ -4,11 +4,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 
-.PHONY: run test setup clean chromium
+.PHONY: run test setup clean chromium icu
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+# PyICU (Czech collation) compiles against the system ICU; apt-get runs only when it is missing.
+icu:
+	@pkg-config --exists icu-uc 2>/dev/null || { apt-get update -qq && apt-get install -y -qq libicu-dev pkg-config; } \
+	  || echo "libicu-dev could not be installed: pip install of pyicu will fail"
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt | icu
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt
