@@ -26,6 +26,7 @@ from trainings.models import (
     TermState,
     utcnow,
 )
+from trainings.person.service import issue_feed_link
 from trainings.registration.service import issue_link
 
 from .conftest import make_term, region
@@ -410,10 +411,10 @@ def test_the_personal_feed_holds_her_confirmed_terms_with_the_meeting_link(clien
     make_registration(online, email="someone.else@example.cz")
     called_off.state, called_off.cancelled_at = TermState.CANCELLED, utcnow()
     called_off.sequence += 1
-    token = issue_link(mine)
     db.session.commit()
+    token = issue_feed_link("jana.novakova@mesto-litomysl.cz")  # from her Moje vzdělávání page
 
-    response = client.get(f"/prihlaska/{token}/kalendar.ics")
+    response = client.get(f"/moje-vzdelavani/kalendar/{token}.ics")
     assert response.status_code == 200
     assert "private" in response.headers["Cache-Control"]
     found = events(response.data)
@@ -438,10 +439,16 @@ def test_the_personal_feed_drops_a_registration_she_cancelled_and_needs_a_valid_
     registration = make_registration(term)
     token = issue_link(registration)
     db.session.commit()
+    feed = issue_feed_link(registration.email_normalized)
+    assert set(events(client.get(f"/prihlaska/{token}/kalendar.ics").data)) == {f"registration-{registration.id}@spod4.test"}
     registration.state, registration.cancelled_at = RegistrationState.CANCELLED, utcnow()
     db.session.commit()
     assert events(client.get(f"/prihlaska/{token}/kalendar.ics").data) == {}
+    assert events(client.get(f"/moje-vzdelavani/kalendar/{feed}.ics").data) == {}
     assert client.get("/prihlaska/not-a-token/kalendar.ics").status_code == 404
+    assert client.get("/moje-vzdelavani/kalendar/not-a-token.ics").status_code == 404
+    # A registration's token is not a feed token.
+    assert client.get(f"/moje-vzdelavani/kalendar/{token}.ics").status_code == 404
 
 
 # --- conditional requests -----------------------------------------------------------------
@@ -483,11 +490,11 @@ def test_the_personal_feed_answers_304_too(client):
     registration = make_registration(make_term())
     token = issue_link(registration)
     db.session.commit()
-    first = client.get(f"/prihlaska/{token}/kalendar.ics")
-    assert client.get(f"/prihlaska/{token}/kalendar.ics",
-                      headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
-    assert client.get(f"/prihlaska/{token}/kalendar.ics",
-                      headers={"If-Modified-Since": first.headers["Last-Modified"]}).status_code == 304
+    for url in (f"/prihlaska/{token}/kalendar.ics",
+                f"/moje-vzdelavani/kalendar/{issue_feed_link(registration.email_normalized)}.ics"):
+        first = client.get(url)
+        assert client.get(url, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+        assert client.get(url, headers={"If-Modified-Since": first.headers["Last-Modified"]}).status_code == 304
 
 
 # --- links on pages ---------------------------------------------------------------------------
@@ -510,4 +517,11 @@ def test_subscribe_include_shows_both_links(app):
             "{% include 'calendar/_subscribe.html' %}{% endwith %}",
             feed_links=feed_links,
         )
-    assert "webcal://spod4.test/prihlaska/abc/kalendar.ics" in personal and "soukromá" in personal
+    assert "webcal://spod4.test/moje-vzdelavani/kalendar/abc.ics" in personal and "soukromá" in personal
+    with app.test_request_context():
+        one = render_template_string(
+            "{% with feed = feed_links('calendar.registration', token='abc') %}"
+            "{% include 'calendar/_subscribe.html' %}{% endwith %}",
+            feed_links=feed_links,
+        )
+    assert "webcal://spod4.test/prihlaska/abc/kalendar.ics" in one and "soukromá" in one

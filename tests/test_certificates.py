@@ -1,5 +1,6 @@
 """Certificates for people marked present, none for no-shows, and hours per calendar
-year against the 24 hours of zákon 108/2006 Sb., § 111, on the person's private page."""
+year against the 24 hours of zákon 108/2006 Sb., § 111: on the registration's private
+page its own certificate, on Moje vzdělávání (a link e-mailed to the address) all of them."""
 import io
 import re
 from datetime import datetime, timedelta, timezone
@@ -12,8 +13,8 @@ from trainings.extensions import db
 from trainings.models import Registration, Term
 from trainings.registration import hours, service
 
-from .conftest import make_term
-from .staff_helpers import attend, fresh, organiser_client, sign_up
+from .conftest import make_term, outbox
+from .staff_helpers import attend, fresh, move_to_past, organiser_client, sign_up
 
 ESF = "Spolufinancováno Evropskou unií"
 REG_NO = "CZ.03.02.02/00/25_110/0006346"
@@ -40,6 +41,14 @@ def private_link(email, term_id):
     token = service.issue_link(registration)
     db.session.commit()
     return f"/prihlaska/{token}"
+
+
+def moje_vzdelavani(email):
+    """The Moje vzdělávání page link, as the e-mail she asked for carries it."""
+    from trainings.person import service as person
+
+    assert person.request_page_link(email)
+    return re.search(r"http://spod4\.test(/moje-vzdelavani/[A-Za-z0-9_-]+)", outbox("person_link")[-1].body_text).group(1)
 
 
 def pdf_text(data: bytes) -> str:
@@ -70,7 +79,8 @@ def test_a_certificate_for_the_attended_person_and_none_for_the_no_show(app):
     assert "Osvědčení (PDF)" in staff.get(f"/sprava/prihlasky/{present.id}").get_data(as_text=True)
     assert "Osvědčení (PDF)" not in staff.get(f"/sprava/prihlasky/{absent.id}").get_data(as_text=True)
 
-    # From the person's own private link.
+    # From the person's own private link, which works until 90 days after the term.
+    move_to_past(term, 3)
     client = app.test_client()
     link = private_link("ucastnice1@example.cz", term.id)
     page = client.get(link).get_data(as_text=True)
@@ -78,12 +88,19 @@ def test_a_certificate_for_the_attended_person_and_none_for_the_no_show(app):
     assert certificate_url in page
     response = client.get(certificate_url)
     assert response.status_code == 200 and "Hana Přítomná" in pdf_text(response.data)
+    assert response.headers["Cache-Control"] == "private, no-store"
     # Nobody else's certificate behind this link, and none for the no-show behind hers.
     assert client.get(f"{link}/osvedceni/{absent.id}.pdf").status_code == 404
     assert client.get(f"{link}/osvedceni/99999999999.pdf").status_code == 404
     absent_link = private_link("ucastnice2@example.cz", term.id)
     assert client.get(f"{absent_link}/osvedceni/{absent.id}.pdf").status_code == 404
     assert "osvedceni" not in client.get(absent_link).get_data(as_text=True)
+    # And from Moje vzdělávání, however long ago.
+    held_on(term, datetime(2026, 3, 12, 8, 0, tzinfo=timezone.utc))
+    mine = moje_vzdelavani("ucastnice1@example.cz")
+    assert f"{mine}/osvedceni/{present.id}.pdf" in client.get(mine).get_data(as_text=True)
+    assert "Hana Přítomná" in pdf_text(client.get(f"{mine}/osvedceni/{present.id}.pdf").data)
+    assert client.get(f"{mine}/osvedceni/{absent.id}.pdf").status_code == 404
 
 
 def test_hours_per_calendar_year_add_up_against_the_yearly_24(app):
@@ -114,7 +131,7 @@ def test_hours_per_calendar_year_add_up_against_the_yearly_24(app):
     assert years[2025].hours == 26.0 and years[2025].remaining == 0 and years[2025].complete
     assert len(years[2024].registrations) == 2
 
-    page = app.test_client().get(private_link(email, terms[0].id)).get_data(as_text=True)
+    page = app.test_client().get(moje_vzdelavani(email)).get_data(as_text=True)
     assert "2024: 11,5 hodiny z 24 – zbývá 12,5 hodiny" in page
     assert "2025: 26 hodin z 24 – splněno" in page
     assert page.index("2025: 26 hodin") < page.index("2024: 11,5 hodiny")  # the current year first

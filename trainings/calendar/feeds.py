@@ -1,4 +1,5 @@
-"""Calendar feeds (iCalendar): all public terms, one workshop, one kraj, a person's own."""
+"""Calendar feeds (iCalendar): all public terms, one workshop, one kraj, a person's own
+(behind a Moje vzdělávání feed link) and one registration's (behind its private link)."""
 from __future__ import annotations
 
 import hashlib
@@ -12,6 +13,7 @@ from ..catalogue.queries import offer_by_slug
 from ..page_cache import cached_page
 from ..extensions import db
 from ..models import OfferKind, Region, utcnow
+from ..person.service import FEED, link_for_token
 from ..registration.service import registration_for_token
 from ..urls import absolute_url
 from . import ics, queries
@@ -69,14 +71,27 @@ def region_terms(slug):
     return _ics_response(body, f"spod4-{region.slug}.ics", changed)
 
 
-@bp.get("/prihlaska/<token>/kalendar.ics")
+@bp.get("/moje-vzdelavani/kalendar/<token>.ics")
 def personal(token):
-    registration = registration_for_token(token)
-    if registration is None:
+    """Everything of one e-mail address: only behind a feed link, which reached her by e-mail."""
+    link = link_for_token(token, FEED)
+    if link is None:
         abort(404)
-    registrations, changed = queries.personal_registrations(registration, utcnow())
+    registrations, changed = queries.personal_registrations(link.email_normalized, utcnow())
     body = ics.personal_feed(registrations, "SPOD4 – moje workshopy")
     return _ics_response(body, "spod4-moje-workshopy.ics", changed, private=True)
+
+
+@bp.get("/prihlaska/<token>/kalendar.ics")
+def registration(token):
+    """One registration's event. This address was once the personal feed; it now holds
+    only the registration of its link, since signing up proves nothing about the address."""
+    found = registration_for_token(token)
+    if found is None:
+        abort(404)
+    registrations, changed = queries.registration_events(found, utcnow())
+    body = ics.personal_feed(registrations, f"SPOD4 – {found.term.offer.title}")
+    return _ics_response(body, "spod4-prihlaska.ics", changed, private=True)
 
 
 # --- links for templates --------------------------------------------------------
@@ -99,7 +114,7 @@ def feed_links(endpoint: str, **values) -> FeedLinks:
     return FeedLinks(
         subscribe="webcal://" + url.split("://", 1)[1],
         download=url,
-        private=endpoint == "calendar.personal",
+        private=endpoint in ("calendar.personal", "calendar.registration"),
     )
 
 

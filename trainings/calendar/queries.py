@@ -68,11 +68,19 @@ def public_terms(scope, now: datetime) -> tuple[list[Term], datetime | None]:
     return list(terms), _latest(updated, left=(ended, cancelled))
 
 
-def personal_registrations(registration: Registration, now: datetime) -> tuple[list[Registration], datetime | None]:
+def personal_registrations(email_normalized: str, now: datetime) -> tuple[list[Registration], datetime | None]:
     """The person's confirmed registrations (by e-mail, as they were made), with
     those whose term the organiser cancelled in the last 30 days."""
+    return _registration_feed(Registration.email_normalized == email_normalized, now)
+
+
+def registration_events(registration: Registration, now: datetime) -> tuple[list[Registration], datetime | None]:
+    """One registration, on the same terms as in the personal feed."""
+    return _registration_feed(Registration.id == registration.id, now)
+
+
+def _registration_feed(scope, now: datetime) -> tuple[list[Registration], datetime | None]:
     cutoff = now - KEEP_FOR
-    person = Registration.email_normalized == registration.email_normalized
     shown = or_(
         and_(Registration.state == RegistrationState.CONFIRMED, Term.state == TermState.SCHEDULED,
              Term.ends_at > cutoff),
@@ -92,7 +100,7 @@ def personal_registrations(registration: Registration, now: datetime) -> tuple[l
         select(Registration)
         .join(Registration.term)
         .options(joinedload(Registration.term).joinedload(Term.offer), joinedload(Registration.term).joinedload(Term.region))
-        .where(person, shown)
+        .where(scope, shown)
         .order_by(Term.starts_at, Registration.id)
     ).all()
     reg_updated, term_updated, ended, cancelled = db.session.execute(
@@ -103,6 +111,6 @@ def personal_registrations(registration: Registration, now: datetime) -> tuple[l
             func.max(case((and_(Term.state == TermState.CANCELLED, Term.cancelled_at <= cutoff), Term.cancelled_at))),
         )
         .join(Registration.term)
-        .where(person)
+        .where(scope)
     ).one()
     return list(registrations), _latest(reg_updated, term_updated, left=(ended, cancelled))

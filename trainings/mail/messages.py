@@ -141,6 +141,18 @@ def reminder(registration, token, dedupe_key):
     return message
 
 
+def person_link(recipient: str, page_url: str, expires_at):
+    """The link to "Moje vzdělávání": everything this address did, for the person who reads its mail."""
+    context = {"page_url": page_url, "expires_at": expires_at}
+    return enqueue(
+        kind="person_link",
+        recipient=recipient,
+        subject="Odkaz na Moje vzdělávání",
+        body_text=render_template("mail/person_link.txt", **context),
+        body_html=render_template("mail/person_link.html", **context),
+    )
+
+
 def interest_term_opened(entry, term, dedupe_key):
     context = {"entry": entry, "term": term, "offer": term.offer,
                "signup_url": absolute_url("registration.register", term_id=term.id)}

@@ -4,9 +4,10 @@ reporting no longer needs, export or erase what is held about one person.
 Anonymising keeps every row that reports count (term, state, employer type,
 kraj, ORP, attendance) and removes what identifies a person: names, e-mail
 addresses, phone numbers, free texts, private links, the e-mails themselves
-and the data in the audit trail of those rows. All registrations of one
-person anonymised in the same run share one random pseudonym, so "unique
-persons" in reports stay as they were.
+and the data in the audit trail of those rows; the person links ("Moje
+vzdělávání") of an address go once no registration is left under it. All
+registrations of one person anonymised in the same run share one random
+pseudonym, so "unique persons" in reports stay as they were.
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from ..models import (
     InterestEntry,
     OutboxMessage,
     OutboxState,
+    PersonLink,
     Registration,
     RegistrationLink,
     RegistrationState,
@@ -66,6 +68,7 @@ class Outcome:
 def _anonymise_registrations(registrations: list[Registration], outcome: Outcome) -> None:
     pseudonyms: dict[str, str] = defaultdict(_pseudonym)
     ids = [r.id for r in registrations]
+    addresses = {r.email_normalized for r in registrations}
     for registration in registrations:
         pseudonym = pseudonyms[registration.email_normalized]
         registration.name = ANONYMOUS_NAME
@@ -84,7 +87,21 @@ def _anonymise_registrations(registrations: list[Registration], outcome: Outcome
             .where(AuditEntry.object_type == "registrations", AuditEntry.object_id.in_(ids))
             .values(data={"anonymized": True})
         )
+        db.session.flush()
+        _drop_person_links(addresses)
     outcome.registrations += len(registrations)
+
+
+def _drop_person_links(addresses: set[str]) -> None:
+    """Person links of addresses with no registration left: their page and feed would
+    show nothing, and the link itself still ties the address to this service.
+    An address with newer registrations keeps them (her calendar goes on)."""
+    still_used = set(db.session.scalars(
+        select(Registration.email_normalized).where(Registration.email_normalized.in_(addresses))
+    ))
+    gone = addresses - still_used
+    if gone:
+        db.session.execute(delete(PersonLink).where(PersonLink.email_normalized.in_(gone)))
 
 
 def _anonymise_interest(entries: list[InterestEntry], outcome: Outcome) -> None:
@@ -155,6 +172,10 @@ def run_retention(older_than: timedelta | None = None, now: datetime | None = No
             OutboxMessage.created_at < cutoff, OutboxMessage.state.in_([OutboxState.SENT, OutboxState.FAILED])
         )
     ).rowcount
+    # Links that can no longer open anything are only a record of who used the service.
+    db.session.execute(delete(PersonLink).where(or_(PersonLink.expires_at < now, PersonLink.revoked_at.is_not(None))))
+    db.session.execute(delete(RegistrationLink).where(
+        or_(RegistrationLink.expires_at < now, RegistrationLink.revoked_at.is_not(None))))
     db.session.add(AuditEntry(action="privacy.retention", object_type="privacy", object_id=0, actor=actor,
                               data={"cutoff": cutoff.isoformat(), **outcome.as_dict()}))
     db.session.commit()
@@ -248,6 +269,8 @@ def erase_person(email: str, actor: User | None, now: datetime | None = None) ->
     outcome.messages += db.session.execute(
         delete(OutboxMessage).where(func.lower(OutboxMessage.recipient) == normalize_email(email))
     ).rowcount
+    # Also when the address had nothing else: a link asked for just before the erasure.
+    db.session.execute(delete(PersonLink).where(PersonLink.email_normalized == normalize_email(email)))
     db.session.add(AuditEntry(action="privacy.erase", object_type="privacy", object_id=0, actor=actor,
                               data=outcome.as_dict()))
     db.session.commit()

@@ -9,10 +9,10 @@ import hashlib
 import secrets
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from .. import audit
 from ..db_session import NotFound, availability_read, locked
@@ -86,14 +86,30 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-def _hash(token: str) -> str:
+def token_hash(token: str) -> str:
+    """What is stored of a private link's token (registration and person links alike)."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def issue_link(registration: Registration) -> str:
+# A registration's private link works until this long after its term ends: long
+# enough for the certificate and questions afterwards, not for ever. Everything
+# later is on "Moje vzdělávání", behind a link e-mailed on request.
+LINK_LIFETIME_AFTER_TERM = timedelta(days=90)
+# New private links one registration may get in an hour (sign-up, promotion,
+# "send me my link"…): "send me my link" stops e-mailing beyond that, so nobody
+# can fill someone's mailbox through the public form.
+LINKS_PER_HOUR = 3
+
+
+def link_expiry(registration: Registration) -> datetime:
+    return registration.term.ends_at + LINK_LIFETIME_AFTER_TERM
+
+
+def issue_link(registration: Registration, now: datetime | None = None) -> str:
     """A new private link token for the registration; only its hash is stored."""
     token = secrets.token_urlsafe(32)
-    db.session.add(RegistrationLink(registration=registration, token_hash=_hash(token)))
+    db.session.add(RegistrationLink(registration=registration, token_hash=token_hash(token), created_at=now or utcnow(),
+                                    expires_at=link_expiry(registration)))
     return token
 
 
@@ -106,13 +122,21 @@ def new_check_in_code() -> str:
     return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
 
 
-def registration_for_token(token: str) -> Registration | None:
+def registration_for_token(token: str, now: datetime | None = None) -> Registration | None:
+    """The registration of a private link that is neither ended nor expired.
+
+    A link without an expiry (issued before links expired) works until ended."""
     if not token or len(token) > 100:
         return None
+    now = now or utcnow()
     return db.session.scalars(
         select(Registration)
         .join(RegistrationLink, RegistrationLink.registration_id == Registration.id)
-        .where(RegistrationLink.token_hash == _hash(token), RegistrationLink.revoked_at.is_(None))
+        .where(
+            RegistrationLink.token_hash == token_hash(token),
+            RegistrationLink.revoked_at.is_(None),
+            or_(RegistrationLink.expires_at.is_(None), RegistrationLink.expires_at > now),
+        )
     ).one_or_none()
 
 
@@ -122,7 +146,7 @@ def revoke_other_links(registration: Registration, keep_token: str) -> int:
         select(RegistrationLink).where(
             RegistrationLink.registration_id == registration.id,
             RegistrationLink.revoked_at.is_(None),
-            RegistrationLink.token_hash != _hash(keep_token),
+            RegistrationLink.token_hash != token_hash(keep_token),
         )
     ).all()
     for link in links:
@@ -336,8 +360,11 @@ def cancel(
     return promoted
 
 
-def resend_link(term_id: int, email: str) -> bool:
-    """E-mail a fresh private link to an active registration; False if there is none."""
+def resend_link(term_id: int, email: str, now: datetime | None = None) -> bool:
+    """E-mail a fresh private link to an active registration; False if none went out:
+    no such registration, its links would already have expired, or it got
+    LINKS_PER_HOUR links in the last hour. The caller answers the same in every case."""
+    now = now or utcnow()
     registration = db.session.scalars(
         select(Registration).where(
             Registration.term_id == term_id,
@@ -345,8 +372,16 @@ def resend_link(term_id: int, email: str) -> bool:
             Registration.state != RegistrationState.CANCELLED,
         )
     ).one_or_none()
-    if registration is None:
+    if registration is None or link_expiry(registration) <= now:
         return False
-    messages.registration_link(registration, issue_link(registration))
+    recent = db.session.scalar(
+        select(func.count(RegistrationLink.id)).where(
+            RegistrationLink.registration_id == registration.id,
+            RegistrationLink.created_at > now - timedelta(hours=1),
+        )
+    )
+    if recent >= LINKS_PER_HOUR:
+        return False
+    messages.registration_link(registration, issue_link(registration, now))
     db.session.commit()
     return True

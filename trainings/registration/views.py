@@ -1,4 +1,5 @@
 """Sign-up for a term and the private page of one registration."""
+from babel import Locale
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -11,6 +12,7 @@ from . import service
 from .forms import CancelForm, RegistrationForm, ResendLinkForm
 
 bp = Blueprint("registration", __name__)
+_CS = Locale("cs")
 
 
 def _public_term(term_id: int) -> Term:
@@ -148,14 +150,15 @@ def _resend_link(term):
 def _registration_or_404(token):
     registration = service.registration_for_token(token)
     if registration is None:
-        abort(404)
+        # Expired, ended or never valid: one page, which says how to get a new link.
+        abort(make_response(render_template("registration/link_gone.html"), 404))
     return registration
 
 
 @bp.get("/prihlaska/<token>")
 def manage(token):
     registration = _registration_or_404(token)
-    return render_template(
+    response = make_response(render_template(
         "registration/manage.html",
         registration=registration,
         term=registration.term,
@@ -164,7 +167,17 @@ def manage(token):
         can_cancel=service.can_cancel(registration),
         token=token,
         **_attendance_context(registration),
-    )
+    ))
+    # Personal data behind a link: not kept by caches, the link not passed on to the meeting site.
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _links(count: int) -> str:
+    """ "1 odkaz", "3 odkazy", "5 odkazů": Czech plural by Babel's rules."""
+    form = _CS.plural_form(count)
+    return f"{count} " + {"one": "odkaz", "few": "odkazy"}.get(form, "odkazů")
 
 
 @bp.post("/prihlaska/<token>/odkazy")
@@ -172,7 +185,8 @@ def revoke_links(token):
     registration = _registration_or_404(token)
     if CancelForm().validate_on_submit():
         count = service.revoke_other_links(registration, token)
-        flash(f"Ostatní odkazy na tuto přihlášku už neplatí (zneplatněno {count}). Tento odkaz platí dál.", "success")
+        flash(f"Ostatní odkazy na tuto přihlášku už neplatí (zneplatněno: {_links(count)}). Tento odkaz platí dál.",
+              "success")
     else:
         flash("Platnost formuláře vypršela. Zkuste to prosím znovu.", "error")
     return redirect(url_for(".manage", token=token))
@@ -194,13 +208,15 @@ def cancel(token):
     return redirect(url_for(".manage", token=token))
 
 
-# --- attendance: the door code, certificates and hours on the private page -----
-# Imports stay inside these functions so this block does not touch the module's
-# header, which the closed-term sign-up also changes.
+# --- attendance: the door code and this registration's certificate ------------
+# The page shows this one registration only: whoever typed an address into the
+# sign-up form has proven nothing about it, so what spans the address (other
+# registrations, hours, their certificates) is on "Moje vzdělávání" (trainings/person),
+# behind a link e-mailed to that address.
 
 
 def _attendance_context(registration) -> dict:
-    """The check-in QR code while it is useful, and everything this person attended with hours per year."""
+    """The check-in QR code while it is useful, and whether this registration earned a certificate."""
     from . import check_in, hours
 
     show_code = (
@@ -208,36 +224,21 @@ def _attendance_context(registration) -> dict:
         and registration.term.state.value == "scheduled" and registration.check_in_code
     )
     url = check_in.check_in_url(registration) if show_code else None
-    attended = hours.attended_registrations(registration.email_normalized)
     return {
         "check_in_code": registration.check_in_code if url else None,
         "check_in_qr": check_in.qr_svg(url) if url else None,
-        "hours_by_year": hours.hours_by_year(attended),
-        "yearly_hours": hours.YEARLY_HOURS,
-        "format_hours": hours.format_hours,
+        "certificate": hours.certificate_available(registration),
     }
 
 
 @bp.get("/prihlaska/<token>/osvedceni/<int:registration_id>.pdf")
 def certificate(token, registration_id):
-    """An osvědčení for any workshop this person (the same e-mail address) attended."""
+    """The osvědčení of this registration (the id in the path is the link's own registration)."""
     from ..exports.pdf import certificate_number, certificate_pdf
-    from ..models import Registration
-    from ..places import MAX_ID
+    from ..staff.downloads import PDF, download
     from . import hours
 
-    owner = _registration_or_404(token)
-    registration = db.session.get(Registration, registration_id) if registration_id <= MAX_ID else None
-    if (
-        registration is None
-        or registration.email_normalized != owner.email_normalized
-        or not hours.certificate_available(registration)
-    ):
+    registration = _registration_or_404(token)
+    if registration.id != registration_id or not hours.certificate_available(registration):
         abort(404)
-    response = make_response(certificate_pdf(registration))
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="osvedceni-{certificate_number(registration)}.pdf"'
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return download(certificate_pdf(registration), PDF, f"osvedceni-{certificate_number(registration)}.pdf")
