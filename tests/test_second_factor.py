@@ -74,7 +74,7 @@ def test_admin_and_coordinator_reach_only_the_setup_until_they_have_the_app(app,
     assert setup.status_code == 200 and "<svg" in text
     db.session.rollback()
     secret = db.session.get(User, user.id).totp_secret
-    assert secret in text  # for typing into the app by hand
+    assert " ".join(secret[i:i + 4] for i in range(0, 32, 4)) in text  # for typing into the app by hand
 
     wrong = client.post("/sprava/overeni/nastaveni?next=/sprava/emaily",
                         data={"csrf_token": token_of(setup), "code": "000000"})
@@ -86,6 +86,7 @@ def test_admin_and_coordinator_reach_only_the_setup_until_they_have_the_app(app,
                        data={"csrf_token": token_of(setup), "code": pyotp.TOTP(secret).now()})
     codes = codes_on(done)
     assert done.status_code == 200 and len(set(codes)) == 10
+    assert done.headers["Cache-Control"] == setup.headers["Cache-Control"] == "no-store"
     assert 'href="/sprava/emaily"' in done.get_data(as_text=True)
     assert client.get("/sprava/").status_code == 200
     db.session.rollback()

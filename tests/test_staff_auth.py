@@ -1,5 +1,6 @@
 """Staff log in with a password they set from an e-mailed link; pages check roles."""
 import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -223,3 +224,24 @@ def test_one_account_gets_at_most_three_reset_mails_an_hour(client, lecturer):
     for _ in range(5):
         assert forgot(client, lecturer.email).status_code == 200
     assert len(reset_mails(lecturer.email)) == accounts.RESETS_PER_HOUR == 3
+
+
+def test_a_forgotten_password_answer_takes_as_long_for_known_and_unknown_addresses(client, app, lecturer):
+    """Queueing the e-mail takes tens of milliseconds more than finding no account;
+    every answer is padded to PASSWORD_RESET_MIN_SECONDS so the time does not tell."""
+    app.config["PASSWORD_RESET_MIN_SECONDS"] = 0.3
+    try:
+        timings = {}
+        for email in (lecturer.email, "nikdo-takovy@example.cz"):
+            runs = []
+            for _ in range(3):
+                started = time.perf_counter()
+                assert forgot(client, email).status_code == 200
+                runs.append(time.perf_counter() - started)
+            timings[email] = sorted(runs)[1]
+    finally:
+        app.config["PASSWORD_RESET_MIN_SECONDS"] = 0
+    assert len(reset_mails(lecturer.email)) == 3
+    known, unknown = timings.values()
+    assert known >= 0.3 and unknown >= 0.3
+    assert abs(known - unknown) < 0.1, timings

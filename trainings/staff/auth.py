@@ -7,7 +7,7 @@ and second_factor.py (TOTP, recovery codes); these views only parse and route.
 from urllib.parse import urlsplit
 
 from babel.dates import format_timedelta
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
 from ..extensions import limiter
@@ -52,6 +52,13 @@ def _to_second_factor():
     row = sessions.pending()
     endpoint = ".second_factor_step" if second_factor.enrolled(row.user) else ".enrol"
     return redirect(url_for(endpoint, **_next_arg()))
+
+
+def _secret_page(body: str, status: int = 200):
+    """A page with the TOTP secret or recovery codes: no browser or proxy may keep a copy."""
+    response = make_response(body, status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _finish_login(row) -> None:
@@ -141,6 +148,7 @@ def enrol():
     if second_factor.enrolled(user):
         return redirect(url_for(".second_factor_step", **_next_arg()) if not sessions.is_complete(row)
                         else url_for(".account"))
+    signed_in = sessions.is_complete(row)
     form = AppCodeForm()
     if form.validate_on_submit():
         try:
@@ -148,19 +156,21 @@ def enrol():
         except second_factor.SecondFactorError as exc:
             form.code.errors.append(exc.message)
         else:
-            if not current_user.is_authenticated:
-                sessions.pass_second_factor(row)
+            # The code was just given in this session: it stays signed in (or now is) under
+            # the new rule that this person needs one.
+            sessions.pass_second_factor(row)
+            if not signed_in:
                 _finish_login(row)
             # Shown in this answer only: the codes are nowhere else in readable form.
-            return render_template("staff/recovery_codes.html", codes=codes, enrolled_now=True,
-                                   next_url=_safe_next(request.args.get("next")))
+            return _secret_page(render_template("staff/recovery_codes.html", codes=codes, enrolled_now=True,
+                                                next_url=_safe_next(request.args.get("next"))))
     secret = second_factor.pending_secret(user)
     status = 422 if form.is_submitted() else 200
-    return render_template(
-        "staff/second_factor_setup.html", form=form, secret=secret, required=not sessions.is_complete(row),
-        email=user.email,
+    return _secret_page(render_template(
+        "staff/second_factor_setup.html", form=form, required=not signed_in,
+        email=user.email, secret_groups=second_factor.grouped(secret),
         qr=second_factor.qr_svg(second_factor.provisioning_uri(user, secret)),
-    ), status
+    ), status)
 
 
 def _account_page(renew_form=None, off_form=None, status=200):
@@ -190,8 +200,8 @@ def renew_codes():
         except second_factor.SecondFactorError as exc:
             form.code.errors.append(exc.message)
         else:
-            return render_template("staff/recovery_codes.html", codes=codes, enrolled_now=False,
-                                   next_url=url_for(".account"))
+            return _secret_page(render_template("staff/recovery_codes.html", codes=codes, enrolled_now=False,
+                                                next_url=url_for(".account")))
     return _account_page(renew_form=form, status=422)
 
 

@@ -69,13 +69,19 @@ def pending_secret(user: User) -> str:
     return user.totp_secret
 
 
+def grouped(secret: str) -> str:
+    """The secret in fours, as authenticator apps show and accept it: easier to copy by hand,
+    and it wraps on a narrow phone screen."""
+    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+
+
 def provisioning_uri(user: User, secret: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
 
 
 def qr_svg(uri: str) -> str:
     """The otpauth:// address as an inline SVG (no image file, no script: the CSP allows it)."""
-    return segno.make(uri, error="m").svg_inline(scale=5, border=2, title="QR kód pro aplikaci")
+    return segno.make(uri, error="m").svg_inline(scale=4, border=2, title="QR kód pro ověřovací aplikaci")
 
 
 def _totp_matches(secret: str, code: str) -> bool:
