@@ -74,6 +74,7 @@ def _checked_post(token):
 
 
 @bp.post("/<token>/prihlaska/<int:registration_id>")
+@limit_form_posts
 def open_registration(token, registration_id):
     """Her registration's own page, through a fresh registration link: the old ones sit in
     e-mails, and only their hashes are stored."""
@@ -87,6 +88,7 @@ def open_registration(token, registration_id):
 
 
 @bp.post("/<token>/kalendar")
+@limit_form_posts
 def new_feed(token):
     link, refused = _checked_post(token)
     if refused:
@@ -96,6 +98,7 @@ def new_feed(token):
 
 
 @bp.post("/<token>/ukoncit")
+@limit_form_posts
 def end_links(token):
     link, refused = _checked_post(token)
     if refused:
