@@ -280,19 +280,26 @@ def _claim_due(limit: int, now: datetime) -> list[Claim]:
     rows = session.scalars(
         select(OutboxMessage).where(due).order_by(OutboxMessage.id).limit(limit).with_for_update(skip_locked=True)
     ).all()
-    claims = []
+    claims, retaken = [], []
     for row in rows:
         if row.state == OutboxState.SENDING:
-            current_app.logger.warning(
-                "outbox: message %s was left sending since %s; taking it over (it may arrive twice)",
-                row.id, row.claimed_at.isoformat(timespec="seconds"))
+            retaken.append(row.id)
         row.state = OutboxState.SENDING
         row.claimed_at = now
         row.claim_token = secrets.token_hex(16)
         row.attempts += 1
         claims.append(Claim(row.id, row.claim_token, row.attempts))
     session.commit()
+    if retaken:
+        # A crashed worker's rows, or the untouched rest of a live worker's long batch
+        # (which that worker will then skip); only a crashed worker's last one may arrive twice.
+        current_app.logger.warning("outbox: took over %d messages claimed more than %g s ago: %s",
+                                   len(retaken), reclaim_after().total_seconds(), _ids(retaken))
     return claims
+
+
+def _ids(ids: list[int]) -> str:
+    return ", ".join(map(str, ids[:20])) + (f" and {len(ids) - 20} more" if len(ids) > 20 else "")
 
 
 def _fenced_update(claim: Claim, **values) -> bool:
@@ -336,6 +343,7 @@ class Dispatcher:
         self.held: list[Claim] = []
         self.unrecorded: list[Outcome] = []
         self.taken_over = 0
+        self._skipped: list[int] = []
 
     @property
     def busy(self) -> bool:
@@ -378,6 +386,11 @@ class Dispatcher:
         finally:
             if transport is not None:
                 transport.reset()
+            if self._skipped:
+                current_app.logger.warning(
+                    "outbox: %d messages of this batch were taken over by another worker before this one "
+                    "reached them; left to it: %s", len(self._skipped), _ids(self._skipped))
+                self._skipped = []
         return counts
 
     def _deliver(self, claim: Claim, transport, clock) -> Outcome | None:
@@ -385,7 +398,7 @@ class Dispatcher:
         session.rollback()
         row = session.get(OutboxMessage, claim.id, populate_existing=True)
         if row is None or row.state != OutboxState.SENDING or row.claim_token != claim.token:
-            self._lost(claim, "before sending it")
+            self._skip(claim)
             return None
         try:
             if row.body_text is None:
@@ -402,7 +415,7 @@ class Dispatcher:
         # Renewing is also the last check that the row is still ours: from here
         # the window covers only this one message's deadline.
         if not _fenced_update(claim, claimed_at=clock()):
-            self._lost(claim, "before sending it")
+            self._skip(claim)
             return None
         try:
             transport.send(message, name)
@@ -421,6 +434,10 @@ class Dispatcher:
         else:
             self._lost(outcome.claim, f"after it was {outcome.result}" +
                        (" (it may arrive twice)" if outcome.result == "sent" else ""))
+
+    def _skip(self, claim: Claim) -> None:
+        self.taken_over += 1
+        self._skipped.append(claim.id)
 
     def _lost(self, claim: Claim, when: str) -> None:
         self.taken_over += 1
