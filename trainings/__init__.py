@@ -1,5 +1,6 @@
 """The application factory."""
 from flask import Flask
+from flask_login import current_user
 
 import config as settings
 
@@ -89,7 +90,11 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
 def _init_login(app: Flask) -> None:
     from .staff.sessions import load_user
 
-    login_manager.init_app(app)
+    # Flask-Login's own context processor loads the user for every template, error pages
+    # included, and so queries the database while it is down; the proxy loads her only
+    # where a template reads current_user (the staff pages).
+    login_manager.init_app(app, add_context_processor=False)
+    app.context_processor(lambda: {"current_user": current_user})
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Pro vstup do správy se přihlaste."
     login_manager.login_message_category = "info"
