@@ -191,7 +191,7 @@ def test_an_expired_page_link_is_404_and_says_how_to_get_a_new_one(client, app):
     response = client.get(link)
     assert response.status_code == 404
     html = response.get_data(as_text=True)
-    assert "Odkaz už neplatí" in html and 'href="/moje-vzdelavani"' in html
+    assert "Odkaz už neplatí" in html and 'href="/moje-vzdelavani"' in html and "platí 7 dnů" in html
 
 
 def test_she_ends_all_her_page_and_feed_links(client, app):
@@ -237,7 +237,7 @@ def test_registration_links_expire_ninety_days_after_the_term_ends(client, app):
     response = client.get(f"/prihlaska/{token}")
     assert response.status_code == 404
     html = response.get_data(as_text=True)
-    assert "Odkaz už neplatí" in html and 'href="/moje-vzdelavani"' in html
+    assert "Odkaz už neplatí" in html and 'href="/moje-vzdelavani"' in html and "90 dnů po skončení termínu" in html
     assert client.get(f"/prihlaska/{token}/kalendar.ics").status_code == 404
 
 

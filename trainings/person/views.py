@@ -3,6 +3,7 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 
 from ..exports.pdf import certificate_number, certificate_pdf
 from ..registration import hours
+from ..registration.service import in_days
 from ..security import limit_form_posts
 from ..staff.downloads import PDF, download
 from . import service
@@ -28,7 +29,8 @@ def _link_or_404(token):
     link = service.link_for_token(token, service.PAGE)
     if link is None:
         # Expired, ended or never valid: the same page, which says how to get a new link.
-        abort(make_response(render_template("person/link_gone.html"), 404))
+        abort(make_response(render_template("person/link_gone.html", page_lifetime=in_days(service.PAGE_LIFETIME)),
+                            404))
     return link
 
 
@@ -40,9 +42,10 @@ def request_link():
         service.request_page_link(form.email.data)
         # The same answer whether or not the address is known, or was sent a link a minute ago.
         flash("Pokud u nás tento e-mail má nějaké přihlášky, poslali jsme na něj odkaz na stránku "
-              "Moje vzdělávání. Odkaz platí 7 dní.", "info")
+              f"Moje vzdělávání. Odkaz platí {in_days(service.PAGE_LIFETIME)}.", "info")
         return redirect(url_for(".request_link"))
-    return render_template("person/request.html", form=form), 422 if form.is_submitted() else 200
+    return (render_template("person/request.html", form=form, page_lifetime=in_days(service.PAGE_LIFETIME)),
+            422 if form.is_submitted() else 200)
 
 
 @bp.get("/<token>")

@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from babel.dates import format_timedelta
 from flask import current_app
 from sqlalchemy import func, or_, select
 
@@ -99,6 +100,11 @@ LINK_LIFETIME_AFTER_TERM = timedelta(days=90)
 # "send me my link"…): "send me my link" stops e-mailing beyond that, so nobody
 # can fill someone's mailbox through the public form.
 LINKS_PER_HOUR = 3
+
+
+def in_days(delta: timedelta) -> str:
+    """A link's lifetime as pages and e-mails state it: "7 dnů", "90 dnů" (from the constant, so they never drift)."""
+    return format_timedelta(delta, granularity="day", threshold=1000, locale="cs")
 
 
 def link_expiry(registration: Registration) -> datetime:

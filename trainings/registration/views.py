@@ -151,7 +151,8 @@ def _registration_or_404(token):
     registration = service.registration_for_token(token)
     if registration is None:
         # Expired, ended or never valid: one page, which says how to get a new link.
-        abort(make_response(render_template("registration/link_gone.html"), 404))
+        abort(make_response(render_template(
+            "registration/link_gone.html", link_lifetime=service.in_days(service.LINK_LIFETIME_AFTER_TERM)), 404))
     return registration
 
 
