@@ -23,6 +23,7 @@ from datetime import timedelta
 
 from flask import current_app, g, session
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from ..db_session import begin_write
 from ..extensions import db
@@ -89,7 +90,10 @@ def current() -> StaffSession | None:
     token = session.get(TOKEN_KEY)
     row = None
     if isinstance(token, str) and 0 < len(token) <= 100:
-        row = db.session.scalars(select(StaffSession).where(StaffSession.token_hash == _hash(token))).one_or_none()
+        # One query for the row and its user: this runs on every staff request.
+        row = db.session.scalars(
+            select(StaffSession).options(joinedload(StaffSession.user)).where(StaffSession.token_hash == _hash(token))
+        ).one_or_none()
     if row is not None:
         now = utcnow()
         row_id = row.id
