@@ -178,7 +178,7 @@ def test_journey_3_create_term_register_promote_check_in_and_export(app, staff):
     assert "Zuzana Řeháková" in row_page and "is-highlighted" in row_page and "Jana Nováková" not in row_page
     tap(staff, people["Zuzana Řeháková"].id, "ano", term_id, q=code)
     page = staff.get(f"/sprava/terminy/{term_id}/prichody").get_data(as_text=True)
-    assert re.search(r"Přítomno <strong>2</strong> z 3", page)
+    assert re.search(r"Přítomnost: <strong>2</strong> z 3", page)
 
     confirmed = ["Jana Nováková", "Petr Šťastný", "Zuzana Řeháková"]
 

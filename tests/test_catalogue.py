@@ -95,7 +95,7 @@ def test_workshop_page_shows_terms_in_czech_with_free_seats_and_the_prerequisite
     term = make_term(capacity=12)
     page = client.get("/nabidka/od-analyzy-k-tvorbe-ipod").get_data(as_text=True)
     assert "(není podmínkou)" in page
-    assert "12 z 12" in page
+    assert "12 míst z 12" in page
     assert f"/termin/{term.id}/prihlaska" in page
 
 

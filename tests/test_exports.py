@@ -114,7 +114,7 @@ def test_attendance_sheet_lists_every_confirmed_participant_with_the_esf_line(te
     assert "PREZENČNÍ LISTINA" in text and "Od analýzy k tvorbě IPOD" in text
     assert "PhDr. Jana Lektorová" in text and "Komenského nám. 125" in text
     assert "OSPOD ORP Litomyšl" in text and "OSPOD ORP Pardubice" in text
-    assert "Podpis" in text and "Přihlášených účastníků: 4" in text
+    assert "Podpis" in text and "Počet přihlášených: 4" in text
 
 
 def test_a_long_attendance_sheet_repeats_its_header_on_every_page(app):
@@ -182,7 +182,7 @@ def test_report_page_and_workbook(app, season):
     assert summary["Účastníci (přítomní)"] == 3 and summary["Unikátní osoby"] == 2
     assert summary["Registrační číslo"] == REG_NO
     rows = list(workbook["Podle krajů"].iter_rows(values_only=True))
-    assert rows[0] == ("Kraj (pracoviště)", "Termínů", "Potvrzené přihlášky", "Účastníci (přítomní)", "Unikátní osoby")
+    assert rows[0] == ("Kraj (pracoviště)", "Termíny", "Potvrzené přihlášky", "Účastníci (přítomní)", "Unikátní osoby")
     assert ("Pardubický kraj", 2, 3, 3, 2) in rows
     # A wrong period gets Czech messages, not an error page.
     bad = staff.get("/sprava/vykazy/", query_string={"od": "2026-05-01", "do": "2026-01-01"})

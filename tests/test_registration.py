@@ -159,7 +159,7 @@ def test_ospod_worker_from_litomysl_finds_the_ipod_workshop_and_registers(client
     catalogue = client.get("/").get_data(as_text=True)
     assert "Od analýzy k tvorbě IPOD" in catalogue
     workshop = client.get("/nabidka/od-analyzy-k-tvorbe-ipod").get_data(as_text=True)
-    assert "12 z 12" in workshop
+    assert "12 míst z 12" in workshop
     assert form_url(term) in workshop
 
     form = client.get(form_url(term)).get_data(as_text=True)

@@ -321,10 +321,10 @@ def test_a_workshop_na_klic_from_pardubicky_kraj_becomes_a_closed_term_for_its_p
     assert not messages(to="ucastnice4@ospod.cz")
 
     # The coordinator sees the registrations, then closes the request.
-    assert "Potvrzeno 2 z 2, na čekací listině 1." in page_text(coordinator.get(detail))
+    assert "Obsazenost: 2 z 2 míst, na čekací listině: 1." in page_text(coordinator.get(detail))
     assert post_form(coordinator, f"{detail}/stav", {"to_state": "uzavreno"}, detail).status_code == 302
     html = page_text(requester.get(follow_path))
-    assert "Stav: <strong>uzavřeno</strong>" in html and "Napsat koordinátorce" not in html
+    assert "Stav: <strong>uzavřeno</strong>" in html and "Napsat zprávu k žádosti" not in html
 
 
 def assert_absent_from_public_pages(app, term):

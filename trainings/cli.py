@@ -6,6 +6,7 @@ import click
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
+from . import czech
 from .catalogue.seed import seed_all, seed_demo_organiser, seed_demo_terms
 from .mail.dispatch import send_due, work
 from .registration.reminders import send_reminders
@@ -50,8 +51,10 @@ def register_commands(app: Flask) -> None:
 
         outcome = run_retention(timedelta(days=days) if days is not None else None)
         click.echo(
-            f"Anonymizováno: přihlášek {outcome.registrations}, zájmů {outcome.interest_entries}, "
-            f"žádostí {outcome.requests}; smazáno e-mailů {outcome.messages}."
+            f"Anonymizováno: {czech.count_noun(outcome.registrations, *czech.REGISTRATIONS)}, "
+            f"{czech.count_noun(outcome.interest_entries, *czech.INTEREST_ENTRIES)}, "
+            f"{czech.count_noun(outcome.requests, *czech.REQUESTS)}; "
+            f"smazáno: {czech.count_noun(outcome.messages, *czech.EMAILS)}."
         )
 
     @app.cli.group("users")
@@ -97,7 +100,7 @@ def register_commands(app: Flask) -> None:
             counts = send_due(limit)
         except SQLAlchemyError as exc:
             raise click.ClickException(f"Chyba databáze: {' '.join(str(getattr(exc, 'orig', exc)).split())}")
-        click.echo(f"Odesláno {counts['sent']}, k opakování {counts['retry']}, selhalo {counts['failed']}.")
+        click.echo(f"Odesláno: {counts['sent']}, k opakování: {counts['retry']}, selhalo: {counts['failed']}.")
 
     @outbox.command("work")
     @click.option("--interval", default=5.0, show_default=True, help="Sekund mezi průchody, když není co odeslat.")

@@ -132,7 +132,7 @@ BREAKDOWNS = [
     ("by_orp", "Podle ORP", "ORP (kraj)"),
     ("by_employer", "Podle zaměstnavatele", "Typ zaměstnavatele"),
 ]
-COLUMN_TITLES = ["Termínů", "Potvrzené přihlášky", "Účastníci (přítomní)", "Unikátní osoby"]
+COLUMN_TITLES = ["Termíny", "Potvrzené přihlášky", "Účastníci (přítomní)", "Unikátní osoby"]
 
 
 def report_xlsx(report: Report) -> bytes:
@@ -142,7 +142,7 @@ def report_xlsx(report: Report) -> bytes:
         ["Projekt", project["name"]],
         ["Registrační číslo", project["reg_no"]],
         ["Období (začátek termínu)", report.period.label],
-        ["Termínů", report.totals.terms],
+        ["Termíny", report.totals.terms],
         ["Potvrzené přihlášky", report.totals.confirmed],
         ["Účastníci (přítomní)", report.totals.participants],
         ["Unikátní osoby", report.totals.unique_persons],

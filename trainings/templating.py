@@ -1,5 +1,5 @@
-"""Template filters: Czech dates and catalogue text."""
-from . import timefmt
+"""Template filters: Czech dates, counts and catalogue text."""
+from . import czech, timefmt
 
 
 def description_parts(text: str | None) -> tuple[list[str], list[str]]:
@@ -19,3 +19,7 @@ def register(app):
     app.add_template_filter(timefmt.date_only, "date_only")
     app.add_template_global(timefmt.term_span, "term_span")
     app.add_template_filter(description_parts, "description_parts")
+    # Every count people read goes through these: {{ n | count_noun("termín", "termíny", "termínů") }}.
+    app.add_template_filter(czech.plural, "plural")
+    app.add_template_filter(czech.count_noun, "count_noun")
+    app.add_template_filter(czech.number, "number")

@@ -150,7 +150,7 @@ def _description(term: Term, online_url: str | None, note: str | None) -> str:
         lines.append(note)
     lines.append(f"Forma: {term.form.label}" + (f", {term.venue}" if term.venue and not term.is_online else ""))
     if term.lecturer:
-        lines.append(f"Lektor/ka: {term.lecturer}")
+        lines.append(f"Lektorské vedení: {term.lecturer}")
     if online_url:
         lines.append(f"Odkaz na online setkání: {online_url}")
     lines.append(f"Podrobnosti: {absolute_url('catalogue.offer', slug=term.offer.slug)}")

@@ -34,7 +34,7 @@ class InterestForm(CzechForm):
     region = SelectField("Kraj", coerce=optional_int, validators=[DataRequired("Vyberte kraj.")])
     orp = SelectField("ORP (v Praze městská část; nepovinné)", coerce=optional_int, widget=GroupedSelect())
     consent = BooleanField(
-        "Souhlasím se zpracováním e-mailu a pracoviště, abych dostal/a zprávu o novém termínu.",
+        "Souhlasím se zpracováním e-mailu a pracoviště pro zaslání zprávy o novém termínu.",
         validators=[DataRequired("Bez souhlasu vám nemůžeme napsat.")],
     )
 

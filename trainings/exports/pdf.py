@@ -186,7 +186,7 @@ def attendance_sheet_pdf(term: Term) -> bytes:
         pdf.add_page()
     pdf.ln(6)
     pdf.set_font(FONT, "", 9)
-    pdf.cell(0, 5, f"Přihlášených účastníků: {len(people)}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(0, 5, f"Počet přihlášených: {len(people)}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.cell(0, 8, "Lektorské vedení, podpis: ..............................................",
              new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     return bytes(pdf.output())

@@ -6,6 +6,7 @@ from flask_login import current_user
 from wtforms import BooleanField, EmailField
 from wtforms.validators import DataRequired, Length
 
+from .. import czech
 from ..forms import CzechForm, valid_email
 from ..models import StaffRole
 from ..staff.access import staff_required
@@ -62,8 +63,11 @@ def erase():
                                summary=None), 422
     outcome = service.erase_person(form.email.data, current_user)
     flash(
-        f"Údaje jsou vymazány: přihlášek {outcome.registrations} (z toho zrušeno {len(outcome.cancelled)}), "
-        f"zájmů {outcome.interest_entries}, žádostí {outcome.requests}, e-mailů {outcome.messages}.",
+        f"Údaje jsou vymazány: {czech.count_noun(outcome.registrations, *czech.REGISTRATIONS)}"
+        f" (z toho zrušeno: {len(outcome.cancelled)}), "
+        f"{czech.count_noun(outcome.interest_entries, *czech.INTEREST_ENTRIES)}, "
+        f"{czech.count_noun(outcome.requests, *czech.REQUESTS)}, "
+        f"{czech.count_noun(outcome.messages, *czech.EMAILS)}.",
         "success",
     )
     return redirect(url_for(".person"))

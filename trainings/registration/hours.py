@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from .. import czech
 from ..extensions import db
 from ..models import Registration, RegistrationState, Term, TermState, utcnow
 from ..timefmt import local
@@ -79,13 +80,4 @@ def hours_by_year(registrations: list[Registration]) -> list[YearHours]:
 
 def format_hours(hours: float) -> str:
     """Czech number and noun: "1 hodina", "3,5 hodiny", "24 hodin"."""
-    number = f"{hours:.2f}".rstrip("0").rstrip(".").replace(".", ",")
-    if hours != int(hours):
-        noun = "hodiny"  # a fraction takes the genitive singular
-    elif int(hours) == 1:
-        noun = "hodina"
-    elif 2 <= int(hours) <= 4:
-        noun = "hodiny"
-    else:
-        noun = "hodin"
-    return f"{number} {noun}"
+    return czech.hours(hours)

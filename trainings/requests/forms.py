@@ -15,6 +15,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from .. import czech
 from ..forms import CzechForm, WholeNumberField, no_control_chars, phone_field, valid_email
 from ..models import TermForm, Urgency
 from ..places import GroupedSelect, check_orp_in_region, optional_int, orp_choices, region_choices
@@ -28,13 +29,13 @@ def _strip(value):
 
 def _text(label, max_length, required=True, **kw):
     validators = [DataRequired(REQUIRED)] if required else [Optional()]
-    validators += [Length(max=max_length, message=f"Nejvýše {max_length} znaků."), no_control_chars]
+    validators += [Length(max=max_length, message=f"Nejvýše {czech.count_noun(max_length, *czech.CHARACTERS)}."), no_control_chars]
     return TextAreaField(label, validators=validators, filters=[_strip], **kw)
 
 
 def _line(label, max_length, required=True, **kw):
     validators = [DataRequired(REQUIRED)] if required else [Optional()]
-    validators += [Length(max=max_length, message=f"Nejvýše {max_length} znaků."), no_control_chars]
+    validators += [Length(max=max_length, message=f"Nejvýše {czech.count_noun(max_length, *czech.CHARACTERS)}."), no_control_chars]
     return StringField(label, validators=validators, filters=[_strip], **kw)
 
 
@@ -207,7 +208,7 @@ class CommentForm(CzechForm):
 
 
 class RequesterMessageForm(CzechForm):
-    text = _text("Vaše zpráva koordinátorce/koordinátorovi", 3000, description=PERSONAL_DATA_REMINDER)
+    text = _text("Vaše zpráva", 3000, description=PERSONAL_DATA_REMINDER)
 
 
 RESTRICT_REGION, RESTRICT_ORP, RESTRICT_NONE = "kraj", "orp", "nikdo"
@@ -236,7 +237,7 @@ class ClosedTermForm(CzechForm):
         Optional(), NumberRange(min=1, max=500, message="Zadejte číslo od 1 do 500.")])
     deadline = DateField("Uzávěrka přihlášek (nepovinné)", validators=[Optional()],
                          description="Přihlásit se lze do konce tohoto dne; bez uzávěrky do začátku termínu.")
-    lecturer = _line("Lektor/ka (nepovinné)", 300, required=False)
+    lecturer = _line("Lektorské vedení (nepovinné)", 300, required=False)
     restriction = RadioField("Kdo se může přihlásit", validators=[InputRequired("Vyberte, kdo se může přihlásit.")])
 
     def set_choices(self, workshops, regions, request):

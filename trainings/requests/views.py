@@ -203,7 +203,7 @@ def message(token):
     except service.RequestError as exc:
         form.text.errors.append(exc.message)
         return _render_follow(req, token, form, 409)
-    flash("Zprávu jsme předali koordinátorce/koordinátorovi pro váš kraj.", "success")
+    flash("Zprávu jsme předali koordinaci MPSV pro váš kraj.", "success")
     return redirect(url_for(".follow", token=token))
 
 

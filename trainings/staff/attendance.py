@@ -9,6 +9,7 @@ Organisers may check in at every term, lecturers at their own
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from .. import czech
 from ..forms import CzechForm
 from ..models import RegistrationState, StaffRole, utcnow
 from ..registration import roster, staff_actions
@@ -78,7 +79,7 @@ def mark(registration_id):
     except staff_actions.RegistrationError as exc:
         flash(exc.message, "error")
     else:
-        label = {True: "přítomen/a", False: "nepřítomen/a", None: "zápis zrušen"}[form.value]
+        label = {True: "přítomnost zapsána", False: "neúčast zapsána", None: "zápis zrušen"}[form.value]
         flash(f"{registration.name}: {label}.", "success")
     return _back_to_list(registration.term_id, registration.id)
 
@@ -95,7 +96,7 @@ def admit(registration_id):
     except staff_actions.RegistrationError as exc:
         flash(exc.message, "error")
     else:
-        flash(f"{registration.name}: potvrzena z čekací listiny a zapsána jako přítomná.", "success")
+        flash(f"{registration.name}: přihláška potvrzena z čekací listiny, přítomnost zapsána.", "success")
     return _back_to_list(registration.term_id, registration.id)
 
 
@@ -111,7 +112,7 @@ def no_shows(term_id):
     except staff_actions.RegistrationError as exc:
         flash(exc.message, "error")
     else:
-        flash(f"Neúčast zapsána {count} lidem.", "success")
+        flash(f"Neúčast zapsána: {czech.count_noun(count, *czech.REGISTRATIONS)}.", "success")
     return _back_to_list(term.id)
 
 

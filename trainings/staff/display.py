@@ -19,14 +19,14 @@ ACTIONS = {
     "term.cancelled": "termín zrušen",
     "term.message_sent": "zpráva účastníkům",
     "term.no_shows_marked": "hromadně zapsána neúčast",
-    "registration.added": "přihlášena organizátorem",
+    "registration.added": "přidána organizátorem",
     "registration.confirmed": "potvrzena z čekací listiny",
     "registration.promoted": "posunuta z čekací listiny",
     "registration.waitlisted": "přesunuta na čekací listinu",
     "registration.cancelled": "zrušena organizátorem",
     "registration.note": "interní poznámka",
     "registration.attendance": "docházka",
-    "registration.admitted": "vpuštěna z čekací listiny u vstupu",
+    "registration.admitted": "potvrzena z čekací listiny u vstupu",
 }
 
 FIELDS = {
@@ -40,7 +40,7 @@ FIELDS = {
     "capacity": "kapacita",
     "per_orp_limit": "limit na ORP",
     "registration_deadline": "uzávěrka",
-    "lecturer": "lektor/ka",
+    "lecturer": "lektorské vedení",
     "hours": "hodiny",
     "public": "veřejný",
     "restricted_region_id": "jen pro kraj",
@@ -53,7 +53,7 @@ FIELDS = {
     "over_capacity": "nad kapacitu",
     "position": "pořadí",
     "subject": "předmět",
-    "recipients": "příjemců",
+    "recipients": "počet příjemců",
     "count": "počet",
 }
 
@@ -66,7 +66,7 @@ def _value(name: str, value) -> str:
     if value is None or value == "":
         return "nezapsáno" if name == "attended" else "—"
     if name == "attended":
-        return "přítomen/a" if value else "nepřítomen/a"
+        return "přítomnost" if value else "neúčast"
     if isinstance(value, bool):
         return "ano" if value else "ne"
     if name == "state":

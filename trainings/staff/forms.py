@@ -177,10 +177,10 @@ class TermEditForm(CzechForm):
         description="Nepovinné; prázdné pole znamená bez limitu.")
     registration_deadline = PragueDateTimeField("Uzávěrka přihlášek", validators=[Optional()],
                                                 description="Nepovinné; jinak do začátku termínu.")
-    lecturer = StringField("Lektor/ka", validators=[Optional(), Length(max=300, message="Nejvýše 300 znaků."),
+    lecturer = StringField("Lektorské vedení", validators=[Optional(), Length(max=300, message="Nejvýše 300 znaků."),
                                                    no_control_chars], filters=[_strip],
-                           description="Více lektorů oddělte čárkou. Lektor/ka se svým účtem pak smí "
-                                       "zapisovat docházku.")
+                           description="Více jmen oddělte čárkou. Kdo je tu uveden stejně jako ve svém lektorském účtu, "
+                                       "smí pak zapisovat docházku.")
     hours = CzechNumberField("Rozsah v hodinách", validators=[
         Optional(), NumberRange(min=0.5, max=200, message="Rozsah musí být 0,5 až 200 hodin.")],
         description="Pro osvědčení a roční povinnost 24 hodin; prázdné pole znamená délku od začátku do konce.")
@@ -270,7 +270,7 @@ class AttendanceForm(CzechForm):
     """One tap at the door: present, no-show, or back to not marked (the undo)."""
 
     attended = RadioField(
-        choices=[SelectChoice("ano", "přítomen/a"), SelectChoice("ne", "nepřítomen/a"),
+        choices=[SelectChoice("ano", "přítomnost"), SelectChoice("ne", "neúčast"),
                  SelectChoice("zpet", "nezapsáno")],
         validators=[InputRequired()],
     )

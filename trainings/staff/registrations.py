@@ -5,7 +5,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from .. import audit
+from .. import audit, czech
 from ..exports.pdf import certificate_number, certificate_pdf
 from ..extensions import db
 from ..forms import CzechForm
@@ -88,7 +88,7 @@ def add(term_id):
     else:
         registration = outcome.registration
         if outcome.waitlist_position is None:
-            flash(f"{registration.name} je přihlášená a potvrzená; dostala e-mail s odkazem.", "success")
+            flash(f"{registration.name}: přihláška je potvrzená; posíláme e-mail s odkazem.", "success")
         else:
             flash(f"Termín je plný: {registration.name} je na čekací listině ({outcome.waitlist_position}. místo).",
                   "info")
@@ -138,7 +138,7 @@ def confirm(registration_id):
         abort(400)
     return _run(registration.id,
                 lambda: staff_actions.confirm(registration.id, current_user, over_capacity=form.over_capacity.data),
-                f"{registration.name}: přihláška je potvrzená; dostala e-mail.")
+                f"{registration.name}: přihláška je potvrzená; posíláme e-mail.")
 
 
 @bp.post("/prihlasky/<int:registration_id>/na-cekaci-listinu")
@@ -164,14 +164,14 @@ def cancel(registration_id):
     def run():
         promoted = staff_actions.cancel_on_behalf(registration.id, current_user, form.reason.data)
         if promoted:
-            flash(f"Z čekací listiny postoupil/a: {', '.join(r.name for r in promoted)}.", "info")
+            flash(f"Potvrzeno z čekací listiny: {', '.join(r.name for r in promoted)}.", "info")
 
     try:
         run()
     except service.NotCancellable:
         flash("Přihlášku už nelze zrušit (je zrušená, nebo termín začal či byl zrušen).", "error")
     else:
-        flash(f"Přihláška {registration.name} je zrušená; dostala e-mail.", "success")
+        flash(f"{registration.name}: přihláška je zrušená; posíláme e-mail.", "success")
     return _back(registration.id)
 
 
@@ -198,7 +198,8 @@ def fill(term_id):
     except staff_actions.RegistrationError as exc:
         flash(exc.message, "error")
     else:
-        flash(f"Z čekací listiny postoupilo {len(promoted)} lidí." if promoted
+        flash(f"Potvrzeno z čekací listiny: {czech.count_noun(len(promoted), *czech.REGISTRATIONS)}."
+              if promoted
               else "Nikdo z čekací listiny se nevejde (plno nebo limit ORP).", "info")
     return redirect(request.form.get("zpet") if _safe(request.form.get("zpet"))
                     else url_for(".index", term_id=term.id))

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import audit
+from .. import audit, czech
 from ..extensions import db
 from ..models import Offer, OfferKind, StaffRole, TermState, utcnow
 from ..places import MAX_ID, optional_int, regions_with_orps
@@ -131,7 +131,8 @@ def edit(term_id):
         return _render_form(form, term=term, status=422)
     message = "Změny jsou uložené."
     if promoted:
-        message += f" Z čekací listiny postoupilo {len(promoted)} lidí; dostali e-mail."
+        message += (f" Potvrzeno z čekací listiny: {czech.count_noun(len(promoted), *czech.REGISTRATIONS)};"
+                    " zprávu posíláme e-mailem.")
     flash(message, "success")
     return redirect(url_for(".detail", term_id=term.id))
 
@@ -148,7 +149,8 @@ def cancel(term_id):
         status = 422 if form.is_submitted() else 200
         return render_template("staff/term_cancel.html", term=term, form=form), status
     told = terms.cancel_term(term.id, current_user, form.reason.data or None)
-    flash(f"Termín je zrušený. E-mail dostane {told} přihlášených.", "success")
+    flash(f"Termín je zrušený. E-mail o zrušení posíláme na {czech.count_noun(told, *czech.ADDRESSES)}.",
+          "success")
     return redirect(url_for(".detail", term_id=term.id))
 
 
@@ -166,7 +168,7 @@ def message(term_id):
     except staff_actions.RegistrationError as exc:
         flash(exc.message, "error")
         return redirect(url_for(".detail", term_id=term.id))
-    flash(f"Zpráva je ve frontě k odeslání pro {sent} potvrzených účastníků.", "success")
+    flash(f"Zpráva je ve frontě k odeslání na {czech.count_noun(sent, *czech.ADDRESSES)}.", "success")
     return redirect(url_for(".detail", term_id=term.id))
 
 
