@@ -66,8 +66,10 @@ def test_csv_opens_in_czech_excel_and_holds_the_participants(term):
 
 def test_xlsx_has_a_header_row_widths_and_real_dates(term):
     attend_id = next(r.id for r in term_registrations(term) if r.name == "Jana Nováková")
+    no_show_id = next(r.id for r in term_registrations(term) if r.name == CONFIRMED[1])
     move_to_past(term, days=0)
     attend(attend_id)
+    attend(no_show_id, False)
     workbook = load_workbook(io.BytesIO(xlsx.participants_xlsx(db.session.get(Term, term.id))))
     sheet = workbook["Účastníci"]
     rows = list(sheet.iter_rows(values_only=True))
@@ -84,6 +86,7 @@ def test_xlsx_has_a_header_row_widths_and_real_dates(term):
     cell = sheet.cell(row=2, column=header.index("Přihlášeno") + 1)
     assert cell.is_date and "yyyy" in cell.number_format
     assert by_name["Jana Nováková"][header.index("Docházka")] == "přítomnost"
+    assert by_name[CONFIRMED[1]][header.index("Docházka")] == "neúčast"  # a noun: no gendered "nepřítomen/a"
     marked = by_name["Jana Nováková"][header.index("Docházka zapsána")]
     # Prague wall-clock time, as the organiser reads it.
     now_local = datetime.now(PRAGUE).replace(tzinfo=None)

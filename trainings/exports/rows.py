@@ -11,7 +11,7 @@ from ..timefmt import local
 
 def attendance_label(attended: bool | None) -> str:
     # Nouns, not "přítomen/a": the person's gender is not known.
-    return {True: "přítomnost", False: "nepřítomnost", None: "nezapsáno"}[attended]
+    return {True: "přítomnost", False: "neúčast", None: "nezapsáno"}[attended]
 
 
 @dataclass(frozen=True)
