@@ -167,7 +167,8 @@ def enrol():
     secret = second_factor.pending_secret(user)
     status = 422 if form.is_submitted() else 200
     return _secret_page(render_template(
-        "staff/second_factor_setup.html", form=form, required=not signed_in,
+        "staff/second_factor_setup.html", form=form, pending=not signed_in,
+        mandatory=user.role in sessions.SECOND_FACTOR_ROLES,
         email=user.email, secret_groups=second_factor.grouped(secret),
         qr=second_factor.qr_svg(second_factor.provisioning_uri(user, secret)),
     ), status)
@@ -179,7 +180,7 @@ def _account_page(renew_form=None, off_form=None, status=200):
         "staff/account_second_factor.html", enrolled=second_factor.enrolled(user),
         required=user.role in sessions.SECOND_FACTOR_ROLES, left=second_factor.unused_recovery_codes(user),
         renew_form=renew_form or AppCodeForm(prefix="kody", formdata=None),
-        off_form=off_form or AppCodeForm(prefix="vypnout", formdata=None),
+        off_form=off_form or SecondFactorForm(prefix="vypnout", formdata=None),
     ), status
 
 
@@ -209,13 +210,15 @@ def renew_codes():
 @staff_required()
 @limit_wrong_codes
 def disable():
-    form = AppCodeForm(prefix="vypnout")
+    form = SecondFactorForm(prefix="vypnout")
     if form.validate_on_submit():
         try:
-            second_factor.disable(current_user._get_current_object(), form.code.data)
+            must_have_it = second_factor.disable(current_user._get_current_object(), form.code.data)
         except second_factor.SecondFactorError as exc:
             form.code.errors.append(exc.message)
         else:
+            if must_have_it:
+                return redirect(url_for(".enrol"))
             flash("Dvoufázové ověření je vypnuté.", "success")
             return redirect(url_for(".account"))
     return _account_page(off_form=form, status=422)

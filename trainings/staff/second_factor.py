@@ -13,8 +13,11 @@ organisers and lecturers may switch it on in their account.
   (it is asked for only in a session that has just passed the password). Code
   entry is rate-limited per address and per account (auth.py).
 - A recovery code stands in for the app once and is then spent.
-- Enabling, disabling, using a recovery code and making new ones go into the audit
-  trail of the user.
+- Switching it off takes an app code or a recovery code; for administrators and
+  coordinators it is the way to a new phone (the setup follows at once, and no
+  login passes without it).
+- Enabling, disabling (or resetting), using a recovery code and making new ones go
+  into the audit trail of the user.
 """
 from __future__ import annotations
 
@@ -149,14 +152,17 @@ def regenerate_recovery_codes(user: User, code: str) -> list[str]:
     return codes
 
 
-def disable(user: User, code: str) -> None:
-    """Switch TOTP off (organisers and lecturers only); needs a current app code."""
-    if user.role in sessions.SECOND_FACTOR_ROLES:
-        raise SecondFactorError("Pro tuto roli je dvoufázové ověření povinné.")
-    if not enrolled(user) or not _totp_matches(user.totp_secret, code):
-        raise SecondFactorError(WRONG_APP_CODE)
+def disable(user: User, code: str) -> bool:
+    """Switch TOTP off, with a current app code or a recovery code (the phone may be lost).
+
+    For the roles that must have it this is the move to a new phone: their next step is
+    the setup again, and their next login cannot pass without it (returns True then).
+    """
+    verify(user, code)  # a recovery code is spent and audited there
     user.totp_secret = None
     user.totp_confirmed_at = None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    record("second_factor.disabled", user, actor=user)
+    required = user.role in sessions.SECOND_FACTOR_ROLES
+    record("second_factor.reset" if required else "second_factor.disabled", user, actor=user)
     db.session.commit()
+    return required
