@@ -65,7 +65,7 @@ class SecondFactorForm(CzechForm):
 
 
 class AppCodeForm(CzechForm):
-    """A current code from the app: confirms enrolment, new recovery codes, switching off."""
+    """A current code from the app: confirms the setup and new recovery codes."""
 
     code = StringField("Kód z aplikace", validators=[InputRequired(REQUIRED), Length(max=40, message="Kód je příliš dlouhý.")],
                        description="Šest číslic, které aplikace právě ukazuje.",
