@@ -163,7 +163,7 @@ def test_ospod_worker_from_litomysl_finds_the_ipod_workshop_and_registers(client
     assert form_url(term) in workshop
 
     form = client.get(form_url(term)).get_data(as_text=True)
-    assert "Od analýzy k tvorbě IPOD" in form and "12 z 12" in form
+    assert "Od analýzy k tvorbě IPOD" in form and "12 míst z 12" in form
     assert "Účet nepotřebujete" in form
     assert ONLINE_URL not in form  # the meeting link is for confirmed participants only
 
@@ -211,7 +211,7 @@ def test_full_term_puts_people_on_the_waiting_list_and_a_cancellation_promotes_t
         assert registration_of(f"ucastnice{n}@ospod.cz").state == RegistrationState.CONFIRMED
 
     form = client.get(form_url(term)).get_data(as_text=True)
-    assert "0 z 2" in form and "Zapsat se na čekací listinu" in form
+    assert "0 míst z 2" in form and "Zapsat se na čekací listinu" in form
 
     third_browser = app.test_client()
     response = register_via_form(third_browser, term, **person(3))

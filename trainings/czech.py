@@ -23,7 +23,8 @@ ADDRESSES = ("adresu", "adresy", "adres")  # after "na": accusative, "na 1 adres
 EMAILS = ("e-mail", "e-maily", "e-mailů")
 REQUESTS = ("žádost", "žádosti", "žádostí")
 INTEREST_ENTRIES = ("záznam o zájmu", "záznamy o zájmu", "záznamů o zájmu")
-CHARACTERS = ("znak", "znaky", "znaků")  # "nejvýše 300 znaků"
+CHARACTERS = ("znak", "znaky", "znaků")
+LINKS = ("odkaz", "odkazy", "odkazů")  # "nejvýše 300 znaků"
 
 
 def _shown(count) -> int | Decimal:

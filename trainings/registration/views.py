@@ -1,9 +1,9 @@
 """Sign-up for a term and the private page of one registration."""
-from babel import Locale
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from .. import czech
 from ..extensions import csrf, db
 from ..models import EmployerType, Term
 from ..places import MAX_ID, regions_with_orps
@@ -12,7 +12,6 @@ from . import service
 from .forms import CancelForm, RegistrationForm, ResendLinkForm
 
 bp = Blueprint("registration", __name__)
-_CS = Locale("cs")
 
 
 def _public_term(term_id: int) -> Term:
@@ -176,9 +175,7 @@ def manage(token):
 
 
 def _links(count: int) -> str:
-    """ "1 odkaz", "3 odkazy", "5 odkazů": Czech plural by Babel's rules."""
-    form = _CS.plural_form(count)
-    return f"{count} " + {"one": "odkaz", "few": "odkazy"}.get(form, "odkazů")
+    return czech.count_noun(count, *czech.LINKS)
 
 
 @bp.post("/prihlaska/<token>/odkazy")

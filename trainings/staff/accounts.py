@@ -11,6 +11,7 @@ from flask import current_app, render_template
 from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .. import czech
 from ..extensions import db
 from ..mail.outbox import enqueue
 from ..models import StaffRole, User, UserToken, utcnow
@@ -58,7 +59,7 @@ def create_user(email: str, name: str, role: StaffRole, password: str | None = N
 
 def set_password(user: User, password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"Heslo musí mít alespoň {MIN_PASSWORD_LENGTH} znaků.")
+        raise AccountError(f"Heslo musí mít alespoň {czech.count_noun(MIN_PASSWORD_LENGTH, *czech.CHARACTERS)}.")
     user.password_hash = generate_password_hash(password)
     sessions.end_all(user)  # whoever held an old session (or a copy of its cookie) is out
 
