@@ -5,14 +5,17 @@ transaction of its own (rows locked with SKIP LOCKED on PostgreSQL, the
 database write lock on SQLite), marks it "sending" and writes a fresh random
 claim token on every row, before any network work.
 
-The token fences the claim. Right before a message goes to the server its
-claim is renewed (claimed_at moved on) by an UPDATE that matches the token,
-and the outcome is written by an UPDATE that matches it too; a dispatcher
-whose row was retaken in between finds no row to update, logs it and leaves
-the row to its new owner. A row is retaken only when its claim is older than
-`reclaim_after()`, which is never shorter than twice the longest one message
-may take (`MAIL_SEND_DEADLINE`, enforced by a watchdog on the connection), so
-a live dispatcher never loses a message it is sending. What remains is
+The token fences the claim. Right before a message goes to the server the
+dispatcher reads that the row still carries its token, and once a quarter of
+the reclaim window has passed since it last wrote the claim, it renews it
+(claimed_at moved on) by an UPDATE that matches the token; the outcome is
+written by an UPDATE that matches it too. A dispatcher whose row was retaken
+in between finds no row to update, logs it and leaves the row to its new
+owner. A row is retaken only when its claim is older than `reclaim_after()`,
+which is never shorter than twice the longest one message may take
+(`MAIL_SEND_DEADLINE`, enforced by a watchdog on the connection), so a live
+dispatcher never loses a message it is sending: it starts within a quarter
+of the window after its claim was written and finishes within half of it. What remains is
 at-least-once delivery across a crash: a dispatcher that dies (or loses the
 database for longer than the window) after the server accepted a message and
 before the outcome is written leaves that one message to be sent again.
@@ -23,6 +26,7 @@ import secrets
 import smtplib
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -252,11 +256,13 @@ def _transport():
 
 @dataclass
 class Claim:
-    """A row this dispatcher holds: its id, the token it wrote, the attempt it counts as."""
+    """A row this dispatcher holds: its id, the token it wrote, the attempt it counts as,
+    and until when (time.monotonic) it may start sending without renewing the claim."""
 
     id: int
     token: str
     attempts: int
+    fresh_until: float = 0.0
 
 
 @dataclass
@@ -266,7 +272,13 @@ class Outcome:
     values: dict = field(default_factory=dict)
 
 
+def _freshness() -> float:
+    """Seconds after writing a claim in which sending may start without renewing it."""
+    return reclaim_after().total_seconds() / 4
+
+
 def _claim_due(limit: int, now: datetime) -> list[Claim]:
+    written = time.monotonic()  # no later than the claim's claimed_at is taken
     session = db.session
     session.rollback()
     session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
@@ -288,7 +300,7 @@ def _claim_due(limit: int, now: datetime) -> list[Claim]:
         row.claimed_at = now
         row.claim_token = secrets.token_hex(16)
         row.attempts += 1
-        claims.append(Claim(row.id, row.claim_token, row.attempts))
+        claims.append(Claim(row.id, row.claim_token, row.attempts, written + _freshness()))
     session.commit()
     if retaken:
         # A crashed worker's rows, or the untouched rest of a live worker's long batch
@@ -412,11 +424,15 @@ class Dispatcher:
             session.rollback()
             return _failure(claim, exc)
         session.rollback()
-        # Renewing is also the last check that the row is still ours: from here
-        # the window covers only this one message's deadline.
-        if not _fenced_update(claim, claimed_at=clock()):
-            self._skip(claim)
-            return None
+        # The row was ours when read above. Sending must start within a quarter of
+        # the window after the claim was written, so that it ends (within the
+        # deadline, at most half the window) before anyone may retake the row.
+        if time.monotonic() >= claim.fresh_until:
+            renewed = time.monotonic()
+            if not _fenced_update(claim, claimed_at=clock()):
+                self._skip(claim)
+                return None
+            claim.fresh_until = renewed + _freshness()
         try:
             transport.send(message, name)
         except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
