@@ -1,0 +1,69 @@
+"""Screenshots of what people see, for the next engineer: `.venv/bin/python docs/screens/take.py [names…]`.
+
+Runs the application on a temporary SQLite file with the browser test's data (tests/test_browser.py)
+and Debian's Chromium, and writes small PNGs beside this file at 1280 px and 375 px.
+"""
+import logging
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from PIL import Image
+from playwright.sync_api import sync_playwright
+from werkzeug.serving import make_server
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import build_app  # noqa: E402
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, _log_in, _seed  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+
+
+def pages(site):
+    """(file name, path, log in as admin first) for each screen."""
+    return [
+        ("prihlaska-potvrzena", f"/prihlaska/{site.manage_token}", False),
+        ("moje-vzdelavani-zadost", "/moje-vzdelavani", False),
+        ("moje-vzdelavani", f"/moje-vzdelavani/{site.person_token}", False),
+        ("odkaz-neplati", "/moje-vzdelavani/neplatny-odkaz", False),
+        ("zapomenute-heslo", "/sprava/zapomenute-heslo", False),
+        ("dvoufazove-overeni", "/sprava/ucet/dvoufazove-overeni", True),
+    ]
+
+
+def main(only):
+    folder = Path(tempfile.mkdtemp())
+    app = build_app(f"sqlite:///{folder / 'screens.sqlite3'}", folder / "mail")
+    site = _seed(app)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    site.base = f"http://127.0.0.1:{server.server_port}"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for width in (1280, 375):
+            context = browser.new_context(viewport={"width": width, "height": 800}, locale="cs-CZ")
+            page = context.new_page()
+            logged_in = False
+            for name, path, staff in pages(site):
+                if only and name not in only:
+                    continue
+                if staff and not logged_in:
+                    _log_in(page, site, site.admin_email, site.admin_password)
+                    logged_in = True
+                page.goto(site.base + path)
+                target = HERE / f"{name}-{width}.png"
+                page.screenshot(path=str(target), full_page=True)
+                # A 64-colour palette keeps the files small enough to live in the repository.
+                Image.open(target).convert("RGB").quantize(colors=64).save(target, optimize=True)
+                print(target.relative_to(ROOT))
+            context.close()
+        browser.close()
+    server.shutdown()
+
+
+if __name__ == "__main__":
+    main(set(sys.argv[1:]))
