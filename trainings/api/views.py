@@ -103,7 +103,9 @@ def _offer(offer):
         "group": offer.group,
         "title": offer.title,
         "forms": list(offer.forms or []),
-        "period": offer.period,
+        # What the catalogue shows (a passed period reads "Termín bude upřesněn"), and the document's text.
+        "period": offer.period_shown,
+        "planned_period": offer.period,
         "summary": offer.summary,
         "url": url_for("catalogue.offer", slug=offer.slug, _external=True),
     }

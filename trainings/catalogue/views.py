@@ -2,7 +2,7 @@
 from collections import defaultdict
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
 from wtforms.fields.choices import SelectChoice
 
 from ..extensions import csrf
@@ -15,8 +15,10 @@ from . import queries
 from .forms import CatalogueFilterForm, InterestForm
 from .interest import add_interest
 from .seed import catalogue_document
+from .texts import aliases, link_offer_names
 
 bp = Blueprint("catalogue", __name__)
+bp.add_app_template_filter(link_offer_names, "link_offer_names")
 
 
 def _filter_from(form: CatalogueFilterForm) -> queries.TermFilter:
@@ -86,7 +88,14 @@ def _render_offer(item, interest_form=None):
         # visitor a CSRF token, which makes the page personal (not cacheable).
         interest_form = InterestForm()
         interest_form.set_places(regions_with_orps())
-    return render_template("catalogue/offer.html", offer=item, rows=rows, interest_form=interest_form)
+    return render_template(
+        "catalogue/offer.html",
+        offer=item,
+        rows=rows,
+        interest_form=interest_form,
+        aliases=aliases(item.slug),
+        doc=catalogue_document(),
+    )
 
 
 @bp.post("/nabidka/<slug>/zajem")
@@ -126,4 +135,12 @@ def region_offer():
     groups = [(g, [i for i in items if i.group == g["code"]]) for g in doc["region_groups"]]
     return render_template(
         "catalogue/region_offer.html", groups=groups, regions=regions_with_coordinators(), doc=doc
+    )
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    # Browsers and feed readers ask for /favicon.ico whatever the page links; pages link the SVG.
+    return send_from_directory(
+        current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon", max_age=7 * 24 * 3600
     )
