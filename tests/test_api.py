@@ -1,4 +1,6 @@
 """The read-only JSON API the ministry's websites embed, and its OpenAPI document."""
+from urllib.parse import urlsplit
+
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
@@ -92,3 +94,17 @@ def test_errors_are_czech_problem_details(client):
     assert response.status_code == 405 and response.mimetype == "application/problem+json"
     assert response.get_json()["title"] == "Nepovolená akce"
     assert "GET" in response.headers["Allow"]
+
+
+def test_the_api_root_is_an_index_of_the_document_and_the_endpoints(client):
+    """Someone who opens /api/v1/ (or is given only that address) finds the way on."""
+    response = client.get("/api/v1/")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    index = response.get_json()
+    paths = lambda urls: {k: urlsplit(v).path for k, v in urls.items()}  # noqa: E731
+    assert paths({"openapi": index["openapi"]}) == {"openapi": "/api/v1/openapi.json"}
+    assert paths(index["endpoints"]) == {"offers": "/api/v1/offers", "terms": "/api/v1/terms",
+                                         "regions": "/api/v1/regions"}
+    for url in [index["openapi"], *index["endpoints"].values()]:
+        assert client.get(url).status_code == 200, url
+    assert client.get("/api/v1").status_code in (301, 308)

@@ -130,6 +130,16 @@ def _term(row):
     }
 
 
+@bp.get("/")
+def index():
+    """Where to go from the API's root: the document and the collections."""
+    return _json({
+        "name": "SPOD4 registrace – veřejné API",
+        "openapi": url_for("api.openapi", _external=True),
+        "endpoints": {name: url_for(f"api.{name}", _external=True) for name in ("offers", "terms", "regions")},
+    })
+
+
 @bp.get("/offers")
 @cached_page
 def offers():
