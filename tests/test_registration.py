@@ -14,14 +14,17 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from sqlalchemy import func, select
 
+from trainings import timefmt
 from trainings.db_session import locked
 from trainings.extensions import db
 from trainings.models import (
     EmployerType,
     Registration,
     RegistrationState,
+    StaffRole,
     Term,
     TermState,
+    User,
     utcnow,
 )
 from trainings.registration import service
@@ -100,13 +103,17 @@ def open_link(client, link):
 
 
 def cancel_via_link(client, link):
-    """Open the private link from the e-mail and press "Zrušit přihlášku"."""
+    """Open the private link from the e-mail, follow "Zrušit přihlášku" to the confirmation
+    page and press "Ano, zrušit přihlášku" there."""
     html = open_link(client, link)
-    assert "Zrušit přihlášku" in html
+    confirm = re.search(r'<a class="button secondary" href="([^"]+/zrusit)">Zrušit přihlášku</a>', html).group(1)
+    assert confirm == urlsplit(link).path + "/zrusit"
+    # Opened and posted on the link's host, so the browser sends the session cookie the page set.
+    html = open_link(client, urljoin(link, confirm))
+    assert "Ano, zrušit přihlášku" in html
     action = re.search(r'<form method="post" action="([^"]+/zrusit)"', html).group(1)
-    assert action == urlsplit(link).path + "/zrusit"
-    # Posted to the link's host, so the browser sends the session cookie the page set.
-    return client.post(link + "/zrusit", data={"csrf_token": _csrf(html)})
+    assert action == confirm
+    return client.post(urljoin(link, action), data={"csrf_token": _csrf(html)})
 
 
 messages = outbox  # the journey's word for it
@@ -260,7 +267,7 @@ def test_full_term_puts_people_on_the_waiting_list_and_a_cancellation_promotes_t
 def test_per_orp_limit_waitlists_a_second_colleague_from_the_same_orp_until_the_first_cancels(client, app):
     term = make_term(capacity=3, per_orp_limit=1)
     form = client.get(form_url(term)).get_data(as_text=True)
-    assert "Z jedné ORP se může potvrdit nejvýše 1" in form
+    assert "<dt>Z jedné ORP</dt><dd><strong>nejvýše 1 místo</strong></dd>" in form
 
     register_via_form(client, term, **person(1, "Litomyšl"))
     register_via_form(client, term, **person(2, "Litomyšl"))
@@ -278,6 +285,187 @@ def test_per_orp_limit_waitlists_a_second_colleague_from_the_same_orp_until_the_
     assert registration_of("ucastnice1@ospod.cz").state == RegistrationState.CANCELLED
     assert registration_of("ucastnice2@ospod.cz").state == RegistrationState.CONFIRMED
     only_message("registration_promoted", "ucastnice2@ospod.cz")
+
+
+def test_the_per_orp_limit_says_what_happened_not_that_the_term_is_full(client, app):
+    term = make_term(capacity=20, per_orp_limit=3)
+    offer_page = client.get(f"/nabidka/{term.offer.slug}").get_data(as_text=True)
+    assert "z jedné ORP nejvýše 3 místa" in offer_page
+    form = client.get(form_url(term)).get_data(as_text=True)
+    assert "<dt>Volná místa</dt><dd><strong>20 míst z 20</strong></dd>" in form
+    assert "<dt>Z jedné ORP</dt><dd><strong>nejvýše 3 místa</strong></dd>" in form
+
+    for n in (1, 2, 3):
+        assert service.register(term.id, applicant(n, "Litomyšl")).waitlist_position is None
+    first_waiting = service.register(term.id, applicant(4, "Litomyšl"))
+    assert (first_waiting.waitlist_position, first_waiting.waitlist_reason) == (1, service.ORP_LIMIT)
+
+    response = register_via_form(client, term, **person(5, "Litomyšl"))
+    html = open_link(client, response.headers["Location"])
+    notice = ("Za vaši ORP jsou obsazena všechna 3 místa, která termín jedné ORP vyhrazuje; "
+              "jste na čekací listině (2. místo).")
+    assert notice in html
+    assert "Termín je obsazený" not in html
+    # Her page says it again whenever she opens it, not only right after signing up.
+    page = open_link(app.test_client(), response.headers["Location"])
+    assert "jste 2. v pořadí" in page
+    assert "Za vaši ORP jsou obsazena všechna 3 místa, která termín jedné ORP vyhrazuje." in page
+    assert "Když se místo pro vaši ORP uvolní, přesuneme vás automaticky" in page
+
+    mail = only_message("registration_waitlisted", "ucastnice5@ospod.cz")
+    for body in (mail.body_text, mail.body_html):
+        assert "jste 2. v pořadí" in body or "jste <strong>2. v pořadí</strong>" in body
+        assert "Za vaši ORP jsou obsazena všechna 3 místa, která termín jedné ORP vyhrazuje." in body
+        assert "obsazený" not in body
+
+    # The page still shows 17 of 20 seats free, and someone from another ORP gets one.
+    assert "17 míst z 20" in client.get(form_url(term)).get_data(as_text=True)
+    assert service.register(term.id, applicant(6, "Svitavy")).waitlist_position is None
+
+
+@pytest.mark.parametrize(("limit", "words"), [
+    (1, "Za vaši ORP je obsazeno jediné místo, které termín jedné ORP vyhrazuje"),
+    (2, "Za vaši ORP jsou obsazena všechna 2 místa, která termín jedné ORP vyhrazuje"),
+    (5, "Za vaši ORP je obsazeno všech 5 míst, která termín jedné ORP vyhrazuje"),
+])
+def test_the_per_orp_reason_agrees_with_its_number(limit, words):
+    assert service.waitlist_reason_text(service.ORP_LIMIT, limit) == words
+
+
+def test_a_full_term_still_says_it_is_full(client, app):
+    term = make_term(capacity=1, per_orp_limit=1)
+    service.register(term.id, applicant(1, "Svitavy"))
+    response = register_via_form(client, term)
+    assert response.status_code == 302
+    html = open_link(client, response.headers["Location"])
+    assert "Termín je obsazený; jste na čekací listině (1. místo)." in html
+    assert "Za vaši ORP" not in html
+    assert "Termín je obsazený." in only_message("registration_waitlisted", "jana.novakova@litomysl.cz").body_text
+
+
+# --- 3b. cancelling takes a confirmation, and can be undone ------------------------
+
+
+def _confirm_and_cancel(client, link):
+    html = open_link(client, urlsplit(link).path + "/zrusit")
+    return client.post(urlsplit(link).path + "/zrusit", data={"csrf_token": _csrf(html)})
+
+
+def _undo(client, link):
+    page = open_link(client, urlsplit(link).path)
+    action = re.search(r'<form method="post" action="([^"]+)" class="undo">', page).group(1)
+    assert action == urlsplit(link).path + "/vratit-zruseni"
+    return client.post(action, data={"csrf_token": _csrf(page)})
+
+
+def test_cancelling_asks_first_naming_the_term_and_a_way_back_changes_nothing(client, app):
+    term = make_term(capacity=5)
+    token = token_of(register_via_form(client, term))
+    page = client.get(f"/prihlaska/{token}/zrusit")
+    assert page.status_code == 200
+    assert page.headers["Cache-Control"] == "private, no-store"
+    html = page.get_data(as_text=True)
+    date_and_time = timefmt.term_span(term.starts_at, term.ends_at)
+    assert (f"Opravdu zrušit přihlášku na workshop <strong>Od analýzy k tvorbě IPOD</strong>, {date_and_time}?"
+            in html)
+    assert re.search(rf'<form method="post" action="/prihlaska/{token}/zrusit"', html)
+    assert '<button type="submit" class="danger">Ano, zrušit přihlášku</button>' in html
+    assert f'<a href="/prihlaska/{token}">Ne, ponechat přihlášku</a>' in html
+    assert "30 minut" in html
+    # Opening the page cancels nothing.
+    assert registration_of("jana.novakova@litomysl.cz").state == RegistrationState.CONFIRMED
+    assert not messages("registration_cancelled")
+
+
+def test_she_cancels_and_undoes_it_while_the_seat_is_free(client, app):
+    term = make_term(capacity=1)
+    token = token_of(register_via_form(client, term))
+    link = f"http://spod4.test/prihlaska/{token}"
+    first_sequence = registration_of("jana.novakova@litomysl.cz").calendar_sequence
+
+    assert _confirm_and_cancel(client, link).status_code == 302
+    html = open_link(client, f"/prihlaska/{token}")
+    assert "Přihláška je zrušená" in html and "Stav: <strong>zrušená</strong>" in html
+    deadline = timefmt.date_time(registration_of("jana.novakova@litomysl.cz").cancelled_at
+                                 + service.UNDO_WINDOW, "genitive")
+    assert f"můžete zrušení vrátit do {deadline}" in html
+    assert "Vrátit zrušení" in html
+
+    response = _undo(client, link)
+    assert response.status_code == 302
+    html = open_link(client, f"/prihlaska/{token}")
+    assert "Zrušení je vrácené, přihláška je znovu potvrzená." in html
+    assert "Stav: <strong>potvrzená</strong>" in html
+    registration = registration_of("jana.novakova@litomysl.cz")
+    assert registration.state == RegistrationState.CONFIRMED and registration.cancelled_at is None
+
+    # A new invitation that outranks the CANCEL she got, like a promotion's.
+    cancelled, confirmed_again = messages("registration_cancelled")[-1], messages("registration_confirmed")[-1]
+    assert len(messages("registration_confirmed")) == 2
+    sequence = re.compile(r"SEQUENCE:(\d+)")
+    cancel_ics = cancelled.attachments[0]["data"]
+    request_ics = confirmed_again.attachments[0]["data"]
+    assert "METHOD:REQUEST" in request_ics
+    assert int(sequence.search(request_ics).group(1)) > int(sequence.search(cancel_ics).group(1)) > first_sequence
+    assert service.registration_for_token(urlsplit(manage_link(confirmed_again)).path.split("/")[-1]) is not None
+    # The seat is hers again: the next person waits.
+    assert service.register(term.id, applicant(2)).waitlist_position == 1
+
+
+def test_undo_is_refused_when_someone_took_the_seat_and_offers_a_fresh_sign_up(client, app):
+    term = make_term(capacity=1)
+    token = token_of(register_via_form(client, term))
+    link = f"http://spod4.test/prihlaska/{token}"
+    service.register(term.id, applicant(2))  # waiting
+    undo_page = open_link(client, f"/prihlaska/{token}")
+    assert _confirm_and_cancel(client, link).status_code == 302
+    assert registration_of("ucastnice2@ospod.cz").state == RegistrationState.CONFIRMED  # promoted at once
+
+    html = open_link(client, f"/prihlaska/{token}")
+    assert "Vrátit zrušení" not in html
+    assert f'<a href="/termin/{term.id}/prihlaska">přihláškou na tento termín</a>' in html
+
+    # A page opened before the seat went (another tab) still posts: the refusal says why.
+    response = client.post(f"/prihlaska/{token}/vratit-zruseni", data={"csrf_token": _csrf(undo_page)})
+    assert response.status_code == 302
+    html = open_link(client, f"/prihlaska/{token}")
+    assert "Uvolněné místo mezitím obsadil někdo jiný, zrušení proto nelze vrátit." in html
+    assert registration_of("jana.novakova@litomysl.cz").state == RegistrationState.CANCELLED
+    assert len(messages("registration_confirmed", "jana.novakova@litomysl.cz")) == 1
+
+
+def test_undo_follows_the_per_orp_limit(app):
+    term = make_term(capacity=5, per_orp_limit=1)
+    first = service.register(term.id, applicant(1, "Litomyšl"))
+    service.cancel(first.registration.id)
+    service.register(term.id, applicant(2, "Litomyšl"))
+    with pytest.raises(service.UndoRefused, match="Místo za vaši ORP mezitím obsadil někdo jiný"):
+        service.undo_cancel(first.registration.id)
+
+
+def test_undo_only_for_her_own_cancellation_within_the_window_on_an_open_term(app):
+    term = make_term(capacity=5)
+    late = service.register(term.id, applicant(1))
+    service.cancel(late.registration.id)
+    after_window = utcnow() + service.UNDO_WINDOW + timedelta(seconds=1)
+    with pytest.raises(service.UndoRefused, match="Zrušení už nelze vrátit"):
+        service.undo_cancel(late.registration.id, now=after_window)
+    service.undo_cancel(late.registration.id, now=utcnow() + service.UNDO_WINDOW - timedelta(seconds=5))
+
+    by_staff = service.register(term.id, applicant(2))
+    staff = User(email="org@spod4.test", name="Olga Organizátorová", role=StaffRole.ORGANISER)
+    db.session.add(staff)
+    db.session.commit()
+    service.cancel(by_staff.registration.id, actor=staff, reason="na žádost e-mailem")
+    with pytest.raises(service.UndoRefused, match="Zrušení už nelze vrátit"):
+        service.undo_cancel(by_staff.registration.id)
+
+    closing = service.register(term.id, applicant(3))
+    service.cancel(closing.registration.id)
+    with pytest.raises(service.UndoRefused, match="uzavřené"):
+        service.undo_cancel(closing.registration.id, now=term.starts_at)
+    with pytest.raises(service.UndoRefused):
+        service.undo_cancel(999999)
 
 
 # --- 4. the same e-mail twice ---------------------------------------------------
@@ -539,9 +727,13 @@ def test_unknown_or_tampered_private_links_are_404(client):
     tampered = token[:-1] + ("A" if token[-1] != "A" else "B")
     for bad in (tampered, "neexistuje", "x" * 300, token.upper() if token.upper() != token else token + "x"):
         assert client.get(f"/prihlaska/{bad}").status_code == 404
+        assert client.get(f"/prihlaska/{bad}/zrusit").status_code == 404
         assert client.post(f"/prihlaska/{bad}/zrusit", data={"csrf_token": csrf}).status_code == 404
+        assert client.post(f"/prihlaska/{bad}/vratit-zruseni", data={"csrf_token": csrf}).status_code == 404
     assert client.get("/prihlaska/").status_code == 404
-    assert client.get(f"/prihlaska/{token}/zrusit").status_code == 405
+    # "Undo" on a registration that is not cancelled changes nothing.
+    assert client.post(f"/prihlaska/{token}/vratit-zruseni", data={"csrf_token": csrf}).status_code == 302
+    assert "Přihláška není zrušená." in flashes(client)
     assert registration_of("jana.novakova@litomysl.cz").state == RegistrationState.CONFIRMED
     assert [m.kind for m in messages()] == ["registration_confirmed"]
 

@@ -15,12 +15,33 @@ def local(dt: datetime) -> datetime:
     return dt.astimezone(PRAGUE)
 
 
-def date_time(dt: datetime) -> str:
-    return format_datetime(local(dt), "EEEE d. M. y, H:mm", locale=LOCALE)
+# A weekday after a preposition takes the case the preposition governs; CLDR gives
+# only the nominative ("čtvrtek"), so the other cases are here, Monday first.
+# genitive: od, do, během ("od čtvrtka"); dative: k ("ke čtvrtku"); accusative:
+# v/ve, na, za, pro ("ve čtvrtek"); locative: po, o ("po čtvrtku"); instrumental:
+# před, mezi ("před čtvrtkem").
+WEEKDAYS = {
+    "nominative": ("pondělí", "úterý", "středa", "čtvrtek", "pátek", "sobota", "neděle"),
+    "genitive": ("pondělí", "úterý", "středy", "čtvrtka", "pátku", "soboty", "neděle"),
+    "dative": ("pondělí", "úterý", "středě", "čtvrtku", "pátku", "sobotě", "neděli"),
+    "accusative": ("pondělí", "úterý", "středu", "čtvrtek", "pátek", "sobotu", "neděli"),
+    "locative": ("pondělí", "úterý", "středě", "čtvrtku", "pátku", "sobotě", "neděli"),
+    "instrumental": ("pondělím", "úterým", "středou", "čtvrtkem", "pátkem", "sobotou", "nedělí"),
+}
 
 
-def date_only(dt: datetime) -> str:
-    return format_date(local(dt), "EEEE d. M. y", locale=LOCALE)
+def weekday(dt: datetime, case: str = "nominative") -> str:
+    """The day of the week in Prague in the given case: weekday(thursday, "genitive") -> "čtvrtka"."""
+    return WEEKDAYS[case][local(dt).weekday()]
+
+
+def date_time(dt: datetime, case: str = "nominative") -> str:
+    """ "čtvrtek 12. 3. 2026, 9:00"; after a preposition pass its case: "od " + date_time(dt, "genitive")."""
+    return f"{weekday(dt, case)} {format_datetime(local(dt), 'd. M. y, H:mm', locale=LOCALE)}"
+
+
+def date_only(dt: datetime, case: str = "nominative") -> str:
+    return f"{weekday(dt, case)} {format_date(local(dt), 'd. M. y', locale=LOCALE)}"
 
 
 def term_span(starts_at: datetime, ends_at: datetime) -> str:

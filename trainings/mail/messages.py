@@ -88,9 +88,11 @@ def registration_confirmed(registration, token, defer=False):
     )
 
 
-def registration_waitlisted(registration, token, position, defer=False):
+def registration_waitlisted(registration, token, position, reason: str, when_freed: str, defer=False):
+    """`reason` and `when_freed` are the registration service's sentences (term full or the per-ORP limit)."""
     return _registration_message(
-        "registration_waitlisted", "Čekací listina", registration, token, position=position, defer=defer
+        "registration_waitlisted", "Čekací listina", registration, token, position=position, reason=reason,
+        when_freed=when_freed, defer=defer,
     )
 
 

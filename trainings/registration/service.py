@@ -15,11 +15,12 @@ from babel.dates import format_timedelta
 from flask import current_app
 from sqlalchemy import func, or_, select
 
-from .. import audit
+from .. import audit, czech
 from ..db_session import NotFound, availability_read, locked
 from ..extensions import db
 from ..mail import messages
 from ..models import (
+    AuditEntry,
     EmployerType,
     Registration,
     RegistrationLink,
@@ -65,6 +66,12 @@ class NotCancellable(RegistrationError):
     message = "Tuto přihlášku už nelze zrušit."
 
 
+class UndoRefused(RegistrationError):
+    """Undoing a cancellation is refused; the message says why and what she can do instead."""
+
+    message = "Zrušení už nelze vrátit. Můžete se na termín přihlásit znovu."
+
+
 @dataclass(frozen=True)
 class Applicant:
     name: str
@@ -76,11 +83,19 @@ class Applicant:
     phone: str | None = None
 
 
+# Why someone is on the waiting list: the whole term is full, or her ORP has used
+# the seats the term keeps for one ORP while other seats are still free.
+TERM_FULL = "term_full"
+ORP_LIMIT = "orp_limit"
+
+
 @dataclass(frozen=True)
 class Outcome:
     registration: Registration
     token: str
     waitlist_position: int | None
+    # TERM_FULL or ORP_LIMIT when waitlisted, None when confirmed.
+    waitlist_reason: str | None = None
 
 
 def normalize_email(email: str) -> str:
@@ -105,6 +120,11 @@ LINKS_PER_HOUR = 3
 def in_days(delta: timedelta) -> str:
     """A link's lifetime as pages and e-mails state it: "7 dnů", "90 dnů" (from the constant, so they never drift)."""
     return format_timedelta(delta, granularity="day", threshold=1000, locale="cs")
+
+
+def in_minutes(delta: timedelta) -> str:
+    """ "30 minut", from the constant like in_days."""
+    return format_timedelta(delta, granularity="minute", threshold=1000, locale="cs")
 
 
 def link_expiry(registration: Registration) -> datetime:
@@ -173,16 +193,66 @@ class SeatUsage:
     waitlisted: int = 0
 
     def fits(self, orp_id: int | None) -> bool:
+        return self.refusal(orp_id) is None
+
+    def refusal(self, orp_id: int | None) -> str | None:
+        """Why a person from this ORP gets no seat now (TERM_FULL, ORP_LIMIT), or None if she does."""
         if self.confirmed >= self.capacity:
-            return False
-        if self.per_orp_limit is not None and orp_id is not None:
-            return self.confirmed_per_orp[orp_id] < self.per_orp_limit
-        return True
+            return TERM_FULL
+        if self.per_orp_limit is not None and orp_id is not None and \
+                self.confirmed_per_orp[orp_id] >= self.per_orp_limit:
+            return ORP_LIMIT
+        return None
 
     def take(self, orp_id: int | None) -> None:
         self.confirmed += 1
         if orp_id is not None:
             self.confirmed_per_orp[orp_id] += 1
+
+
+def waitlist_reason_text(reason: str | None, per_orp_limit: int | None) -> str:
+    """Why she waits, as one sentence without a full stop, for the flash, her page and the e-mail.
+
+    "Termín je obsazený" only when it is: with free seats left, the per-ORP limit is
+    what put her on the list, and saying the term is full would contradict the page.
+    """
+    if reason == ORP_LIMIT and per_orp_limit:
+        seats = czech.count_noun(per_orp_limit, "místo", "místa", "míst")
+        return czech.plural(
+            per_orp_limit,
+            "Za vaši ORP je obsazeno jediné místo, které termín jedné ORP vyhrazuje",
+            f"Za vaši ORP jsou obsazena všechna {seats}, která termín jedné ORP vyhrazuje",
+            f"Za vaši ORP je obsazeno všech {seats}, která termín jedné ORP vyhrazuje",
+        )
+    return "Termín je obsazený"
+
+
+def when_freed_text(reason: str | None) -> str:
+    """What happens next, as the start of a sentence ("…, přesuneme vás automaticky")."""
+    return "Když se místo pro vaši ORP uvolní" if reason == ORP_LIMIT else "Když se místo uvolní"
+
+
+def waitlist_notice(reason: str | None, per_orp_limit: int | None, position: int) -> str:
+    """The whole message on the web: "Za vaši ORP jsou obsazena všechna 3 místa, …; jste na čekací
+    listině (2. místo). Když se místo pro vaši ORP uvolní, přesuneme vás automaticky a napíšeme vám." """
+    return (f"{waitlist_reason_text(reason, per_orp_limit)}; jste na čekací listině ({position}. místo). "
+            f"{when_freed_text(reason)}, přesuneme vás automaticky a napíšeme vám.")
+
+
+def waitlist_reason(registration: Registration) -> str | None:
+    """Why a waitlisted person is waiting now (seats and the limit may have changed since she
+    signed up); None when neither rule holds her back (e.g. staff moved her there)."""
+    if registration.state != RegistrationState.WAITLISTED:
+        return None
+    return seat_usage(registration.term).refusal(registration.orp_id)
+
+
+def waitlisted_message(registration: Registration, token: str, position: int, reason: str | None,
+                       defer: bool = False):
+    """Queue the "you are on the waiting list" e-mail, saying why."""
+    return messages.registration_waitlisted(
+        registration, token, position, reason=waitlist_reason_text(reason, registration.term.per_orp_limit),
+        when_freed=when_freed_text(reason), defer=defer)
 
 
 def seat_usage(term: Term) -> SeatUsage:
@@ -277,7 +347,8 @@ def register(term_id: int, applicant: Applicant, now: datetime | None = None) ->
             registration = previous_registration(term, email_normalized)
             usage = seat_usage(term)
             availability_read.send(current_app._get_current_object(), term=term)
-            state = RegistrationState.CONFIRMED if usage.fits(applicant.orp_id) else RegistrationState.WAITLISTED
+            reason = usage.refusal(applicant.orp_id)
+            state = RegistrationState.CONFIRMED if reason is None else RegistrationState.WAITLISTED
             registration = enter(term, registration, applicant, email_normalized, state, now)
             db.session.flush()
             token = issue_link(registration)
@@ -286,7 +357,7 @@ def register(term_id: int, applicant: Applicant, now: datetime | None = None) ->
             if position is None:
                 message = messages.registration_confirmed(registration, token, defer=True)
             else:
-                message = messages.registration_waitlisted(registration, token, position, defer=True)
+                message = waitlisted_message(registration, token, position, reason, defer=True)
             db.session.flush()
             message_id = message.id
     except NotFound as exc:
@@ -294,7 +365,7 @@ def register(term_id: int, applicant: Applicant, now: datetime | None = None) ->
     # The e-mail is written after the lock is released; the dispatcher writes
     # it instead should this process stop in between.
     messages.compose_pending([message_id])
-    return Outcome(registration, token, position)
+    return Outcome(registration, token, position, reason)
 
 
 def fill_free_seats(term: Term) -> list[Registration]:
@@ -364,6 +435,79 @@ def cancel(
             for other in promoted:
                 audit.record("registration.promoted", other, actor, reason="registration.cancelled")
     return promoted
+
+
+# How long "Vrátit zrušení" is offered after she cancelled herself: long enough for
+# "I clicked the wrong term", short enough that nobody counts on a seat she gave up.
+UNDO_WINDOW = timedelta(minutes=30)
+
+
+def undo_deadline(registration: Registration) -> datetime | None:
+    return registration.cancelled_at + UNDO_WINDOW if registration.cancelled_at else None
+
+
+def _cancelled_by_staff(registration: Registration) -> bool:
+    """Staff cancellations (on her behalf, or the privacy erasure's) leave an audit entry; hers do not."""
+    return db.session.scalar(
+        select(func.count(AuditEntry.id)).where(
+            AuditEntry.object_type == Registration.__tablename__,
+            AuditEntry.object_id == registration.id,
+            AuditEntry.action == "registration.cancelled",
+            AuditEntry.at >= registration.cancelled_at,
+        )
+    ) > 0
+
+
+def undo_refusal(registration: Registration, now: datetime | None = None) -> str | None:
+    """Why her own cancellation cannot be undone now (a Czech sentence), or None if it can.
+
+    Undo gives back a confirmed seat only: within UNDO_WINDOW of a cancellation she
+    made herself, while the term takes sign-ups and capacity and the per-ORP limit
+    still have room for her. Anything else is a fresh sign-up, which takes the
+    waiting list's turn like everyone's. Call with the term locked for a decision
+    that holds; without the lock it only tells the page whether to offer the button.
+    """
+    now = now or utcnow()
+    fresh = "Můžete se na termín přihlásit znovu."
+    if registration.state != RegistrationState.CANCELLED or registration.cancelled_at is None:
+        return "Přihláška není zrušená."
+    term = registration.term
+    if not term.is_open(now):
+        return "Přihlašování na tento termín je už uzavřené, zrušení nelze vrátit."
+    if now >= undo_deadline(registration) or _cancelled_by_staff(registration):
+        return f"Zrušení už nelze vrátit. {fresh}"
+    reason = seat_usage(term).refusal(registration.orp_id)
+    if reason == ORP_LIMIT:
+        return (f"Místo za vaši ORP mezitím obsadil někdo jiný, zrušení proto nelze vrátit. {fresh} "
+                "Zapíšeme vás na čekací listinu.")
+    if reason == TERM_FULL:
+        return (f"Uvolněné místo mezitím obsadil někdo jiný, zrušení proto nelze vrátit. {fresh} "
+                "Zapíšeme vás na čekací listinu.")
+    return None
+
+
+def undo_cancel(registration_id: int, now: datetime | None = None) -> Registration:
+    """Give her seat back after she cancelled by mistake (see undo_refusal for when).
+
+    Like a promotion, she gets a new REQUEST invitation whose SEQUENCE outranks the
+    CANCEL she was sent, and a fresh private link."""
+    now = now or utcnow()
+    term_id = db.session.scalar(select(Registration.term_id).where(Registration.id == registration_id))
+    if term_id is None:
+        raise UndoRefused()
+    with locked(Term, term_id):
+        registration = db.session.get(Registration, registration_id, populate_existing=True)
+        refusal = undo_refusal(registration, now)
+        if refusal is not None:
+            raise UndoRefused(refusal)
+        registration.state = RegistrationState.CONFIRMED
+        registration.cancelled_at = None
+        registration.calendar_sequence += 1
+        registration.attended = None
+        registration.attendance_marked_at = None
+        db.session.flush()
+        messages.registration_confirmed(registration, issue_link(registration, now))
+    return registration
 
 
 def resend_link(term_id: int, email: str, now: datetime | None = None) -> bool:

@@ -52,6 +52,7 @@ from .service import (
     normalize_email,
     previous_registration,
     seat_usage,
+    waitlisted_message,
 )
 
 CHECK_IN_OPENS = timedelta(hours=24)
@@ -113,7 +114,8 @@ def add_by_hand(
         with locked(Term, term_id) as term:
             _not_cancelled(term)
             registration = previous_registration(term, email_normalized)
-            fits = seat_usage(term).fits(applicant.orp_id)
+            reason = seat_usage(term).refusal(applicant.orp_id)
+            fits = reason is None
             state = RegistrationState.CONFIRMED if fits or over_capacity else RegistrationState.WAITLISTED
             # The person agreed to the organiser, who confirms it in the form (consent time: now).
             registration = enter(term, registration, applicant, email_normalized, state, now)
@@ -125,14 +127,14 @@ def add_by_hand(
             if position is None:
                 messages.registration_confirmed(registration, token)
             else:
-                messages.registration_waitlisted(registration, token, position)
+                waitlisted_message(registration, token, position, reason)
             audit.record(
                 "registration.added", registration, actor, state=registration.state,
                 over_capacity=over_capacity and not fits,
             )
     except NotFound as exc:
         raise TermNotFound() from exc
-    return Outcome(registration, token, position)
+    return Outcome(registration, token, position, None if position is None else reason)
 
 
 def confirm(registration_id: int, actor: User, *, over_capacity: bool = False) -> Registration:

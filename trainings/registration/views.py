@@ -115,11 +115,7 @@ def _register(term):
     if outcome.waitlist_position is None:
         flash("Přihláška je potvrzená. Potvrzení jsme poslali na váš e-mail.", "success")
     else:
-        flash(
-            f"Termín je obsazený, zapsali jsme vás na čekací listinu ({outcome.waitlist_position}. místo). "
-            "Když se místo uvolní, přesuneme vás automaticky a napíšeme vám.",
-            "info",
-        )
+        flash(service.waitlist_notice(outcome.waitlist_reason, term.per_orp_limit, outcome.waitlist_position), "info")
     return redirect(url_for(".manage", token=outcome.token))
 
 
@@ -158,20 +154,46 @@ def _registration_or_404(token):
 @bp.get("/prihlaska/<token>")
 def manage(token):
     registration = _registration_or_404(token)
-    response = make_response(render_template(
+    return _private(render_template(
         "registration/manage.html",
         registration=registration,
         term=registration.term,
         position=registration.waitlist_position(),
+        waiting_reason=_waiting_reason(registration),
         cancel_form=CancelForm(),
         can_cancel=service.can_cancel(registration),
         token=token,
+        **_after_cancelling(registration),
         **_attendance_context(registration),
     ))
+
+
+def _private(body):
+    response = make_response(body)
     # Personal data behind a link: not kept by caches, the link not passed on to the meeting site.
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
+
+
+def _waiting_reason(registration) -> str | None:
+    reason = service.waitlist_reason(registration)
+    if reason is None:
+        return None
+    return (f"{service.waitlist_reason_text(reason, registration.term.per_orp_limit)}. "
+            f"{service.when_freed_text(reason)}, přesuneme vás automaticky a napíšeme vám.")
+
+
+def _after_cancelling(registration) -> dict:
+    """A cancelled registration: undo while it can be, else the way to sign up afresh."""
+    if registration.state.value != "cancelled":
+        return {}
+    term = registration.term
+    refusal = service.undo_refusal(registration)
+    return {
+        "undo_until": service.undo_deadline(registration) if refusal is None else None,
+        "signup_url": _form_urls(term)["form_action"] if term.is_open() else None,
+    }
 
 
 def _links(count: int) -> str:
@@ -190,6 +212,19 @@ def revoke_links(token):
     return redirect(url_for(".manage", token=token))
 
 
+@bp.get("/prihlaska/<token>/zrusit")
+def confirm_cancel(token):
+    """One more step before the seat goes to someone else: the term named, a way back."""
+    registration = _registration_or_404(token)
+    if not service.can_cancel(registration):
+        flash(service.NotCancellable.message, "error")
+        return redirect(url_for(".manage", token=token))
+    return _private(render_template(
+        "registration/cancel.html", registration=registration, term=registration.term, token=token,
+        cancel_form=CancelForm(), undo_window=service.in_minutes(service.UNDO_WINDOW),
+    ))
+
+
 @bp.post("/prihlaska/<token>/zrusit")
 def cancel(token):
     registration = _registration_or_404(token)
@@ -203,6 +238,24 @@ def cancel(token):
         flash(exc.message, "error")
     else:
         flash("Přihláška je zrušená. Děkujeme, že jste uvolnili místo.", "success")
+    return redirect(url_for(".manage", token=token))
+
+
+@bp.post("/prihlaska/<token>/vratit-zruseni")
+@limit_form_posts
+def undo_cancel(token):
+    registration = _registration_or_404(token)
+    form = CancelForm()
+    if not form.validate_on_submit():
+        flash(form.csrf_token.errors[0] if form.csrf_token.errors else "Vrácení zrušení se nepodařilo.", "error")
+        return redirect(url_for(".manage", token=token))
+    try:
+        service.undo_cancel(registration.id)
+    except service.UndoRefused as exc:
+        flash(exc.message, "error")
+    else:
+        flash("Zrušení je vrácené, přihláška je znovu potvrzená. Nové potvrzení jsme poslali na váš e-mail.",
+              "success")
     return redirect(url_for(".manage", token=token))
 
 
