@@ -453,7 +453,18 @@ def test_a_closed_term_page_shows_its_sign_up_link(app, staff):
     data.public = False
     closed = terms.create_term(data, actor=None)
     page = staff.get(f"/sprava/terminy/{closed.id}").get_data(as_text=True)
-    assert f"/prihlaska-na-termin/{closed.signup_token}" in page
+    link = f"http://spod4.test/prihlaska-na-termin/{closed.signup_token}"
+    # A link to open, and a read-only field to copy it from even without JavaScript; the copy
+    # button waits hidden for the external script (the CSP allows no inline one).
+    assert f'<a href="{link}">' in page
+    copy_field = re.search(rf'<input[^>]*value="{re.escape(link)}"[^>]*>', page).group(0)
+    assert "readonly" in copy_field and 'id="odkaz-k-prihlaseni"' in copy_field
+    assert '<label class="visually-hidden" for="odkaz-k-prihlaseni">' in page
+    assert re.search(r'<button type="button"[^>]*data-copy="odkaz-k-prihlaseni" hidden>Kopírovat odkaz</button>', page)
+    assert '<script src="/static/js/copy.js" defer></script>' in page
+    assert "<script>" not in page
+    public = staff.get(f"/sprava/terminy/{make_term().id}").get_data(as_text=True)
+    assert "copy.js" not in public and "Odkaz k přihlášení" not in public
 
 
 # --- the door -----------------------------------------------------------------------------------

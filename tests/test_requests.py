@@ -647,3 +647,86 @@ def test_working_days_skip_weekends_and_czech_public_holidays():
     friday_in_prague = datetime(2026, 10, 22, 22, 30, tzinfo=timezone.utc)
     assert working_days_between(friday_in_prague, date(2026, 10, 26)) == 1
     assert working_days_between(date(2026, 11, 2), date(2026, 10, 23)) == 0
+
+
+# --- the closed term from the coordinator's side --------------------------------------
+
+
+def _agreed_request(orp_name=None):
+    req = _request()
+    if orp_name:
+        req.orp_id = orp(orp_name).id
+        db.session.commit()
+    service.transition(req.id, RequestState.IN_PROGRESS, req.coordinator)
+    service.transition(req.id, RequestState.AGREED, req.coordinator)
+    return the_request()
+
+
+def closed_term_form(**overrides):
+    day = (datetime.now(PRAGUE) + timedelta(days=30)).date()
+    data = {"offer": offer("od-analyzy-k-tvorbe-ipod").id, "day": day.isoformat(), "start": "09:00",
+            "end": "12:30", "form": "online", "region": "", "venue": "", "online_url": "https://meet.example.cz/x",
+            "capacity": "20", "per_orp_limit": "", "deadline": "", "lecturer": "", "restriction": "kraj"}
+    data.update(overrides)
+    return data
+
+
+def test_after_a_closed_term_the_coordinator_is_back_on_her_request_with_its_link(app):
+    req = _agreed_request()
+    coordinator = log_in(app, PARDUBICE)
+    detail = f"/sprava/zadosti/{req.id}"
+    response = post_form(coordinator, f"{detail}/termin", closed_term_form())
+    assert response.status_code == 302
+    assert urlsplit(response.headers["Location"]).path == detail
+    db.session.rollback()
+    term = db.session.scalars(select(Term)).one()
+    link = f"http://spod4.test/prihlaska-na-termin/{term.signup_token}"
+    html = page_text(coordinator.get(response.headers["Location"]))
+    # The message names the new term and gives its link, ready to copy.
+    notice = re.search(r'<div class="notice notice-success"[^>]*>(.*?)</div>', html, re.S).group(1)
+    assert "Od analýzy k tvorbě IPOD" in notice and term.starts_at.astimezone(PRAGUE).strftime("%-d. %-m.") in notice
+    assert f'href="{link}"' in notice
+    # On the request, the link is a link and a read-only field to copy from, with a copy button.
+    card = html[html.index(f'id="termin-{term.id}"'):]
+    assert f'<a href="{link}"' in card
+    copy_field = re.search(rf'<input[^>]*value="{re.escape(link)}"[^>]*>', card).group(0)
+    assert "readonly" in copy_field and 'type="text"' in copy_field
+    assert 'data-copy=' in card and "Kopírovat odkaz" in card
+    # The form's date needs no format hint that contradicts the picker.
+    form_page = page_text(coordinator.get(f"{detail}/termin"))
+    assert "RRRR" not in form_page
+    assert re.search(r'<input[^>]*id="start"[^>]*type="time"|<input[^>]*type="time"[^>]*id="start"', form_page)
+
+
+@pytest.mark.xfail(reason="NotEligible goes to form.region in trainings/registration/views.py (not this helper's "
+                          "file); an ORP restriction belongs on the ORP field", strict=False)
+def test_a_wrong_orp_on_a_closed_term_is_said_next_to_the_orp_field(app):
+    starts = utcnow() + timedelta(days=9)
+    term = Term(offer=offer(), starts_at=starts, ends_at=starts + timedelta(hours=3), form=TermForm.ONLINE,
+                capacity=5, public=False, signup_token="odkaz-pro-litomysl-123456", restricted_orp_id=orp("Litomyšl").id)
+    db.session.add(term)
+    db.session.commit()
+    refused = post_form(app.test_client(), f"/prihlaska-na-termin/{term.signup_token}", participant(1, orp_name="Svitavy"))
+    html = page_text(refused)
+    assert field_error(html, "orp") == "Tento termín je určen jen pro pracovníky z ORP Litomyšl."
+    assert field_error(html, "region") is None
+
+
+def test_the_closed_term_form_takes_a_date_and_times_typed_the_czech_way(app):
+    req = _agreed_request()
+    coordinator = log_in(app, PARDUBICE)
+    url = f"/sprava/zadosti/{req.id}/termin"
+    day = (datetime.now(PRAGUE) + timedelta(days=40)).date()
+    wrong = post_form(coordinator, url, closed_term_form(day="31. 2. 2027", start="devět", end="25:00"))
+    html = page_text(wrong)
+    assert wrong.status_code == 422
+    assert field_error(html, "day") == "Zadejte datum, např. 12. 3. 2027."
+    assert field_error(html, "start") == "Zadejte čas, např. 9:00."
+    assert 'value="31. 2. 2027"' in html and 'value="devět"' in html  # what was typed stays
+    response = post_form(coordinator, url, closed_term_form(day=f"{day.day}. {day.month}. {day.year}",
+                                                            start="9.00", end="12:30"))
+    assert response.status_code == 302, page_text(response)[:2000]
+    db.session.rollback()
+    term = db.session.scalars(select(Term)).one()
+    assert term.starts_at.astimezone(PRAGUE).replace(tzinfo=None) == datetime(day.year, day.month, day.day, 9, 0)
+    assert term.ends_at.astimezone(PRAGUE).strftime("%H:%M") == "12:30"

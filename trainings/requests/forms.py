@@ -1,14 +1,12 @@
 """The three public request forms and the staff forms of the request pages."""
 from wtforms import (
     BooleanField,
-    DateField,
     EmailField,
     RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
-    TimeField,
     URLField,
 )
 from wtforms.fields.choices import SelectChoice
@@ -19,6 +17,7 @@ from .. import czech
 from ..forms import CzechForm, WholeNumberField, no_control_chars, phone_field, valid_email
 from ..models import TermForm, Urgency
 from ..places import GroupedSelect, check_orp_in_region, optional_int, orp_choices, region_choices
+from ..staff.forms import CzechDateField, CzechTimeField
 
 REQUIRED = "Vyplňte prosím toto pole."
 
@@ -216,10 +215,9 @@ RESTRICT_REGION, RESTRICT_ORP, RESTRICT_NONE = "kraj", "orp", "nikdo"
 
 class ClosedTermForm(CzechForm):
     offer = SelectField("Workshop", coerce=optional_int, validators=[DataRequired("Vyberte workshop.")])
-    day = DateField("Datum", validators=[InputRequired("Zadejte datum.")],
-                    description="Ve formátu RRRR-MM-DD, např. 2027-03-12.")
-    start = TimeField("Začátek", validators=[InputRequired("Zadejte čas začátku.")])
-    end = TimeField("Konec", validators=[InputRequired("Zadejte čas konce.")])
+    day = CzechDateField("Datum", validators=[InputRequired("Zadejte datum.")])
+    start = CzechTimeField("Začátek", validators=[InputRequired("Zadejte čas začátku.")])
+    end = CzechTimeField("Konec", validators=[InputRequired("Zadejte čas konce.")])
     form = RadioField("Forma", choices=[SelectChoice(f.value, f.label) for f in TermForm],
                       validators=[InputRequired("Vyberte formu.")])
     region = SelectField("Kraj konání", coerce=optional_int,
@@ -235,7 +233,7 @@ class ClosedTermForm(CzechForm):
         InputRequired("Zadejte kapacitu."), NumberRange(min=1, max=500, message="Zadejte číslo od 1 do 500.")])
     per_orp_limit = WholeNumberField("Nejvýše účastníků z jedné ORP (nepovinné)", validators=[
         Optional(), NumberRange(min=1, max=500, message="Zadejte číslo od 1 do 500.")])
-    deadline = DateField("Uzávěrka přihlášek (nepovinné)", validators=[Optional()],
+    deadline = CzechDateField("Uzávěrka přihlášek (nepovinné)", validators=[Optional()],
                          description="Přihlásit se lze do konce tohoto dne; bez uzávěrky do začátku termínu.")
     lecturer = _line("Lektorské vedení (nepovinné)", 300, required=False)
     restriction = RadioField("Kdo se může přihlásit", validators=[InputRequired("Vyberte, kdo se může přihlásit.")])

@@ -4,6 +4,7 @@ from datetime import datetime, time, timedelta
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -441,6 +442,8 @@ def new_term(request_id):
         (target.errors if target is not None else form.form_errors).append(exc.message)
         req = db.session.get(SupportRequest, request_id)
         return render_template("requests/staff/term_form.html", req=req, form=form), 422
-    flash("Uzavřený termín je vypsaný. Zadavatel dostal e-mailem odkaz k přihlášení, který může rozeslat.",
-          "success")
+    # Back on her request (not the organisers' term page): the message names the term and its link.
+    link = absolute_url("registration.closed_term", signup_token=term.signup_token)
+    flash(Markup("Uzavřený termín {} je vypsaný. Zadavatel dostal e-mailem odkaz k přihlášení, který může "
+                 'rozeslat: <a href="{}">{}</a>').format(service.term_line(term), link, link), "success")
     return redirect(url_for(".detail", request_id=req.id, _anchor=f"termin-{term.id}"))

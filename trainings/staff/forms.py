@@ -14,6 +14,7 @@ from wtforms import (
     SelectField,
     StringField,
     TextAreaField,
+    TimeField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, ValidationError
@@ -121,6 +122,65 @@ class PragueDateTimeField(Field):
         if self.raw_data:
             return self.raw_data[0]
         return local(self.data).strftime("%Y-%m-%dT%H:%M") if self.data else ""
+
+
+def _dotted(text: str) -> str:
+    """ "12. 3. 2026" -> "12.3.2026", "9. 30" -> "9.30": Czech dates as people type them."""
+    return re.sub(r"\s*\.\s*(?=\d)", ".", text.strip())
+
+
+class CzechDateField(DateField):
+    """A day from the browser's date picker ("2027-03-12"), or typed the Czech way ("12. 3. 2027")
+    where there is no picker. No format hint: the picker shows the format of the person's locale,
+    and a hint naming another one only confuses."""
+
+    MESSAGE = "Zadejte datum, např. 12. 3. 2027."
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, format=["%Y-%m-%d", "%d.%m.%Y"], **kwargs)
+
+    def process_formdata(self, valuelist):
+        text = _dotted(valuelist[0]) if valuelist else ""
+        if not text:
+            self.data = None
+            return
+        for fmt in self.strptime_format:
+            try:
+                self.data = datetime.strptime(text, fmt).date()
+                break
+            except ValueError:
+                continue
+        else:
+            self.data = None
+            raise ValueError(self.MESSAGE)
+        if not MIN_YEAR <= self.data.year <= MAX_YEAR:
+            self.data = None
+            raise ValueError(f"Zadejte rok {MIN_YEAR} až {MAX_YEAR}.")
+
+
+class CzechTimeField(TimeField):
+    """A time of day from the browser's time picker ("09:00", in five-minute steps), or typed
+    "9:00" / "9.00" where there is none."""
+
+    MESSAGE = "Zadejte čas, např. 9:00."
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs["render_kw"] = {"step": "300", **(kwargs.get("render_kw") or {})}
+        super().__init__(label, validators, format=["%H:%M", "%H.%M", "%H:%M:%S"], **kwargs)
+
+    def process_formdata(self, valuelist):
+        text = (valuelist[0] if valuelist else "").strip()
+        if not text:
+            self.data = None
+            return
+        for fmt in self.strptime_format:
+            try:
+                self.data = datetime.strptime(text, fmt).time()
+                return
+            except ValueError:
+                continue
+        self.data = None
+        raise ValueError(self.MESSAGE)
 
 
 class CzechNumberField(Field):
@@ -294,16 +354,10 @@ class ReportPeriodForm(CzechForm):
     class Meta:
         csrf = False
 
-    od = DateField("Od", format=["%Y-%m-%d", "%d.%m.%Y"], validators=[InputRequired("Zadejte datum.")])
-    do = DateField("Do", format=["%Y-%m-%d", "%d.%m.%Y"], validators=[InputRequired("Zadejte datum.")])
-
-    def validate_od(self, field):
-        if field.data and not MIN_YEAR <= field.data.year <= MAX_YEAR:
-            raise ValidationError(f"Zadejte rok {MIN_YEAR} až {MAX_YEAR}.")
+    od = CzechDateField("Od", validators=[InputRequired("Zadejte datum.")])
+    do = CzechDateField("Do", validators=[InputRequired("Zadejte datum.")])
 
     def validate_do(self, field):
-        if field.data and not MIN_YEAR <= field.data.year <= MAX_YEAR:
-            raise ValidationError(f"Zadejte rok {MIN_YEAR} až {MAX_YEAR}.")
         if self.od.data and field.data and field.data < self.od.data:
             raise ValidationError("Konec období musí být po jeho začátku.")
 

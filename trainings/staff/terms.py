@@ -16,6 +16,7 @@ from ..registration.service import registration_counts, seat_usage
 from ..terms import queries
 from ..terms import service as terms
 from ..timefmt import PRAGUE
+from ..urls import absolute_url
 from . import display
 from .access import may_take_attendance, staff_required
 from .forms import MessageForm, TermCancelForm, TermEditForm
@@ -105,8 +106,11 @@ def _attach(form: TermEditForm, exc: "terms.TermError") -> None:
 @staff_required(ORGANISER)
 def detail(term_id):
     term = term_or_404(term_id)
+    # The same address the e-mails give (PUBLIC_BASE_URL), not the one this request came in on.
+    signup_url = (absolute_url("registration.closed_term", signup_token=term.signup_token)
+                  if not term.public and term.signup_token else None)
     return render_template(
-        "staff/term.html", term=term, usage=seat_usage(term),
+        "staff/term.html", term=term, usage=seat_usage(term), signup_url=signup_url,
         counts={state.value: n for state, n in registration_counts([term.id]).get(term.id, Counter()).items()},
         trail=audit.trail(term),
     )
