@@ -1,9 +1,11 @@
 """Numbers for the project's reporting to the ministry.
 
 Over a period (terms starting between two dates, Prague calendar days, both
-included; cancelled terms left out) and per workshop, kraj, ORP and employer
+included, and only those that have started by now: a report counts what took
+place; cancelled terms left out) and per workshop, kraj, ORP and employer
 type:
 
+* terms: every term of the period, also one nobody signed up for,
 * confirmed registrations,
 * participants: registrations marked present (one person at two workshops
   counts twice; this is what ESF+ indicators call participations),
@@ -11,19 +13,24 @@ type:
 
 The kraj and ORP are where the participant works (from her registration),
 not where the term took place. Each breakdown is one grouped query.
+
+Per person (a person is her e-mail address, as on Moje vzdělávání): the
+workshops she was present at and their hours (`Term.length_hours`), for the
+24 hours a year of zákon 108/2006 Sb., § 111.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import case, distinct, func, select
+from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy.orm import joinedload
 
 from .catalogue.seed import catalogue_document
-from .collation import czech_key
+from .collation import czech_key, person_key
 from .exports.xlsx import workbook_of_sheets
 from .extensions import db
-from .models import EmployerType, Offer, Orp, Region, Registration, RegistrationState, Term, TermState
+from .models import EmployerType, Offer, Orp, Region, Registration, RegistrationState, Term, TermState, utcnow
 from .timefmt import PRAGUE
 
 
@@ -55,6 +62,15 @@ class ReportRow:
     unique_persons: int
 
 
+@dataclass(frozen=True)
+class PersonHours:
+    name: str
+    email: str
+    place: str  # her ORP, or her kraj where she gave none
+    workshops: int
+    hours: float
+
+
 @dataclass
 class Report:
     period: Period
@@ -63,6 +79,7 @@ class Report:
     by_region: list[ReportRow]
     by_orp: list[ReportRow]
     by_employer: list[ReportRow]
+    by_person: list[PersonHours]
 
 
 _present = Registration.attended.is_(True)
@@ -74,18 +91,22 @@ _MEASURES = (
 )
 
 
-def _base(period: Period, *keys):
+def _terms_of(period: Period, now: datetime):
+    """The terms a report counts: scheduled, started in the period, and started by now."""
     start, end = period.bounds()
+    return and_(Term.state == TermState.SCHEDULED, Term.starts_at >= start, Term.starts_at < end,
+                Term.starts_at <= now)
+
+
+def _base(period: Period, now: datetime, *keys):
+    # From the terms, with their confirmed registrations joined on: a term nobody signed up
+    # for still counts as a term (the breakdowns by the participant's place then drop it).
     return (
         select(*keys, *_MEASURES)
-        .select_from(Registration)
-        .join(Term, Term.id == Registration.term_id)
-        .where(
-            Term.state == TermState.SCHEDULED,
-            Term.starts_at >= start,
-            Term.starts_at < end,
-            Registration.state == RegistrationState.CONFIRMED,
-        )
+        .select_from(Term)
+        .outerjoin(Registration, and_(Registration.term_id == Term.id,
+                                      Registration.state == RegistrationState.CONFIRMED))
+        .where(_terms_of(period, now))
     )
 
 
@@ -93,26 +114,29 @@ def _rows(stmt, label) -> list[ReportRow]:
     return [ReportRow(label(row[:-4]), *row[-4:]) for row in db.session.execute(stmt).all()]
 
 
-def build_report(period: Period) -> Report:
-    totals = _rows(_base(period), lambda _: "Celkem")[0]
+def build_report(period: Period, now: datetime | None = None) -> Report:
+    now = now or utcnow()
+    totals = _rows(_base(period, now), lambda _: "Celkem")[0]
 
     by_workshop = _rows(
-        _base(period, Offer.title).join(Offer, Offer.id == Term.offer_id).group_by(Offer.id, Offer.title),
+        _base(period, now, Offer.title).join(Offer, Offer.id == Term.offer_id).group_by(Offer.id, Offer.title),
         lambda key: key[0],
     )
     by_region = _rows(
-        _base(period, Region.name).join(Region, Region.id == Registration.region_id).group_by(Region.id, Region.name),
+        _base(period, now, Region.name).join(Region, Region.id == Registration.region_id)
+        .group_by(Region.id, Region.name),
         lambda key: key[0],
     )
     by_orp = _rows(
-        _base(period, Region.name, Orp.name)
+        _base(period, now, Region.name, Orp.name)
         .join(Region, Region.id == Registration.region_id)
         .outerjoin(Orp, Orp.id == Registration.orp_id)
         .group_by(Region.id, Region.name, Orp.id, Orp.name),
         lambda key: f"{key[1]} ({key[0]})" if key[1] else f"bez ORP ({key[0]})",
     )
     by_employer = _rows(
-        _base(period, Registration.employer_type).group_by(Registration.employer_type),
+        _base(period, now, Registration.employer_type).where(Registration.id.is_not(None))
+        .group_by(Registration.employer_type),
         lambda key: EmployerType(key[0]).label,
     )
     employer_order = [t.label for t in EmployerType]
@@ -123,7 +147,35 @@ def build_report(period: Period) -> Report:
         by_region=sorted(by_region, key=lambda r: czech_key(r.label)),
         by_orp=sorted(by_orp, key=lambda r: czech_key(r.label)),
         by_employer=sorted(by_employer, key=lambda r: employer_order.index(r.label)),
+        by_person=hours_per_person(period, now),
     )
+
+
+def hours_per_person(period: Period, now: datetime | None = None) -> list[PersonHours]:
+    """Everyone present at a term of the period, with her workshops and hours, by surname in Czech
+    order. Her name and place are those of her latest registration (people retype them)."""
+    registrations = db.session.scalars(
+        select(Registration)
+        .join(Term, Term.id == Registration.term_id)
+        .options(joinedload(Registration.term), joinedload(Registration.orp), joinedload(Registration.region))
+        .where(_terms_of(period, now or utcnow()), Registration.state == RegistrationState.CONFIRMED,
+               _present)
+        .order_by(Term.starts_at, Registration.id)
+    ).all()
+    people: dict[str, list[Registration]] = {}
+    for registration in registrations:
+        people.setdefault(registration.email_normalized, []).append(registration)
+    rows = []
+    for attended in people.values():
+        latest = attended[-1]
+        rows.append(PersonHours(
+            name=latest.name,
+            email=latest.email,
+            place=latest.orp.name if latest.orp else f"bez ORP ({latest.region.name})",
+            workshops=len(attended),
+            hours=round(sum(r.term.length_hours for r in attended), 2),
+        ))
+    return sorted(rows, key=lambda p: (person_key(p.name), p.email))
 
 
 BREAKDOWNS = [
@@ -133,6 +185,8 @@ BREAKDOWNS = [
     ("by_employer", "Podle zaměstnavatele", "Typ zaměstnavatele"),
 ]
 COLUMN_TITLES = ["Termíny", "Potvrzené přihlášky", "Účastníci (přítomní)", "Unikátní osoby"]
+PERSON_TITLE = "Hodiny podle osob"
+PERSON_COLUMNS = ["Jméno", "E-mail", "ORP", "Workshopy", "Hodiny"]
 
 
 def report_xlsx(report: Report) -> bytes:
@@ -141,7 +195,7 @@ def report_xlsx(report: Report) -> bytes:
         ["Spolufinancováno Evropskou unií", ""],
         ["Projekt", project["name"]],
         ["Registrační číslo", project["reg_no"]],
-        ["Období (začátek termínu)", report.period.label],
+        ["Období (termíny, které v něm už začaly)", report.period.label],
         ["Termíny", report.totals.terms],
         ["Potvrzené přihlášky", report.totals.confirmed],
         ["Účastníci (přítomní)", report.totals.participants],
@@ -151,4 +205,6 @@ def report_xlsx(report: Report) -> bytes:
     for attribute, title, key_title in BREAKDOWNS:
         rows = [[r.label, r.terms, r.confirmed, r.participants, r.unique_persons] for r in getattr(report, attribute)]
         sheets.append((title, [key_title, *COLUMN_TITLES], [50, 10, 20, 20, 16], rows))
+    people = [[p.name, p.email, p.place, p.workshops, p.hours] for p in report.by_person]
+    sheets.append((PERSON_TITLE, PERSON_COLUMNS, [30, 34, 26, 12, 10], people))
     return workbook_of_sheets(sheets)

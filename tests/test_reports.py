@@ -1,0 +1,114 @@
+"""Výkazy: what the organiser reports to the ministry over a period. Every term that took place
+counts (also one nobody came to), none that is still to come, and each person's hours are there
+for the 24 hours a year."""
+import io
+import re
+from datetime import datetime, timedelta
+
+import pytest
+from openpyxl import load_workbook
+
+from trainings.reporting import Period, build_report, hours_per_person
+from trainings.timefmt import PRAGUE
+
+from .conftest import make_term
+from .staff_helpers import attend, move_to_past, organiser_client, sign_up
+
+pytestmark = pytest.mark.usefixtures("server_errors_as_pages")
+
+
+def this_month() -> Period:
+    """A period reaching into the future, as "this year" does by default."""
+    today = datetime.now(PRAGUE).date()
+    return Period(today - timedelta(days=30), today + timedelta(days=30))
+
+
+@pytest.fixture
+def month(app):
+    """Three terms that took place (one with nobody on it) and one still to come, all in the period.
+
+    Chalupová attends two workshops (3,5 + 2 hours); she retyped her name the second time.
+    Cibulková, Čermáková and Hronová attend one each; Dvořák is a no-show.
+    """
+    ipod = make_term(capacity=10)
+    short = make_term(slug="rodicovske-spory", capacity=10, hours=2)
+    empty = make_term(capacity=10)
+    coming = make_term(capacity=10, starts_in=timedelta(days=7))
+    people = {
+        "chalupova": sign_up(ipod, 1, name="Mgr. Hana Chalupová", email="hana@example.cz"),
+        "cibulkova": sign_up(ipod, 2, name="Eva Cibulková", email="eva@example.cz", orp_name="Pardubice"),
+        "cermakova": sign_up(ipod, 3, name="Iva Čermáková", email="iva@example.cz", orp_name=None),
+        "dvorak": sign_up(ipod, 4, name="Petr Dvořák", email="petr@example.cz"),
+        "chalupova_2": sign_up(short, 1, name="Hana Chalupová, DiS.", email="HANA@example.cz"),
+        "hronova": sign_up(short, 5, name="Jana Hronová", email="jana@example.cz", region_code="CZ064",
+                           orp_name="Brno"),
+    }
+    sign_up(coming, 6, name="Budoucí Přihlášená", email="budouci@example.cz")
+    for term, days in ((ipod, 3), (short, 2), (empty, 1)):
+        move_to_past(term, days)
+    for key, registration in people.items():
+        attend(registration.id, key != "dvorak")
+    return this_month()
+
+
+def test_every_term_that_took_place_counts_and_none_still_to_come(month):
+    report = build_report(month)
+    # ipod, short and the empty one; not the coming term, though it lies in the period.
+    assert report.totals.terms == 3
+    assert (report.totals.confirmed, report.totals.participants, report.totals.unique_persons) == (6, 5, 4)
+    workshops = {r.label: (r.terms, r.confirmed, r.participants) for r in report.by_workshop}
+    assert workshops == {"Od analýzy k tvorbě IPOD": (2, 4, 3), "Rodičovské spory": (1, 2, 2)}
+
+
+def test_a_period_wholly_in_the_future_has_nothing_yet(month):
+    today = datetime.now(PRAGUE).date()
+    report = build_report(Period(today + timedelta(days=1), today + timedelta(days=30)))
+    assert report.totals.terms == 0 and report.by_workshop == [] and report.by_person == []
+
+
+def test_hours_per_person_by_surname_in_czech_order(month):
+    people = hours_per_person(month)
+    # C before Č before H before Ch: Czech order, by surname, titles left out.
+    assert [p.name for p in people] == ["Eva Cibulková", "Iva Čermáková", "Jana Hronová", "Hana Chalupová, DiS."]
+    chalupova = people[-1]
+    # One person is one e-mail address, whatever its case; her latest name and place are shown.
+    assert (chalupova.email, chalupova.workshops, chalupova.hours, chalupova.place) == (
+        "HANA@example.cz", 2, 5.5, "Litomyšl")
+    assert (people[0].place, people[0].workshops, people[0].hours) == ("Pardubice", 1, 3.5)
+    assert people[1].place == "bez ORP (Pardubický kraj)"
+    assert "Petr Dvořák" not in [p.name for p in people]  # a no-show has no hours
+
+
+def test_report_page_aligns_numbers_with_their_headings_and_lists_hours(app, month):
+    staff = organiser_client(app)
+    query = {"od": month.start.isoformat(), "do": month.end.isoformat()}
+    page = staff.get("/sprava/vykazy/", query_string=query).get_data(as_text=True)
+    summary = page[page.index("Souhrn za"):page.index("</ul>", page.index("Souhrn za"))]
+    assert "3</strong> termíny<" in summary
+    headings = re.findall(r'<th scope="col"( class="num")?>([^<]+)</th>', page)
+    numeric = {"Termíny", "Potvrzené přihlášky", "Účastníci (přítomní)", "Unikátní osoby", "Workshopy", "Hodiny"}
+    for css_class, text in headings:
+        assert bool(css_class) == (text in numeric), text
+    hours = page[page.index('id="hodiny"'):]
+    rows = re.findall(r"<tr><th scope=\"row\">([^<]+)</th>(.*?)</tr>", hours)
+    assert [name for name, _ in rows] == ["Eva Cibulková", "Iva Čermáková", "Jana Hronová", "Hana Chalupová, DiS."]
+    assert rows[-1][1] == ('<td class="text">HANA@example.cz</td><td class="text">Litomyšl</td>'
+                           "<td>2</td><td>5,5</td>")
+
+
+def test_the_workbook_has_the_hours_per_person(app, month):
+    staff = organiser_client(app)
+    response = staff.get("/sprava/vykazy/vykaz.xlsx", query_string={"od": month.start.isoformat(),
+                                                                       "do": month.end.isoformat()})
+    workbook = load_workbook(io.BytesIO(response.data))
+    assert workbook.sheetnames[-1] == "Hodiny podle osob"
+    rows = list(workbook["Hodiny podle osob"].iter_rows(values_only=True))
+    assert rows[0] == ("Jméno", "E-mail", "ORP", "Workshopy", "Hodiny")
+    assert rows[1:] == [
+        ("Eva Cibulková", "eva@example.cz", "Pardubice", 1, 3.5),
+        ("Iva Čermáková", "iva@example.cz", "bez ORP (Pardubický kraj)", 1, 3.5),
+        ("Jana Hronová", "jana@example.cz", "Brno", 1, 2),
+        ("Hana Chalupová, DiS.", "HANA@example.cz", "Litomyšl", 2, 5.5),
+    ]
+    summary = dict(workbook["Souhrn"].iter_rows(min_row=2, values_only=True))
+    assert summary["Termíny"] == 3
