@@ -198,3 +198,39 @@ def test_a_confirmation_queued_but_not_yet_written_is_written_by_the_dispatcher(
     assert "http://spod4.test/prihlaska/token-z-prihlasky" in message.get_body(("plain",)).get_content()
     stored = db.session.scalars(select(OutboxMessage)).one()
     assert stored.subject.startswith("Přihláška potvrzena") and stored.context["token"] is None
+
+
+def test_people_are_greeted_in_the_vocative_and_unknown_names_neutrally(smtp_app, smtp):
+    term = make_term()
+    for name, email in [("Jana Nováková", "jana@litomysl.cz"), ("Petr Novák", "petr@litomysl.cz"),
+                        ("Andrea Müller", "andrea@litomysl.cz")]:
+        service.register(term.id, service.Applicant(
+            name=name, email=email, employer_type=EmployerType.OSPOD, job_title="sociální pracovník",
+            region_id=region("CZ053").id, orp_id=orp("Litomyšl").id,
+        ))
+    dispatch.send_due()
+    for email, salutation in [("jana@litomysl.cz", "Dobrý den, paní Nováková,"),
+                              ("petr@litomysl.cz", "Dobrý den, pane Nováku,"),
+                              ("andrea@litomysl.cz", "Dobrý den,")]:
+        [message] = smtp.recorder.to(email)
+        text = message.get_body(("plain",)).get_content()
+        html = message.get_body(("html",)).get_content()
+        assert text.splitlines()[0] == salutation
+        assert f"<p>{salutation}</p>" in html
+        assert "Dobrý den, Jana" not in text + html and "Dobrý den, Petr" not in text + html
+
+
+def test_an_undone_cancellation_sends_an_invitation_that_outranks_the_cancel(smtp_app, smtp):
+    term = make_term()
+    outcome = sign_up(term)
+    service.cancel(outcome.registration.id)
+    service.undo_cancel(outcome.registration.id)
+    dispatch.send_due()
+    events = []
+    for message in smtp.recorder.to("jana1@mesto-litomysl.cz"):
+        for part in message.iter_attachments():
+            calendar = vobject.readOne(part.get_content())
+            events.append((calendar.method.value, int(calendar.vevent.sequence.value), calendar.vevent.uid.value))
+    assert [method for method, _, _ in events] == ["REQUEST", "CANCEL", "REQUEST"]
+    assert events[0][1] < events[1][1] < events[2][1]
+    assert len({uid for _, _, uid in events}) == 1

@@ -9,10 +9,13 @@ Counts after words like "nejvýše", "celkem" or a colon stay in the nominative
 ("nejvýše 3 účastníci", "nejvýše 5 účastníků"): the numeral itself decides the
 case, which is what the three forms below express.
 """
+import re
 from decimal import Decimal
 
 from babel import Locale
 from babel.numbers import format_decimal
+from vokativ import sex as vokativ_sex
+from vokativ import vokativ
 
 # Parsed once, as in timefmt: parsing a locale on every call is the costly part.
 _CS = Locale.parse("cs")
@@ -72,3 +75,62 @@ def hours(count) -> str:
     """ "1 hodina", "3 hodiny", "1,5 hodiny", "24 hodin"."""
     return count_noun(count, "hodina", "hodiny", "hodin", many="hodiny")
 
+
+
+# --- greetings ------------------------------------------------------------------
+
+# Academic and professional titles people type into a name field ("Mgr. Jana Nováková, DiS.").
+_TITLE = re.compile(r"^(?:[^\W\d_]+\.)+$")
+
+
+def greeting(name: str | None) -> str:
+    """The salutation of an e-mail: "Dobrý den, paní Nováková," / "Dobrý den, pane Nováku," / "Dobrý den,".
+
+    Czech addresses a stranger by surname in the vocative with "paní" or "pane", so
+    the gender must be known; a wrong one offends more than a neutral greeting.
+    The vokativ library tells the gender of each word of the name from its ending
+    (a woman's surname ends in -ová or -á, her first name mostly in -a or -e); it is
+    used only when every word of the name agrees, the name has at least two words,
+    and the first word does not look like a woman's surname (someone who wrote
+    "Nováková Jana"). Otherwise, as for names whose words disagree ("Kim Nováková",
+    "Andrea Müller", "John Doe", "Nguyen Thi Lan"), the greeting stays neutral.
+    """
+    words = _name_words(name)
+    if len(words) < 2 or _FEMALE_SURNAME.search(words[0].lower()):
+        return "Dobrý den,"
+    sexes = {vokativ_sex(part) for word in words for part in word.split("-")}
+    if sexes == {"w"}:
+        # A woman's surname keeps its form in the vocative; a second one ("Jůzová Kotalová") belongs to it.
+        surname = [words[-1]]
+        while len(words) - len(surname) > 1 and _FEMALE_SURNAME.search(words[-len(surname) - 1].lower()):
+            surname.insert(0, words[-len(surname) - 1])
+        return f"Dobrý den, paní {' '.join(_readable(w) for w in surname)},"
+    if sexes == {"m"}:
+        surname = "-".join(_keep_case(part, vokativ(part, woman=False, last_name=True))
+                           for part in words[-1].split("-"))
+        return f"Dobrý den, pane {surname},"
+    return "Dobrý den,"
+
+
+_FEMALE_SURNAME = re.compile(r"(ová|ská|cká|ná)$")
+_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+
+
+def _name_words(name: str | None) -> list[str]:
+    """The words of a name without titles ("Mgr. Jana Nováková, DiS."); none if it holds anything but letters."""
+    words = [w for w in (name or "").split(",")[0].split() if not _TITLE.match(w)]
+    return words if all(_WORD.fullmatch(w) for w in words) else []
+
+
+def _readable(word: str) -> str:
+    """ "NOVÁK" typed in capitals reads "Novák" in a letter."""
+    return "-".join(part.capitalize() for part in word.split("-")) if word.isupper() else word
+
+
+def _keep_case(original: str, declined: str) -> str:
+    """vokativ lower-cases; keep the typed spelling of the stem and add the ending ("Dvořák" -> "Dvořáku")."""
+    original = _readable(original)
+    stem = 0
+    while stem < min(len(original), len(declined)) and original[stem].lower() == declined[stem]:
+        stem += 1
+    return original[:stem] + declined[stem:]

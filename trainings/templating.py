@@ -23,3 +23,4 @@ def register(app):
     app.add_template_filter(czech.plural, "plural")
     app.add_template_filter(czech.count_noun, "count_noun")
     app.add_template_filter(czech.number, "number")
+    app.add_template_filter(czech.greeting, "greeting")  # every e-mail's "Dobrý den, …,"
