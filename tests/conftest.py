@@ -21,6 +21,8 @@ from trainings.catalogue.seed import seed_all
 from trainings.extensions import db
 from trainings.models import (
     AuditEntry,
+    FeedbackAnswer,
+    FeedbackInvitation,
     InterestEntry,
     Offer,
     Orp,
@@ -30,6 +32,8 @@ from trainings.models import (
     Region,
     Registration,
     RegistrationLink,
+    SeatHandover,
+    SiteSetting,
     StaffSession,
     Term,
     TermForm,
@@ -112,6 +116,7 @@ def app(_app):
         yield _app
         db.session.rollback()
         for model in (AuditEntry, RegistrationLink, PersonLink, StaffSession, RecoveryCode, OutboxMessage,
+                      SeatHandover, FeedbackInvitation, FeedbackAnswer, SiteSetting,
                       Registration, InterestEntry, Term):
             db.session.execute(delete(model))
         db.session.commit()

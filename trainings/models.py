@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import enum
 import secrets
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from sqlalchemy import (
     JSON,
+    Date,
     DateTime,
     Enum,
     ForeignKey,
@@ -396,10 +397,17 @@ class Registration(db.Model):
     internal_note: Mapped[str | None] = mapped_column(Text)
     # Set by a staff member who added the person by hand.
     added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # A switch of term: this entry waits on another term of the same workshop while
+    # the person keeps her seat in `replaces_registration`; when this one is
+    # confirmed, that one is given up in the same transaction.
+    replaces_registration_id: Mapped[int | None] = mapped_column(ForeignKey("registrations.id"))
+    # Random part of the osvědčení's verification address, set when it is first issued.
+    certificate_code: Mapped[str | None] = mapped_column(String(16), unique=True)
 
     term: Mapped[Term] = relationship()
     region: Mapped[Region] = relationship()
     orp: Mapped[Orp | None] = relationship()
+    replaces_registration: Mapped[Registration | None] = relationship(remote_side="Registration.id")
 
     def waitlist_position(self) -> int | None:
         if self.state != RegistrationState.WAITLISTED:
@@ -433,6 +441,88 @@ class RegistrationLink(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     registration: Mapped[Registration] = relationship()
+
+
+class SeatHandover(db.Model):
+    """A seat offered to a colleague: it moves only when she confirms, with consent, in time.
+
+    The colleague's data are held here until then; the seat stays with the
+    first person meanwhile, and nothing changes if the offer lapses.
+    """
+
+    __tablename__ = "seat_handovers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registrations.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))
+    email_normalized: Mapped[str] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    employer_type: Mapped[EmployerType] = mapped_column(_enum(EmployerType))
+    job_title: Mapped[str] = mapped_column(String(200))
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))
+    orp_id: Mapped[int | None] = mapped_column(ForeignKey("orps.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Exactly one of these ends an offer: confirmed by the colleague (the new
+    # registration is recorded), or withdrawn / refused.
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    new_registration_id: Mapped[int | None] = mapped_column(ForeignKey("registrations.id"))
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    registration: Mapped[Registration] = relationship(foreign_keys=[registration_id])
+    new_registration: Mapped[Registration | None] = relationship(foreign_keys=[new_registration_id])
+    region: Mapped[Region] = relationship()
+    orp: Mapped[Orp | None] = relationship()
+
+
+class FeedbackInvitation(db.Model):
+    """The one feedback questionnaire a present participant is asked to fill in.
+
+    It knows who was asked and whether she answered; the answer itself is in
+    FeedbackAnswer without any link back, so staff cannot tell who said what.
+    """
+
+    __tablename__ = "feedback_invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registrations.id"), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    registration: Mapped[Registration] = relationship()
+
+
+class FeedbackAnswer(db.Model):
+    """One anonymous answer: scores 1–5 per question key and free text, tied to the term only."""
+
+    __tablename__ = "feedback_answers"
+    __table_args__ = (Index("ix_feedback_answers_term", "term_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    term_id: Mapped[int] = mapped_column(ForeignKey("terms.id"))
+    # The term's lecturer text when answered, so results per lecturer survive term edits.
+    lecturer: Mapped[str | None] = mapped_column(String(300))
+    # A date, not a time: a timestamp next to the invitations' answered_at would tell who it was.
+    submitted_on: Mapped[date] = mapped_column(Date)
+    scores: Mapped[dict] = mapped_column(JSON, default=dict)
+    comment: Mapped[str | None] = mapped_column(Text)
+
+    term: Mapped[Term] = relationship()
+
+
+class SiteSetting(db.Model):
+    """Texts the organisers change without code (e.g. the feedback questions), as JSON by key."""
+
+    __tablename__ = "site_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict | list] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class PersonLink(db.Model):
