@@ -10,7 +10,7 @@ from pypdf import PdfReader
 
 from trainings.exports.pdf import certificate_pdf
 from trainings.extensions import db
-from trainings.models import Registration, Term
+from trainings.models import Registration, Term, TermForm
 from trainings.registration import hours, service
 
 from .conftest import make_term, outbox
@@ -156,7 +156,7 @@ def test_term_without_hours_counts_its_length(app):
 
 
 def test_the_private_page_shows_the_door_code_as_qr_until_she_is_checked_in(app):
-    term = make_term(starts_in=timedelta(hours=2))
+    term = make_term(starts_in=timedelta(hours=2), form=TermForm.IN_PERSON, venue="Litomyšl, sál 2")
     person = sign_up(term, 1)
     link = private_link("ucastnice1@example.cz", term.id)
     page = app.test_client().get(link).get_data(as_text=True)

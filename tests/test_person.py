@@ -16,7 +16,7 @@ import vobject
 from sqlalchemy import select
 
 from trainings.extensions import db
-from trainings.models import PersonLink, Registration, RegistrationLink, utcnow
+from trainings.models import PersonLink, Registration, RegistrationLink, TermForm, utcnow
 from trainings.person import service as person
 from trainings.registration import service
 
@@ -88,7 +88,7 @@ def test_signing_up_with_someone_elses_address_shows_nothing_of_her_other_regist
 
 
 def test_the_page_after_sign_up_keeps_what_belongs_to_that_registration(client, app):
-    term = make_term(starts_in=timedelta(hours=30))
+    term = make_term(starts_in=timedelta(hours=30), form=TermForm.IN_PERSON, venue="Litomyšl, sál 2")
     response = register_via_form(client, term)
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     registration = db.session.scalars(select(Registration).where(Registration.email_normalized == JANA)).one()

@@ -23,6 +23,7 @@ from trainings.models import (
     RegistrationState,
     StaffRole,
     Term,
+    TermForm,
     TermState,
     User,
     utcnow,
@@ -466,6 +467,25 @@ def test_undo_only_for_her_own_cancellation_within_the_window_on_an_open_term(ap
         service.undo_cancel(closing.registration.id, now=term.starts_at)
     with pytest.raises(service.UndoRefused):
         service.undo_cancel(999999)
+
+
+def test_an_online_term_has_no_door_code_and_says_how_attendance_is_taken(client, app):
+    online = make_term()
+    token = token_of(register_via_form(client, online))
+    page = client.get(f"/prihlaska/{token}").get_data(as_text=True)
+    mail = only_message("registration_confirmed", "jana.novakova@litomysl.cz")
+    code = registration_of("jana.novakova@litomysl.cz").check_in_code
+    for shown in (page, mail.body_text, mail.body_html):
+        assert "U vstupu" not in shown and "QR kód" not in shown and code not in shown
+        assert "Účast na online setkání zapíše lektor podle jmen" in shown
+
+    in_person = make_term(form=TermForm.IN_PERSON, venue="Litomyšl, sál 2")
+    token = token_of(register_via_form(app.test_client(), in_person, email="petra@litomysl.cz"))
+    page = client.get(f"/prihlaska/{token}").get_data(as_text=True)
+    mail = only_message("registration_confirmed", "petra@litomysl.cz")
+    for shown in (page, mail.body_text, mail.body_html):
+        assert "U vstupu" in shown and registration_of("petra@litomysl.cz").check_in_code in shown
+        assert "online setkání zapíše" not in shown
 
 
 # --- 4. the same e-mail twice ---------------------------------------------------

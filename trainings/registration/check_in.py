@@ -26,7 +26,10 @@ QUIET_ZONE = 4  # modules of white around the symbol, as the standard asks
 
 
 def check_in_url(registration: Registration) -> str | None:
-    if not registration.check_in_code:
+    """Where the door code leads; None for an online term, which has no door: the
+    lecturer marks attendance on the check-in page by the names she sees in the
+    meeting, so its people get no code (templates/registration/_online_attendance.txt)."""
+    if not registration.check_in_code or registration.term.is_online:
         return None
     return absolute_url("attendance.by_code", code=registration.check_in_code)
 

@@ -276,6 +276,7 @@ def _attendance_context(registration) -> dict:
     )
     url = check_in.check_in_url(registration) if show_code else None
     return {
+        "online_attendance": bool(show_code) and registration.term.is_online,
         "check_in_code": registration.check_in_code if url else None,
         "check_in_qr": check_in.qr_svg(url) if url else None,
         "certificate": hours.certificate_available(registration),
