@@ -3,15 +3,52 @@ import signal
 import threading
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import czech
-from .catalogue.seed import seed_all, seed_demo_organiser, seed_demo_terms
+from .catalogue.seed import Demo, seed_all, seed_demo
 from .mail.dispatch import send_due, work
 from .registration.reminders import send_reminders
 from .models import StaffRole
 from .staff import accounts
+
+
+def demo_text(demo: Demo) -> str:
+    """What `make run` prints: a login for every role and where to start, all clickable."""
+    from .staff.second_factor import grouped, provisioning_uri
+    from .timefmt import term_span
+    from .urls import absolute_url
+
+    lines = [
+        f"Ukázkové termíny: přidáno {czech.count_noun(demo.terms_added, 'termín', 'termíny', 'termínů')}.",
+        "",
+        f"Ukázková přihlášení (hesla jsou jen pro tuto vývojovou kopii): {absolute_url('auth.login')}",
+    ]
+    width = max(len(login.role) for login in demo.logins)
+    for login in demo.logins:
+        extra = "  + kód z ověřovací aplikace" if login.totp_secret else ""
+        lines.append(f"  {login.role:<{width}}  {login.email} / {login.password}{extra}")
+    needs_app = [login for login in demo.logins if login.totp_secret]
+    if needs_app:
+        lines += ["", "Správa systému a koordinace se přihlašují i kódem z ověřovací aplikace v telefonu (Google "
+                      "Authenticator, Microsoft Authenticator, Aegis, FreeOTP…) nebo ve správci hesel.",
+                  "Přidejte do aplikace tento klíč ručně, nebo otevřete odkaz otpauth:// na zařízení, kde ji máte:"]
+        for login in needs_app:
+            lines.append(f"  {login.email}: {grouped(login.totp_secret)}")
+            lines.append(f"    {provisioning_uri(accounts.user_by_email(login.email), login.totp_secret)}")
+    today = demo.today
+    lines += [
+        "",
+        f"Dnes probíhá: {today.offer.title}, {term_span(today.starts_at, today.ends_at)} "
+        f"(lektorské vedení: {today.lecturer})",
+        f"  příchody a docházka: {absolute_url('attendance.check_in', term_id=today.id)}",
+        f"Žádost o workshop na klíč čeká na koordinaci kraje: "
+        f"{absolute_url('requests_staff.detail', request_id=demo.request.id)}",
+    ]
+    if current_app.config.get("MAIL_TRANSPORT") == "files":
+        lines.append(f"E-maily se neodesílají: ukládají se jako soubory .eml do {current_app.config['MAIL_FILE_DIR']}.")
+    return "\n".join(lines)
 
 
 def register_commands(app: Flask) -> None:
@@ -22,9 +59,7 @@ def register_commands(app: Flask) -> None:
         seed_all()
         click.echo("Katalog, kraje a ORP nahrány.")
         if demo:
-            click.echo(f"Ukázkové termíny: přidáno {seed_demo_terms()}.")
-            email, password = seed_demo_organiser()
-            click.echo(f"Ukázkový organizátor: {email} / {password}  (přihlášení: /sprava/prihlaseni)")
+            click.echo(demo_text(seed_demo()))
 
     @app.cli.group("reminders")
     def reminders():
