@@ -31,13 +31,40 @@ def pages(site):
         ("odkaz-neplati", "/moje-vzdelavani/neplatny-odkaz", False),
         ("zapomenute-heslo", "/sprava/zapomenute-heslo", False),
         ("dvoufazove-overeni", "/sprava/ucet/dvoufazove-overeni", True),
+        # The back office: a closed term with its link to copy, the reports, check-in of a term running now.
+        ("termin-uzavreny", f"/sprava/terminy/{site.closed_term}", True),
+        ("vykazy", "/sprava/vykazy/", True),
+        ("prichody-dnes", f"/sprava/terminy/{site.today_term}/prichody", True),
     ]
+
+
+def _back_office(app, site):
+    """The demo's term at the door (people checked in, so the reports have hours) and the closed term's id."""
+    from sqlalchemy import select
+
+    from trainings.catalogue.seed import seed_demo_term_today
+    from trainings.extensions import db
+    from trainings.models import Registration, Term
+    from trainings.registration import staff_actions
+    from trainings.staff import accounts
+
+    with app.app_context():
+        today = seed_demo_term_today()
+        organiser = accounts.user_by_email(site.organiser_email)
+        people = db.session.scalars(select(Registration.id).where(Registration.term_id == today.id)
+                                    .order_by(Registration.id)).all()
+        for registration_id in people[:3]:
+            staff_actions.mark_attendance(registration_id, True, organiser)
+        site.today_term = today.id
+        site.closed_term = db.session.scalar(select(Term.id).where(Term.signup_token == site.closed_token))
+        db.session.remove()
 
 
 def main(only):
     folder = Path(tempfile.mkdtemp())
     app = build_app(f"sqlite:///{folder / 'screens.sqlite3'}", folder / "mail")
     site = _seed(app)
+    _back_office(app, site)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
