@@ -288,6 +288,7 @@ def test_every_page_passes_axe_and_the_html_checker(browser, site):
         ("planned workshop with interest form", f"/nabidka/{site.planned_slug}"),
         ("A1-A7 support", "/metodicka-podpora"),
         ("kraj offer", "/nabidka-pro-kraje"),
+        ("B training item", "/nabidka/proskoleni-ospod-orp-v-aktualnich-tematech"),
         ("privacy", "/ochrana-osobnich-udaju"),
         ("accessibility statement", "/prohlaseni-o-pristupnosti"),
         ("private registration page", f"/prihlaska/{site.manage_token}"),
@@ -415,6 +416,39 @@ def _log_in(page, site, email=None, password=None):
         with page.expect_navigation():
             page.keyboard.press("Enter")
     assert "/sprava/" in page.url and "prihlaseni" not in page.url and "overeni" not in page.url
+
+
+# Words split over two lines inside a table cell ("prezenčn|ě"); long e-mails and links may wrap.
+BROKEN_WORDS = """() => {
+  const broken = [];
+  for (const cell of document.querySelectorAll('main td, main th')) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const m of node.data.matchAll(/[^\\s–·,;()]+/g)) {
+        if (/@|:\\/\\//.test(m[0])) continue;
+        const range = document.createRange();
+        range.setStart(node, m.index);
+        range.setEnd(node, m.index + m[0].length);
+        const lines = new Set([...range.getClientRects()].map(r => Math.round(r.bottom)));
+        if (lines.size > 1) broken.push(m[0]);
+      }
+    }
+  }
+  return broken;
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_words_in_public_tables_break_only_between_words(browser, site, width):
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale="cs-CZ")
+    page = context.new_page()
+    broken = {}
+    for path in ("/", f"/nabidka/{site.offer_slug}", "/nabidka-pro-kraje", f"/prihlaska/{site.manage_token}"):
+        page.goto(site.base + path)
+        if words := page.evaluate(BROKEN_WORDS):
+            broken[path] = words
+    context.close()
+    assert not broken, broken
 
 
 def test_keyboard_journeys(browser, site):
