@@ -25,6 +25,11 @@ HERE = Path(__file__).resolve().parent
 def pages(site):
     """(file name, path, log in as admin first) for each screen."""
     return [
+        # The home page shows the planned workshops, section B and the contacts at its foot.
+        ("katalog", "/", False),
+        ("workshop-s-terminy", f"/nabidka/{site.offer_slug}", False),
+        ("plosna-nabidka-b1", "/nabidka/proskoleni-ospod-orp-v-aktualnich-tematech", False),
+        ("nabidka-pro-kraje", "/nabidka-pro-kraje", False),
         ("prihlaska-potvrzena", f"/prihlaska/{site.manage_token}", False),
         ("moje-vzdelavani-zadost", "/moje-vzdelavani", False),
         ("moje-vzdelavani", f"/moje-vzdelavani/{site.person_token}", False),
