@@ -1,5 +1,7 @@
 """Czech that reads right: greetings in the vocative, weekdays in the case their preposition asks for."""
+import re
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from babel.dates import format_date
@@ -72,3 +74,15 @@ def test_the_nominative_is_babels_and_dates_after_od_take_the_genitive():
     assert "do " + timefmt.date_only(WEEK[2], "genitive") == "do středy 11. 3. 2026"
     # Late on Sunday in UTC is already Monday in Prague.
     assert timefmt.weekday(datetime(2026, 3, 15, 23, 30, tzinfo=timezone.utc), "genitive") == "pondělí"
+
+
+def test_no_region_name_is_pasted_after_a_preposition_that_would_decline_it():
+    """Region names are stored in the nominative ("Pardubický kraj"): "z kraje Pardubický kraj"
+    reads wrong, so they follow a colon instead ("z tohoto kraje: Pardubický kraj")."""
+    root = Path(__file__).resolve().parent.parent
+    pasted = re.compile(r"\b(?:z|do|ke?|ve?|pro|za|o|po)\s+kraj[ei]?\s+\{")
+    found = [f"{path.relative_to(root)}: {line.strip()}"
+             for folder in ("templates", "trainings")
+             for path in (root / folder).rglob("*") if path.suffix in {".html", ".txt", ".py"}
+             for line in path.read_text(encoding="utf-8").splitlines() if pasted.search(line)]
+    assert found == []

@@ -53,6 +53,10 @@ class TermClosed(RegistrationError):
 class NotEligible(RegistrationError):
     message = "Tento termín je určen jen pro pracovníky z vymezeného území."
 
+    def __init__(self, message: str | None = None, field: str = "region"):
+        super().__init__(message)
+        self.field = field  # the form field the refusal belongs next to
+
 
 class AlreadyRegistered(RegistrationError):
     message = "Na tento termín už jste s touto e-mailovou adresou přihlášeni."
@@ -289,9 +293,9 @@ def registration_counts(term_ids) -> dict[int, Counter]:
 
 def check_eligibility(term: Term, region_id: int | None, orp_id: int | None) -> None:
     if term.restricted_orp_id is not None and orp_id != term.restricted_orp_id:
-        raise NotEligible(f"Tento termín je určen jen pro pracovníky z ORP {term.restricted_orp.name}.")
+        raise NotEligible(f"Tento termín je určen jen pro pracovníky z ORP {term.restricted_orp.name}.", "orp")
     if term.restricted_region_id is not None and region_id != term.restricted_region_id:
-        raise NotEligible(f"Tento termín je určen jen pro pracovníky z kraje {term.restricted_region.name}.")
+        raise NotEligible(f"Tento termín je určen jen pro pracovníky z tohoto kraje: {term.restricted_region.name}.")
 
 
 # --- the operations ----------------------------------------------------------

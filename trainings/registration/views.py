@@ -105,7 +105,7 @@ def _register(term):
         form.email.errors.append(exc.message)
         return _render_form(term, form, 409, duplicate=True)
     except service.NotEligible as exc:
-        form.region.errors.append(exc.message)
+        form[exc.field].errors.append(exc.message)
         return _render_form(term, form, 422)
     except service.TermNotFound:
         abort(404)

@@ -241,7 +241,7 @@ class ClosedTermForm(CzechForm):
     def set_choices(self, workshops, regions, request):
         self.offer.choices = [SelectChoice("", "Vyberte workshop")] + [SelectChoice(o.id, o.title) for o in workshops]
         self.region.choices = region_choices(regions)
-        choices = [SelectChoice(RESTRICT_REGION, f"jen pracovníci z kraje {request.region.name}")]
+        choices = [SelectChoice(RESTRICT_REGION, f"jen pracovníci z tohoto kraje: {request.region.name}")]
         if request.orp is not None:
             choices.append(SelectChoice(RESTRICT_ORP, f"jen pracovníci z ORP {request.orp.name}"))
         choices.append(SelectChoice(RESTRICT_NONE, "kdokoli, kdo dostane odkaz"))

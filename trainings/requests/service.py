@@ -410,7 +410,7 @@ def create_closed_term(request_id: int, data: terms_service.TermData, actor: Use
     if data.restricted_orp_id is not None:
         orp = db.session.get(Orp, data.restricted_orp_id)
         if orp is None or orp.region_id != request.region_id:
-            raise RequestError(f"Termín lze omezit jen na ORP v kraji {request.region.name}.", "restriction")
+            raise RequestError(f"Termín lze omezit jen na ORP z tohoto kraje: {request.region.name}.", "restriction")
     term = terms_service.create_term(replace(data, public=False), actor)
     now = now or utcnow()
     with locked(SupportRequest, request_id) as request:
