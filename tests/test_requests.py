@@ -177,7 +177,10 @@ def participant(n, region_code="CZ053", orp_name="Litomyšl"):
 
 
 def unfolded(response):
-    """The body as text; iCalendar lines folded at 75 octets are joined again."""
+    """The body as text; iCalendar lines folded at 75 octets are joined again. An image
+    (/favicon.ico) has no text to leak a term through."""
+    if not response.mimetype.startswith(("text/", "application/")):
+        return ""
     return page_text(response).replace("\r\n ", "").replace("\n ", "")
 
 
