@@ -86,3 +86,23 @@ def test_no_region_name_is_pasted_after_a_preposition_that_would_decline_it():
              for path in (root / folder).rglob("*") if path.suffix in {".html", ".txt", ".py"}
              for line in path.read_text(encoding="utf-8").splitlines() if pasted.search(line)]
     assert found == []
+
+
+def test_a_term_after_na_or_pro_takes_the_accusative():
+    wednesday, saturday = WEEK[2], WEEK[5]
+    assert timefmt.term_span(wednesday, wednesday + timedelta(hours=3), "accusative") == (
+        "středu 11. 3. 2026, 13:00–16:00")
+    assert timefmt.term_span(saturday, saturday + timedelta(days=1), "accusative") == (
+        "sobotu 14. 3. 2026, 13:00 – neděli 15. 3. 2026, 13:00")
+
+
+def test_no_date_filter_follows_a_preposition_in_the_nominative():
+    """A date filter after "od", "do", "na", "ve" … must name its case: date_time('genitive')."""
+    root = Path(__file__).resolve().parent.parent
+    pasted = re.compile(r"\b(?:od|do|na|ve?|pro|po|před|ke?|za)\s+(?:<[^>]+>)?\{\{\s*"
+                        r"(?:term_span\([^,)]*,[^,)]*\)\s*\}\}|[^}|]*\|\s*(?:date_time|date_only)\s*\}\})")
+    found = [f"{path.relative_to(root)}: {line.strip()}"
+             for path in (root / "templates").rglob("*") if path.suffix in {".html", ".txt"}
+             for line in path.read_text(encoding="utf-8").splitlines()
+             if pasted.search(line) and "'nominative'" not in line]
+    assert found == []

@@ -44,12 +44,13 @@ def date_only(dt: datetime, case: str = "nominative") -> str:
     return f"{weekday(dt, case)} {format_date(local(dt), 'd. M. y', locale=LOCALE)}"
 
 
-def term_span(starts_at: datetime, ends_at: datetime) -> str:
-    """One day: "čtvrtek 12. 3. 2026, 9:00–12:30"; several days: both ends in full."""
+def term_span(starts_at: datetime, ends_at: datetime, case: str = "nominative") -> str:
+    """One day: "čtvrtek 12. 3. 2026, 9:00–12:30"; several days: both ends in full.
+    After a preposition its case: "na " + term_span(s, e, "accusative") -> "na středu 11. 3. 2026, …"."""
     start, end = local(starts_at), local(ends_at)
     if start.date() == end.date():
-        return f"{date_time(start)}–{format_time(end, 'H:mm', locale=LOCALE)}"
-    return f"{date_time(start)} – {date_time(end)}"
+        return f"{date_time(start, case)}–{format_time(end, 'H:mm', locale=LOCALE)}"
+    return f"{date_time(start, case)} – {date_time(end, case)}"
 
 
 def month_label(year: int, month: int) -> str:
