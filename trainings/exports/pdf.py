@@ -21,7 +21,9 @@ from fpdf.enums import XPos, YPos
 
 from .. import emblem
 from ..catalogue.seed import catalogue_document
+from ..certificates.service import certificate_number, display_code, issue_codes, verification_url
 from ..models import Registration, RegistrationState, Term, utcnow
+from ..registration.check_in import qr_rows
 from ..registration.hours import certificate_available, format_hours
 from ..registration.roster import organisation, term_registrations
 from ..timefmt import PRAGUE, term_span
@@ -99,6 +101,24 @@ class _Document(FPDF):
             for corners in shape.stars:
                 self.polygon([(x + cx, y + cy) for cx, cy in corners], style="F")
         return shape.width
+
+    def draw_qr(self, url: str, x: float, y: float, size: float) -> None:
+        """A QR code of `url` as filled rectangles (vectors: sharp at any print size), quiet zone included.
+
+        One rectangle per run of dark modules in a row keeps the page small.
+        """
+        rows = qr_rows(url)
+        module = size / len(rows)
+        with self.local_context():
+            self.set_fill_color(0)
+            for r, row in enumerate(rows):
+                start = None
+                for c, dark in enumerate([*row, False]):
+                    if dark and start is None:
+                        start = c
+                    elif not dark and start is not None:
+                        self.rect(x + start * module, y + r * module, (c - start) * module, module, style="F")
+                        start = None
 
     def project_block(self, emblem_height: float = 10) -> None:
         """The emblem with "Spolufinancováno Evropskou unií" beside it, then the project's name and number."""
@@ -196,10 +216,7 @@ def attendance_sheet_pdf(term: Term) -> bytes:
 
 CERTIFICATE_MARGIN = 20
 FACT_LABEL_WIDTH = 38
-
-
-def certificate_number(registration: Registration) -> str:
-    return f"SPOD4-{registration.term_id}-{registration.id}"
+QR_SIZE = 24  # mm with its quiet zone: about 0.6 mm a module, which any phone reads from paper
 
 
 class Certificates(_Document):
@@ -214,6 +231,7 @@ class Certificates(_Document):
         # Wording without a gendered verb ("absolvoval/a", "se zúčastnila"):
         # the person's name, then "účast na workshopu", and the ministry as the
         # subject of the one sentence.
+        issue_codes([registration])  # nothing to do when a term's file issued them all at once
         term = registration.term
         width = self.epw
         self.add_page()
@@ -271,10 +289,21 @@ class Certificates(_Document):
         self.set_x(self.l_margin + width / 2)
         self.cell(width / 2, 5, "za realizační tým projektu SPOD4", align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
-        self.set_y(self.h - 28)
+        # The number, the code and the address of the public verification page, and the
+        # QR code of that address in the bottom right corner beside them.
+        url = verification_url(registration.certificate_code)
+        self.draw_qr(url, self.w - self.r_margin - QR_SIZE, self.h - CERTIFICATE_MARGIN - QR_SIZE, QR_SIZE)
+        text_width = self.epw - QR_SIZE - 4
+        self.set_y(self.h - 36)
         self.set_font(FONT, "", 8)
-        self.cell(0, 4, f"Číslo osvědčení: {certificate_number(registration)}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.multi_cell(0, 4, f"{ESF_LINE}. Projekt {self.project['name']}, {REG_NO_LABEL}{self.project['reg_no']}.",
+        for line in (f"Číslo osvědčení: {certificate_number(registration)}",
+                     f"Ověřovací kód: {display_code(registration.certificate_code)}",
+                     f"Platnost ověříte na {url}"):
+            self.cell(text_width, 4, self.fitted(text_width, line, 8, min_size=6)[0],
+                      new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_font_size(8)
+        self.multi_cell(text_width, 4, f"{ESF_LINE}. Projekt {self.project['name']}, "
+                                       f"{REG_NO_LABEL}{self.project['reg_no']}.",
                         align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
@@ -296,6 +325,7 @@ def term_certificates_pdf(term: Term, issued: date | None = None) -> bytes | Non
     people = term_certificates(term)
     if not people:
         return None
+    issue_codes(people)  # one transaction for the whole term, not one per page
     pdf = Certificates(f"Osvědčení – {term.offer.title}, {term_span(term.starts_at, term.ends_at)}", issued)
     for registration in people:
         pdf.page_for(registration)

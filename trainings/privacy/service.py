@@ -48,6 +48,11 @@ def _pseudonym() -> str:
     return f"{secrets.token_hex(8)}@{ANONYMOUS_DOMAIN}"
 
 
+def is_anonymised(registration: Registration) -> bool:
+    """Erased on request or anonymised by retention: nothing about the person is left to vouch for."""
+    return registration.email_normalized.endswith("@" + ANONYMOUS_DOMAIN)
+
+
 @dataclass
 class Outcome:
     registrations: int = 0

@@ -1,0 +1,36 @@
+"""The public verification page of an osvědčení, where its QR code leads, and a form to type the code."""
+from flask import Blueprint, make_response, redirect, render_template, request, url_for
+
+from . import service
+from .forms import CodeForm
+
+bp = Blueprint("certificates", __name__, url_prefix="/overeni-osvedceni")
+
+
+def _unlisted(body, status=200):
+    """A page about one person's certificate: not for search engines, the code not passed on by Referer."""
+    response = make_response(body, status)
+    response.headers["X-Robots-Tag"] = "noindex"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.get("")
+def lookup():
+    form = CodeForm(formdata=request.args if "kod" in request.args else None)
+    if "kod" in request.args:
+        if form.validate():
+            return redirect(url_for(".verify", code=service.normalise_code(form.kod.data)))
+        return _unlisted(render_template("certificates/lookup.html", form=form), 422)
+    return _unlisted(render_template("certificates/lookup.html", form=form))
+
+
+@bp.get("/<code>")
+def verify(code):
+    if service.normalise_code(code) not in (None, code):
+        # A typed "abcd-efgh-jkmn" goes to the one address of that certificate.
+        return redirect(url_for(".verify", code=service.normalise_code(code)))
+    result = service.verify(code)
+    status = 404 if result.status == service.Status.UNKNOWN else 200
+    return _unlisted(render_template("certificates/result.html", result=result, Status=service.Status,
+                                     form=CodeForm(formdata=None)), status)
