@@ -292,6 +292,7 @@ def test_every_page_passes_axe_and_the_html_checker(browser, site):
         ("privacy", "/ochrana-osobnich-udaju"),
         ("accessibility statement", "/prohlaseni-o-pristupnosti"),
         ("private registration page", f"/prihlaska/{site.manage_token}"),
+        ("cancel confirmation", f"/prihlaska/{site.manage_token}/zrusit"),
         ("Moje vzdělávání", f"/moje-vzdelavani/{site.person_token}"),
         ("ended private link", "/moje-vzdelavani/neplatny-odkaz"),
         ("request follow page", f"/zadost/{site.request_token}"),

@@ -371,7 +371,7 @@ def test_cancelling_asks_first_naming_the_term_and_a_way_back_changes_nothing(cl
             in html)
     assert re.search(rf'<form method="post" action="/prihlaska/{token}/zrusit"', html)
     assert '<button type="submit" class="danger">Ano, zrušit přihlášku</button>' in html
-    assert f'<a href="/prihlaska/{token}">Ne, ponechat přihlášku</a>' in html
+    assert f'<a class="button secondary" href="/prihlaska/{token}">Ne, ponechat přihlášku</a>' in html
     assert "30 minut" in html
     # Opening the page cancels nothing.
     assert registration_of("jana.novakova@litomysl.cz").state == RegistrationState.CONFIRMED

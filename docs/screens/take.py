@@ -31,6 +31,12 @@ def pages(site):
         ("plosna-nabidka-b1", "/nabidka/proskoleni-ospod-orp-v-aktualnich-tematech", False),
         ("nabidka-pro-kraje", "/nabidka-pro-kraje", False),
         ("prihlaska-potvrzena", f"/prihlaska/{site.manage_token}", False),
+        # Cancelling asks first; afterwards the page offers the undo. The per-ORP limit on the form and
+        # on the page of someone it put on the waiting list.
+        ("prihlaska-zrusit", f"/prihlaska/{site.manage_token}/zrusit", False),
+        ("prihlaska-zrusena", f"/prihlaska/{site.undo_token}", False),
+        ("formular-limit-orp", f"/termin/{site.orp_term}/prihlaska", False),
+        ("prihlaska-limit-orp", f"/prihlaska/{site.orp_token}", False),
         ("moje-vzdelavani-zadost", "/moje-vzdelavani", False),
         ("moje-vzdelavani", f"/moje-vzdelavani/{site.person_token}", False),
         ("odkaz-neplati", "/moje-vzdelavani/neplatny-odkaz", False),
@@ -65,11 +71,40 @@ def _back_office(app, site):
         db.session.remove()
 
 
+def _registration_states(app, site):
+    """A registration just cancelled (undo offered) and one waitlisted by the per-ORP limit."""
+    from sqlalchemy import select
+
+    from trainings.extensions import db
+    from trainings.models import EmployerType, Orp, Term
+    from trainings.registration import service
+
+    with app.app_context():
+        litomysl = db.session.scalars(select(Orp).where(Orp.name == "Litomyšl")).one()
+
+        def applicant(name, email):
+            return service.Applicant(name=name, email=email, employer_type=EmployerType.OSPOD,
+                                     job_title="sociální pracovnice", region_id=litomysl.region_id,
+                                     orp_id=litomysl.id)
+
+        cancelled = service.register(site.term, applicant("Petra Zrušilová", "petra.zrusilova@example.cz"))
+        service.cancel(cancelled.registration.id)
+        site.undo_token = cancelled.token
+        term = db.session.scalars(select(Term).where(Term.public.is_(True), Term.per_orp_limit.is_not(None),
+                                                     Term.capacity > Term.per_orp_limit, Term.id != site.term)).first()
+        site.orp_term = term.id
+        for i in range(term.per_orp_limit + 1):
+            outcome = service.register(term.id, applicant(f"Kolegyně Litomyšlová {i + 1}", f"kolegyne{i}@example.cz"))
+        site.orp_token = outcome.token
+        db.session.remove()
+
+
 def main(only):
     folder = Path(tempfile.mkdtemp())
     app = build_app(f"sqlite:///{folder / 'screens.sqlite3'}", folder / "mail")
     site = _seed(app)
     _back_office(app, site)
+    _registration_states(app, site)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
