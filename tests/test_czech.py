@@ -51,6 +51,10 @@ REVIEWED = {
     ("hodina", "hodiny", "hodin"): ("1 hodina", "2 hodiny", "5 hodin"),
     ("znak", "znaky", "znaků"): ("1 znak", "2 znaky", "5 znaků"),
     ("odkaz", "odkazy", "odkazů"): ("1 odkaz", "2 odkazy", "5 odkazů"),
+    ("odpověď", "odpovědi", "odpovědí"): ("1 odpověď", "2 odpovědi", "5 odpovědí"),
+    # After "od": "od 1 odpovědi", "od 3 odpovědí" (the genitive follows the preposition).
+    ("odpovědi", "odpovědí", "odpovědí"): ("1 odpovědi", "2 odpovědí", "5 odpovědí"),
+    ("hodnocení", "hodnocení", "hodnocení"): ("1 hodnocení", "2 hodnocení", "5 hodnocení"),
 }
 
 

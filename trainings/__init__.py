@@ -61,6 +61,8 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     app.register_blueprint(registration_bp)
     from .person.views import bp as person_bp; app.register_blueprint(person_bp)  # noqa: E702 - one line to merge
     from .certificates.views import bp as certificates_bp; app.register_blueprint(certificates_bp)  # noqa: E702
+    from .feedback import staff_views as feedback_staff, views as feedback  # noqa: E401 - after the workshop
+    app.register_blueprint(feedback.bp); app.register_blueprint(feedback_staff.bp)  # noqa: E702
     app.register_blueprint(pages_bp)
     app.register_blueprint(privacy_bp)
     app.register_blueprint(calendar_bp)

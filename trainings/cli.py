@@ -72,6 +72,20 @@ def register_commands(app: Flask) -> None:
         days = days if days is not None else app.config["REMINDER_DAYS_BEFORE"]
         click.echo(f"Připomínek zařazeno do fronty: {send_reminders(days)}.")
 
+    @app.cli.group("feedback")
+    def feedback():
+        """Feedback after workshops."""
+
+    @feedback.command("send")
+    @click.option("--remind-after", type=int, default=None, help="Po kolika dnech připomenout (výchozí 4).")
+    def feedback_send(remind_after):
+        """Queue the e-mail after a term (osvědčení + questionnaire) and the one reminder; safe to run from cron."""
+        from .feedback import service as feedback_service
+
+        invited, reminded = feedback_service.send(
+            remind_after if remind_after is not None else feedback_service.REMINDER_AFTER_DAYS)
+        click.echo(f"Dotazníků zařazeno do fronty: {invited}, připomínek: {reminded}.")
+
     @app.cli.group("retention")
     def retention():
         """Anonymising personal data the project no longer needs."""

@@ -155,6 +155,33 @@ def person_link(recipient: str, page_url: str, expires_at):
     )
 
 
+def _after_term_message(kind, subject_prefix, registration, **extra):
+    """A message after the term (feedback): plain context, written at once; no invitation attached."""
+    term = registration.term
+    context = {"registration": registration, "term": term, "offer": term.offer, **extra}
+    return enqueue(
+        kind=kind,
+        recipient=registration.email,
+        subject=f"{subject_prefix}: {term.offer.title}, {date_only(term.starts_at)}",
+        body_text=render_template(f"mail/{kind}.txt", **context),
+        body_html=render_template(f"mail/{kind}.html", **context),
+        registration=registration,
+    )
+
+
+def feedback_invitation(registration, token, questionnaire_url, link_lifetime: str):
+    """After the term, to each person marked present: her osvědčení (through her private link) and the questionnaire."""
+    return _after_term_message("feedback_invitation", "Děkujeme za účast", registration,
+                               manage_url=absolute_url("registration.manage", token=token),
+                               questionnaire_url=questionnaire_url, link_lifetime=link_lifetime)
+
+
+def feedback_reminder(registration, questionnaire_url):
+    """The one reminder of an unanswered questionnaire."""
+    return _after_term_message("feedback_reminder", "Připomínka dotazníku", registration,
+                               questionnaire_url=questionnaire_url)
+
+
 def interest_term_opened(entry, term, dedupe_key):
     context = {"entry": entry, "term": term, "offer": term.offer,
                "signup_url": absolute_url("registration.register", term_id=term.id)}

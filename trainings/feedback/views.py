@@ -1,0 +1,56 @@
+"""The questionnaire behind the link in the e-mail after a workshop."""
+from flask import Blueprint, abort, make_response, redirect, render_template, url_for
+
+from ..security import limit_form_posts
+from . import service
+from .forms import questionnaire as questionnaire_form
+
+bp = Blueprint("feedback", __name__, url_prefix="/zpetna-vazba")
+
+
+def _private(body, status=200):
+    response = make_response(body, status)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _invitation_or_404(token):
+    invitation = service.invitation_for_token(token)
+    if invitation is None:
+        abort(_private(render_template("feedback/link_gone.html"), 404))
+    return invitation
+
+
+@bp.route("/<token>", methods=["GET", "POST"])
+@limit_form_posts
+def questionnaire(token):
+    invitation = _invitation_or_404(token)
+    term = invitation.registration.term
+    if invitation.answered_at is not None:
+        return _private(render_template("feedback/answered.html", term=term))
+    form = questionnaire_form(service.questions())
+    if form.validate_on_submit():
+        try:
+            service.submit(token, form.scores(), form.comment.data)
+        except service.AlreadyAnswered:
+            return _private(render_template("feedback/answered.html", term=term))
+        except service.Closed:
+            abort(404)
+        except service.Empty:
+            form.score_fields()[0].errors = [service.Empty.message]
+        except service.InvalidScore:  # the form refuses the same; only a stale form (questions changed) gets here
+            form.form_errors.append("Otázky se mezitím změnily; zkontrolujte prosím odpovědi a odešlete je znovu.")
+        else:
+            return redirect(url_for(".thanks", token=token))
+    status = 422 if form.is_submitted() else 200
+    return _private(render_template("feedback/questionnaire.html", form=form, term=term, token=token), status)
+
+
+@bp.get("/<token>/dekujeme")
+def thanks(token):
+    invitation = _invitation_or_404(token)
+    if invitation.answered_at is None:
+        return redirect(url_for(".questionnaire", token=token))
+    return _private(render_template("feedback/thanks.html", term=invitation.registration.term))
