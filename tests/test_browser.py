@@ -158,8 +158,41 @@ def _seed(app) -> Site:
         db.session.add(UserToken(user=organiser, token_hash=accounts._hash(site.password_token),
                                  expires_at=utcnow() + timedelta(days=1)))
         db.session.commit()
+        _seed_after_the_workshop(site, ipod, pardubice, litomysl, organiser)
         db.session.remove()
     return site
+
+
+def _seed_after_the_workshop(site, ipod, pardubice, litomysl, organiser):
+    """A workshop that ended two days ago: osvědčení to verify (one valid, one whose attendance was taken
+    back) and questionnaires (one open, one answered)."""
+    from trainings.certificates import service as certificates_service
+    from trainings.feedback import service as feedback_service
+    from trainings.registration import staff_actions
+
+    starts = datetime.now(timezone.utc).replace(second=0, microsecond=0) + timedelta(days=3)
+    past = terms_service.create_term(terms_service.TermData(
+        offer_id=ipod.id, starts_at=starts, ends_at=starts + timedelta(hours=3), form=TermForm.ONLINE,
+        capacity=10, online_url="https://meet.example.cz/ipod", lecturer="Mgr. Petra Lektorová"), organiser)
+    db.session.commit()
+    people = [registration_service.register(past.id, registration_service.Applicant(
+        name=f"Hana Dvořáková {i}", email=f"hana{i}@example.cz", employer_type=registration_service.EmployerType.OSPOD,
+        job_title="sociální pracovnice", region_id=pardubice.id, orp_id=litomysl.id)).registration.id
+        for i in range(3)]
+    past = db.session.get(Term, past.id)
+    past.starts_at, past.ends_at = utcnow() - timedelta(days=2), utcnow() - timedelta(days=2) + timedelta(hours=3)
+    db.session.commit()
+    for registration_id in people:
+        staff_actions.mark_attendance(registration_id, True, organiser)
+    feedback_service.send_invitations()
+    certificates_service.issue_codes([db.session.get(Registration, i) for i in people])
+    site.certificate_code = db.session.get(Registration, people[0]).certificate_code
+    site.invalid_certificate_code = db.session.get(Registration, people[1]).certificate_code
+    staff_actions.mark_attendance(people[1], False, organiser)
+    site.questionnaire = urlsplit(feedback_service.questionnaire_url(people[0])).path
+    answered = urlsplit(feedback_service.questionnaire_url(people[2])).path
+    feedback_service.submit(answered.rsplit("/", 1)[1], {"obsah": 5}, "Užitečné.")
+    site.feedback_thanks, site.feedback_answered = answered + "/dekujeme", answered
 
 
 @pytest.fixture(scope="module")
@@ -297,10 +330,19 @@ def test_every_page_passes_axe_and_the_html_checker(browser, site):
         ("ended private link", "/moje-vzdelavani/neplatny-odkaz"),
         ("request follow page", f"/zadost/{site.request_token}"),
         ("closed term sign-up", f"/prihlaska-na-termin/{site.closed_token}"),
+        ("certificate verification form", "/overeni-osvedceni"),
+        ("certificate valid", f"/overeni-osvedceni/{site.certificate_code}"),
+        ("certificate not valid", f"/overeni-osvedceni/{site.invalid_certificate_code}"),
+        ("feedback thank-you", site.feedback_thanks),
+        ("feedback already answered", site.feedback_answered),
     ]
     for name, path in public:
         findings.check(page, name, page.goto(base + path), base)
     findings.check(page, "404 page", page.goto(base + "/neexistuje"), base, expect_status=404)
+    findings.check(page, "certificate unknown", page.goto(base + "/overeni-osvedceni/ABCDEFGHJKMN"), base,
+                   expect_status=404)
+    findings.check(page, "certificate lookup with errors", page.goto(base + "/overeni-osvedceni?kod=x"), base,
+                   expect_status=422)
 
     forms = [
         ("registration form", f"/termin/{site.term}/prihlaska", "main form[method=post]"),
@@ -312,6 +354,7 @@ def test_every_page_passes_axe_and_the_html_checker(browser, site):
         ("staff login", "/sprava/prihlaseni", "main form[method=post]"),
         ("Moje vzdělávání request", "/moje-vzdelavani", "main form[method=post]"),
         ("forgotten staff password", "/sprava/zapomenute-heslo", "main form[method=post]"),
+        ("feedback questionnaire", site.questionnaire, "main form[method=post]"),
     ]
     for name, path, selector in forms:
         response = page.goto(base + path)
@@ -333,7 +376,7 @@ def test_every_page_passes_axe_and_the_html_checker(browser, site):
     context.close()
 
     bad_status = {name: status for name, status in findings.status.items()
-                  if status != 200 and name not in ("404 page", "ended private link") and "with errors" not in name}
+                  if status != 200 and name not in ("404 page", "ended private link", "certificate unknown") and "with errors" not in name}
     vnu = _validate(findings.html)
     problems = []
     if bad_status:
