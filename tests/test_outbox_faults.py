@@ -9,6 +9,7 @@ The reclaim window and the SMTP time limits are shrunk through the settings
 scenario runs in seconds.
 """
 import asyncio
+import logging
 import os
 import signal
 import subprocess
@@ -317,3 +318,55 @@ def test_a_killed_worker_s_batch_is_retaken_after_the_window_and_delivered(pg_ap
     assert set(copies) == set(recipients)
     # At most the message that was on the wire when the first worker died arrives twice.
     assert sum(n - 1 for n in copies.values()) <= 1, copies
+
+
+class Lines(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.lines = []
+
+    def emit(self, record):
+        self.lines.append(record.getMessage())
+
+
+@pytest.mark.slow
+def test_the_worker_loop_pauses_longer_after_each_failed_pass_and_stops_on_request(pg_app, tmp_path):
+    """dispatch.work, in process: the database refuses from the start; the pauses grow
+    1 s, 2 s, …; when it is back everything goes once; `stop` ends the loop at once."""
+    app, url = pg_app
+    recipients = queue(5)
+    proxy, proxied_url = db_proxy(url)
+    try:
+        with smtp_server() as server:
+            worker_app = build_app(proxied_url, tmp_path, MAIL_TRANSPORT="smtp", MAIL_SERVER="127.0.0.1",
+                                   MAIL_PORT=server.port)
+            log = Lines()
+            worker_app.logger.addHandler(log)  # (migrations reset the root logger's handlers)
+            with worker_app.app_context():
+                db.engine.dispose()  # no connection left over from building the app
+            proxy.refuse()
+            stop = threading.Event()
+
+            def run():
+                with worker_app.app_context():
+                    dispatch.work(batch=10, interval=0.2, stop=stop)
+
+            worker = threading.Thread(target=run)
+            worker.start()
+            time.sleep(3.5)
+            pauses = [line.rsplit("next try in ", 1)[1] for line in log.lines if "outbox: pass failed" in line]
+            assert pauses[:2] == ["1 s", "2 s"], pauses
+            assert count_state(OutboxState.QUEUED) == 5
+
+            proxy.restore()
+            assert wait_until(lambda: count_state(OutboxState.SENT) == 5, timeout=10)
+            started = time.monotonic()
+            stop.set()
+            worker.join(timeout=5)
+            assert not worker.is_alive() and time.monotonic() - started < 2
+            assert received(server) == Counter({address: 1 for address in recipients})
+            assert any("outbox: working again" in line for line in log.lines), log.lines
+            with worker_app.app_context():
+                db.engine.dispose()
+    finally:
+        proxy.stop()
