@@ -176,9 +176,9 @@ def _seed_after_the_workshop(site, ipod, pardubice, litomysl, organiser):
         capacity=10, online_url="https://meet.example.cz/ipod", lecturer="Mgr. Petra Lektorová"), organiser)
     db.session.commit()
     people = [registration_service.register(past.id, registration_service.Applicant(
-        name=f"Hana Dvořáková {i}", email=f"hana{i}@example.cz", employer_type=registration_service.EmployerType.OSPOD,
+        name=name, email=f"hana{i}@example.cz", employer_type=registration_service.EmployerType.OSPOD,
         job_title="sociální pracovnice", region_id=pardubice.id, orp_id=litomysl.id)).registration.id
-        for i in range(3)]
+        for i, name in enumerate(["Mgr. Hana Dvořáková", "Eva Malá", "Jana Svobodová"])]
     past = db.session.get(Term, past.id)
     past.starts_at, past.ends_at = utcnow() - timedelta(days=2), utcnow() - timedelta(days=2) + timedelta(hours=3)
     db.session.commit()

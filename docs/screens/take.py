@@ -46,7 +46,38 @@ def pages(site):
         ("termin-uzavreny", f"/sprava/terminy/{site.closed_term}", True),
         ("vykazy", "/sprava/vykazy/", True),
         ("prichody-dnes", f"/sprava/terminy/{site.today_term}/prichody", True),
+        # After the workshop: the questionnaire, its thank-you, the certificate verification pages,
+        # and the staff's results (one term with enough answers) and questions.
+        ("zpetna-vazba-dotaznik", site.questionnaire, False),
+        ("zpetna-vazba-dekujeme", site.feedback_thanks, False),
+        ("overeni-osvedceni", "/overeni-osvedceni", False),
+        ("osvedceni-platne", f"/overeni-osvedceni/{site.certificate_code}", False),
+        ("osvedceni-neplatne", f"/overeni-osvedceni/{site.invalid_certificate_code}", False),
+        ("osvedceni-neevidujeme", "/overeni-osvedceni/ABCDEFGHJKMN", False),
+        ("zpetna-vazba-vysledky", "/sprava/zpetna-vazba/", True),
+        ("zpetna-vazba-termin", f"/sprava/zpetna-vazba/termin/{site.feedback_term}", True),
+        ("zpetna-vazba-otazky", "/sprava/zpetna-vazba/otazky", True),
     ]
+
+
+def _feedback_answers(app, site):
+    """Enough answers on the ended term for its results to show (the browser test's data has one)."""
+    from sqlalchemy import select
+
+    from trainings.extensions import db
+    from trainings.models import FeedbackAnswer, Registration
+
+    with app.app_context():
+        term = db.session.scalars(
+            select(Registration).where(Registration.certificate_code == site.certificate_code)).one().term
+        site.feedback_term = term.id
+        for scores, comment in (({"obsah": 4, "lektor": 5, "praxe": 4, "organizace": 5}, "Víc kazuistik z praxe OSPOD."),
+                                ({"obsah": 5, "lektor": 5, "praxe": 5}, None),
+                                ({"obsah": 3, "lektor": 4, "praxe": 4, "organizace": 4}, "Přestávky by mohly být delší.")):
+            db.session.add(FeedbackAnswer(term_id=term.id, lecturer=term.lecturer, submitted_on=term.ends_at.date(),
+                                          scores=scores, comment=comment))
+        db.session.commit()
+        db.session.remove()
 
 
 def _back_office(app, site):
@@ -105,6 +136,7 @@ def main(only):
     site = _seed(app)
     _back_office(app, site)
     _registration_states(app, site)
+    _feedback_answers(app, site)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
