@@ -86,6 +86,7 @@ class Config:
     # concurrency tests can show the race the lock prevents.
     REGISTRATION_LOCKING = True
     CONSENT_VERSION = "2026-11"
+    HANDOVER_TIME = timedelta(hours=int(os.environ.get("HANDOVER_HOURS", "48")))  # a colleague confirms a handed-over seat within this
     # Seconds a public page rendered for a visitor without a session may be
     # served again (trainings/page_cache.py); 0 switches the cache off.
     PAGE_CACHE_SECONDS = float(os.environ.get("PAGE_CACHE_SECONDS", "5"))

@@ -9,9 +9,16 @@ is always taken at the start of a fresh transaction.
 PostgreSQL: the term row is locked with SELECT … FOR UPDATE.
 
 Rules for the lock (after pretix): lock what you are about to make less
-available (the term), once per transaction, before reading availability, and
-commit or roll back at once. Only one term is locked per transaction, so there
-is no lock order to get wrong.
+available (the term), at the start of the transaction, before reading
+availability, and commit or roll back at once. Most operations lock one term.
+A switch of term (and a promotion that completes one) touches two or more
+terms of one workshop; those are locked together, in ascending id order
+(`locked_many`). A promotion may find out only under the lock that it needs
+another term (`lock_also`): a term with a higher id than any held is locked
+in order; a lower one is taken only if free at once (NOWAIT), else the
+transaction is rolled back and run again with every term it needs locked in
+order from the start (`run_locked`). Every wait is thus for a row above all
+rows the waiter holds, so no cycle of waits (deadlock) can form.
 
 Time limits (PostgreSQL): nothing that talks to the database may wait without
 end. The server limits statements, lock waits and idle transactions
@@ -215,18 +222,96 @@ def locked(model, object_id):
     With REGISTRATION_LOCKING off (only the concurrency tests do that) the row
     is read without a lock, which shows the race the lock prevents.
     """
-    session = db.session
-    use_lock = current_app.config["REGISTRATION_LOCKING"]
-    begin_write(immediate=use_lock)
+    with locked_many(model, [object_id]) as rows:
+        yield rows[object_id]
+
+
+class MoreLocksNeeded(Exception):
+    """Raised under the lock when another row is needed that cannot be taken in order now."""
+
+    def __init__(self, model, ids):
+        super().__init__(f"{model.__name__} {sorted(ids)}")
+        self.model = model
+        self.ids = set(ids)
+
+
+def _held(model) -> dict:
+    return db.session.info.setdefault("locked_rows", {}).setdefault(model.__name__, {})
+
+
+def _lock_stmt(model, object_id, nowait=False):
     stmt = select(model).where(model.id == object_id).execution_options(populate_existing=True)
-    if use_lock:
-        stmt = stmt.with_for_update()
+    if current_app.config["REGISTRATION_LOCKING"]:
+        stmt = stmt.with_for_update(nowait=nowait)
+    return stmt
+
+
+@contextmanager
+def locked_many(model, object_ids):
+    """Yield {id: row} of `model`, every row locked for this transaction in
+    ascending id order (the fixed order that keeps two transactions from
+    waiting on each other); commit on success, roll back on any error."""
+    session = db.session
+    begin_write(immediate=current_app.config["REGISTRATION_LOCKING"])
+    held = _held(model)
+    held.clear()
     try:
-        obj = session.scalars(stmt).one_or_none()
-        if obj is None:
-            raise NotFound(f"{model.__name__} {object_id}")
-        yield obj
+        for object_id in sorted(set(object_ids)):
+            obj = session.scalars(_lock_stmt(model, object_id)).one_or_none()
+            if obj is None:
+                raise NotFound(f"{model.__name__} {object_id}")
+            held[object_id] = obj
+        yield dict(held)
         session.commit()
     except BaseException:
         session.rollback()
         raise
+    finally:
+        held.clear()
+
+
+def lock_also(model, object_id):
+    """One more row locked inside a `locked`/`locked_many` block (see the module's rules).
+
+    Above every held id it is locked in order; below, only if free at once,
+    else MoreLocksNeeded (the transaction is then rolled back by the block and
+    `run_locked` runs it again with all of them locked in order). SQLite's
+    BEGIN IMMEDIATE already holds the whole database, so it just reads the row.
+    """
+    held = _held(model)
+    if object_id in held:
+        return held[object_id]
+    session = db.session
+    in_order = not held or object_id > max(held)
+    # A caller that cannot be run again (a plain `locked` block) waits instead;
+    # should that close a cycle, PostgreSQL's deadlock detection ends one side.
+    nowait = not in_order and session.info.get("can_retry", False) and \
+        session.get_bind().dialect.name == "postgresql"
+    try:
+        obj = session.scalars(_lock_stmt(model, object_id, nowait=nowait)).one_or_none()
+    except exc.OperationalError as error:
+        if getattr(error.orig, "sqlstate", None) == "55P03":  # lock_not_available: NOWAIT found it taken
+            raise MoreLocksNeeded(model, set(held) | {object_id}) from error
+        raise
+    if obj is None:
+        raise NotFound(f"{model.__name__} {object_id}")
+    held[object_id] = obj
+    return obj
+
+
+def run_locked(model, object_ids, operation, attempts: int = 20):
+    """`operation(rows)` inside locked_many, run again with more rows locked
+    whenever it finds (MoreLocksNeeded) that it needs rows it could not take
+    in order. The set only grows, so this ends; `attempts` is a guard."""
+    needed = set(object_ids)
+    session = db.session
+    for _ in range(attempts):
+        session.info["can_retry"] = True
+        try:
+            with locked_many(model, needed) as rows:
+                return operation(rows)
+        except MoreLocksNeeded as more:
+            needed |= more.ids
+        finally:
+            session.info["can_retry"] = False
+    raise RuntimeError(f"could not lock {model.__name__} {sorted(needed)}")

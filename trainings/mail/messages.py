@@ -1,12 +1,14 @@
 """Composition of every e-mail the system sends: one function and one template
 pair (text + HTML under templates/mail/) per message."""
+from types import SimpleNamespace
+
 from flask import render_template
 from sqlalchemy import select
 
 from ..calendar import ics
 from ..db_session import begin_write
 from ..extensions import db
-from ..models import OutboxMessage, Registration
+from ..models import OutboxMessage, Registration, Term
 from ..registration.check_in import check_in_url, qr_html_table
 from ..timefmt import date_only
 from ..urls import absolute_url
@@ -54,12 +56,21 @@ def compose(message) -> None:
         **(_check_in(registration) if plan["check_in"] else {}),
         **plan["extra"],
     }
+    if plan["extra"].get("withdrawn_registration_id"):
+        context["old_term"] = db.session.get(Registration, plan["extra"]["withdrawn_registration_id"]).term
+    if plan["extra"].get("held_term_id"):
+        context["held_term"] = db.session.get(Term, plan["extra"]["held_term_id"])
     if message.kind == "term_cancelled":
         context["offer_url"] = absolute_url("catalogue.offer", slug=term.offer.slug)
     message.subject = f"{plan['subject_prefix']}: {term.offer.title}, {date_only(term.starts_at)}"
     message.body_text = render_template(f"mail/{message.kind}.txt", **context)
     message.body_html = render_template(f"mail/{message.kind}.html", **context)
     message.attachments = [invitation(registration, plan["method"])] if plan["method"] else []
+    if plan["extra"].get("withdrawn_registration_id"):
+        # A switch of term: the old event's CANCEL travels in the same e-mail as the new
+        # one's REQUEST, as a calendar object of its own (one METHOD per object, RFC 5546).
+        withdrawn = db.session.get(Registration, plan["extra"]["withdrawn_registration_id"])
+        message.attachments.append(invitation(withdrawn, "CANCEL"))
     # The token is needed only until the message is written.
     message.context = {**plan, "token": None}
 
@@ -118,6 +129,48 @@ def term_message(registration, token, subject: str, body: str):
 
 def registration_cancelled(registration):
     return _registration_message("registration_cancelled", "Přihláška zrušena", registration, None, "CANCEL")
+
+
+def registration_switched(registration, withdrawn, token):
+    """She moved to another term of the workshop (at once, or when her waiting-list entry got a seat):
+    one e-mail with the new invitation and the cancellation of the old one."""
+    return _registration_message(
+        "registration_switched", "Přihláška přesunuta na jiný termín", registration, token, "REQUEST",
+        check_in=True, withdrawn_registration_id=withdrawn.id,
+    )
+
+
+def registration_switch_pending(registration, held, token, position):
+    """She waits for a seat on another term while keeping the one she has."""
+    return _registration_message(
+        "registration_switch_pending", "Čekací listina, místo vám zůstává", registration, token,
+        position=position, held_term_id=held.term_id,
+    )
+
+
+def registration_handed_over(registration, colleague_name):
+    """Her seat went to the colleague she named; her calendar event is withdrawn."""
+    return _registration_message(
+        "registration_handed_over", "Místo předáno", registration, None, "CANCEL", colleague_name=colleague_name,
+    )
+
+
+def handover_offer(handover, offer_url):
+    """To the colleague: a seat is offered to her; it moves only once she confirms in time."""
+    giver = handover.registration
+    term = giver.term
+    # Not a participant yet: the shared term block must not show her the meeting link.
+    recipient = SimpleNamespace(name=handover.name, state=SimpleNamespace(value="offered"))
+    context = {"handover": handover, "giver": giver, "registration": recipient, "term": term, "offer": term.offer,
+               "offer_url": offer_url}
+    return enqueue(
+        kind="handover_offer",
+        recipient=handover.email,
+        subject=f"Nabídka místa na workshopu: {term.offer.title}, {date_only(term.starts_at)}",
+        body_text=render_template("mail/handover_offer.txt", **context),
+        body_html=render_template("mail/handover_offer.html", **context),
+        registration=giver,
+    )
 
 
 def registration_link(registration, token):

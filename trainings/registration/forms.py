@@ -10,6 +10,14 @@ from ..places import GroupedSelect, check_orp_in_region, optional_int, orp_choic
 REQUIRED = "Vyplňte prosím toto pole."
 
 
+def consent_field():
+    """The consent every new participant gives: on the sign-up and on taking over a handed-over seat."""
+    return CheckedBox(
+        "Souhlasím se zpracováním osobních údajů pro účely registrace a vykazování projektu.",
+        validators=[DataRequired("Bez souhlasu se zpracováním údajů se nelze přihlásit.")],
+    )
+
+
 class RegistrationForm(CzechForm):
     name = StringField(
         "Jméno a příjmení",
@@ -41,10 +49,7 @@ class RegistrationForm(CzechForm):
         filters=[lambda v: v.strip() if v else v],
         render_kw={"autocomplete": "organization-title"},
     )
-    consent = CheckedBox(
-        "Souhlasím se zpracováním osobních údajů pro účely registrace a vykazování projektu.",
-        validators=[DataRequired("Bez souhlasu se zpracováním údajů se nelze přihlásit.")],
-    )
+    consent = consent_field()
 
     def set_places(self, regions):
         self.region.choices = region_choices(regions)
@@ -62,3 +67,18 @@ class ResendLinkForm(CzechForm):
 
 class CancelForm(CzechForm):
     pass
+
+
+class SwitchForm(CzechForm):
+    term = RadioField("Nový termín", coerce=int, validators=[InputRequired("Vyberte termín.")])
+
+
+class HandoverForm(RegistrationForm):
+    """The colleague, named by the person handing her seat over: the sign-up's fields and rules.
+    Consent is the colleague's to give, on her own page."""
+
+    consent = None
+
+
+class HandoverConfirmForm(CzechForm):
+    consent = consent_field()

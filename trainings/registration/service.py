@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy import func, or_, select
 
 from .. import audit, czech
-from ..db_session import NotFound, availability_read, locked
+from ..db_session import NotFound, availability_read, lock_also, locked, run_locked
 from ..extensions import db
 from ..mail import messages
 from ..models import (
@@ -398,8 +398,62 @@ def fill_free_seats(term: Term) -> list[Registration]:
         promoted.append(registration)
     db.session.flush()
     for registration in promoted:
-        messages.registration_promoted(registration, issue_link(registration))
+        held = pending_switch_seat(registration)
+        if held is None:
+            messages.registration_promoted(registration, issue_link(registration))
+        else:
+            complete_switch(registration, held)
     return promoted
+
+
+# --- a switch of term waiting for a seat ---------------------------------------
+# A waiting-list entry with `replaces_registration` is a switch: she keeps her
+# seat on the other term until this entry gets a seat, and then gives that seat
+# up in the same transaction. The entry counts as a switch only while the seat
+# it replaces is still active on a term that has not begun: if she cancelled that
+# seat (or staff did, or the term was cancelled) it is a plain waiting-list entry
+# and a seat here is simply hers. The link is kept either way, for the history.
+
+
+def pending_switch_seat(registration: Registration) -> Registration | None:
+    """The seat this entry would give up when it is confirmed, or None for a plain entry."""
+    held = registration.replaces_registration
+    if held is None or held.state == RegistrationState.CANCELLED:
+        return None
+    if held.term.state != TermState.SCHEDULED or utcnow() >= held.term.starts_at:
+        return None
+    return held
+
+
+def pending_switches(held: Registration) -> list[Registration]:
+    """Waiting-list entries that would take over from this seat (normally at most one)."""
+    return db.session.scalars(
+        select(Registration)
+        .where(Registration.replaces_registration_id == held.id, Registration.state == RegistrationState.WAITLISTED)
+        .order_by(Registration.id)
+    ).all()
+
+
+def complete_switch(new: Registration, held: Registration, token: str | None = None) -> list[Registration]:
+    """She was just confirmed on `new`: give up `held`, hand its seat on, tell her once.
+
+    Called under the lock of new's term; held's term is locked here (in order,
+    or the whole operation runs again with both locked: db_session.run_locked).
+    The seat freed on held's term is filled like after any cancellation, which
+    may complete another switch in turn."""
+    old_term = lock_also(Term, held.term_id)
+    db.session.refresh(held)
+    held.state = RegistrationState.CANCELLED
+    held.cancelled_at = utcnow()
+    held.calendar_sequence += 1  # the CANCEL must outrank the invitation it withdraws
+    for other in pending_switches(held):
+        if other.id != new.id:
+            other.replaces_registration_id = new.id  # a further switch she asked for now starts from here
+    db.session.flush()
+    messages.registration_switched(new, held, token or issue_link(new))
+    audit.record("registration.switched", held, None, to_registration=new.id, to_term=new.term_id)
+    audit.record("registration.switched_in", new, None, from_registration=held.id, from_term=held.term_id)
+    return fill_free_seats(old_term)
 
 
 def can_cancel(registration: Registration, now: datetime | None = None) -> bool:
@@ -423,7 +477,9 @@ def cancel(
     term_id = db.session.scalar(select(Registration.term_id).where(Registration.id == registration_id))
     if term_id is None:
         raise NotCancellable()
-    with locked(Term, term_id) as term:
+
+    def operation(terms):
+        term = terms[term_id]
         registration = db.session.get(Registration, registration_id, populate_existing=True)
         if not can_cancel(registration, now):
             raise NotCancellable()
@@ -432,13 +488,16 @@ def cancel(
         registration.cancelled_at = now
         registration.calendar_sequence += 1  # the CANCEL must outrank the invitation it withdraws
         messages.registration_cancelled(registration)
+        # The seat may go to someone whose switch gives up a seat on another term (complete_switch).
         promoted = fill_free_seats(term)
         if actor is not None:
             audit.record("registration.cancelled", registration, actor, state=[previous_state, "cancelled"],
                          reason=reason)
             for other in promoted:
                 audit.record("registration.promoted", other, actor, reason="registration.cancelled")
-    return promoted
+        return promoted
+
+    return run_locked(Term, [term_id], operation)
 
 
 # How long "Vrátit zrušení" is offered after she cancelled herself: long enough for

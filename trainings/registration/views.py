@@ -1,15 +1,15 @@
 """Sign-up for a term and the private page of one registration."""
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from .. import czech
 from ..extensions import csrf, db
-from ..models import EmployerType, Term
+from ..models import EmployerType, Registration, Term
 from ..places import MAX_ID, regions_with_orps
 from ..security import limit_form_posts
-from . import service
-from .forms import CancelForm, RegistrationForm, ResendLinkForm
+from . import handover, service, switching
+from .forms import CancelForm, HandoverConfirmForm, HandoverForm, RegistrationForm, ResendLinkForm, SwitchForm
 
 bp = Blueprint("registration", __name__)
 
@@ -162,6 +162,11 @@ def manage(token):
         waiting_reason=_waiting_reason(registration),
         cancel_form=CancelForm(),
         can_cancel=service.can_cancel(registration),
+        can_switch=switching.can_switch(registration),
+        pending_switches=service.pending_switches(registration),
+        switch_from=service.pending_switch_seat(registration)
+        if registration.state.value == "waitlisted" else None,
+        pending_handover=handover.pending_handover(registration),
         token=token,
         **_after_cancelling(registration),
         **_attendance_context(registration),
@@ -257,6 +262,157 @@ def undo_cancel(token):
         flash("Zrušení je vrácené, přihláška je znovu potvrzená. Nové potvrzení jsme poslali na váš e-mail.",
               "success")
     return redirect(url_for(".manage", token=token))
+
+
+# --- switching to another term of the workshop (switching.py) ----------------
+
+
+@bp.route("/prihlaska/<token>/jiny-termin", methods=["GET", "POST"])
+@limit_form_posts
+def switch_term(token):
+    registration = _registration_or_404(token)
+    if not switching.can_switch(registration):
+        flash("Přesunout lze jen potvrzenou přihlášku na termín, který ještě nezačal.", "error")
+        return redirect(url_for(".manage", token=token))
+    targets = switching.switch_targets(registration)
+    form = SwitchForm()
+    form.term.choices = [(t.term.id, _target_label(t)) for t in targets if t.waiting is None]
+    status = 200
+    if form.validate_on_submit():
+        try:
+            outcome = switching.switch(registration.id, form.term.data)
+        except service.RegistrationError as exc:
+            form.term.errors.append(exc.message)
+            status = 409
+        else:
+            if outcome.kind == switching.WAITING:
+                flash(f"Jste na čekací listině nového termínu ({outcome.position}. místo) a své místo si ponecháváte. "
+                      "Když se na novém termínu uvolní místo, přesuneme vás automaticky a napíšeme vám.", "info")
+                return redirect(url_for(".manage", token=token))
+            flash("Přihláška je přesunutá na nový termín a je potvrzená. Potvrzení jsme poslali na váš e-mail.",
+                  "success")
+            return redirect(url_for(".manage", token=outcome.token))
+    elif form.is_submitted():
+        status = 422
+    return _private(render_template(
+        "registration/switch.html", registration=registration, term=registration.term, form=form, token=token,
+        targets=targets,
+    )), status
+
+
+def _target_label(target) -> str:
+    from ..timefmt import term_span
+
+    span = term_span(target.term.starts_at, target.term.ends_at)
+    if target.refusal is None:
+        free = target.usage.capacity - target.usage.confirmed
+        return f"{span}, {target.term.form.label.lower()} – volno: {czech.count_noun(free, 'místo', 'místa', 'míst')}"
+    if target.refusal == service.ORP_LIMIT:
+        return f"{span}, {target.term.form.label.lower()} – místa za vaši ORP obsazena, čekací listina"
+    return f"{span}, {target.term.form.label.lower()} – obsazeno, čekací listina"
+
+
+@bp.post("/prihlaska/<token>/zmena-terminu/<int:entry_id>/zrusit")
+def withdraw_switch(token, entry_id):
+    """From her seat's page or from the waiting entry's own page."""
+    registration = _registration_or_404(token)
+    entry = db.session.get(Registration, entry_id) if 0 < entry_id <= MAX_ID else None
+    if entry is None or registration.id not in (entry.id, entry.replaces_registration_id):
+        abort(404)
+    if not CancelForm().validate_on_submit():
+        flash("Platnost formuláře vypršela. Zkuste to prosím znovu.", "error")
+        return redirect(url_for(".manage", token=token))
+    try:
+        switching.withdraw_switch(entry.id)
+    except service.RegistrationError as exc:
+        flash(exc.message, "error")
+    else:
+        flash("Změna termínu je zrušená. Původní místo vám zůstává.", "success")
+    return redirect(url_for(".manage", token=token))
+
+
+# --- handing the seat over to a colleague (handover.py) -------------------------
+
+
+@bp.route("/prihlaska/<token>/predat", methods=["GET", "POST"])
+@limit_form_posts
+def hand_over(token):
+    registration = _registration_or_404(token)
+    if registration.state.value != "confirmed" or not service.can_cancel(registration):
+        flash(handover.SEAT_GONE, "error")
+        return redirect(url_for(".manage", token=token))
+    form = HandoverForm()
+    form.set_places(regions_with_orps())
+    status = 200
+    if form.validate_on_submit():
+        applicant = service.Applicant(
+            name=form.name.data, email=form.email.data, phone=form.phone.data,
+            employer_type=EmployerType(form.employer_type.data), job_title=form.job_title.data,
+            region_id=form.region.data, orp_id=form.orp.data,
+        )
+        try:
+            offered = handover.offer(registration.id, applicant)
+        except handover.HandoverRefused as exc:
+            (form[exc.field].errors.append if exc.field else form.form_errors.append)(exc.message)
+            status = 409
+        else:
+            flash(f"Nabídku místa jsme poslali na {offered.email}. Místo zůstává vaše, dokud ji nepotvrdí.", "success")
+            return redirect(url_for(".manage", token=token))
+    elif form.is_submitted():
+        status = 422
+    elif form.region.data is None:
+        term = registration.term
+        form.region.data = term.restricted_orp.region_id if term.restricted_orp else term.restricted_region_id
+        form.orp.data = term.restricted_orp_id
+    return _private(render_template(
+        "registration/hand_over.html", registration=registration, term=registration.term, form=form, token=token,
+        handover_time=_hours(current_app.config["HANDOVER_TIME"]),
+    )), status
+
+
+def _hours(delta) -> str:
+    hours = delta.total_seconds() / 3600
+    return czech.hours(int(hours) if hours == int(hours) else hours)
+
+
+@bp.post("/prihlaska/<token>/predat/zrusit")
+def withdraw_handover(token):
+    registration = _registration_or_404(token)
+    if not CancelForm().validate_on_submit():
+        flash("Platnost formuláře vypršela. Zkuste to prosím znovu.", "error")
+    elif handover.withdraw(registration.id):
+        flash("Nabídka místa je zrušená. Místo zůstává vaše.", "success")
+    else:
+        flash("Žádná nabídka místa už neplatí.", "info")
+    return redirect(url_for(".manage", token=token))
+
+
+@bp.route("/predani-mista/<token>", methods=["GET", "POST"])
+@limit_form_posts
+def take_over(token):
+    offered = handover.handover_for_token(token)
+    if offered is None or not handover.is_open(offered):
+        response = make_response(render_template(
+            "registration/handover_lapsed.html", handover=offered, message=handover.LAPSED), 410)
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+    form = HandoverConfirmForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            outcome = handover.confirm(token)
+        except handover.HandoverRefused as exc:
+            form.form_errors.append(exc.message)
+            status = 409
+        else:
+            flash("Místo je vaše, přihláška je potvrzená. Potvrzení a odkaz na přihlášku jsme poslali na váš e-mail.",
+                  "success")
+            return redirect(url_for(".manage", token=outcome.token))
+    elif form.is_submitted():
+        status = 422
+    return _private(render_template(
+        "registration/take_over.html", handover=offered, term=offered.registration.term, form=form,
+    )), status
 
 
 # --- attendance: the door code and this registration's certificate ------------
