@@ -509,13 +509,18 @@ def undo_deadline(registration: Registration) -> datetime | None:
     return registration.cancelled_at + UNDO_WINDOW if registration.cancelled_at else None
 
 
+# Cancellations that were not her plain "I cannot come": staff's (on her behalf, or the privacy
+# erasure's), and a seat given up by a switch of term or handed over: undoing those would give
+# her a second seat, or take one from the colleague. Hers leave no audit entry.
+_NOT_UNDOABLE = ("registration.cancelled", "registration.switched", "registration.handed_over")
+
+
 def _cancelled_by_staff(registration: Registration) -> bool:
-    """Staff cancellations (on her behalf, or the privacy erasure's) leave an audit entry; hers do not."""
     return db.session.scalar(
         select(func.count(AuditEntry.id)).where(
             AuditEntry.object_type == Registration.__tablename__,
             AuditEntry.object_id == registration.id,
-            AuditEntry.action == "registration.cancelled",
+            AuditEntry.action.in_(_NOT_UNDOABLE),
             AuditEntry.at >= registration.cancelled_at,
         )
     ) > 0

@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import AuditEntry, Offer, Orp, Region, Registration, RegistrationState, TermForm
+from ..models import AuditEntry, Offer, Orp, Region, Registration, RegistrationState, Term, TermForm
 from ..registration.hours import format_hours
-from ..timefmt import date_time
+from ..timefmt import date_time, term_span
 from .access import may_take_attendance
 
 ACTIONS = {
@@ -27,6 +27,15 @@ ACTIONS = {
     "registration.note": "interní poznámka",
     "registration.attendance": "docházka",
     "registration.admitted": "potvrzena z čekací listiny u vstupu",
+    "registration.switch_requested": "žádost o přesun na jiný termín (místo ponecháno)",
+    "registration.switch_waiting": "čeká na místo při přesunu z jiného termínu",
+    "registration.switch_withdrawn": "přesun na jiný termín odvolán",
+    "registration.switched": "přesunuta na jiný termín",
+    "registration.switched_in": "vznikla přesunem z jiného termínu",
+    "registration.handover_offered": "místo nabídnuto k předání",
+    "registration.handover_withdrawn": "nabídka předání místa odvolána",
+    "registration.handed_over": "místo předáno",
+    "registration.taken_over": "místo převzato předáním",
 }
 
 FIELDS = {
@@ -55,6 +64,16 @@ FIELDS = {
     "subject": "předmět",
     "recipients": "počet příjemců",
     "count": "počet",
+    "to_term": "na termín",
+    "from_term": "z termínu",
+    "term": "termín",
+    "to_registration": "nová přihláška č.",
+    "from_registration": "původní přihláška č.",
+    "registration": "přihláška č.",
+    "to_name": "komu",
+    "from_name": "od koho",
+    "handover": "předání č.",
+    "expires_at": "platí do",
 }
 
 _STATES = {s.value: s.label for s in RegistrationState}
@@ -73,6 +92,9 @@ def _value(name: str, value) -> str:
         return _STATES.get(value, str(value))
     if name == "form":
         return _FORMS.get(value, str(value))
+    if name in ("term", "to_term", "from_term") and isinstance(value, int):
+        term = db.session.get(Term, value)
+        return term_span(term.starts_at, term.ends_at) if term else str(value)
     if name in _NAMED and isinstance(value, int):
         # A handful of kraje, ORP and workshops: the session's identity map keeps the look-ups cheap.
         obj = db.session.get(_NAMED[name], value)
