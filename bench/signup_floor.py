@@ -173,6 +173,9 @@ def main():
             print(f"{target:<8}{r['rps']:>8.0f}{r['p50_us'] / 1000:>9.1f}{r['p99_us'] / 1000:>9.1f}{r['errors']:>8}"
                   f"{r['answered']:>10}{r['rows']:>7}{in_flight:>11}{r['duplicates']:>7}{r['confirmed']:>11}"
                   f"{r['waitlisted']:>11}")
+            if r["errors"]:
+                print(f"{'':<8}errors: {r['client_errors']} 4xx, {r['server_errors']} 5xx, "
+                      f"{r['socket_errors']} socket (connect, read, write, timeout > 10 s)")
             # Requests wrk had sent when it stopped are finished by the server but never answered to
             # wrk: they may add rows, never more than were in flight.
             if not r["answered"] <= r["rows"] <= r["answered"] + in_flight or r["duplicates"]:

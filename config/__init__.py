@@ -95,6 +95,10 @@ class Config:
     RETENTION_DAYS = int(os.environ.get("RETENTION_DAYS", "1003"))
     REMINDER_DAYS_BEFORE = int(os.environ.get("REMINDER_DAYS_BEFORE", "2"))
 
+    # /metrics (trainings/metrics.py): a 404 unless one of these is set; a bearer token
+    # and/or the client networks allowed to scrape, e.g. "10.0.0.0/8,127.0.0.1/32".
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
+    METRICS_ALLOW_CIDRS = os.environ.get("METRICS_ALLOW_CIDRS") or None
     # How many proxies stand in front of the app (0: none); their X-Forwarded-* are trusted.
     PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")

@@ -76,6 +76,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     app.register_blueprint(reports_bp)
     app.register_blueprint(requests_bp)
     app.register_blueprint(requests_staff_bp)
+    from .metrics import init_metrics; init_metrics(app)  # noqa: E702 - /metrics for operators
     register_error_handlers(app)
     templating.register(app)
     register_calendar_helpers(app)
