@@ -258,7 +258,7 @@ def test_two_worker_processes_with_a_slow_server_over_the_reclaim_boundary_send_
     recipients = queue(70)
     with smtp_server(delay=0.1) as server:
         with workers(worker_env(url, server.port), tmp_path, count=2, batch=50) as procs:
-            assert wait_until(lambda: count_state(OutboxState.SENT) == 70, timeout=30), received(server)
+            assert wait_until(lambda: count_state(OutboxState.SENT) == 70, timeout=60), received(server)
             assert [stop_cleanly(p) for p in procs] == [0, 0], [output(tmp_path, i) for i in range(2)]
         copies = received(server)
     assert copies == Counter({address: 1 for address in recipients}), {a: n for a, n in copies.items() if n != 1}
@@ -284,7 +284,7 @@ def test_the_worker_rides_out_a_database_outage_and_then_sends_everything_once(p
             time.sleep(3)
             assert proc.poll() is None, output(tmp_path)
             proxy.restore()
-            assert wait_until(lambda: count_state(OutboxState.SENT) == 40, timeout=20), output(tmp_path)
+            assert wait_until(lambda: count_state(OutboxState.SENT) == 40, timeout=40), output(tmp_path)
             assert proc.poll() is None, output(tmp_path)
             assert stop_cleanly(proc) == 0, output(tmp_path)
             copies = received(server)
@@ -313,7 +313,7 @@ def test_a_killed_worker_s_batch_is_retaken_after_the_window_and_delivered(pg_ap
         assert in_flight > 0
         (tmp_path / "second").mkdir()
         with workers(env, tmp_path / "second", batch=30) as (second,):
-            assert wait_until(lambda: count_state(OutboxState.SENT) == 30, timeout=20)
+            assert wait_until(lambda: count_state(OutboxState.SENT) == 30, timeout=40)
         copies = received(server)
     assert set(copies) == set(recipients)
     # At most the message that was on the wire when the first worker died arrives twice.
@@ -340,8 +340,11 @@ def test_the_worker_loop_pauses_longer_after_each_failed_pass_and_stops_on_reque
         with smtp_server() as server:
             worker_app = build_app(proxied_url, tmp_path, MAIL_TRANSPORT="smtp", MAIL_SERVER="127.0.0.1",
                                    MAIL_PORT=server.port)
+            # Building ran the migrations, whose logging.config.fileConfig resets the root
+            # logger's handlers and disables loggers that already exist.
             log = Lines()
-            worker_app.logger.addHandler(log)  # (migrations reset the root logger's handlers)
+            worker_app.logger.addHandler(log)
+            worker_app.logger.disabled = False
             with worker_app.app_context():
                 db.engine.dispose()  # no connection left over from building the app
             proxy.refuse()
