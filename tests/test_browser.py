@@ -159,8 +159,28 @@ def _seed(app) -> Site:
                                  expires_at=utcnow() + timedelta(days=1)))
         db.session.commit()
         _seed_after_the_workshop(site, ipod, pardubice, litomysl, organiser)
+        _seed_switch_and_handover(site, door, outcomes, pardubice, litomysl)
         db.session.remove()
     return site
+
+
+def _seed_switch_and_handover(site, door, outcomes, pardubice, litomysl):
+    """A seat offered to a colleague (her confirmation page), and a switch waiting for the full door term."""
+    from trainings.registration import handover, switching
+
+    colleague = registration_service.Applicant(
+        name="Petra Malá", email="petra.mala@example.cz", employer_type=registration_service.EmployerType.OSPOD,
+        job_title="sociální pracovnice", region_id=pardubice.id, orp_id=litomysl.id)
+    site.handover_token = handover.offer(outcomes[1].registration.id, colleague).token
+    site.handover_giver_token = outcomes[1].token
+    other_term = db.session.scalars(select(Term.id).where(
+        Term.offer_id == door.offer_id, Term.public.is_(True), Term.id != door.id, Term.starts_at > door.starts_at)
+        .order_by(Term.starts_at)).first()
+    iva = registration_service.register(other_term, registration_service.Applicant(
+        name="Iva Zelená", email="iva@example.cz", employer_type=registration_service.EmployerType.OSPOD,
+        job_title="sociální pracovnice", region_id=pardubice.id, orp_id=litomysl.id))
+    site.switch_holder_token = iva.token
+    site.switch_entry_token = switching.switch(iva.registration.id, door.id).token
 
 
 def _seed_after_the_workshop(site, ipod, pardubice, litomysl, organiser):
@@ -335,12 +355,20 @@ def test_every_page_passes_axe_and_the_html_checker(browser, site):
         ("certificate not valid", f"/overeni-osvedceni/{site.invalid_certificate_code}"),
         ("feedback thank-you", site.feedback_thanks),
         ("feedback already answered", site.feedback_answered),
+        ("switch to another term", f"/prihlaska/{site.manage_token}/jiny-termin"),
+        ("hand over the seat", f"/prihlaska/{site.manage_token}/predat"),
+        ("seat offered to a colleague (giver's page)", f"/prihlaska/{site.handover_giver_token}"),
+        ("colleague's confirmation", f"/predani-mista/{site.handover_token}"),
+        ("seat kept while waiting for another term", f"/prihlaska/{site.switch_holder_token}"),
+        ("waiting entry of a switch", f"/prihlaska/{site.switch_entry_token}"),
     ]
     for name, path in public:
         findings.check(page, name, page.goto(base + path), base)
     findings.check(page, "404 page", page.goto(base + "/neexistuje"), base, expect_status=404)
     findings.check(page, "certificate unknown", page.goto(base + "/overeni-osvedceni/ABCDEFGHJKMN"), base,
                    expect_status=404)
+    findings.check(page, "seat offer lapsed", page.goto(base + "/predani-mista/neplatny-odkaz"), base,
+                   expect_status=410)
     findings.check(page, "certificate lookup with errors", page.goto(base + "/overeni-osvedceni?kod=x"), base,
                    expect_status=422)
 
@@ -355,6 +383,9 @@ def test_every_page_passes_axe_and_the_html_checker(browser, site):
         ("Moje vzdělávání request", "/moje-vzdelavani", "main form[method=post]"),
         ("forgotten staff password", "/sprava/zapomenute-heslo", "main form[method=post]"),
         ("feedback questionnaire", site.questionnaire, "main form[method=post]"),
+        ("switch form", f"/prihlaska/{site.manage_token}/jiny-termin", "main form[method=post]"),
+        ("hand-over form", f"/prihlaska/{site.manage_token}/predat", "main form[method=post]"),
+        ("colleague's confirmation form", f"/predani-mista/{site.handover_token}", "main form[method=post]"),
     ]
     for name, path, selector in forms:
         response = page.goto(base + path)
@@ -376,7 +407,7 @@ def test_every_page_passes_axe_and_the_html_checker(browser, site):
     context.close()
 
     bad_status = {name: status for name, status in findings.status.items()
-                  if status != 200 and name not in ("404 page", "ended private link", "certificate unknown") and "with errors" not in name}
+                  if status != 200 and name not in ("404 page", "ended private link", "certificate unknown", "seat offer lapsed") and "with errors" not in name}
     vnu = _validate(findings.html)
     problems = []
     if bad_status:

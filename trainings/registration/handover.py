@@ -67,6 +67,12 @@ ALREADY = "Na tento termín je tento e-mail už přihlášený, místo proto př
 
 
 @dataclass(frozen=True)
+class Offered:
+    handover: SeatHandover
+    token: str  # the colleague's link; only its hash is stored, so this is the one chance to read it
+
+
+@dataclass(frozen=True)
 class HandoverOutcome:
     registration: Registration
     token: str
@@ -116,7 +122,7 @@ def _check_colleague(term: Term, giver: Registration, applicant: Applicant) -> R
     return previous
 
 
-def offer(registration_id: int, applicant: Applicant, now: datetime | None = None) -> SeatHandover:
+def offer(registration_id: int, applicant: Applicant, now: datetime | None = None) -> Offered:
     """Offer the seat to a colleague: an e-mail with her link; nothing moves yet."""
     now = now or utcnow()
     term_id = db.session.scalar(select(Registration.term_id).where(Registration.id == registration_id))
@@ -145,7 +151,7 @@ def offer(registration_id: int, applicant: Applicant, now: datetime | None = Non
         messages.handover_offer(handover, absolute_url("registration.take_over", token=token))
         audit.record("registration.handover_offered", giver, None, handover=handover.id, to_name=handover.name,
                      expires_at=handover.expires_at)
-        return handover
+        return Offered(handover, token)
 
     return run_locked(Term, [term_id], operation)
 

@@ -356,7 +356,7 @@ def hand_over(token):
             (form[exc.field].errors.append if exc.field else form.form_errors.append)(exc.message)
             status = 409
         else:
-            flash(f"Nabídku místa jsme poslali na {offered.email}. Místo zůstává vaše, dokud ji nepotvrdí.", "success")
+            flash(f"Nabídku místa jsme poslali na {offered.handover.email}. Místo zůstává vaše, dokud ji nepotvrdí.", "success")
             return redirect(url_for(".manage", token=token))
     elif form.is_submitted():
         status = 422
