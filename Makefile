@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 
-.PHONY: run test setup clean chromium icu
+.PHONY: run test setup clean chromium icu pango
 
 setup: $(VENV)/.installed
 
@@ -13,7 +13,14 @@ icu:
 	@pkg-config --exists icu-uc 2>/dev/null || { apt-get update -qq && apt-get install -y -qq libicu-dev pkg-config; } \
 	  || echo "libicu-dev could not be installed: pip install of pyicu will fail"
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt | icu
+# WeasyPrint (the PDFs) loads Pango and HarfBuzz's subsetter at run time; apt-get runs only when one is missing.
+pango:
+	@{ ldconfig -p | grep -q 'libpango-1.0.so' && ldconfig -p | grep -q 'libpangoft2-1.0.so' \
+	   && ldconfig -p | grep -q 'libharfbuzz-subset.so'; } \
+	  || { apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0; } \
+	  || echo "Pango could not be installed: the PDF downloads will fail"
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt | icu pango
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt

@@ -150,27 +150,29 @@ def test_an_erased_person_has_no_valid_certificate_and_no_name_on_the_page(app, 
 
 
 def test_the_qr_code_drawn_on_the_paper_is_the_verification_address(app, client, attended):
-    """The PDF's filled rectangles in the QR corner, read back as modules, are the QR symbol of the
-    address printed beside it (no QR decoder is installed here, so the symbol is compared)."""
+    """The squares drawn in the QR figure, read back as modules, are the QR symbol of the address
+    printed beside it (no QR decoder is installed here, so the symbol is compared), at QR_SIZE in
+    the bottom right corner inside the margin."""
     data = her_certificate(client, attended)
     url = "http://spod4.test" + verification_path(data)
-    content = PdfReader(io.BytesIO(data)).pages[0].get_contents().get_data().decode("latin-1")
-    page_width = 595.28  # A4 in points
-    qr_left = (210 - pdf.CERTIFICATE_MARGIN - pdf.QR_SIZE) / 25.4 * 72
-    rects = [tuple(float(v) for v in m) for m in
-             re.findall(r"([\d.]+) ([\d.]+) ([\d.]+) (-?[\d.]+) re f", content)]
-    rects = [(x, y, w, abs(h)) for x, y, w, h in rects if qr_left - 0.1 <= x < page_width]
-    module = min(h for *_, h in rects)
-    left, top = min(x for x, *_ in rects), max(y for _, y, *_ in rects)
-    dark = set()
-    for x, y, w, _ in rects:
-        row, first = round((top - y) / module), round((x - left) / module)
-        dark |= {(row, col) for col in range(first, first + round(w / module))}
+    page = PdfReader(io.BytesIO(data)).pages[0]
+    content = page.get_contents().get_data().decode("latin-1")
+    # Each figure is clipped to its box: "x y w h re W n /Figure …"; the emblem comes first, the QR
+    # code last, drawn as squares in module units.
+    figures = re.findall(r"([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+) re\nW\nn\n/Figure\n(.*?)EMC", content, re.S)
+    assert len(figures) == 2, "the emblem and the QR code"
+    *box, drawing = figures[-1]
+    x, y, width, height = (float(v) for v in box)
+    squares = re.findall(r"(\d+) (\d+) m\n(\d+) \2 l\n\3 (\d+) l\n\1 \4 l\nh", drawing)
+    dark = {(int(top), col) for left, top, right, _ in squares for col in range(int(left), int(right))}
     expected = segno.make_qr(url, error="m")
-    wanted = {(r, c) for r, line in enumerate(expected.matrix) for c, bit in enumerate(line) if bit}
-    assert dark == wanted
-    # QR_SIZE holds the symbol and its quiet zone of 4 modules on each side.
-    assert abs(module * (len(expected.matrix) + 8) - pdf.QR_SIZE / 25.4 * 72) < 0.1
+    wanted = {(r + 4, c + 4) for r, line in enumerate(expected.matrix) for c, bit in enumerate(line) if bit}
+    assert dark == wanted  # quiet zone of 4 modules on each side
+    # Its box is QR_SIZE square, its right edge on the right margin, its bottom on the bottom margin.
+    unit = 210 / (float(page.mediabox.width) / 0.75)  # mm per CSS pixel, the unit the page is drawn in
+    assert abs(width * unit - pdf.QR_SIZE) < 0.1 and abs(height * unit - pdf.QR_SIZE) < 0.1
+    assert abs((x + width) * unit - (210 - pdf.CERTIFICATE_MARGIN)) < 0.1
+    assert abs((y + height) * unit - (297 - pdf.CERTIFICATE_MARGIN)) < 0.1
 
 
 def test_two_downloads_at_once_keep_the_first_code(app, attended):

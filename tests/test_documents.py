@@ -31,7 +31,7 @@ SLASH_FORM = re.compile(r"[^\W\d_]/[^\W\d_]")
 def slash_forms(text: str) -> list[str]:
     """SLASH_FORM's matches outside web addresses (the osvědčení prints its verification address)."""
     return SLASH_FORM.findall(re.sub(r"https?://\S+", "", text))
-# Fill colours as fpdf2 writes them: #003399 and #FFCC00.
+# The emblem's fill colours as the PDF's content stream sets them: #003399 and #FFCC00.
 EMBLEM_BLUE, EMBLEM_GOLD = b"0 0.2 0.6 rg", b"1 0.8 0 rg"
 
 pytestmark = pytest.mark.usefixtures("server_errors_as_pages")

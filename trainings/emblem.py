@@ -9,9 +9,8 @@ lie on a circle whose radius is an eighteenth of the height; the stars stand
 at the positions of the hours on a clock face and all stand upright (one
 point straight up), whatever their place on the circle.
 
-The pages (static/img/eu-emblem.svg, written by `python -m trainings.emblem`)
-and the PDFs (trainings/exports/pdf.py) draw from these same coordinates, so
-the two can never drift apart.
+The pages and the PDFs (trainings/exports/pdf.py, through WeasyPrint) show the
+same file, static/img/eu-emblem.svg, written by `python -m trainings.emblem`.
 """
 from __future__ import annotations
 

@@ -1,0 +1,64 @@
+"""The prezenční listina and the osvědčení are tagged PDF/UA-1: a screen reader gets the text in
+reading order with headings and tables, in Czech, under the document's title, and the emblem and
+the QR code have alternative text (the accessibility statement claims no exception for them)."""
+import io
+
+import pytest
+from pypdf import PdfReader
+from pypdf.generic import BooleanObject
+
+from trainings.exports import pdf
+from trainings.models import Registration, Term, TermForm
+
+from .conftest import make_term, region
+from .staff_helpers import attend, fresh, move_to_past, sign_up
+
+pytestmark = pytest.mark.usefixtures("server_errors_as_pages")
+
+
+def structure(data: bytes) -> tuple[dict, list[dict]]:
+    """The document catalog and every element of its structure tree (/S, /Alt), walked from /StructTreeRoot."""
+    root = PdfReader(io.BytesIO(data)).trailer["/Root"]
+    elements, stack = [], [root["/StructTreeRoot"].get_object().get("/K")]
+    while stack:
+        node = stack.pop()
+        node = node.get_object() if hasattr(node, "get_object") else node
+        if isinstance(node, list):
+            stack.extend(node)
+        elif hasattr(node, "get") and node.get("/S") is not None:
+            elements.append({"type": str(node["/S"]).lstrip("/"), "alt": str(node.get("/Alt") or "")})
+            stack.append(node.get("/K"))
+    return root, elements
+
+
+def assert_tagged(data: bytes, title: str) -> list[dict]:
+    root, elements = structure(data)
+    assert root["/MarkInfo"]["/Marked"] == BooleanObject(True)
+    assert root["/Lang"] == "cs"
+    assert root["/ViewerPreferences"]["/DisplayDocTitle"] == BooleanObject(True)
+    assert PdfReader(io.BytesIO(data)).metadata.title == title
+    xmp = root["/Metadata"].get_object().get_data().decode("utf-8")
+    assert "pdfuaid:part" in xmp and ("<pdfuaid:part>1</pdfuaid:part>" in xmp or 'pdfuaid:part="1"' in xmp)
+    types = {e["type"] for e in elements}
+    assert {"H1", "Table", "TH", "TD"} <= types, types
+    return elements
+
+
+def test_the_prezencni_listina_is_tagged_pdf_ua(app):
+    term = make_term(form=TermForm.IN_PERSON, region=region("CZ053"), venue="Pardubice, sál 2")
+    sign_up(term, 1, name="Jana Nováková")
+    term = fresh(Term, term.id)
+    elements = assert_tagged(pdf.attendance_sheet_pdf(term), f"Prezenční listina – {term.offer.title}")
+    assert [e["alt"] for e in elements if e["type"] == "Figure"] == ["Vlajka Evropské unie"]
+
+
+def test_the_osvedceni_is_tagged_pdf_ua_with_alt_text_for_the_emblem_and_the_qr_code(app):
+    term = make_term(form=TermForm.IN_PERSON, region=region("CZ053"), venue="Pardubice, sál 2")
+    person = sign_up(term, 1, name="Hana Přítomná")
+    move_to_past(term, days=7)
+    attend(person.id)
+    elements = assert_tagged(pdf.certificate_pdf(fresh(Registration, person.id)), "Osvědčení – Hana Přítomná")
+    assert "H2" in {e["type"] for e in elements}  # the workshop's title
+    emblem, qr = sorted((e["alt"] for e in elements if e["type"] == "Figure"), key=lambda alt: alt.startswith("QR"))
+    assert emblem == "Vlajka Evropské unie"
+    assert qr.startswith("QR kód adresy http://spod4.test/overeni-osvedceni/")
