@@ -312,11 +312,11 @@ def _target_label(target) -> str:
     return f"{span}, {target.term.form.label.lower()} – obsazeno, čekací listina"
 
 
-@bp.post("/prihlaska/<token>/zmena-terminu/<int:entry_id>/zrusit")
-def withdraw_switch(token, entry_id):
+@bp.post("/prihlaska/<token>/zmena-terminu/<int:registration_id>/zrusit")
+def withdraw_switch(token, registration_id):
     """From her seat's page or from the waiting entry's own page."""
     registration = _registration_or_404(token)
-    entry = db.session.get(Registration, entry_id) if 0 < entry_id <= MAX_ID else None
+    entry = db.session.get(Registration, registration_id) if 0 < registration_id <= MAX_ID else None
     if entry is None or registration.id not in (entry.id, entry.replaces_registration_id):
         abort(404)
     if not CancelForm().validate_on_submit():
