@@ -2,6 +2,7 @@
 reading order with headings and tables, in Czech, under the document's title, and the emblem and
 the QR code have alternative text (the accessibility statement claims no exception for them)."""
 import io
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
@@ -62,3 +63,16 @@ def test_the_osvedceni_is_tagged_pdf_ua_with_alt_text_for_the_emblem_and_the_qr_
     emblem, qr = sorted((e["alt"] for e in elements if e["type"] == "Figure"), key=lambda alt: alt.startswith("QR"))
     assert emblem == "Vlajka Evropské unie"
     assert qr.startswith("QR kód adresy http://spod4.test/overeni-osvedceni/")
+
+
+def test_weasyprint_reads_only_the_static_files_and_the_fonts(app):
+    """Whatever a template or a value typed by staff points at, the renderer never leaves the application."""
+    static = Path(app.static_folder)
+    fetcher = pdf._LocalFiles(static, pdf.FONT_DIR)
+    assert fetcher.fetch((static / "img" / "eu-emblem.svg").as_uri()).read().startswith(b"<svg")
+    assert fetcher.fetch((pdf.FONT_DIR / "DejaVuSans.ttf").as_uri()).read()
+    for refused in ["http://127.0.0.1:9/x.png", "https://example.com/logo.svg", "file:///etc/passwd",
+                    f"{static.as_uri()}/../../config/__init__.py", "data:image/svg+xml,<svg/>",
+                    f"file://evil.example{static}/img/eu-emblem.svg"]:
+        with pytest.raises(ValueError):
+            fetcher.fetch(refused)
