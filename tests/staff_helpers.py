@@ -13,6 +13,7 @@ from trainings.models import (
     EmployerType,
     RecoveryCode,
     Registration,
+    SiteSetting,
     StaffSession,
     Term,
     User,
@@ -99,9 +100,10 @@ def remove_user(user_id: int) -> None:
 
 
 def forget_logins(user_id: int) -> None:
-    """Her sessions and recovery codes, which would keep a test's user from being deleted."""
+    """Her sessions, recovery codes and settings she saved, which would keep a test's user from being deleted."""
     db.session.execute(delete(StaffSession).where(StaffSession.user_id == user_id))
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
+    db.session.execute(update(SiteSetting).where(SiteSetting.updated_by_id == user_id).values(updated_by_id=None))
 
 
 def applicant(i, orp_name="Litomyšl", email=None, employer=EmployerType.OSPOD, region_code="CZ053", name=None):
