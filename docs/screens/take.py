@@ -45,6 +45,10 @@ def pages(site):
         ("prihlaska-misto-nabidnuto", f"/prihlaska/{site.handover_giver_token}", False),
         ("predani-mista-potvrzeni", f"/predani-mista/{site.handover_token}", False),
         ("predani-mista-neplati", "/predani-mista/neplatny-odkaz", False),
+        # Journey 2: a kraj asks for a workshop "na klíč"; the requester follows it; the coordinator answers.
+        ("zadost-workshop-na-klic", "/zadost/workshop-na-klic", False),
+        ("zadost-sledovani", f"/zadost/{site.request_token}", False),
+        ("koordinace-zadost", f"/sprava/zadosti/{site.request}", True),
         ("moje-vzdelavani-zadost", "/moje-vzdelavani", False),
         ("moje-vzdelavani", f"/moje-vzdelavani/{site.person_token}", False),
         ("odkaz-neplati", "/moje-vzdelavani/neplatny-odkaz", False),
