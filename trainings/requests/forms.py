@@ -18,6 +18,7 @@ from ..forms import CzechForm, WholeNumberField, no_control_chars, phone_field, 
 from ..models import TermForm, Urgency
 from ..places import GroupedSelect, check_orp_in_region, optional_int, orp_choices, region_choices
 from ..staff.forms import CzechDateField, CzechTimeField
+from ..terms.service import MAX_CAPACITY
 
 REQUIRED = "Vyplňte prosím toto pole."
 
@@ -230,9 +231,10 @@ class ClosedTermForm(CzechForm):
         description="Dostanou jej jen potvrzení účastníci.",
     )
     capacity = WholeNumberField("Kapacita", validators=[
-        InputRequired("Zadejte kapacitu."), NumberRange(min=1, max=500, message="Zadejte číslo od 1 do 500.")])
+        InputRequired("Zadejte kapacitu."),
+        NumberRange(min=1, max=MAX_CAPACITY, message=f"Zadejte číslo od 1 do {MAX_CAPACITY}.")])
     per_orp_limit = WholeNumberField("Nejvýše účastníků z jedné ORP (nepovinné)", validators=[
-        Optional(), NumberRange(min=1, max=500, message="Zadejte číslo od 1 do 500.")])
+        Optional(), NumberRange(min=1, max=MAX_CAPACITY, message=f"Zadejte číslo od 1 do {MAX_CAPACITY}.")])
     deadline = CzechDateField("Uzávěrka přihlášek (nepovinné)", validators=[Optional()],
                          description="Přihlásit se lze do konce tohoto dne; bez uzávěrky do začátku termínu.")
     lecturer = _line("Lektorské vedení (nepovinné)", 300, required=False)

@@ -24,7 +24,7 @@ from ..forms import CzechForm, WholeNumberField, no_control_chars
 from ..models import OfferStatus, TermForm
 from ..places import optional_int, orp_choices, region_choices
 from ..registration.forms import RegistrationForm
-from ..terms.service import TermData
+from ..terms.service import MAX_CAPACITY, TermData
 from ..timefmt import PRAGUE, local
 
 REQUIRED = "Vyplňte prosím toto pole."
@@ -231,9 +231,10 @@ class TermEditForm(CzechForm):
         filters=[_strip], description="Uvidí jej jen potvrzení účastníci. Lze doplnit později.",
     )
     capacity = WholeNumberField("Kapacita", validators=[
-        InputRequired("Zadejte kapacitu."), NumberRange(min=1, max=10000, message="Kapacita musí být 1 až 10 000.")])
+        InputRequired("Zadejte kapacitu."),
+        NumberRange(min=1, max=MAX_CAPACITY, message=f"Zadejte číslo od 1 do {MAX_CAPACITY}.")])
     per_orp_limit = WholeNumberField("Limit míst na jednu ORP", validators=[
-        Optional(), NumberRange(min=1, max=10000, message="Limit musí být alespoň 1.")],
+        Optional(), NumberRange(min=1, max=MAX_CAPACITY, message=f"Zadejte číslo od 1 do {MAX_CAPACITY}.")],
         description="Nepovinné; prázdné pole znamená bez limitu.")
     registration_deadline = PragueDateTimeField("Uzávěrka přihlášek", validators=[Optional()],
                                                 description="Nepovinné; jinak do začátku termínu.")

@@ -35,6 +35,11 @@ from ..models import (
 from ..registration.service import fill_free_seats, issue_link
 from ..timefmt import PRAGUE, local, term_span
 
+# The most seats a term may have, for both term forms. Workshops are small groups; the
+# prezenční listina (tagged PDF) costs about 12 ms per row, so 500 rows stay near 6 s, well inside
+# the web worker's timeout, where 2 000 would not.
+MAX_CAPACITY = 500
+
 
 class TermError(Exception):
     """A term that cannot be saved; `field` names the form field the message belongs to."""
