@@ -1,12 +1,12 @@
 """How long the exports of one big term take: CSV, XLSX and the PDF attendance sheet.
 
-Builds a term with 2 000 confirmed registrations in a throwaway SQLite
+Builds a term with 500 confirmed registrations (the most a term may have) in a throwaway SQLite
 database (and in a throwaway PostgreSQL database when one answers at
 TEST_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/test), then
 times each export through the same function the download view calls,
 reading the rows from the database included, and prints the figures.
 
-    .venv/bin/python bench/export_bench.py [--people 2000] [--repeat 3]
+    .venv/bin/python bench/export_bench.py [--people 500] [--repeat 3]
 """
 from __future__ import annotations
 
@@ -95,7 +95,7 @@ def drop_postgres(url: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--people", type=int, default=2000)
+    parser.add_argument("--people", type=int, default=500)  # terms.service.MAX_CAPACITY
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     run("SQLite", sqlite_url(), args.people, args.repeat)
