@@ -129,6 +129,16 @@ def _dotted(text: str) -> str:
     return re.sub(r"\s*\.\s*(?=\d)", ".", text.strip())
 
 
+def _parsed(text: str, formats, part):
+    """`part` (datetime.date or datetime.time) of the first format that reads `text`, or None."""
+    for fmt in formats:
+        try:
+            return part(datetime.strptime(text, fmt))
+        except ValueError:
+            continue
+    return None
+
+
 class CzechDateField(DateField):
     """A day from the browser's date picker ("2027-03-12"), or typed the Czech way ("12. 3. 2027")
     where there is no picker. No format hint: the picker shows the format of the person's locale,
@@ -141,19 +151,10 @@ class CzechDateField(DateField):
 
     def process_formdata(self, valuelist):
         text = _dotted(valuelist[0]) if valuelist else ""
-        if not text:
-            self.data = None
-            return
-        for fmt in self.strptime_format:
-            try:
-                self.data = datetime.strptime(text, fmt).date()
-                break
-            except ValueError:
-                continue
-        else:
-            self.data = None
+        self.data = _parsed(text, self.strptime_format, datetime.date) if text else None
+        if text and self.data is None:
             raise ValueError(self.MESSAGE)
-        if not MIN_YEAR <= self.data.year <= MAX_YEAR:
+        if self.data is not None and not MIN_YEAR <= self.data.year <= MAX_YEAR:
             self.data = None
             raise ValueError(f"Zadejte rok {MIN_YEAR} až {MAX_YEAR}.")
 
@@ -170,17 +171,9 @@ class CzechTimeField(TimeField):
 
     def process_formdata(self, valuelist):
         text = (valuelist[0] if valuelist else "").strip()
-        if not text:
-            self.data = None
-            return
-        for fmt in self.strptime_format:
-            try:
-                self.data = datetime.strptime(text, fmt).time()
-                return
-            except ValueError:
-                continue
-        self.data = None
-        raise ValueError(self.MESSAGE)
+        self.data = _parsed(text, self.strptime_format, datetime.time) if text else None
+        if text and self.data is None:
+            raise ValueError(self.MESSAGE)
 
 
 class CzechNumberField(Field):
