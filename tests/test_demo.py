@@ -4,7 +4,6 @@ browser without the command line. Demo places and links say they are a demo."""
 import re
 from datetime import timedelta
 
-import pyotp
 import pytest
 from sqlalchemy import delete, select
 
@@ -29,8 +28,9 @@ from trainings.models import (
     UserToken,
     utcnow,
 )
+from trainings.staff.accounts import user_by_email
 
-from .staff_helpers import forget_logins, password_step, token_of
+from .staff_helpers import forget_logins, fresh_app_code, password_step, token_of
 
 pytestmark = pytest.mark.usefixtures("server_errors_as_pages")
 
@@ -65,7 +65,8 @@ def browser_of(app, login):
         assert login.totp_secret, f"{login.email} is asked for a code but none was printed"
         page = client.get("/sprava/overeni").get_data(as_text=True)
         response = client.post("/sprava/overeni", data={"csrf_token": token_of(page),
-                                                        "code": pyotp.TOTP(login.totp_secret).now()})
+                                                        "code": fresh_app_code(user_by_email(login.email).id,
+                                                                               login.totp_secret)})
         assert response.status_code == 302
         assert not response.headers["Location"].endswith(("/sprava/overeni", "/sprava/overeni/nastaveni"))
     return client

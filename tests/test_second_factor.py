@@ -4,6 +4,7 @@ They see casework descriptions of children's cases, so a password alone must not
 open the back office to them. Organisers and lecturers may switch it on.
 """
 import re
+import time
 from urllib.parse import urlsplit
 
 import pyotp
@@ -14,7 +15,15 @@ from trainings.extensions import db, limiter
 from trainings.models import AuditEntry, RecoveryCode, StaffRole, StaffSession, User
 from trainings.staff import second_factor
 
-from .staff_helpers import enrol_second_factor, log_in, password_step, remove_user, staff_user, token_of
+from .staff_helpers import (
+    enrol_second_factor,
+    fresh_app_code,
+    log_in,
+    password_step,
+    remove_user,
+    staff_user,
+    token_of,
+)
 from .test_access import staff_rules, url_of
 
 PASSWORD = "dlouhe-heslo-pro-test"
@@ -158,8 +167,10 @@ def test_an_organiser_switches_the_app_on_and_off_in_her_account(app, client, pe
     assert setup.status_code == 200
     db.session.rollback()
     secret = db.session.get(User, user.id).totp_secret
+    # Each code is taken once, so the three steps below use the codes of three steps in a row.
+    totp = pyotp.TOTP(secret)
     codes = codes_on(client.post("/sprava/overeni/nastaveni",
-                                 data={"csrf_token": token_of(setup), "code": pyotp.TOTP(secret).now()}))
+                                 data={"csrf_token": token_of(setup), "code": totp.at(time.time() - 30)}))
     assert len(codes) == 10
 
     # From now on her login asks for the code too.
@@ -172,13 +183,13 @@ def test_an_organiser_switches_the_app_on_and_off_in_her_account(app, client, pe
                           data={"kody-csrf_token": token_of(account), "kody-code": "000000"})
     assert refused.status_code == 422 and field_error(refused, "kody-code")
     renewed = codes_on(client.post("/sprava/ucet/dvoufazove-overeni/nove-kody",
-                                   data={"kody-csrf_token": token_of(account), "kody-code": pyotp.TOTP(secret).now()}))
+                                   data={"kody-csrf_token": token_of(account), "kody-code": totp.now()}))
     assert len(renewed) == 10 and not set(renewed) & set(codes)
     with pytest.raises(second_factor.SecondFactorError):
         second_factor.verify(db.session.get(User, user.id), codes[0])
 
     off = client.post("/sprava/ucet/dvoufazove-overeni/vypnout",
-                      data={"vypnout-csrf_token": token_of(account), "vypnout-code": pyotp.TOTP(secret).now()})
+                      data={"vypnout-csrf_token": token_of(account), "vypnout-code": totp.at(time.time() + 30)})
     assert path_of(off) == "/sprava/ucet/dvoufazove-overeni"
     assert client.get("/sprava/").status_code == 200  # her session goes on
     assert password_step(app.test_client(), user.email, PASSWORD).headers["Location"] == "/sprava/"
@@ -240,3 +251,89 @@ def test_the_code_page_without_a_half_finished_login_sends_to_the_login(client):
     assert path_of(client.get("/sprava/overeni")) == "/sprava/prihlaseni"
     assert path_of(client.get("/sprava/overeni/nastaveni")) == "/sprava/prihlaseni"
     assert path_of(client.get("/sprava/ucet/dvoufazove-overeni")) == "/sprava/prihlaseni"
+
+
+def test_an_app_code_lets_in_once_and_the_next_one_lets_in_again(app, person):
+    """RFC 6238 §5.2: a code seen over a shoulder, or given twice, does not open a second login."""
+    user = person(StaffRole.COORDINATOR)
+    secret = enrol_second_factor(user)
+    code = pyotp.TOTP(secret).now()
+
+    first, second = app.test_client(), app.test_client()
+    for browser in (first, second):
+        password_step(browser, user.email, PASSWORD)
+    used = first.post("/sprava/overeni", data={"csrf_token": token_of(first.get("/sprava/overeni")), "code": code})
+    assert path_of(used) == "/sprava/"
+    again = second.post("/sprava/overeni", data={"csrf_token": token_of(second.get("/sprava/overeni")), "code": code})
+    assert again.status_code == 422
+    assert field_error(again) == "Kód nesouhlasí. Zadejte aktuální kód z aplikace nebo jeden ze záložních kódů."
+    assert second.get("/sprava/").status_code == 302
+
+    db.session.rollback()
+    user = db.session.get(User, user.id)
+    # The code before it (still within the clock drift allowed) is older than the one used: refused too.
+    with pytest.raises(second_factor.SecondFactorError):
+        second_factor.verify(user, pyotp.TOTP(secret).at(time.time() - 30))
+    # Half a minute later the app shows the next code, and it lets in.
+    assert second_factor.verify(user, pyotp.TOTP(secret).at(time.time() + 30)) == "totp"
+    with pytest.raises(second_factor.SecondFactorError):
+        second_factor.verify(user, pyotp.TOTP(secret).at(time.time() + 30))
+
+
+def test_a_code_claimed_by_another_login_meanwhile_is_refused(app, person):
+    """Another login (another connection) took this step between this one's password and its
+    code: the UPDATE that claims the step decides, so this one is refused."""
+    user = person(StaffRole.ADMIN)
+    secret = enrol_second_factor(user)
+    step = pyotp.TOTP(secret).timecode(time.time())
+    with db.engine.begin() as other_login:
+        other_login.execute(User.__table__.update().where(User.__table__.c.id == user.id)
+                            .values(totp_last_step=step))
+    with pytest.raises(second_factor.SecondFactorError):
+        second_factor.verify(user, pyotp.TOTP(secret).at(step * 30))
+
+
+def test_an_administrator_resets_the_app_of_someone_who_lost_phone_and_codes(app, client, person):
+    admin = person(StaffRole.ADMIN, "spravce.2fa@example.cz")
+    user = person(StaffRole.COORDINATOR)
+    log_in(client, user.email, PASSWORD)
+    assert client.get("/sprava/").status_code == 200
+
+    second_factor.reset_by_administrator(db.session.get(User, user.id), actor=admin)
+
+    db.session.rollback()
+    stored = db.session.get(User, user.id)
+    assert stored.totp_secret is None and stored.totp_confirmed_at is None and stored.totp_last_step is None
+    assert second_factor.unused_recovery_codes(stored) == 0
+    # A browser (or a stolen phone) that was signed in is out.
+    assert path_of(client.get("/sprava/")) == "/sprava/prihlaseni"
+    # Her next login leads to the setup, and nothing else opens until it is done.
+    again = app.test_client()
+    assert path_of(password_step(again, user.email, PASSWORD)) == "/sprava/overeni/nastaveni"
+    assert path_of(again.get("/sprava/zadosti/")) == "/sprava/prihlaseni"
+    entry = db.session.scalars(select(AuditEntry).where(
+        AuditEntry.action == "second_factor.reset_by_administrator", AuditEntry.object_id == user.id)).one()
+    assert entry.actor_id == admin.id
+
+
+def test_the_reset_from_the_command_line(app, person):
+    user = person(StaffRole.ORGANISER)
+    enrol_second_factor(user)
+    browser = app.test_client()
+    assert path_of(password_step(browser, user.email, PASSWORD)) == "/sprava/overeni"
+    browser.post("/sprava/overeni", data={"csrf_token": token_of(browser.get("/sprava/overeni")),
+                                          "code": fresh_app_code(user.id, user.totp_secret)})
+    assert browser.get("/sprava/").status_code == 200
+
+    result = app.test_cli_runner().invoke(args=["users", "reset-second-factor", user.email])
+    assert result.exit_code == 0, result.output
+    assert f"Účet {user.email}: ověřovací aplikace a záložní kódy jsou zrušené" in result.output
+    assert path_of(browser.get("/sprava/")) == "/sprava/prihlaseni"
+    db.session.rollback()
+    assert not second_factor.enrolled(db.session.get(User, user.id))
+    # An organiser may go on without the app, as before she switched it on.
+    assert path_of(password_step(app.test_client(), user.email, PASSWORD)) == "/sprava/"
+    assert audit_actions(user)[-1] == "second_factor.reset_by_administrator"
+
+    unknown = app.test_cli_runner().invoke(args=["users", "reset-second-factor", "nikdo@example.cz"])
+    assert unknown.exit_code == 1 and "Uživatel nikdo@example.cz neexistuje." in unknown.output

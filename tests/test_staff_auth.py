@@ -178,6 +178,19 @@ def test_deactivating_a_person_ends_her_sessions(client, app, lecturer):
     assert password_step(app.test_client(), lecturer.email, "dlouhe-heslo-lektora").status_code == 422
 
 
+def test_an_administrator_deactivates_a_person_from_the_command_line(client, app, lecturer):
+    log_in(client, lecturer.email, "dlouhe-heslo-lektora")
+    result = app.test_cli_runner().invoke(args=["users", "deactivate", "LEKTOR@example.cz"])
+    assert result.exit_code == 0, result.output
+    assert "Účet lektor@example.cz je deaktivovaný" in result.output
+    assert sent_to_login(client.get("/sprava/"))
+    assert session_row(lecturer.id).ended_at is not None
+    assert password_step(app.test_client(), lecturer.email, "dlouhe-heslo-lektora").status_code == 422
+
+    unknown = app.test_cli_runner().invoke(args=["users", "deactivate", "nikdo@example.cz"])
+    assert unknown.exit_code == 1 and "Uživatel nikdo@example.cz neexistuje." in unknown.output
+
+
 def forgot(client, email):
     page = client.get("/sprava/zapomenute-heslo").get_data(as_text=True)
     return client.post("/sprava/zapomenute-heslo", data={"csrf_token": csrf(page), "email": email})

@@ -137,6 +137,31 @@ def register_commands(app: Flask) -> None:
         accounts.send_password_link(user)
         click.echo(f"Odkaz k nastavení hesla pro {user.email} je ve frontě e-mailů.")
 
+    def _existing_user(email):
+        user = accounts.user_by_email(email)
+        if user is None:
+            raise click.ClickException(f"Uživatel {email} neexistuje.")
+        return user
+
+    @users.command("reset-second-factor")
+    @click.argument("email")
+    def users_reset_second_factor(email):
+        """For someone who lost her phone and her recovery codes: forget her app and codes, end her sessions."""
+        from .staff import second_factor
+
+        user = _existing_user(email)
+        second_factor.reset_by_administrator(user)
+        click.echo(f"Účet {user.email}: ověřovací aplikace a záložní kódy jsou zrušené, všechna přihlášení "
+                   "ukončená. Při příštím přihlášení se aplikace nastaví znovu.")
+
+    @users.command("deactivate")
+    @click.argument("email")
+    def users_deactivate(email):
+        """Take a staff user's access away: her sessions end and she can no longer log in."""
+        user = _existing_user(email)
+        accounts.deactivate(user)
+        click.echo(f"Účet {user.email} je deaktivovaný, všechna jeho přihlášení jsou ukončená.")
+
     @app.cli.group("outbox")
     def outbox():
         """The e-mail outbox."""

@@ -151,6 +151,9 @@ class User(UserMixin, db.Model):
     # Base32 TOTP secret (RFC 6238); the second factor counts only once confirmed with a first code.
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The 30-second step of the last code accepted: a code of that step or an earlier one is
+    # refused, so a code seen over someone's shoulder cannot be given again (RFC 6238 §5.2).
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     regions: Mapped[list[Region]] = relationship(back_populates="coordinator")
 

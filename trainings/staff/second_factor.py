@@ -8,27 +8,35 @@ organisers and lecturers may switch it on in their account.
   recovery codes are made and shown once. Only their hashes are stored.
 - A code is accepted one step either side of now (pyotp valid_window=1), for
   phones whose clock is off by up to 30 seconds.
-- Reuse: a code is not refused when given again within those ±30 seconds. There is
-  no column for the last used step, and a code is useless without the password
-  (it is asked for only in a session that has just passed the password). Code
+- Reuse: every accepted app code (login, setup, new recovery codes, switching off)
+  stores its time step in users.totp_last_step, and a code of that step or an
+  earlier one is refused like a wrong one (RFC 6238 §5.2): a code seen over a
+  shoulder or caught in transit cannot be given again. The step is claimed by a
+  conditional UPDATE, so of two logins racing with one code only one passes. Code
   entry is rate-limited per address and per account (auth.py).
 - A recovery code stands in for the app once and is then spent.
 - Switching it off takes an app code or a recovery code; for administrators and
   coordinators it is the way to a new phone (the setup follows at once, and no
   login passes without it).
+- Someone who lost her phone and her recovery codes is reset by an administrator
+  (`flask users reset-second-factor`, reset_by_administrator): no app, no codes, no
+  sessions; the next login leads to the setup again.
 - Enabling, disabling (or resetting), using a recovery code and making new ones go
   into the audit trail of the user.
 """
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
+import time
 
 import pyotp
 import segno
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select, update
 
 from ..audit import record
+from ..db_session import begin_write
 from ..extensions import db
 from ..models import RecoveryCode, User, utcnow
 from . import sessions
@@ -87,9 +95,38 @@ def qr_svg(uri: str) -> str:
     return segno.make(uri, error="m").svg_inline(scale=4, border=2, title="QR kód pro ověřovací aplikaci")
 
 
-def _totp_matches(secret: str, code: str) -> bool:
+def _matched_step(secret: str, code: str, at: float | None = None) -> int | None:
+    """The time step (one either side of now, valid_window=1) whose code this is, or None."""
     code = _normalise(code)
-    return len(code) == 6 and code.isdigit() and pyotp.TOTP(secret).verify(code, valid_window=1)
+    if len(code) != 6 or not code.isdigit():
+        return None
+    totp = pyotp.TOTP(secret)
+    now = totp.timecode(time.time() if at is None else at)
+    for step in (now - 1, now, now + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def _use_app_code(user: User, code: str) -> bool:
+    """Accept an app code once: claim its step in a fresh write transaction that the caller
+    commits. False for a wrong code and for one whose step (or a later one) was used already.
+
+    The claim is a conditional UPDATE rather than read-then-write, so of two requests with
+    the same code the second waits for the first's row lock (PostgreSQL) or write lock
+    (SQLite, BEGIN IMMEDIATE) and then matches no row."""
+    step = _matched_step(user.totp_secret, code) if user.totp_secret else None
+    if step is None:
+        return False
+    user_id = user.id
+    begin_write()
+    claimed = db.session.execute(
+        update(User).where(User.id == user_id, or_(User.totp_last_step.is_(None), User.totp_last_step < step))
+        .values(totp_last_step=step)
+    ).rowcount == 1
+    if not claimed:
+        db.session.rollback()
+    return claimed
 
 
 def _new_recovery_codes(user: User) -> list[str]:
@@ -103,7 +140,7 @@ def confirm_enrolment(user: User, code: str) -> list[str]:
     """Switch TOTP on with the first code from the app; returns the recovery codes to show once."""
     if enrolled(user):
         raise SecondFactorError("Dvoufázové ověření už je zapnuté.")
-    if user.totp_secret is None or not _totp_matches(user.totp_secret, code):
+    if not _use_app_code(user, code):
         raise SecondFactorError(WRONG_APP_CODE)
     user.totp_confirmed_at = utcnow()
     codes = _new_recovery_codes(user)
@@ -117,7 +154,8 @@ def verify(user: User, code: str) -> str:
     Raises SecondFactorError with the message for the field."""
     if not enrolled(user):
         raise SecondFactorError("Dvoufázové ověření není zapnuté.")
-    if _totp_matches(user.totp_secret, code):
+    if _use_app_code(user, code):
+        db.session.commit()
         return "totp"
     normalised = _normalise(code)
     if len(normalised) == 10:
@@ -144,7 +182,7 @@ def unused_recovery_codes(user: User) -> int:
 def regenerate_recovery_codes(user: User, code: str) -> list[str]:
     """New codes replace all old ones; asks for a current app code, so a session left
     open on someone's desk cannot print itself a way in."""
-    if not enrolled(user) or not _totp_matches(user.totp_secret, code):
+    if not enrolled(user) or not _use_app_code(user, code):
         raise SecondFactorError(WRONG_APP_CODE)
     codes = _new_recovery_codes(user)
     record("second_factor.recovery_codes_renewed", user, actor=user)
@@ -159,10 +197,27 @@ def disable(user: User, code: str) -> bool:
     the setup again, and their next login cannot pass without it (returns True then).
     """
     verify(user, code)  # a recovery code is spent and audited there
-    user.totp_secret = None
-    user.totp_confirmed_at = None
-    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    _forget_app(user)
     required = user.role in sessions.SECOND_FACTOR_ROLES
     record("second_factor.reset" if required else "second_factor.disabled", user, actor=user)
     db.session.commit()
     return required
+
+
+def _forget_app(user: User) -> None:
+    user.totp_secret = None
+    user.totp_confirmed_at = None
+    # A new secret starts its steps afresh; an old step would refuse nothing useful.
+    user.totp_last_step = None
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+
+
+def reset_by_administrator(user: User, actor: User | None = None) -> None:
+    """For someone who lost her phone and her recovery codes, after her identity was checked
+    outside the application: the app and the codes are forgotten and her sessions end (a
+    stolen phone may sit in a logged-in browser). Her next login leads to the setup again;
+    for an administrator or coordinator it cannot pass without it."""
+    _forget_app(user)
+    sessions.end_all(user)
+    record("second_factor.reset_by_administrator", user, actor=actor)
+    db.session.commit()
