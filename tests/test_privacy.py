@@ -17,6 +17,7 @@ from trainings.models import (
     RegistrationLink,
     RegistrationState,
     StaffRole,
+    StaffSession,
     User,
     utcnow,
 )
@@ -86,6 +87,39 @@ def test_retention_run_leaves_no_personal_data_of_old_registrations_and_keeps_th
     # Running again changes nothing more.
     assert privacy.run_retention(older_than=timedelta(days=365), now=later).registrations == 0
     assert db.session.scalars(select(AuditEntry).where(AuditEntry.action == "privacy.retention")).first()
+
+
+def test_retention_deletes_staff_sessions_a_month_after_they_ended_or_ran_out(app):
+    user = accounts.create_user("sezeni@example.cz", "Osoba Sezení", StaffRole.ORGANISER)
+    now = utcnow()
+
+    def row(name, days_ago, ended=False):
+        """A session started and last used `days_ago` days ago (ended then, if `ended`)."""
+        at = now - timedelta(days=days_ago)
+        db.session.add(StaffSession(user=user, token_hash=name.ljust(64, "0"), created_at=at, last_seen_at=at,
+                                    ended_at=at if ended else None))
+        return name
+
+    gone = {row("logged-out-31-days-ago", 31, ended=True),
+            row("left-open-40-days-ago", 40)}  # ran out then; nobody came back to end the row
+    kept = {row("logged-out-29-days-ago", 29, ended=True),
+            row("left-open-29-days-ago", 29),
+            row("signed-in-now", 0)}
+    db.session.commit()
+    try:
+        outcome = privacy.run_retention(now=now)
+        db.session.rollback()
+        left = {h.rstrip("0") for h in db.session.scalars(
+            select(StaffSession.token_hash).where(StaffSession.user_id == user.id))}
+        assert left == kept and outcome.staff_sessions >= len(gone)
+        entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "privacy.retention")
+                                   .order_by(AuditEntry.id.desc())).first()
+        assert entry.data["staff_sessions"] == outcome.staff_sessions
+    finally:
+        db.session.rollback()
+        forget_logins(user.id)
+        db.session.delete(db.session.get(User, user.id))
+        db.session.commit()
 
 
 def test_erasure_on_request_cancels_future_seats_hands_them_on_and_anonymises(app):

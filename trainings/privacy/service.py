@@ -39,6 +39,7 @@ from ..models import (
     utcnow,
 )
 from ..registration.service import cancel, normalize_email
+from ..staff import sessions
 
 ANONYMOUS_NAME = "anonymizováno"
 ANONYMOUS_DOMAIN = "anonymizovano.invalid"
@@ -59,6 +60,7 @@ class Outcome:
     interest_entries: int = 0
     requests: int = 0
     messages: int = 0
+    staff_sessions: int = 0
     cancelled: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -143,7 +145,8 @@ def default_retention() -> timedelta:
 
 def run_retention(older_than: timedelta | None = None, now: datetime | None = None, actor: User | None = None):
     """Anonymise registrations of terms that ended, interest entries and finished
-    requests older than the retention period; delete sent e-mails as old."""
+    requests older than the retention period; delete sent e-mails as old, and
+    staff session rows a month after they ended (their own, shorter period)."""
     now = now or utcnow()
     cutoff = now - (older_than or default_retention())
     outcome = Outcome()
@@ -181,8 +184,10 @@ def run_retention(older_than: timedelta | None = None, now: datetime | None = No
     db.session.execute(delete(PersonLink).where(or_(PersonLink.expires_at < now, PersonLink.revoked_at.is_not(None))))
     db.session.execute(delete(RegistrationLink).where(
         or_(RegistrationLink.expires_at < now, RegistrationLink.revoked_at.is_not(None))))
+    outcome.staff_sessions = sessions.delete_old(now)
     db.session.add(AuditEntry(action="privacy.retention", object_type="privacy", object_id=0, actor=actor,
-                              data={"cutoff": cutoff.isoformat(), **outcome.as_dict()}))
+                              data={"cutoff": cutoff.isoformat(), **outcome.as_dict(),
+                                    "staff_sessions": outcome.staff_sessions}))
     db.session.commit()
     return outcome
 

@@ -14,6 +14,10 @@ copies at once:
 
 `last_seen_at` is written at most once a minute, so a busy page costs no write
 per request; the idle timeout is therefore exact to within that minute.
+
+Rows that ended or ran out more than ENDED_ROWS_KEPT ago are deleted by
+`retention run` (delete_old): a month is enough to answer "was someone signed in
+as me last week?", and beyond that they only record when people worked.
 """
 from __future__ import annotations
 
@@ -22,7 +26,7 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app, g, session
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from ..db_session import begin_write
@@ -31,6 +35,7 @@ from ..models import StaffRole, StaffSession, User, utcnow
 
 TOKEN_KEY = "staff_session"
 TOUCH_EVERY = timedelta(minutes=1)
+ENDED_ROWS_KEPT = timedelta(days=30)
 # They read casework descriptions of children's cases (requests), so a password alone is not enough.
 SECOND_FACTOR_ROLES = (StaffRole.ADMIN, StaffRole.COORDINATOR)
 
@@ -148,3 +153,16 @@ def load_user(user_id: str) -> User | None:
     if row is None or str(row.user_id) != (user_id or "").partition(":")[0]:
         return None
     return row.user
+
+
+def delete_old(now=None) -> int:
+    """Delete rows that ended, or ran out (too old, or idle too long), more than
+    ENDED_ROWS_KEPT ago, in the caller's transaction; returns how many."""
+    config = current_app.config
+    cutoff = (now or utcnow()) - ENDED_ROWS_KEPT
+    # A row nobody came back to keeps ended_at empty; its end is when it ran out.
+    return db.session.execute(delete(StaffSession).where(or_(
+        StaffSession.ended_at < cutoff,
+        StaffSession.created_at < cutoff - config["PERMANENT_SESSION_LIFETIME"],
+        StaffSession.last_seen_at < cutoff - config["STAFF_IDLE_TIMEOUT"],
+    ))).rowcount
