@@ -146,6 +146,7 @@ def main(only):
     folder = Path(tempfile.mkdtemp())
     app = build_app(f"sqlite:///{folder / 'screens.sqlite3'}", folder / "mail")
     site = _seed(app)
+    site.app = app
     _back_office(app, site)
     _registration_states(app, site)
     _feedback_answers(app, site)
