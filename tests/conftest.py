@@ -19,6 +19,7 @@ from sqlalchemy import delete, select
 from trainings import create_app
 from trainings.catalogue.seed import seed_all
 from trainings.extensions import db
+from trainings.mail.messages import compose_pending
 from trainings.models import (
     AuditEntry,
     FeedbackAnswer,
@@ -139,8 +140,12 @@ def server_errors_as_pages(app):
 
 
 def outbox(kind=None, to=None):
-    """Queued e-mails, oldest first, as the database has them after the last request."""
+    """Queued e-mails, oldest first, written as the outbox worker writes them before sending
+    (registration messages are queued as plans: mail.messages.compose)."""
     db.session.rollback()  # see what requests committed; also clears a transaction a server error broke
+    pending = db.session.scalars(select(OutboxMessage.id).where(OutboxMessage.body_text.is_(None))).all()
+    if pending:
+        compose_pending(pending)
     stmt = select(OutboxMessage).order_by(OutboxMessage.id)
     if kind:
         stmt = stmt.where(OutboxMessage.kind == kind)

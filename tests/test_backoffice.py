@@ -30,7 +30,7 @@ from trainings.models import (
 from trainings.registration import check_in
 from trainings.timefmt import PRAGUE
 
-from .conftest import make_term, offer, orp, region
+from .conftest import make_term, offer, orp, outbox, region
 from .staff_helpers import (
     applicant,
     fresh,
@@ -105,8 +105,7 @@ def register_publicly(client, term_id, i, orp_name="Litomyšl", name=None):
 
 
 def mails(kind):
-    db.session.rollback()
-    return db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id)).all()
+    return outbox(kind)
 
 
 def tap(client, registration_id, value, term_id, q=""):

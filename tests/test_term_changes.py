@@ -13,7 +13,7 @@ from trainings.registration.reminders import send_reminders
 from trainings.terms import service as terms
 from trainings.terms.service import TermData, TermError
 
-from .conftest import make_term, offer, orp, region
+from .conftest import make_term, offer, orp, outbox, region
 
 
 def sign_up(term, i, orp_name="Litomyšl"):
@@ -27,8 +27,7 @@ def sign_up(term, i, orp_name="Litomyšl"):
 
 
 def mails(kind):
-    db.session.rollback()
-    return db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id)).all()
+    return outbox(kind)
 
 
 def invitation(message):

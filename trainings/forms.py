@@ -130,3 +130,13 @@ class WholeNumberField(IntegerField):
             self.data = None
             raise ValueError("Zadejte menší číslo.")
         super().process_formdata(valuelist)
+
+
+def show_error(form, error) -> None:
+    """Put a service's refusal (trainings.errors.ServiceError) next to the field it names, or
+    above the form when it names none (or a field this form does not have)."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None and hasattr(field, "errors"):
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)

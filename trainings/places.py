@@ -12,7 +12,7 @@ from wtforms.validators import ValidationError
 
 from .collation import czech_key
 from .extensions import db
-from .models import Orp, Region
+from .models import Region
 
 
 @dataclass(frozen=True)
@@ -33,20 +33,43 @@ class PlaceRegion:
 # the largest cost of the sign-up form, so each process keeps plain copies
 # for a few minutes.
 PLACES_CACHE_SECONDS = 300
-_places_cache: dict[str, tuple[float, tuple[PlaceRegion, ...]]] = {}
 
 
-def regions_with_orps() -> tuple[PlaceRegion, ...]:
+@dataclass(frozen=True)
+class Places:
+    regions: tuple[PlaceRegion, ...]
+    region_of_orp: dict[int, int]
+
+
+_places_cache: dict[str, tuple[float, Places]] = {}
+
+
+def places() -> Places:
     key = str(db.engine.url)
     cached = _places_cache.get(key)
     if cached is not None and cached[0] > time.monotonic():
         return cached[1]
     regions = in_czech_order(db.session.scalars(select(Region).options(selectinload(Region.orps))).all())
-    value = tuple(
-        PlaceRegion(r.id, r.name, tuple(PlaceOrp(o.id, o.name) for o in in_czech_order(r.orps))) for r in regions
+    value = Places(
+        tuple(PlaceRegion(r.id, r.name, tuple(PlaceOrp(o.id, o.name) for o in in_czech_order(r.orps)))
+              for r in regions),
+        {o.id: r.id for r in regions for o in r.orps},
     )
     _places_cache[key] = (time.monotonic() + PLACES_CACHE_SECONDS, value)
     return value
+
+
+def regions_with_orps() -> tuple[PlaceRegion, ...]:
+    return places().regions
+
+
+def region_exists(region_id) -> bool:
+    return any(r.id == region_id for r in places().regions)
+
+
+def orp_in_region(region_id, orp_id) -> bool:
+    """The rule that an ORP lies in the chosen kraj, from the cached mapping (no query)."""
+    return orp_id is not None and places().region_of_orp.get(orp_id) == region_id
 
 
 def regions_with_coordinators() -> list[Region]:
@@ -114,12 +137,15 @@ class GroupedSelect(Select):
         return "".join(parts)
 
 
+ORP_NOT_IN_REGION = "Vybraná ORP nepatří do zvoleného kraje."
+
+
 def check_orp_in_region(region_id, orp_id) -> None:
+    """The form's check, so the message shows with the form's other errors at once."""
     if orp_id is None or region_id is None or orp_id == INVALID:
         return
-    orp = db.session.get(Orp, orp_id)
-    if orp is None or orp.region_id != region_id:
-        raise ValidationError("Vybraná ORP nepatří do zvoleného kraje.")
+    if not orp_in_region(region_id, orp_id):
+        raise ValidationError(ORP_NOT_IN_REGION)
 
 
 MAX_ID = 2**31 - 1

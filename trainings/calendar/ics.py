@@ -183,7 +183,7 @@ def _event(term: Term, *, uid: str, sequence: int, stamp: datetime, status: str,
 
 
 def _registration_event(registration: Registration, stamp: datetime, cancel: bool = False,
-                        invitation: bool = False) -> Event:
+                        invitation: bool = False, registration_sequence: int | None = None) -> Event:
     term = registration.term
     if term.state == TermState.CANCELLED:
         status, note = "CANCELLED", "Termín byl zrušen."
@@ -200,7 +200,8 @@ def _registration_event(registration: Registration, stamp: datetime, cancel: boo
         uid=registration_uid(registration),
         # The organiser's changes raise the term's counter, the person's own
         # cancellation raises the registration's; the sum only ever grows.
-        sequence=term.sequence + registration.calendar_sequence,
+        sequence=term.sequence + (registration.calendar_sequence if registration_sequence is None
+                                  else registration_sequence),
         stamp=stamp,
         status=status,
         online_url=online_url,
@@ -222,7 +223,8 @@ def _serialise(cal: Calendar, terms: list[Term]) -> bytes:
     return cal.to_ical()
 
 
-def registration_invitation(registration: Registration, method: str, *, now: datetime | None = None) -> str:
+def registration_invitation(registration: Registration, method: str, *, now: datetime | None = None,
+                            registration_sequence: int | None = None) -> str:
     """The .ics for an e-mail: METHOD:REQUEST on confirmation and change, CANCEL on cancellation.
 
     The UID is the registration's, so every later REQUEST or CANCEL updates the
@@ -230,14 +232,16 @@ def registration_invitation(registration: Registration, method: str, *, now: dat
     (the project's mailbox, `organizer`) and the attendees concerned: the person,
     ACCEPTED on a confirmed seat (TENTATIVE on the waiting list) and with
     RSVP=FALSE, so no client asks her to reply. `now` is the DTSTAMP (default:
-    the clock).
+    the clock). `registration_sequence` is the registration's counter when the e-mail was
+    queued (the outbox writes it later), by default its counter now.
     """
     method = method.upper()
     if method not in INVITATION_METHODS:
         raise ValueError(f"method must be one of {INVITATION_METHODS}, not {method!r}")
     cal = _calendar(method)
     cal.add_component(
-        _registration_event(registration, now or utcnow(), cancel=method == "CANCEL", invitation=True))
+        _registration_event(registration, now or utcnow(), cancel=method == "CANCEL", invitation=True,
+                            registration_sequence=registration_sequence))
     return _serialise(cal, [registration.term]).decode("utf-8")
 
 

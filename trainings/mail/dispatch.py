@@ -414,7 +414,7 @@ class Dispatcher:
             return None
         try:
             if row.body_text is None:
-                # Queued by a request that stopped before writing it.
+                # A registration message: queued as a plan, written now that it is sent.
                 compose_pending([claim.id])
                 row = session.get(OutboxMessage, claim.id, populate_existing=True)
             message, name = build_message(row), f"{row.id:06d}-{row.kind}"

@@ -1,5 +1,9 @@
 """Composition of every e-mail the system sends: one function and one template
-pair (text + HTML under templates/mail/) per message."""
+pair (text + HTML under templates/mail/) per message.
+
+Messages about a registration are queued as a plan and written by the outbox
+worker when it sends them (`compose`); the few others (requests, staff accounts,
+"Moje vzdělávání") are written when queued, as nothing hot waits on them."""
 from types import SimpleNamespace
 
 from flask import render_template
@@ -15,68 +19,71 @@ from ..urls import absolute_url
 from .outbox import enqueue
 
 
-def invitation(registration: Registration, method: str) -> dict:
+def invitation(registration: Registration, method: str, sequence: int | None = None) -> dict:
     """An .ics attachment that calendars treat as an invitation (method in the content type)."""
     return {
         "filename": "pozvanka.ics" if method == "REQUEST" else "zruseni.ics",
         "content_type": f"text/calendar; method={method}; charset=utf-8",
-        "data": ics.registration_invitation(registration, method),
+        "data": ics.registration_invitation(registration, method, registration_sequence=sequence),
     }
 
 
-def _registration_message(kind, subject_prefix, registration, token, method=None, check_in=False, defer=False,
-                          **extra):
-    """Queue a message about one registration.
+def _registration_message(kind, subject_prefix, registration, token, method=None, check_in=False, **extra):
+    """Queue a message about one registration: only what happened and for whom.
 
-    With `defer`, only what is needed to write it later is stored (the row's
-    `context`): the sign-up path queues its confirmation under the term lock
-    and composes it right after the commit (`compose_pending`), so rendering
-    templates, the invitation and the QR code never holds the lock. `extra`
-    must then be plain JSON data.
+    The row's `context` is the plan; the outbox worker writes subject, bodies, the
+    invitation and the QR code from it and from the rows when it sends the message
+    (`compose`), so the request that caused it only writes rows. The registration's
+    calendar counter is recorded now: an invitation written later must still rank
+    below the changes that followed it (a CANCEL, then an undo's REQUEST).
+    `extra` must be plain JSON data.
     """
-    plan = {"subject_prefix": subject_prefix, "token": token, "method": method, "check_in": check_in, "extra": extra}
-    message = enqueue(kind=kind, recipient=registration.email, subject=None, body_text=None, registration=registration,
-                      context=plan)
-    if not defer:
-        compose(message)
-    return message
+    plan = {"subject_prefix": subject_prefix, "token": token, "method": method, "check_in": check_in,
+            "sequence": registration.calendar_sequence or 0, "extra": extra}
+    return enqueue(kind=kind, recipient=registration.email, subject=None, body_text=None, registration=registration,
+                   context=plan)
 
 
 def compose(message) -> None:
-    """Write subject, bodies and invitation of a queued registration message from its plan."""
+    """Write subject, bodies and invitation of a queued registration message from its plan.
+
+    Written from the rows as they are when it is sent: a message composed after she lost
+    her seat does not show the online link or the check-in code any more."""
     plan = message.context
     registration = message.registration
     term = registration.term
     token = plan["token"]
+    extra = plan["extra"]
     context = {
         "registration": registration,
         "term": term,
         "offer": term.offer,
         "manage_url": absolute_url("registration.manage", token=token) if token else None,
         **(_check_in(registration) if plan["check_in"] else {}),
-        **plan["extra"],
+        **extra,
     }
-    if plan["extra"].get("withdrawn_registration_id"):
-        context["old_term"] = db.session.get(Registration, plan["extra"]["withdrawn_registration_id"]).term
-    if plan["extra"].get("held_term_id"):
-        context["held_term"] = db.session.get(Term, plan["extra"]["held_term_id"])
+    withdrawn = db.session.get(Registration, extra["withdrawn_registration_id"]) \
+        if extra.get("withdrawn_registration_id") else None
+    if withdrawn is not None:
+        context["old_term"] = withdrawn.term
+    if extra.get("held_term_id"):
+        context["held_term"] = db.session.get(Term, extra["held_term_id"])
     if message.kind == "term_cancelled":
         context["offer_url"] = absolute_url("catalogue.offer", slug=term.offer.slug)
     message.subject = f"{plan['subject_prefix']}: {term.offer.title}, {date_only(term.starts_at)}"
     message.body_text = render_template(f"mail/{message.kind}.txt", **context)
     message.body_html = render_template(f"mail/{message.kind}.html", **context)
-    message.attachments = [invitation(registration, plan["method"])] if plan["method"] else []
-    if plan["extra"].get("withdrawn_registration_id"):
+    message.attachments = [invitation(registration, plan["method"], plan.get("sequence"))] if plan["method"] else []
+    if withdrawn is not None:
         # A switch of term: the old event's CANCEL travels in the same e-mail as the new
         # one's REQUEST, as a calendar object of its own (one METHOD per object, RFC 5546).
-        withdrawn = db.session.get(Registration, plan["extra"]["withdrawn_registration_id"])
-        message.attachments.append(invitation(withdrawn, "CANCEL"))
+        message.attachments.append(invitation(withdrawn, "CANCEL", extra.get("withdrawn_sequence")))
     # The token is needed only until the message is written.
     message.context = {**plan, "token": None}
 
 
 def compose_pending(message_ids) -> None:
-    """Compose deferred messages in a transaction of their own, after the one that queued them."""
+    """Compose queued messages in a transaction of their own (the worker, before it sends them)."""
     begin_write()
     for message in db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.id.in_(list(message_ids)), OutboxMessage.body_text.is_(None))
@@ -93,17 +100,17 @@ def _check_in(registration) -> dict:
     return {"check_in_code": registration.check_in_code, "check_in_url": url, "check_in_qr": qr_html_table(url)}
 
 
-def registration_confirmed(registration, token, defer=False):
+def registration_confirmed(registration, token):
     return _registration_message(
-        "registration_confirmed", "Přihláška potvrzena", registration, token, "REQUEST", check_in=True, defer=defer
+        "registration_confirmed", "Přihláška potvrzena", registration, token, "REQUEST", check_in=True
     )
 
 
-def registration_waitlisted(registration, token, position, reason: str, when_freed: str, defer=False):
+def registration_waitlisted(registration, token, position, reason: str, when_freed: str):
     """`reason` and `when_freed` are the registration service's sentences (term full or the per-ORP limit)."""
     return _registration_message(
         "registration_waitlisted", "Čekací listina", registration, token, position=position, reason=reason,
-        when_freed=when_freed, defer=defer,
+        when_freed=when_freed,
     )
 
 
@@ -136,7 +143,7 @@ def registration_switched(registration, withdrawn, token):
     one e-mail with the new invitation and the cancellation of the old one."""
     return _registration_message(
         "registration_switched", "Přihláška přesunuta na jiný termín", registration, token, "REQUEST",
-        check_in=True, withdrawn_registration_id=withdrawn.id,
+        check_in=True, withdrawn_registration_id=withdrawn.id, withdrawn_sequence=withdrawn.calendar_sequence,
     )
 
 

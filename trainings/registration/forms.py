@@ -4,10 +4,12 @@ from wtforms.validators import DataRequired, InputRequired, Length, ValidationEr
 
 from ..forms import CheckedBox, CzechForm, no_control_chars, phone_field, valid_email
 from ..models import EmployerType
-from ..places import GroupedSelect, check_orp_in_region, optional_int, orp_choices, region_choices
+from ..places import INVALID, GroupedSelect, optional_int, orp_choices, region_choices
+from .service import place_refusal
 
 # DataRequired, not InputRequired: a field of only spaces counts as empty.
 REQUIRED = "Vyplňte prosím toto pole."
+EMPLOYER_TYPES = {t.value for t in EmployerType}
 
 
 def consent_field():
@@ -56,9 +58,12 @@ class RegistrationForm(CzechForm):
         self.orp.choices = orp_choices(regions)
 
     def validate_orp(self, field):
-        if field.data is None and self.employer_type.data == EmployerType.OSPOD.value:
-            raise ValidationError("Pracovníci OSPOD vyberou svou ORP (v Praze městskou část).")
-        check_orp_in_region(self.region.data, field.data)
+        # The service's own rule, asked here too so its message shows with the form's other errors.
+        if self.region.errors or field.data == INVALID or self.employer_type.data not in EMPLOYER_TYPES:
+            return
+        refusal = place_refusal(EmployerType(self.employer_type.data), self.region.data, field.data)
+        if refusal is not None and refusal.field == "orp":
+            raise ValidationError(refusal.message)
 
 
 class ResendLinkForm(CzechForm):

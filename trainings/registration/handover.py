@@ -55,10 +55,6 @@ from .service import (
 class HandoverRefused(RegistrationError):
     message = "Místo nelze předat."
 
-    def __init__(self, message: str | None = None, field: str | None = None):
-        super().__init__(message)
-        self.field = field  # the form field the refusal belongs next to, if any
-
 
 LAPSED = ("Nabídka místa už neplatí: vypršela, nebo ji ten, kdo místo nabídl, zrušil. "
           "Na workshop se můžete přihlásit běžnou přihláškou.")

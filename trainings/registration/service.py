@@ -13,10 +13,11 @@ from datetime import datetime, timedelta
 
 from babel.dates import format_timedelta
 from flask import current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 
-from .. import audit, czech
+from .. import audit, czech, places
 from ..db_session import NotFound, availability_read, lock_also, locked, run_locked
+from ..errors import ServiceError
 from ..extensions import db
 from ..mail import messages
 from ..models import (
@@ -31,15 +32,10 @@ from ..models import (
 )
 
 
-class RegistrationError(Exception):
+class RegistrationError(ServiceError):
     """An expected refusal; `message` is Czech and meant for the person."""
 
     message = "Přihlášku nelze přijmout."
-
-    def __init__(self, message: str | None = None):
-        super().__init__(message or self.message)
-        if message:
-            self.message = message
 
 
 class TermNotFound(RegistrationError):
@@ -52,14 +48,18 @@ class TermClosed(RegistrationError):
 
 class NotEligible(RegistrationError):
     message = "Tento termín je určen jen pro pracovníky z vymezeného území."
+    field = "region"
 
-    def __init__(self, message: str | None = None, field: str = "region"):
-        super().__init__(message)
-        self.field = field  # the form field the refusal belongs next to
+
+class PlaceRefused(RegistrationError):
+    """Kraj and ORP that do not go together, or an OSPOD worker without her ORP."""
+
+    field = "orp"
 
 
 class AlreadyRegistered(RegistrationError):
     message = "Na tento termín už jste s touto e-mailovou adresou přihlášeni."
+    field = "email"
 
     def __init__(self, registration_id: int):
         super().__init__()
@@ -100,6 +100,13 @@ class Outcome:
     waitlist_position: int | None
     # TERM_FULL or ORP_LIMIT when waitlisted, None when confirmed.
     waitlist_reason: str | None = None
+    per_orp_limit: int | None = None
+
+    def notice(self) -> str | None:
+        """The waiting-list sentence for the page, or None for a confirmed seat (no query after the commit)."""
+        if self.waitlist_position is None:
+            return None
+        return waitlist_notice(self.waitlist_reason, self.per_orp_limit, self.waitlist_position)
 
 
 def normalize_email(email: str) -> str:
@@ -251,12 +258,11 @@ def waitlist_reason(registration: Registration) -> str | None:
     return seat_usage(registration.term).refusal(registration.orp_id)
 
 
-def waitlisted_message(registration: Registration, token: str, position: int, reason: str | None,
-                       defer: bool = False):
+def waitlisted_message(registration: Registration, token: str, position: int, reason: str | None):
     """Queue the "you are on the waiting list" e-mail, saying why."""
     return messages.registration_waitlisted(
         registration, token, position, reason=waitlist_reason_text(reason, registration.term.per_orp_limit),
-        when_freed=when_freed_text(reason), defer=defer)
+        when_freed=when_freed_text(reason))
 
 
 def seat_usage(term: Term) -> SeatUsage:
@@ -269,6 +275,11 @@ def seat_usage(term: Term) -> SeatUsage:
         )
         .group_by(Registration.state, Registration.orp_id)
     ).all()
+    return _usage(term, rows)
+
+
+def _usage(term: Term, rows) -> SeatUsage:
+    """SeatUsage from (state, orp_id, count) rows of the term's confirmed and waitlisted registrations."""
     confirmed = [(orp_id, n) for state, orp_id, n in rows if state == RegistrationState.CONFIRMED]
     per_orp = Counter({orp_id: n for orp_id, n in confirmed if orp_id is not None})
     waitlisted = sum(n for state, _, n in rows if state == RegistrationState.WAITLISTED)
@@ -298,6 +309,21 @@ def check_eligibility(term: Term, region_id: int | None, orp_id: int | None) -> 
         raise NotEligible(f"Tento termín je určen jen pro pracovníky z tohoto kraje: {term.restricted_region.name}.")
 
 
+def place_refusal(employer_type: EmployerType, region_id, orp_id) -> PlaceRefused | None:
+    """Why this kraj and ORP cannot stand on a registration, or None: the kraj must exist,
+    the ORP lie in it, and an OSPOD worker must name her ORP (her office is one).
+    The sign-up form asks the same function, so its message shows beside the field at once."""
+    if not places.region_exists(region_id):
+        return PlaceRefused("Vyberte kraj.", "region")
+    if orp_id is None:
+        if employer_type == EmployerType.OSPOD:
+            return PlaceRefused("Pracovníci OSPOD vyberou svou ORP (v Praze městskou část).")
+        return None
+    if not places.orp_in_region(region_id, orp_id):
+        return PlaceRefused(places.ORP_NOT_IN_REGION)
+    return None
+
+
 # --- the operations ----------------------------------------------------------
 
 
@@ -311,10 +337,41 @@ def previous_registration(term: Term, email_normalized: str) -> Registration | N
     return registration
 
 
+def usage_and_previous(term: Term, email_normalized: str) -> tuple[SeatUsage, Registration | None]:
+    """seat_usage and previous_registration in the one statement a sign-up can afford.
+
+    The grouped count also carries the id of this e-mail's registration on the term,
+    if any; only a cancelled one (reused on re-registration, a rare path) is loaded."""
+    rows = db.session.execute(
+        select(Registration.state, Registration.orp_id, func.count(),
+               func.max(case((Registration.email_normalized == email_normalized, Registration.id))))
+        .where(
+            Registration.term_id == term.id,
+            or_(Registration.state.in_([RegistrationState.CONFIRMED, RegistrationState.WAITLISTED]),
+                Registration.email_normalized == email_normalized),
+        )
+        .group_by(Registration.state, Registration.orp_id)
+    ).all()
+    previous = None
+    for state, _, _, own_id in rows:
+        if own_id is not None:
+            if state != RegistrationState.CANCELLED:
+                raise AlreadyRegistered(own_id)
+            previous = db.session.get(Registration, own_id)
+    return _usage(term, [(state, orp_id, n) for state, orp_id, n, _ in rows if state != RegistrationState.CANCELLED]), \
+        previous
+
+
 def enter(term: Term, registration: Registration | None, applicant: Applicant, email_normalized: str,
           state: RegistrationState, now: datetime) -> Registration:
     """Write the applicant onto a new registration, or onto her cancelled one (so one e-mail
-    stays one row per term), entering the queue now. Call only with the term locked."""
+    stays one row per term), entering the queue now. Call only with the term locked.
+
+    Every way onto a term comes through here (sign-up, staff by hand, switch, handover),
+    so the place rule is checked here for every caller, not only behind a form."""
+    refusal = place_refusal(applicant.employer_type, applicant.region_id, applicant.orp_id)
+    if refusal is not None:
+        raise refusal
     if registration is None:
         registration = Registration(term=term, email_normalized=email_normalized)
         db.session.add(registration)
@@ -341,6 +398,12 @@ def enter(term: Term, registration: Registration | None, applicant: Applicant, e
 
 
 def register(term_id: int, applicant: Applicant, now: datetime | None = None) -> Outcome:
+    """Sign her up: a seat if capacity and the per-ORP limit allow, else the waiting list.
+
+    One transaction under the term's lock that only writes rows (the registration, its
+    link, the outbox message); the e-mail is written by the outbox worker when it sends
+    it (mail.messages.compose). Six statements on the common path: the lock, one
+    grouped count with the duplicate check, three inserts (bench/sql_counts.py)."""
     now = now or utcnow()
     email_normalized = normalize_email(applicant.email)
     try:
@@ -348,28 +411,22 @@ def register(term_id: int, applicant: Applicant, now: datetime | None = None) ->
             if not term.is_open(now):
                 raise TermClosed()
             check_eligibility(term, applicant.region_id, applicant.orp_id)
-            registration = previous_registration(term, email_normalized)
-            usage = seat_usage(term)
+            usage, registration = usage_and_previous(term, email_normalized)
             availability_read.send(current_app._get_current_object(), term=term)
             reason = usage.refusal(applicant.orp_id)
             state = RegistrationState.CONFIRMED if reason is None else RegistrationState.WAITLISTED
             registration = enter(term, registration, applicant, email_normalized, state, now)
-            db.session.flush()
             token = issue_link(registration)
             # Everyone waiting entered before this registration, so its place is the queue's length.
-            position = None if registration.state == RegistrationState.CONFIRMED else usage.waitlisted + 1
+            position = None if state == RegistrationState.CONFIRMED else usage.waitlisted + 1
             if position is None:
-                message = messages.registration_confirmed(registration, token, defer=True)
+                messages.registration_confirmed(registration, token)
             else:
-                message = waitlisted_message(registration, token, position, reason, defer=True)
-            db.session.flush()
-            message_id = message.id
+                waitlisted_message(registration, token, position, reason)
+            per_orp_limit = term.per_orp_limit
     except NotFound as exc:
         raise TermNotFound() from exc
-    # The e-mail is written after the lock is released; the dispatcher writes
-    # it instead should this process stop in between.
-    messages.compose_pending([message_id])
-    return Outcome(registration, token, position, reason)
+    return Outcome(registration, token, position, reason, per_orp_limit)
 
 
 def fill_free_seats(term: Term) -> list[Registration]:

@@ -5,6 +5,7 @@ from sqlalchemy.orm import joinedload
 
 from .. import czech
 from ..extensions import csrf, db
+from ..forms import show_error
 from ..models import EmployerType, Registration, Term
 from ..places import MAX_ID, regions_with_orps
 from ..security import limit_form_posts
@@ -101,21 +102,17 @@ def _register(term):
     )
     try:
         outcome = service.register(term.id, applicant)
-    except service.AlreadyRegistered as exc:
-        form.email.errors.append(exc.message)
-        return _render_form(term, form, 409, duplicate=True)
-    except service.NotEligible as exc:
-        form[exc.field].errors.append(exc.message)
-        return _render_form(term, form, 422)
     except service.TermNotFound:
         abort(404)
     except service.RegistrationError as exc:
-        form.form_errors.append(exc.message)
-        return _render_form(term, form, 409)
-    if outcome.waitlist_position is None:
+        show_error(form, exc)
+        duplicate = isinstance(exc, service.AlreadyRegistered)
+        return _render_form(term, form, 409 if duplicate or exc.field is None else 422, duplicate=duplicate)
+    notice = outcome.notice()
+    if notice is None:
         flash("Přihláška je potvrzená. Potvrzení jsme poslali na váš e-mail.", "success")
     else:
-        flash(service.waitlist_notice(outcome.waitlist_reason, term.per_orp_limit, outcome.waitlist_position), "info")
+        flash(notice, "info")
     return redirect(url_for(".manage", token=outcome.token))
 
 
@@ -353,7 +350,7 @@ def hand_over(token):
         try:
             offered = handover.offer(registration.id, applicant)
         except handover.HandoverRefused as exc:
-            (form[exc.field].errors.append if exc.field else form.form_errors.append)(exc.message)
+            show_error(form, exc)
             status = 409
         else:
             flash(f"Nabídku místa jsme poslali na {offered.handover.email}. Místo zůstává vaše, dokud ji nepotvrdí.", "success")
