@@ -1,6 +1,7 @@
 """The audit trail: every staff change to a term, registration or request."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 
@@ -19,12 +20,29 @@ def _plain(value):
     return value
 
 
+@dataclass(frozen=True)
+class Subject:
+    """What an entry is about when that is no single row: a privacy run concerns many rows or none."""
+
+    object_type: str
+    object_id: int = 0
+
+
+PRIVACY = Subject("privacy")
+
+
 def record(action: str, obj, actor: User | None = None, **data) -> AuditEntry:
-    """Add an entry in the caller's transaction: it is kept exactly when the change is."""
+    """Add an entry in the caller's transaction: it is kept exactly when the change is.
+
+    `obj` is a model row or a `Subject`."""
+    if isinstance(obj, Subject):
+        object_type, object_id = obj.object_type, obj.object_id
+    else:
+        object_type, object_id = type(obj).__tablename__, obj.id
     entry = AuditEntry(
         action=action,
-        object_type=type(obj).__tablename__,
-        object_id=obj.id,
+        object_type=object_type,
+        object_id=object_id,
         actor=actor,
         data={key: _plain(value) for key, value in data.items()},
     )

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import delete, func, or_, select, update
 
+from .. import audit
 from ..db_session import begin_write
 from ..extensions import db
 from ..models import (
@@ -29,7 +30,6 @@ from ..models import (
     PersonLink,
     Registration,
     RegistrationLink,
-    RegistrationState,
     RequestEvent,
     RequestState,
     SupportRequest,
@@ -38,7 +38,7 @@ from ..models import (
     User,
     utcnow,
 )
-from ..registration.service import cancel, normalize_email
+from ..registration.service import can_cancel, cancel, normalize_email
 from ..staff import sessions
 
 ANONYMOUS_NAME = "anonymizováno"
@@ -185,9 +185,8 @@ def run_retention(older_than: timedelta | None = None, now: datetime | None = No
     db.session.execute(delete(RegistrationLink).where(
         or_(RegistrationLink.expires_at < now, RegistrationLink.revoked_at.is_not(None))))
     outcome.staff_sessions = sessions.delete_old(now)
-    db.session.add(AuditEntry(action="privacy.retention", object_type="privacy", object_id=0, actor=actor,
-                              data={"cutoff": cutoff.isoformat(), **outcome.as_dict(),
-                                    "staff_sessions": outcome.staff_sessions}))
+    audit.record("privacy.retention", audit.PRIVACY, actor, cutoff=cutoff, **outcome.as_dict(),
+                 staff_sessions=outcome.staff_sessions)
     db.session.commit()
     return outcome
 
@@ -254,9 +253,8 @@ def export_person(email: str, actor: User | None) -> dict:
             for m in messages
         ],
     }
-    db.session.add(AuditEntry(action="privacy.export", object_type="privacy", object_id=0, actor=actor,
-                              data={"registrations": len(registrations), "interest_entries": len(interest),
-                                    "requests": len(requests)}))
+    audit.record("privacy.export", audit.PRIVACY, actor, registrations=len(registrations),
+                 interest_entries=len(interest), requests=len(requests))
     db.session.commit()
     return data
 
@@ -268,7 +266,9 @@ def erase_person(email: str, actor: User | None, now: datetime | None = None) ->
     outcome = Outcome()
     registrations, _, _ = _person_rows(email)
     for registration in registrations:
-        if registration.state != RegistrationState.CANCELLED and registration.term.starts_at > now:
+        # The one cancellation rule: a seat on a term that was itself cancelled, or has begun,
+        # is not given up again; anonymising is all it needs.
+        if can_cancel(registration, now):
             cancel(registration.id, now=now)
             outcome.cancelled.append(registration.id)
     begin_write()
@@ -281,7 +281,6 @@ def erase_person(email: str, actor: User | None, now: datetime | None = None) ->
     ).rowcount
     # Also when the address had nothing else: a link asked for just before the erasure.
     db.session.execute(delete(PersonLink).where(PersonLink.email_normalized == normalize_email(email)))
-    db.session.add(AuditEntry(action="privacy.erase", object_type="privacy", object_id=0, actor=actor,
-                              data=outcome.as_dict()))
+    audit.record("privacy.erase", audit.PRIVACY, actor, **outcome.as_dict())
     db.session.commit()
     return outcome
