@@ -86,15 +86,30 @@ def in_czech_order(places):
     return sorted(places, key=lambda place: czech_key(place.name))
 
 
-def region_choices(regions, empty="Vyberte kraj") -> list[SelectChoice]:
-    return [SelectChoice("", empty)] + [SelectChoice(r.id, r.name) for r in regions]
+# Choice lists built once per cached tuple of places (the sign-up form needs 241 of them
+# on every request, also on the POST that only re-shows the form on an error).
+_choices_memo: dict[tuple, tuple] = {}
 
 
-def orp_choices(regions) -> list[SelectChoice]:
+def _memo(key, regions, build) -> tuple:
+    hit = _choices_memo.get((key, id(regions)))
+    if hit is None or hit[0] is not regions:
+        if len(_choices_memo) > 64:
+            _choices_memo.clear()
+        hit = _choices_memo[(key, id(regions))] = (regions, tuple(build()))
+    return hit[1]
+
+
+def region_choices(regions, empty="Vyberte kraj") -> tuple[SelectChoice, ...]:
+    return _memo(("regions", empty), regions,
+                 lambda: [SelectChoice("", empty)] + [SelectChoice(r.id, r.name) for r in regions])
+
+
+def orp_choices(regions) -> tuple[SelectChoice, ...]:
     """Grouped by kraj (an <optgroup> each), so the list works without JavaScript."""
-    return [SelectChoice("", "Vyberte ORP / městskou část")] + [
+    return _memo("orps", regions, lambda: [SelectChoice("", "Vyberte ORP / městskou část")] + [
         SelectChoice(o.id, o.name, optgroup=r.name) for r in regions for o in r.orps
-    ]
+    ])
 
 
 class GroupedSelect(Select):

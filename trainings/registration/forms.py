@@ -4,7 +4,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, ValidationEr
 
 from ..forms import CheckedBox, CzechForm, no_control_chars, phone_field, valid_email
 from ..models import EmployerType
-from ..places import INVALID, GroupedSelect, optional_int, orp_choices, region_choices
+from ..places import INVALID, GroupedSelect, optional_int, orp_choices, region_choices, region_exists
 from .service import place_refusal
 
 # DataRequired, not InputRequired: a field of only spaces counts as empty.
@@ -38,10 +38,14 @@ class RegistrationForm(CzechForm):
         choices=[SelectChoice(t.value, t.label) for t in EmployerType],
         validators=[InputRequired("Vyberte typ zaměstnavatele.")],
     )
-    region = SelectField("Kraj", coerce=optional_int, validators=[DataRequired("Vyberte kraj.")])
+    # Checked against the cached places (validate_region, validate_orp), not by WTForms
+    # walking and coercing all 241 choices on every sign-up.
+    region = SelectField("Kraj", coerce=optional_int, validate_choice=False,
+                         validators=[DataRequired("Vyberte kraj.")])
     orp = SelectField(
         "ORP (v Praze městská část)",
         coerce=optional_int,
+        validate_choice=False,
         description="Nabízejí se ORP zvoleného kraje.",
         widget=GroupedSelect(),
     )
@@ -57,9 +61,15 @@ class RegistrationForm(CzechForm):
         self.region.choices = region_choices(regions)
         self.orp.choices = orp_choices(regions)
 
+    def validate_region(self, field):
+        if not region_exists(field.data):
+            raise ValidationError("Vyberte kraj ze seznamu.")
+
     def validate_orp(self, field):
+        if field.data == INVALID:
+            raise ValidationError("Vyberte ORP ze seznamu.")
         # The service's own rule, asked here too so its message shows with the form's other errors.
-        if self.region.errors or field.data == INVALID or self.employer_type.data not in EMPLOYER_TYPES:
+        if self.region.errors or self.employer_type.data not in EMPLOYER_TYPES:
             return
         refusal = place_refusal(EmployerType(self.employer_type.data), self.region.data, field.data)
         if refusal is not None and refusal.field == "orp":
