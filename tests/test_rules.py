@@ -4,13 +4,16 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from trainings.calendar import ics
 from trainings.extensions import db
-from trainings.models import AuditEntry, EmployerType, Registration, RegistrationState, TermState
+from trainings.models import AuditEntry, EmployerType, Registration, RegistrationState, TermForm, TermState
 from trainings.privacy import service as privacy
 from trainings.registration import service
 from trainings.terms import service as terms
 
-from .conftest import make_term, orp, region
+from .conftest import make_term, only_message, orp, region
+
+MEETING = "https://meet.example.cz/ipod"  # what make_term gives an online term
 
 
 def sign_up(term, email, name="Jana Nováková"):
@@ -42,3 +45,49 @@ def test_erasing_a_person_with_a_seat_on_a_cancelled_future_term_anonymises_with
     assert db.session.get(Registration, active).state == RegistrationState.CANCELLED
     erase = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "privacy.erase")).one()
     assert (erase.object_type, erase.object_id, erase.data["registrations"]) == ("privacy", 0, 2)
+
+
+# --- who sees the online link and the door code ------------------------------------------
+
+
+def test_the_online_link_is_for_a_confirmed_seat_while_the_term_stands_on_every_channel(client):
+    term = make_term(capacity=1)
+    confirmed = sign_up(term, "jana@mesto.cz")
+    waiting = sign_up(term, "petr@mesto.cz", name="Petr Čekající")
+    assert confirmed.registration.online_link() == MEETING
+    assert waiting.registration.online_link() is None
+    assert MEETING in client.get(f"/prihlaska/{confirmed.token}").get_data(as_text=True)
+    assert MEETING not in client.get(f"/prihlaska/{waiting.token}").get_data(as_text=True)
+
+    terms.cancel_term(term.id, actor=None, reason="Lektorka onemocněla.")
+    db.session.rollback()
+    jana = db.session.get(Registration, confirmed.registration.id)
+    assert jana.state == RegistrationState.CONFIRMED and jana.online_link() is None
+    # The cancellation e-mail, her page and her calendar no longer hand out the meeting.
+    told = only_message("term_cancelled", "jana@mesto.cz")
+    assert "Lektorka onemocněla." in told.body_text
+    assert MEETING not in told.body_text and MEETING not in told.body_html
+    assert "pošleme potvrzeným" not in told.body_text
+    page = client.get(f"/prihlaska/{confirmed.token}").get_data(as_text=True)
+    assert "Tento termín organizátor zrušil." in page and MEETING not in page
+    assert MEETING not in ics.registration_invitation(jana, "REQUEST")
+
+
+def test_the_door_code_shows_only_while_a_confirmed_person_is_expected_at_the_door(client):
+    term = make_term(form=TermForm.IN_PERSON, venue="Krajský úřad, Pardubice", region_id=region("CZ053").id)
+    outcome = sign_up(term, "jana@mesto.cz")
+    registration = outcome.registration
+    code = registration.check_in_code
+    assert code and registration.door_code() == code and not registration.attends_online()
+    # She cancels before the outbox worker writes her confirmation: it carries no code any more.
+    service.cancel(registration.id)
+    confirmation = only_message("registration_confirmed", "jana@mesto.cz")
+    assert code not in confirmation.body_text and code not in confirmation.body_html
+    db.session.rollback()
+    assert db.session.get(Registration, registration.id).door_code() is None
+
+    online = make_term(starts_in=timedelta(days=21))
+    there = sign_up(online, "petr@mesto.cz", name="Petr Online").registration
+    assert there.check_in_code and there.door_code() is None and there.attends_online()
+    there.attended = True
+    assert not there.attends_online()

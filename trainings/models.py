@@ -412,6 +412,33 @@ class Registration(db.Model):
     orp: Mapped[Orp | None] = relationship()
     replaces_registration: Mapped[Registration | None] = relationship(remote_side="Registration.id")
 
+    # What she is shown: one rule each, read alike by her page, her e-mails (composed when
+    # sent, so from the rows as they are then), her calendar and the back office.
+
+    @property
+    def is_expected(self) -> bool:
+        """A confirmed seat on a term that stands: she is expected at the workshop."""
+        return self.state == RegistrationState.CONFIRMED and self.term.state == TermState.SCHEDULED
+
+    def online_link(self) -> str | None:
+        """The online meeting's address, for a confirmed seat only and only while the term stands:
+        a waiting or cancelled person, or anyone on a cancelled term, could otherwise still join."""
+        if self.is_expected and self.term.is_online:
+            return self.term.online_url or None
+        return None
+
+    def door_code(self) -> str | None:
+        """The check-in code while it is of use: she is expected at a prezenční term and her
+        attendance is not yet marked. An online term has no door (attends_online)."""
+        if self.is_expected and self.attended is None and not self.term.is_online:
+            return self.check_in_code
+        return None
+
+    def attends_online(self) -> bool:
+        """Expected at an online term and not yet marked: she is told how the lecturer records
+        attendance by the names in the meeting, instead of a door code."""
+        return self.is_expected and self.attended is None and self.term.is_online
+
     def waitlist_position(self) -> int | None:
         if self.state != RegistrationState.WAITLISTED:
             return None

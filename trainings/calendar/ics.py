@@ -193,8 +193,7 @@ def _registration_event(registration: Registration, stamp: datetime, cancel: boo
         status, note = "TENTATIVE", "Jste na čekací listině."
     else:
         status, note = "CONFIRMED", None
-    # The link is for confirmed participants only, and only while the event stands.
-    online_url = term.online_url if status == "CONFIRMED" and term.is_online else None
+    online_url = None if cancel else registration.online_link()
     event = _event(
         term,
         uid=registration_uid(registration),

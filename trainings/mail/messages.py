@@ -93,11 +93,11 @@ def compose_pending(message_ids) -> None:
 
 
 def _check_in(registration) -> dict:
-    """The short code, its check-in URL and a QR code of it, for confirmed people's e-mails."""
+    """The door code, its check-in URL and a QR code of it, while she has one (Registration.door_code)."""
     url = check_in_url(registration)
     if url is None:
         return {}
-    return {"check_in_code": registration.check_in_code, "check_in_url": url, "check_in_qr": qr_html_table(url)}
+    return {"check_in_code": registration.door_code(), "check_in_url": url, "check_in_qr": qr_html_table(url)}
 
 
 def registration_confirmed(registration, token):
@@ -167,7 +167,8 @@ def handover_offer(handover, offer_url):
     giver = handover.registration
     term = giver.term
     # Not a participant yet: the shared term block must not show her the meeting link.
-    recipient = SimpleNamespace(name=handover.name, state=SimpleNamespace(value="offered"))
+    recipient = SimpleNamespace(name=handover.name, state=SimpleNamespace(value="offered"),
+                                online_link=lambda: None, attends_online=lambda: False)
     context = {"handover": handover, "giver": giver, "registration": recipient, "term": term, "offer": term.offer,
                "offer_url": offer_url}
     return enqueue(
