@@ -91,3 +91,32 @@ def test_the_door_code_shows_only_while_a_confirmed_person_is_expected_at_the_do
     assert there.check_in_code and there.door_code() is None and there.attends_online()
     there.attended = True
     assert not there.attends_online()
+
+
+# --- free seats: one number on the catalogue, the sign-up form, the API and the back office ----
+
+
+def test_free_seats_are_one_number_everywhere_also_when_capacity_fell_below_the_confirmed(client):
+    from trainings.catalogue import queries
+
+    term = make_term(capacity=3)
+    for n in range(3):
+        sign_up(term, f"osoba{n}@mesto.cz", name=f"Osoba Číslo{n}")
+    db.session.rollback()
+    assert service.seat_usage(term).free == 0
+    # The organiser lowers the capacity under the confirmed count (nobody loses a seat).
+    term.capacity = 2
+    db.session.commit()
+
+    usage = service.seat_usage(term)
+    assert (usage.confirmed, usage.free, usage.refusal(None)) == (3, 0, service.TERM_FULL)
+    row, = [r for r in queries.upcoming_terms() if r.term.id == term.id]
+    assert row.free == 0
+    api, = [i for i in client.get("/api/v1/terms").get_json()["items"] if i["id"] == term.id]
+    assert api["free_seats"] == 0
+    assert "0 míst z 2" in client.get(f"/termin/{term.id}/prihlaska").get_data(as_text=True)
+
+    term.capacity = 5
+    db.session.commit()
+    row, = [r for r in queries.upcoming_terms() if r.term.id == term.id]
+    assert (service.seat_usage(term).free, row.free) == (2, 2)

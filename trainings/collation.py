@@ -1,4 +1,5 @@
-"""Czech alphabetical order: the one key every list of kraje, ORP and people sorts by.
+"""Czech alphabetical order: the one key every list of kraje, ORP and people sorts by;
+and `fold`, the one way text is matched in searches.
 
 Czech order is not code-point order: "ch" is a letter of its own after "h"
 ("Hlinsko" < "Chrudim"), "č", "ř", "š", "ž" follow "c", "r", "s", "z" as
@@ -19,6 +20,7 @@ breaks any tie, so the order is always the same.
 from __future__ import annotations
 
 import threading
+import unicodedata
 
 import icu
 
@@ -53,3 +55,10 @@ def person_key(name: str | None) -> tuple[bytes, bytes, bytes]:
     """Sort key of a person: surname, then first names, in Czech order."""
     surname, first_names = split_name(name)
     return czech_key(surname), czech_key(first_names), czech_key(name)
+
+
+def fold(text: str | None) -> str:
+    """Lower case without diacritics, for searching: at the door "novakova" finds "Nováková",
+    in the catalogue "vyhodnocovani" finds "Vyhodnocování"."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()

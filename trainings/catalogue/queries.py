@@ -1,7 +1,6 @@
 """Reading the catalogue: offers, upcoming public terms, free seats, filters."""
 from __future__ import annotations
 
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -11,7 +10,8 @@ from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import Offer, OfferKind, OfferStatus, RegistrationState, Term, TermForm, TermState, utcnow
-from ..registration.service import registration_counts
+from ..collation import fold
+from ..registration.service import SeatUsage, registration_counts
 from ..timefmt import PRAGUE
 
 
@@ -42,23 +42,23 @@ class TermRow:
         return round(100 * self.confirmed / self.term.capacity) if self.term.capacity else 100
 
     @property
+    def usage(self) -> SeatUsage:
+        # A listing counts by state only; the per-ORP counts matter to a sign-up, which reads seat_usage.
+        return SeatUsage(self.term.capacity, self.term.per_orp_limit, self.confirmed, Counter(), self.waitlisted)
+
+    @property
     def free(self) -> int:
-        return max(self.term.capacity - self.confirmed, 0)
+        return self.usage.free
 
     @property
     def is_open(self) -> bool:
         return self.term.is_open()
 
 
-def _fold(text: str) -> str:
-    """Lower case without diacritics, so "ipod" finds "IPOD" and "vyhodnocovani" finds "Vyhodnocování"."""
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-
-
 def matches_text(offer: Offer, text: str) -> bool:
-    haystack = _fold(" ".join(filter(None, [offer.title, offer.summary, offer.description, offer.code])))
-    return all(word in haystack for word in _fold(text).split())
+    """Every word found, without regard to case or diacritics: "ipod" finds "IPOD", "vyhodnocovani" "Vyhodnocování"."""
+    haystack = fold(" ".join(filter(None, [offer.title, offer.summary, offer.description, offer.code])))
+    return all(word in haystack for word in fold(text).split())
 
 
 def offers_of_kind(kind: OfferKind) -> list[Offer]:

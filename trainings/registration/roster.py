@@ -1,22 +1,14 @@
 """The people on one term, as staff pages and exports list them."""
 from __future__ import annotations
 
-import unicodedata
-
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from ..collation import person_key
+from ..collation import fold, person_key
 from ..extensions import db
 from ..models import EmployerType, Registration, RegistrationState
 
 STATE_ORDER = {RegistrationState.CONFIRMED: 0, RegistrationState.WAITLISTED: 1, RegistrationState.CANCELLED: 2}
-
-
-def fold(text: str | None) -> str:
-    """Lower case without diacritics: at the door "novakova" must find "Nováková"."""
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def _sort_key(registration: Registration):

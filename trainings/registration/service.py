@@ -5,7 +5,6 @@ e-mail it causes is written to the outbox in that same transaction.
 """
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections import Counter
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from babel.dates import format_timedelta
 from flask import current_app
 from sqlalchemy import case, func, or_, select
 
-from .. import audit, czech, places
+from .. import audit, czech, places, tokens
 from ..db_session import NotFound, availability_read, lock_also, locked, run_locked
 from ..errors import ServiceError
 from ..extensions import db
@@ -113,9 +112,8 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-def token_hash(token: str) -> str:
-    """What is stored of a private link's token (registration and person links alike)."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+# Kept under this name for the person, handover and feedback links that import it from here.
+token_hash = tokens.token_hash
 
 
 # A registration's private link works until this long after its term ends: long
@@ -144,7 +142,7 @@ def link_expiry(registration: Registration) -> datetime:
 
 def issue_link(registration: Registration, now: datetime | None = None) -> str:
     """A new private link token for the registration; only its hash is stored."""
-    token = secrets.token_urlsafe(32)
+    token = tokens.new()
     db.session.add(RegistrationLink(registration=registration, token_hash=token_hash(token), created_at=now or utcnow(),
                                     expires_at=link_expiry(registration)))
     return token
@@ -163,18 +161,16 @@ def registration_for_token(token: str, now: datetime | None = None) -> Registrat
     """The registration of a private link that is neither ended nor expired.
 
     A link without an expiry (issued before links expired) works until ended."""
-    if not token or len(token) > 100:
-        return None
     now = now or utcnow()
-    return db.session.scalars(
+    return tokens.find(
         select(Registration)
         .join(RegistrationLink, RegistrationLink.registration_id == Registration.id)
         .where(
-            RegistrationLink.token_hash == token_hash(token),
             RegistrationLink.revoked_at.is_(None),
             or_(RegistrationLink.expires_at.is_(None), RegistrationLink.expires_at > now),
-        )
-    ).one_or_none()
+        ),
+        RegistrationLink.token_hash, token,
+    )
 
 
 def revoke_other_links(registration: Registration, keep_token: str) -> int:
@@ -203,12 +199,18 @@ class SeatUsage:
     confirmed_per_orp: Counter
     waitlisted: int = 0
 
+    @property
+    def free(self) -> int:
+        """Seats nobody holds, as the catalogue, the sign-up form, the API and the back office show
+        them; 0, not a negative number, when the capacity was lowered below the confirmed."""
+        return max(self.capacity - self.confirmed, 0)
+
     def fits(self, orp_id: int | None) -> bool:
         return self.refusal(orp_id) is None
 
     def refusal(self, orp_id: int | None) -> str | None:
         """Why a person from this ORP gets no seat now (TERM_FULL, ORP_LIMIT), or None if she does."""
-        if self.confirmed >= self.capacity:
+        if self.free == 0:
             return TERM_FULL
         if self.per_orp_limit is not None and orp_id is not None and \
                 self.confirmed_per_orp[orp_id] >= self.per_orp_limit:
@@ -397,17 +399,24 @@ def enter(term: Term, registration: Registration | None, applicant: Applicant, e
     return registration
 
 
-def register(term_id: int, applicant: Applicant, now: datetime | None = None) -> Outcome:
+def register(term_id: int, applicant: Applicant, now: datetime | None = None,
+             signup_token: str | None = None) -> Outcome:
     """Sign her up: a seat if capacity and the per-ORP limit allow, else the waiting list.
+
+    A term not in the catalogue ("na klíč") takes sign-ups only with its private
+    sign-up link's token; without it, it does not exist for the caller (TermNotFound).
 
     One transaction under the term's lock that only writes rows (the registration, its
     link, the outbox message); the e-mail is written by the outbox worker when it sends
-    it (mail.messages.compose). Six statements on the common path: the lock, one
+    it (mail.messages.compose). Five statements on the common path: the lock, one
     grouped count with the duplicate check, three inserts (bench/sql_counts.py)."""
     now = now or utcnow()
     email_normalized = normalize_email(applicant.email)
     try:
         with locked(Term, term_id) as term:
+            if not term.public and not (signup_token and term.signup_token
+                                        and secrets.compare_digest(signup_token, term.signup_token)):
+                raise TermNotFound()
             if not term.is_open(now):
                 raise TermClosed()
             check_eligibility(term, applicant.region_id, applicant.orp_id)

@@ -7,15 +7,13 @@ Views check who may act (requests.access) before calling these.
 """
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import select
 
-from .. import audit
+from .. import audit, tokens
 from ..db_session import begin_write, locked
 from ..extensions import db
 from ..mail import messages
@@ -102,25 +100,20 @@ class Submitted:
 # --- private follow links ------------------------------------------------------
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
 def issue_link(request: SupportRequest) -> str:
     """A new token for the requester's follow page; only its hash is stored."""
-    token = secrets.token_urlsafe(32)
-    db.session.add(SupportRequestLink(request=request, token_hash=_hash(token)))
+    token = tokens.new()
+    db.session.add(SupportRequestLink(request=request, token_hash=tokens.token_hash(token)))
     return token
 
 
 def request_for_token(token: str) -> SupportRequest | None:
-    if not token or len(token) > 100:
-        return None
-    return db.session.scalars(
+    return tokens.find(
         select(SupportRequest)
         .join(SupportRequestLink, SupportRequestLink.request_id == SupportRequest.id)
-        .where(SupportRequestLink.token_hash == _hash(token), SupportRequestLink.revoked_at.is_(None))
-    ).one_or_none()
+        .where(SupportRequestLink.revoked_at.is_(None)),
+        SupportRequestLink.token_hash, token,
+    )
 
 
 # --- submission and routing ------------------------------------------------------

@@ -1,7 +1,6 @@
 """Staff accounts: creation, passwords, one-time links, authentication."""
 from __future__ import annotations
 
-import hashlib
 import secrets
 import time
 from datetime import timedelta
@@ -11,7 +10,7 @@ from flask import current_app, render_template
 from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .. import czech
+from .. import czech, tokens
 from ..extensions import db
 from ..mail.outbox import enqueue
 from ..models import StaffRole, User, UserToken, utcnow
@@ -35,10 +34,6 @@ class AccountError(Exception):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def user_by_email(email: str) -> User | None:
@@ -85,8 +80,8 @@ def authenticate(email: str, password: str) -> User | None:
 
 def send_password_link(user: User, lifetime: timedelta = PASSWORD_LINK_LIFETIME) -> None:
     """E-mail a one-time link to set a password (first login or a forgotten one)."""
-    token = secrets.token_urlsafe(32)
-    db.session.add(UserToken(user=user, token_hash=_hash(token), expires_at=utcnow() + lifetime))
+    token = tokens.new()
+    db.session.add(UserToken(user=user, token_hash=tokens.token_hash(token), expires_at=utcnow() + lifetime))
     context = {"user": user, "url": absolute_url("auth.set_password", token=token),
                "lifetime": format_timedelta(lifetime, locale="cs")}
     enqueue(
@@ -131,9 +126,7 @@ def request_password_reset(email: str) -> None:
 
 
 def user_for_password_token(token: str) -> UserToken | None:
-    if not token or len(token) > 100:
-        return None
-    found = db.session.scalars(select(UserToken).where(UserToken.token_hash == _hash(token))).one_or_none()
+    found = tokens.find(select(UserToken), UserToken.token_hash, token)
     if found is None or found.used_at is not None or found.expires_at < utcnow() or not found.user.active:
         return None
     return found

@@ -21,14 +21,13 @@ as me last week?", and beyond that they only record when people worked.
 """
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import timedelta
 
 from flask import current_app, g, session
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import joinedload
 
+from .. import tokens
 from ..db_session import begin_write
 from ..extensions import db
 from ..models import StaffRole, StaffSession, User, utcnow
@@ -38,10 +37,6 @@ TOUCH_EVERY = timedelta(minutes=1)
 ENDED_ROWS_KEPT = timedelta(days=30)
 # They read casework descriptions of children's cases (requests), so a password alone is not enough.
 SECOND_FACTOR_ROLES = (StaffRole.ADMIN, StaffRole.COORDINATOR)
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def second_factor_required(user: User) -> bool:
@@ -55,8 +50,8 @@ def is_complete(row: StaffSession) -> bool:
 
 def start(user: User) -> StaffSession:
     """A new session row for this browser; its token goes into Flask's session only."""
-    token = secrets.token_urlsafe(32)
-    row = StaffSession(user=user, token_hash=_hash(token))
+    token = tokens.new()
+    row = StaffSession(user=user, token_hash=tokens.token_hash(token))
     db.session.add(row)
     db.session.commit()
     session.clear()  # nothing of an earlier visitor's session survives a login
@@ -93,12 +88,8 @@ def current() -> StaffSession | None:
     if "staff_session" in g:
         return g.staff_session
     token = session.get(TOKEN_KEY)
-    row = None
-    if isinstance(token, str) and 0 < len(token) <= 100:
-        # One query for the row and its user: this runs on every staff request.
-        row = db.session.scalars(
-            select(StaffSession).options(joinedload(StaffSession.user)).where(StaffSession.token_hash == _hash(token))
-        ).one_or_none()
+    # One query for the row and its user: this runs on every staff request.
+    row = tokens.find(select(StaffSession).options(joinedload(StaffSession.user)), StaffSession.token_hash, token)
     if row is not None:
         now = utcnow()
         row_id = row.id
