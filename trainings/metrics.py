@@ -40,6 +40,7 @@ from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from .access import public
 from .extensions import db
 from .models import OutboxMessage, OutboxState
 
@@ -115,6 +116,7 @@ def _allowed() -> None:
 
 
 @bp.get("/metrics")
+@public
 def metrics():
     _allowed()
     registry = CollectorRegistry(auto_describe=True)

@@ -1,6 +1,7 @@
-"""Security headers and rate limits, set once for the whole application."""
+"""Security headers, rate limits and access checks, set once for the whole application."""
 from flask import Flask, current_app
 
+from .access import init_access
 from .extensions import limiter
 
 # No inline scripts or styles anywhere (a test checks the templates), so the
@@ -51,6 +52,7 @@ def init_security(app: Flask) -> None:
     hsts = bool(app.config.get("SESSION_COOKIE_SECURE"))
     app.after_request(lambda response: _set_headers(response, hsts))
     limiter.init_app(app)
+    init_access(app)  # the declarations are enforced in trainings/access.py
     if app.config.get("PROXY_COUNT"):
         # Behind nginx (or another proxy) the client's address is in X-Forwarded-For.
         from werkzeug.middleware.proxy_fix import ProxyFix

@@ -13,6 +13,7 @@ import yaml
 from flask import Blueprint, Response, abort, request, url_for
 from sqlalchemy import select
 
+from ..access import public
 from ..catalogue import queries
 from ..extensions import db
 from ..models import OfferKind, OfferStatus, Region, TermForm
@@ -131,6 +132,7 @@ def _term(row):
 
 
 @bp.get("/")
+@public
 def index():
     """Where to go from the API's root: the document and the collections."""
     return _json({
@@ -141,6 +143,7 @@ def index():
 
 
 @bp.get("/offers")
+@public
 @cached_page
 def offers():
     kind = _enum_arg("kind", OfferKind)
@@ -154,6 +157,7 @@ def offers():
 
 
 @bp.get("/offers/<slug>")
+@public
 def offer(slug):
     item = queries.offer_by_slug(slug)
     if item is None:
@@ -162,6 +166,7 @@ def offer(slug):
 
 
 @bp.get("/terms")
+@public
 @cached_page
 def terms():
     flt = queries.TermFilter(
@@ -200,6 +205,7 @@ def terms():
 
 
 @bp.get("/regions")
+@public
 @cached_page
 def regions():
     items = [
@@ -216,6 +222,7 @@ def regions():
 
 
 @bp.get("/openapi.json")
+@public
 def openapi():
     spec = yaml.safe_load(SPEC_FILE.read_text(encoding="utf-8"))
     spec["servers"] = [{"url": url_for("api.offers", _external=True).rsplit("/offers", 1)[0]}]

@@ -9,6 +9,7 @@ from datetime import datetime
 from flask import Blueprint, Response, abort, request
 from sqlalchemy import select
 
+from ..access import public
 from ..catalogue.queries import offer_by_slug
 from ..page_cache import cached_page
 from ..extensions import db
@@ -42,6 +43,7 @@ def _ics_response(body: bytes, filename: str, last_modified: datetime | None, pr
 
 
 @bp.get("/kalendar.ics")
+@public
 @cached_page
 def all_terms():
     terms, changed = queries.public_terms(queries.all_public(), utcnow())
@@ -50,6 +52,7 @@ def all_terms():
 
 
 @bp.get("/nabidka/<slug>/kalendar.ics")
+@public
 @cached_page
 def offer_terms(slug):
     offer = offer_by_slug(slug)
@@ -61,6 +64,7 @@ def offer_terms(slug):
 
 
 @bp.get("/kraj/<slug>/kalendar.ics")
+@public
 @cached_page
 def region_terms(slug):
     region = db.session.scalars(select(Region).where(Region.slug == slug)).one_or_none()
@@ -72,6 +76,7 @@ def region_terms(slug):
 
 
 @bp.get("/moje-vzdelavani/kalendar/<token>.ics")
+@public
 def personal(token):
     """Everything of one e-mail address: only behind a feed link, which reached her by e-mail."""
     link = link_for_token(token, FEED)
@@ -83,6 +88,7 @@ def personal(token):
 
 
 @bp.get("/prihlaska/<token>/kalendar.ics")
+@public
 def registration(token):
     """One registration's event. This address was once the personal feed; it now holds
     only the registration of its link, since signing up proves nothing about the address."""

@@ -5,6 +5,7 @@ from datetime import date
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
 from wtforms.fields.choices import SelectChoice
 
+from ..access import public
 from ..extensions import csrf
 from ..models import OfferKind, OfferStatus, TermForm
 from ..page_cache import cached_page
@@ -37,6 +38,7 @@ def _filter_from(form: CatalogueFilterForm) -> queries.TermFilter:
 
 
 @bp.get("/")
+@public
 @cached_page
 def index():
     regions = regions_with_coordinators()
@@ -69,6 +71,7 @@ def index():
 
 
 @bp.get("/nabidka/<slug>")
+@public
 @cached_page
 def offer(slug):
     item = queries.offer_by_slug(slug)
@@ -99,6 +102,7 @@ def _render_offer(item, interest_form=None):
 
 
 @bp.post("/nabidka/<slug>/zajem")
+@public
 @limit_form_posts
 @csrf.exempt  # the form checks its own token and keeps what was typed
 def interest(slug):
@@ -120,6 +124,7 @@ def interest(slug):
 
 
 @bp.get("/metodicka-podpora")
+@public
 @cached_page
 def support():
     return render_template(
@@ -128,6 +133,7 @@ def support():
 
 
 @bp.get("/nabidka-pro-kraje")
+@public
 @cached_page
 def region_offer():
     doc = catalogue_document()
@@ -139,6 +145,7 @@ def region_offer():
 
 
 @bp.get("/favicon.ico")
+@public
 def favicon():
     # Browsers and feed readers ask for /favicon.ico whatever the page links; pages link the SVG.
     return send_from_directory(

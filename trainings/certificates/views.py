@@ -2,6 +2,7 @@
 from flask import Blueprint, make_response, redirect, render_template, request, url_for
 
 from . import service
+from ..access import public
 from .forms import CodeForm
 
 bp = Blueprint("certificates", __name__, url_prefix="/overeni-osvedceni")
@@ -16,6 +17,7 @@ def _unlisted(body, status=200):
 
 
 @bp.get("")
+@public
 def lookup():
     form = CodeForm(formdata=request.args if "kod" in request.args else None)
     if "kod" in request.args:
@@ -26,6 +28,7 @@ def lookup():
 
 
 @bp.get("/<code>")
+@public
 def verify(code):
     if service.normalise_code(code) not in (None, code):
         # A typed "abcd-efgh-jkmn" goes to the one address of that certificate.

@@ -3,11 +3,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
+from ..access import ORGANISER, requires
 from ..extensions import db
-from ..models import Offer, StaffRole
+from ..models import Offer
 from ..places import MAX_ID
 from ..reporting import Period
-from ..staff.access import staff_required
 from ..staff.downloads import XLSX, download
 from ..staff.forms import ReportPeriodForm
 from ..staff.terms import term_or_404
@@ -29,7 +29,7 @@ def _common() -> dict:
 
 
 @bp.get("/")
-@staff_required(StaffRole.ORGANISER)
+@requires(ORGANISER)
 def index():
     form = _period_form()
     if not form.validate():
@@ -39,7 +39,7 @@ def index():
 
 
 @bp.get("/vysledky.xlsx")
-@staff_required(StaffRole.ORGANISER)
+@requires(ORGANISER)
 def workbook():
     form = _period_form()
     if not form.validate():
@@ -50,7 +50,7 @@ def workbook():
 
 
 @bp.get("/termin/<int:term_id>")
-@staff_required(StaffRole.ORGANISER)
+@requires(ORGANISER)
 def term(term_id):
     found = term_or_404(term_id)
     return render_template("staff/feedback/detail.html", term=found, summary=service.term_summary(found.id),
@@ -58,7 +58,7 @@ def term(term_id):
 
 
 @bp.get("/souhrn")
-@staff_required(StaffRole.ORGANISER)
+@requires(ORGANISER)
 def group():
     """One workshop (?workshop=<offer id>) or one lecturer (?lektor=<text>) over the period."""
     form = _period_form()
@@ -81,7 +81,7 @@ def group():
 
 
 @bp.route("/otazky", methods=["GET", "POST"])
-@staff_required(StaffRole.ORGANISER)
+@requires(ORGANISER)
 def questions():
     current = service.questions()
     if request.method == "GET":

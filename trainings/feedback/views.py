@@ -1,6 +1,7 @@
 """The questionnaire behind the link in the e-mail after a workshop."""
 from flask import Blueprint, abort, make_response, redirect, render_template, url_for
 
+from ..access import public
 from ..security import limit_form_posts
 from . import service
 from .forms import questionnaire as questionnaire_form
@@ -24,6 +25,7 @@ def _invitation_or_404(token):
 
 
 @bp.route("/<token>", methods=["GET", "POST"])
+@public
 @limit_form_posts
 def questionnaire(token):
     invitation = _invitation_or_404(token)
@@ -49,6 +51,7 @@ def questionnaire(token):
 
 
 @bp.get("/<token>/dekujeme")
+@public
 def thanks(token):
     invitation = _invitation_or_404(token)
     if invitation.answered_at is None:

@@ -15,6 +15,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
+from ..access import public
 from ..db_session import DatabaseTimeout, ping_new_connection
 from ..extensions import db
 
@@ -25,11 +26,13 @@ RETRY_AFTER_SECONDS = 30
 
 
 @bp.get("/ochrana-osobnich-udaju")
+@public
 def privacy():
     return render_template("pages/privacy.html", consent_version=current_app.config["CONSENT_VERSION"])
 
 
 @bp.get("/prohlaseni-o-pristupnosti")
+@public
 def accessibility():
     from ..catalogue.seed import catalogue_document
 
@@ -37,6 +40,7 @@ def accessibility():
 
 
 @bp.get("/health")
+@public
 def health():
     """For the load balancer and monitoring: does the database answer, within HEALTH_TIMEOUT?
 

@@ -1,6 +1,7 @@
 """Moje vzdělávání: the request form, the page behind an e-mailed link, and its actions."""
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, session, url_for
 
+from ..access import public
 from ..exports.pdf import certificate_number, certificate_pdf
 from ..registration import hours
 from ..registration.service import in_days
@@ -35,6 +36,7 @@ def _link_or_404(token):
 
 
 @bp.route("", methods=["GET", "POST"])
+@public
 @limit_form_posts
 def request_link():
     form = PageLinkForm()
@@ -49,6 +51,7 @@ def request_link():
 
 
 @bp.get("/<token>")
+@public
 def page(token):
     link = _link_or_404(token)
     new_feed = session.pop(_NEW_FEED, None)
@@ -77,6 +80,7 @@ def _checked_post(token):
 
 
 @bp.post("/<token>/prihlaska/<int:registration_id>")
+@public
 @limit_form_posts
 def open_registration(token, registration_id):
     """Her registration's own page, through a fresh registration link: the old ones sit in
@@ -91,6 +95,7 @@ def open_registration(token, registration_id):
 
 
 @bp.post("/<token>/kalendar")
+@public
 @limit_form_posts
 def new_feed(token):
     link, refused = _checked_post(token)
@@ -101,6 +106,7 @@ def new_feed(token):
 
 
 @bp.post("/<token>/ukoncit")
+@public
 @limit_form_posts
 def end_links(token):
     link, refused = _checked_post(token)
@@ -114,6 +120,7 @@ def end_links(token):
 
 
 @bp.get("/<token>/osvedceni/<int:registration_id>.pdf")
+@public
 def certificate(token, registration_id):
     """An osvědčení for any workshop this address attended."""
     link = _link_or_404(token)

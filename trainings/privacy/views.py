@@ -7,9 +7,8 @@ from wtforms import BooleanField, EmailField
 from wtforms.validators import DataRequired, Length
 
 from .. import czech
+from ..access import ADMIN, requires
 from ..forms import CzechForm, valid_email
-from ..models import StaffRole
-from ..staff.access import staff_required
 from . import service
 
 bp = Blueprint("privacy", __name__, url_prefix="/sprava/osobni-udaje")
@@ -27,7 +26,7 @@ class EraseForm(PersonForm):
 
 
 @bp.route("/", methods=["GET", "POST"])
-@staff_required(StaffRole.ADMIN)
+@requires(ADMIN)
 def person():
     form = PersonForm()
     erase_form = EraseForm(formdata=None)
@@ -40,7 +39,7 @@ def person():
 
 
 @bp.post("/export")
-@staff_required(StaffRole.ADMIN)
+@requires(ADMIN)
 def export():
     form = PersonForm()
     if not form.validate_on_submit():
@@ -55,7 +54,7 @@ def export():
 
 
 @bp.post("/vymaz")
-@staff_required(StaffRole.ADMIN)
+@requires(ADMIN)
 def erase():
     form = EraseForm()
     if not form.validate_on_submit():

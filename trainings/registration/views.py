@@ -4,6 +4,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from .. import czech
+from ..access import public
 from ..extensions import csrf, db
 from ..forms import show_error
 from ..models import EmployerType, Registration, Term
@@ -64,6 +65,7 @@ def _render_form(term, form, status=200, duplicate=False):
 
 
 @bp.route("/termin/<int:term_id>/prihlaska", methods=["GET", "POST"])
+@public
 @limit_form_posts
 @csrf.exempt  # the form checks its own token, so an expired one re-shows her data with a Czech message
 def register(term_id):
@@ -71,6 +73,7 @@ def register(term_id):
 
 
 @bp.route("/prihlaska-na-termin/<signup_token>", methods=["GET", "POST"])
+@public
 @limit_form_posts
 @csrf.exempt  # as register
 def closed_term(signup_token):
@@ -117,12 +120,14 @@ def _register(term):
 
 
 @bp.post("/termin/<int:term_id>/odkaz")
+@public
 @limit_form_posts
 def resend_link(term_id):
     return _resend_link(_public_term(term_id))
 
 
 @bp.post("/prihlaska-na-termin/<signup_token>/odkaz")
+@public
 @limit_form_posts
 def closed_term_resend_link(signup_token):
     return _resend_link(_closed_term(signup_token))
@@ -149,6 +154,7 @@ def _registration_or_404(token):
 
 
 @bp.get("/prihlaska/<token>")
+@public
 def manage(token):
     registration = _registration_or_404(token)
     return _private(render_template(
@@ -203,6 +209,7 @@ def _links(count: int) -> str:
 
 
 @bp.post("/prihlaska/<token>/odkazy")
+@public
 def revoke_links(token):
     registration = _registration_or_404(token)
     if CancelForm().validate_on_submit():
@@ -215,6 +222,7 @@ def revoke_links(token):
 
 
 @bp.get("/prihlaska/<token>/zrusit")
+@public
 def confirm_cancel(token):
     """One more step before the seat goes to someone else: the term named, a way back."""
     registration = _registration_or_404(token)
@@ -228,6 +236,7 @@ def confirm_cancel(token):
 
 
 @bp.post("/prihlaska/<token>/zrusit")
+@public
 def cancel(token):
     registration = _registration_or_404(token)
     form = CancelForm()
@@ -244,6 +253,7 @@ def cancel(token):
 
 
 @bp.post("/prihlaska/<token>/vratit-zruseni")
+@public
 @limit_form_posts
 def undo_cancel(token):
     registration = _registration_or_404(token)
@@ -265,6 +275,7 @@ def undo_cancel(token):
 
 
 @bp.route("/prihlaska/<token>/jiny-termin", methods=["GET", "POST"])
+@public
 @limit_form_posts
 def switch_term(token):
     registration = _registration_or_404(token)
@@ -310,6 +321,7 @@ def _target_label(target) -> str:
 
 
 @bp.post("/prihlaska/<token>/zmena-terminu/<int:registration_id>/zrusit")
+@public
 def withdraw_switch(token, registration_id):
     """From her seat's page or from the waiting entry's own page."""
     registration = _registration_or_404(token)
@@ -332,6 +344,7 @@ def withdraw_switch(token, registration_id):
 
 
 @bp.route("/prihlaska/<token>/predat", methods=["GET", "POST"])
+@public
 @limit_form_posts
 def hand_over(token):
     registration = _registration_or_404(token)
@@ -373,6 +386,7 @@ def _hours(delta) -> str:
 
 
 @bp.post("/prihlaska/<token>/predat/zrusit")
+@public
 def withdraw_handover(token):
     registration = _registration_or_404(token)
     if not CancelForm().validate_on_submit():
@@ -385,6 +399,7 @@ def withdraw_handover(token):
 
 
 @bp.route("/predani-mista/<token>", methods=["GET", "POST"])
+@public
 @limit_form_posts
 def take_over(token):
     offered = handover.handover_for_token(token)
@@ -437,6 +452,7 @@ def _attendance_context(registration) -> dict:
 
 
 @bp.get("/prihlaska/<token>/osvedceni/<int:registration_id>.pdf")
+@public
 def certificate(token, registration_id):
     """The osvědčení of this registration (the id in the path is the link's own registration)."""
     from ..exports.pdf import certificate_number, certificate_pdf

@@ -8,6 +8,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..access import COORDINATOR, REQUEST, public, requests_handled_by, requires
 from ..catalogue import queries as catalogue
 from ..catalogue.seed import catalogue_document
 from ..extensions import csrf, db
@@ -22,16 +23,14 @@ from ..models import (
     TermForm,
     Urgency,
 )
-from ..places import MAX_ID, in_czech_order, regions_with_orps
+from ..places import in_czech_order, regions_with_orps
 from ..registration.service import registration_counts
 from ..security import limit_form_posts
-from ..staff.access import staff_required
 from ..terms.service import TermData, TermError
 from ..timefmt import PRAGUE
 from ..urls import absolute_url
 from .. import workdays
 from . import service
-from .access import HANDLER_ROLES, can_handle, handled_by
 from .forms import (
     RESTRICT_ORP,
     RESTRICT_REGION,
@@ -81,6 +80,7 @@ def _workshops():
 
 
 @bp.route("/workshop-na-klic", methods=["GET", "POST"])
+@public
 @limit_form_posts
 @csrf.exempt  # the form checks its own token, so an expired one re-shows what was typed with a Czech message
 def custom_workshop():
@@ -109,6 +109,7 @@ def custom_workshop():
 
 
 @bp.route("/metodicka-podpora", methods=["GET", "POST"])
+@public
 @limit_form_posts
 @csrf.exempt  # see custom_workshop
 def support():
@@ -133,6 +134,7 @@ def support():
 
 
 @bp.route("/balicek-pro-kraj", methods=["GET", "POST"])
+@public
 @limit_form_posts
 @csrf.exempt  # see custom_workshop
 def region_package():
@@ -186,12 +188,14 @@ def _render_follow(req, token, form, status=200):
 
 
 @bp.get("/<token>")
+@public
 def follow(token):
     req = _request_for_token(token)
     return _render_follow(req, token, RequesterMessageForm())
 
 
 @bp.post("/<token>/zprava")
+@public
 @limit_form_posts
 @csrf.exempt  # the form checks its own token and keeps the message on failure
 def message(token):
@@ -217,14 +221,9 @@ def _actor():
 
 
 def _handled_request(request_id: int) -> SupportRequest:
-    """The request, if the logged-in user may handle it (requests.access); 404 / 403 otherwise."""
-    # Werkzeug's int converter takes any size; the database does not.
-    req = db.session.get(SupportRequest, request_id) if 0 < request_id <= MAX_ID else None
-    if req is None:
-        abort(404)
-    if not can_handle(current_user, req):
-        abort(403)
-    return req
+    """The request of the URL: `@requires(..., scope=REQUEST)` has already found it and
+    checked that the signed-in user may handle it."""
+    return db.session.get(SupportRequest, request_id)
 
 
 LIST_FILTERS = {
@@ -235,7 +234,7 @@ LIST_FILTERS = {
 
 
 @staff_bp.get("/")
-@staff_required(*HANDLER_ROLES)
+@requires(COORDINATOR)
 def index():
     chosen = request.args.get("stav", "otevrene")
     if chosen not in LIST_FILTERS:
@@ -246,7 +245,7 @@ def index():
         .options(selectinload(SupportRequest.region), selectinload(SupportRequest.orp),
                  selectinload(SupportRequest.items).selectinload(SupportRequestItem.offer),
                  selectinload(SupportRequest.topic_offer), selectinload(SupportRequest.coordinator))
-        .where(handled_by(current_user))
+        .where(requests_handled_by(current_user))
         .order_by(SupportRequest.created_at.desc(), SupportRequest.id.desc())
     )
     condition = LIST_FILTERS[chosen][1]
@@ -255,7 +254,7 @@ def index():
     if kind in {k.value for k in RequestKind}:
         stmt = stmt.where(SupportRequest.kind == RequestKind(kind))
     regions = in_czech_order(db.session.scalars(
-        select(Region).where(Region.id.in_(select(SupportRequest.region_id).where(handled_by(current_user))))
+        select(Region).where(Region.id.in_(select(SupportRequest.region_id).where(requests_handled_by(current_user))))
     ).all())
     region_slug = request.args.get("kraj")
     chosen_region = next((r for r in regions if r.slug == region_slug), None)
@@ -299,7 +298,7 @@ def _render_detail(req, status=200, **forms):
 
 
 @staff_bp.get("/<int:request_id>")
-@staff_required(*HANDLER_ROLES)
+@requires(COORDINATOR, scope=REQUEST)
 def detail(request_id):
     req = _handled_request(request_id)
     return _render_detail(req)
@@ -313,7 +312,7 @@ def _state_from(form) -> RequestState | None:
 
 
 @staff_bp.post("/<int:request_id>/stav")
-@staff_required(*HANDLER_ROLES)
+@requires(COORDINATOR, scope=REQUEST)
 def transition(request_id):
     req = _handled_request(request_id)
     form = TransitionForm()
@@ -332,7 +331,7 @@ def transition(request_id):
 
 
 @staff_bp.post("/<int:request_id>/polozka/<int:item_id>/stav")
-@staff_required(*HANDLER_ROLES)
+@requires(COORDINATOR, scope=REQUEST)
 def transition_item(request_id, item_id):
     req = _handled_request(request_id)
     item = next((i for i in req.items if i.id == item_id), None)
@@ -354,7 +353,7 @@ def transition_item(request_id, item_id):
 
 
 @staff_bp.post("/<int:request_id>/komentar")
-@staff_required(*HANDLER_ROLES)
+@requires(COORDINATOR, scope=REQUEST)
 def comment(request_id):
     req = _handled_request(request_id)
     form = CommentForm()
@@ -424,7 +423,7 @@ def _term_data(form, req) -> TermData:
 
 
 @staff_bp.route("/<int:request_id>/termin", methods=["GET", "POST"])
-@staff_required(*HANDLER_ROLES)
+@requires(COORDINATOR, scope=REQUEST)
 def new_term(request_id):
     req = _handled_request(request_id)
     if not service.can_make_terms(req):

@@ -4,31 +4,29 @@ Built for a phone in one hand at the door: a search that works without
 JavaScript (GET), one POST per tap with its CSRF token, and an undo on every
 marked row. Each tap redirects back to the same search with the row in view.
 Organisers may check in at every term, lecturers at their own
-(`access.may_take_attendance`).
+(`trainings.access.may_take_attendance`).
 """
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import czech
+from ..access import CHECK_IN_CODE_TERM, LECTURER, ORGANISER, REGISTRATION_TERM, TERM, requires
 from ..forms import CzechForm
-from ..models import RegistrationState, StaffRole, utcnow
+from ..models import RegistrationState, utcnow
 from ..registration import roster, staff_actions
-from .access import may_take_attendance, require_attendance_access, staff_required
 from .forms import AttendanceForm
 from .registrations import registration_or_404
 from .terms import term_or_404
 
 bp = Blueprint("attendance", __name__, url_prefix="/sprava")
 
-DOOR = (StaffRole.ORGANISER, StaffRole.LECTURER)
 VIEWS = {"": "všichni", "nezapsani": "nezapsaní", "pritomni": "přítomní", "nepritomni": "nepřítomní"}
 
 
 @bp.get("/terminy/<int:term_id>/prichody")
-@staff_required(*DOOR)
+@requires(ORGANISER, LECTURER, scope=TERM)
 def check_in(term_id):
     term = term_or_404(term_id)
-    require_attendance_access(term)
     q = request.args.get("q", "")[:100].strip()
     view = request.args.get("zobrazit", "")
     if view not in VIEWS:
@@ -66,10 +64,9 @@ def _back_to_list(term_id: int, registration_id: int | None = None):
 
 
 @bp.post("/prihlasky/<int:registration_id>/dochazka")
-@staff_required(*DOOR)
+@requires(ORGANISER, LECTURER, scope=REGISTRATION_TERM)
 def mark(registration_id):
     registration = registration_or_404(registration_id)
-    require_attendance_access(registration.term)
     form = AttendanceForm()
     if not form.validate_on_submit():
         flash("Zápis se nepodařil (stránka mohla vypršet), klepněte prosím znovu.", "error")
@@ -85,10 +82,9 @@ def mark(registration_id):
 
 
 @bp.post("/prihlasky/<int:registration_id>/vpustit")
-@staff_required(*DOOR)
+@requires(ORGANISER, LECTURER, scope=REGISTRATION_TERM)
 def admit(registration_id):
     registration = registration_or_404(registration_id)
-    require_attendance_access(registration.term)
     if not CzechForm().validate_on_submit():
         abort(400)
     try:
@@ -101,10 +97,9 @@ def admit(registration_id):
 
 
 @bp.post("/terminy/<int:term_id>/neucast")
-@staff_required(*DOOR)
+@requires(ORGANISER, LECTURER, scope=TERM)
 def no_shows(term_id):
     term = term_or_404(term_id)
-    require_attendance_access(term)
     if not CzechForm().validate_on_submit():
         abort(400)
     try:
@@ -117,13 +112,11 @@ def no_shows(term_id):
 
 
 @bp.get("/prichod/<code>")
-@staff_required(*DOOR)
+@requires(ORGANISER, LECTURER, scope=CHECK_IN_CODE_TERM)
 def by_code(code):
     """Where the QR code on a confirmation e-mail leads: that person's row on the check-in page."""
     registration = staff_actions.registration_for_code(code)
     if registration is None:
         abort(404)
-    if not may_take_attendance(current_user, registration.term):
-        abort(403)
     return redirect(url_for(".check_in", term_id=registration.term_id, q=registration.check_in_code,
                             r=registration.id, _anchor=f"r{registration.id}"))

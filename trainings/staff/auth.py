@@ -10,11 +10,12 @@ from babel.dates import format_timedelta
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
+from ..access import public, requires
 from ..extensions import limiter
 from ..forms import CzechForm
+from ..models import StaffRole
 from ..security import limit_form_posts, limit_login_posts
 from . import accounts, second_factor, sessions
-from .access import staff_required
 from .forms import AppCodeForm, ForgotPasswordForm, LoginForm, SecondFactorForm, SetPasswordForm
 
 bp = Blueprint("auth", __name__, url_prefix="/sprava")
@@ -67,6 +68,7 @@ def _finish_login(row) -> None:
 
 
 @bp.route("/prihlaseni", methods=["GET", "POST"])
+@public
 @limit_login_posts
 def login():
     if current_user.is_authenticated:
@@ -90,6 +92,7 @@ def login():
 
 
 @bp.post("/odhlaseni")
+@public
 def logout():
     if CzechForm().validate_on_submit():
         # Ends the row, so every copy of this cookie is out too, not just this browser.
@@ -100,6 +103,7 @@ def logout():
 
 
 @bp.route("/overeni", methods=["GET", "POST"])
+@public
 @limit_login_posts
 @limit_wrong_codes
 def second_factor_step():
@@ -136,6 +140,7 @@ def _not_pending():
 
 
 @bp.route("/overeni/nastaveni", methods=["GET", "POST"])
+@public
 @limit_login_posts
 @limit_wrong_codes
 def enrol():
@@ -185,13 +190,13 @@ def _account_page(renew_form=None, off_form=None, status=200):
 
 
 @bp.get("/ucet/dvoufazove-overeni")
-@staff_required()
+@requires(*StaffRole)
 def account():
     return _account_page()
 
 
 @bp.post("/ucet/dvoufazove-overeni/nove-kody")
-@staff_required()
+@requires(*StaffRole)
 @limit_wrong_codes
 def renew_codes():
     form = AppCodeForm(prefix="kody")
@@ -207,7 +212,7 @@ def renew_codes():
 
 
 @bp.post("/ucet/dvoufazove-overeni/vypnout")
-@staff_required()
+@requires(*StaffRole)
 @limit_wrong_codes
 def disable():
     form = SecondFactorForm(prefix="vypnout")
@@ -225,6 +230,7 @@ def disable():
 
 
 @bp.route("/zapomenute-heslo", methods=["GET", "POST"])
+@public
 @limit_form_posts
 def forgot_password():
     form = ForgotPasswordForm()
@@ -238,6 +244,7 @@ def forgot_password():
 
 
 @bp.route("/heslo/<token>", methods=["GET", "POST"])
+@public
 def set_password(token):
     user_token = accounts.user_for_password_token(token)
     if user_token is None:

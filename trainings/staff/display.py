@@ -11,7 +11,6 @@ from ..extensions import db
 from ..models import AuditEntry, Offer, Orp, Region, Registration, RegistrationState, Term, TermForm
 from ..registration.hours import format_hours
 from ..timefmt import date_time, term_span
-from .access import may_take_attendance
 
 ACTIONS = {
     "term.created": "termín vytvořen",
@@ -146,4 +145,3 @@ def register(state) -> None:
     app.add_template_global(action_label, "audit_action")
     app.add_template_global(describe, "audit_lines")
     app.add_template_global(format_hours, "format_hours")
-    app.add_template_global(may_take_attendance, "may_take_attendance")

@@ -4,10 +4,10 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, flash, redirect, url_for
 
+from ..access import LECTURER, ORGANISER, TERM, requires
 from ..exports import csv_export, pdf, xlsx
 from ..exports.rows import export_filename
-from ..models import StaffRole, TermState, utcnow
-from .access import require_attendance_access, staff_required
+from ..models import TermState, utcnow
 from .terms import term_or_404
 
 bp = Blueprint("staff_exports", __name__, url_prefix="/sprava/terminy")
@@ -29,34 +29,32 @@ def download(data: bytes, content_type: str, filename: str) -> Response:
 
 
 @bp.get("/<int:term_id>/export.csv")
-@staff_required(StaffRole.ORGANISER)
+@requires(ORGANISER)
 def participants_csv(term_id):
     term = term_or_404(term_id)
     return download(csv_export.participants_csv(term), CSV, export_filename(term, "csv"))
 
 
 @bp.get("/<int:term_id>/export.xlsx")
-@staff_required(StaffRole.ORGANISER)
+@requires(ORGANISER)
 def participants_xlsx(term_id):
     term = term_or_404(term_id)
     return download(xlsx.participants_xlsx(term), XLSX, export_filename(term, "xlsx"))
 
 
 @bp.get("/<int:term_id>/prezencni-listina.pdf")
-@staff_required(StaffRole.ORGANISER, StaffRole.LECTURER)
+@requires(ORGANISER, LECTURER, scope=TERM)
 def attendance_sheet(term_id):
     """Lecturers print it too, for their own terms."""
     term = term_or_404(term_id)
-    require_attendance_access(term)
     return download(pdf.attendance_sheet_pdf(term), PDF, export_filename(term, "pdf", prefix="prezencni-listina"))
 
 
 @bp.get("/<int:term_id>/osvedceni.pdf")
-@staff_required(StaffRole.ORGANISER, StaffRole.LECTURER)
+@requires(ORGANISER, LECTURER, scope=TERM)
 def certificates(term_id):
     """Every osvědčení of the term, a page each, for whoever prints the prezenční listina."""
     term = term_or_404(term_id)
-    require_attendance_access(term)
     data = pdf.term_certificates_pdf(term)
     if data is None:
         if term.state == TermState.CANCELLED:

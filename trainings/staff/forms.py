@@ -251,7 +251,7 @@ class TermEditForm(CzechForm):
         ]
         self.region_id.choices = region_choices(regions, empty="—")
         self.restricted_region_id.choices = region_choices(regions, empty="bez omezení")
-        self.restricted_orp_id.choices = [SelectChoice("", "bez omezení")] + orp_choices(regions)[1:]
+        self.restricted_orp_id.choices = [SelectChoice("", "bez omezení"), *orp_choices(regions)[1:]]
 
     @classmethod
     def for_data(cls, data: TermData):

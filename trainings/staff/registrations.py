@@ -6,22 +6,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from .. import audit, czech
+from ..access import ORGANISER, requires
 from ..exports.pdf import certificate_number, certificate_pdf
 from ..extensions import db
 from ..forms import CzechForm
-from ..models import EmployerType, Registration, RegistrationState, StaffRole, Term
+from ..models import EmployerType, Registration, RegistrationState, Term
 from ..places import MAX_ID, regions_with_orps
 from ..registration import roster, service, staff_actions
 from ..registration.hours import certificate_available
 from . import display
-from .access import staff_required
 from .downloads import PDF, download
 from .forms import ConfirmRegistrationForm, NoteForm, RegistrationAddForm, StaffCancelForm
 from .terms import term_or_404
 
 bp = Blueprint("staff_registrations", __name__, url_prefix="/sprava")
 
-ORGANISER = StaffRole.ORGANISER
 STATE_FILTERS = {
     "": ("aktivní", [RegistrationState.CONFIRMED, RegistrationState.WAITLISTED]),
     "potvrzene": ("potvrzené", [RegistrationState.CONFIRMED]),
@@ -46,7 +45,7 @@ def registration_or_404(registration_id: int) -> Registration:
 
 
 @bp.get("/terminy/<int:term_id>/prihlasky")
-@staff_required(ORGANISER)
+@requires(ORGANISER)
 def index(term_id):
     term = term_or_404(term_id)
     q = request.args.get("q", "")[:100]
@@ -62,7 +61,7 @@ def index(term_id):
 
 
 @bp.route("/terminy/<int:term_id>/prihlasky/nova", methods=["GET", "POST"])
-@staff_required(ORGANISER)
+@requires(ORGANISER)
 def add(term_id):
     term = term_or_404(term_id)
     form = RegistrationAddForm()
@@ -98,7 +97,7 @@ def add(term_id):
 
 
 @bp.get("/prihlasky/<int:registration_id>")
-@staff_required(ORGANISER)
+@requires(ORGANISER)
 def detail(registration_id):
     registration = registration_or_404(registration_id)
     return render_template(
@@ -130,7 +129,7 @@ def _run(registration_id, action, success: str):
 
 
 @bp.post("/prihlasky/<int:registration_id>/potvrdit")
-@staff_required(ORGANISER)
+@requires(ORGANISER)
 def confirm(registration_id):
     registration = registration_or_404(registration_id)
     form = ConfirmRegistrationForm()
@@ -142,7 +141,7 @@ def confirm(registration_id):
 
 
 @bp.post("/prihlasky/<int:registration_id>/na-cekaci-listinu")
-@staff_required(ORGANISER)
+@requires(ORGANISER)
 def to_waitlist(registration_id):
     registration = registration_or_404(registration_id)
     if not CzechForm().validate_on_submit():
@@ -153,7 +152,7 @@ def to_waitlist(registration_id):
 
 
 @bp.post("/prihlasky/<int:registration_id>/zrusit")
-@staff_required(ORGANISER)
+@requires(ORGANISER)
 def cancel(registration_id):
     registration = registration_or_404(registration_id)
     form = StaffCancelForm()
@@ -176,7 +175,7 @@ def cancel(registration_id):
 
 
 @bp.post("/prihlasky/<int:registration_id>/poznamka")
-@staff_required(ORGANISER)
+@requires(ORGANISER)
 def note(registration_id):
     registration = registration_or_404(registration_id)
     form = NoteForm()
@@ -188,7 +187,7 @@ def note(registration_id):
 
 
 @bp.post("/terminy/<int:term_id>/doplnit")
-@staff_required(ORGANISER)
+@requires(ORGANISER)
 def fill(term_id):
     term = term_or_404(term_id)
     if not CzechForm().validate_on_submit():
@@ -206,7 +205,7 @@ def fill(term_id):
 
 
 @bp.get("/prihlasky/<int:registration_id>/osvedceni.pdf")
-@staff_required(ORGANISER)
+@requires(ORGANISER)
 def certificate(registration_id):
     registration = registration_or_404(registration_id)
     if not certificate_available(registration):

@@ -3,8 +3,7 @@ from flask import Blueprint, render_template, request
 from werkzeug.datastructures import MultiDict
 
 from .. import reporting
-from ..models import StaffRole
-from .access import staff_required
+from ..access import ORGANISER, requires
 from .downloads import XLSX, download
 from .forms import ReportPeriodForm
 
@@ -19,7 +18,7 @@ def _period_form() -> ReportPeriodForm:
 
 
 @bp.get("/")
-@staff_required(StaffRole.ORGANISER)
+@requires(ORGANISER)
 def index():
     form = _period_form()
     if not form.validate():
@@ -30,7 +29,7 @@ def index():
 
 
 @bp.get("/vykaz.xlsx")
-@staff_required(StaffRole.ORGANISER)
+@requires(ORGANISER)
 def workbook():
     form = _period_form()
     if not form.validate():

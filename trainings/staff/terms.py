@@ -8,8 +8,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import audit, czech
+from ..access import LECTURER, ORGANISER, requires, term_filter
 from ..extensions import db
-from ..models import Offer, OfferKind, StaffRole, TermState, utcnow
+from ..models import Offer, OfferKind, TermState, utcnow
 from ..places import MAX_ID, optional_int, regions_with_orps
 from ..registration import staff_actions
 from ..registration.service import registration_counts, seat_usage
@@ -18,13 +19,10 @@ from ..terms import service as terms
 from ..timefmt import PRAGUE
 from ..urls import absolute_url
 from . import display
-from .access import may_take_attendance, staff_required
 from .forms import MessageForm, TermCancelForm, TermEditForm
 
 bp = Blueprint("staff_terms", __name__, url_prefix="/sprava/terminy")
 bp.record_once(display.register)
-
-ORGANISER = StaffRole.ORGANISER
 
 
 def term_or_404(term_id: int):
@@ -53,12 +51,12 @@ def _render_form(form, term=None, source=None, status=200):
 
 
 @bp.get("/")
-@staff_required(ORGANISER, StaffRole.LECTURER)
+@requires(ORGANISER, LECTURER)
 def index():
     """Upcoming terms (from today, so a term running now is found at the door) or past ones."""
     past = request.args.get("obdobi") == "probehle"
     today = datetime.combine(utcnow().astimezone(PRAGUE).date(), time(0), PRAGUE)
-    mine = None if current_user.has_role(ORGANISER) else (lambda t: may_take_attendance(current_user, t))
+    mine = term_filter(current_user)
     if past:
         rows = queries.term_rows(starts_from=today - timedelta(days=366), starts_before=today,
                                  newest_first=True, lecturer_filter=mine)
@@ -68,7 +66,7 @@ def index():
 
 
 @bp.route("/novy", methods=["GET", "POST"])
-@staff_required(ORGANISER)
+@requires(ORGANISER)
 def new():
     """A new term; with ?z=<id> the form starts as a copy of that term."""
     source = None
@@ -103,7 +101,7 @@ def _attach(form: TermEditForm, exc: "terms.TermError") -> None:
 
 
 @bp.get("/<int:term_id>")
-@staff_required(ORGANISER)
+@requires(ORGANISER)
 def detail(term_id):
     term = term_or_404(term_id)
     # The same address the e-mails give (PUBLIC_BASE_URL), not the one this request came in on.
@@ -117,7 +115,7 @@ def detail(term_id):
 
 
 @bp.route("/<int:term_id>/upravit", methods=["GET", "POST"])
-@staff_required(ORGANISER)
+@requires(ORGANISER)
 def edit(term_id):
     term = term_or_404(term_id)
     if term.state == TermState.CANCELLED:
@@ -142,7 +140,7 @@ def edit(term_id):
 
 
 @bp.route("/<int:term_id>/zrusit", methods=["GET", "POST"])
-@staff_required(ORGANISER)
+@requires(ORGANISER)
 def cancel(term_id):
     term = term_or_404(term_id)
     form = TermCancelForm()
@@ -159,7 +157,7 @@ def cancel(term_id):
 
 
 @bp.route("/<int:term_id>/zprava", methods=["GET", "POST"])
-@staff_required(ORGANISER)
+@requires(ORGANISER)
 def message(term_id):
     term = term_or_404(term_id)
     form = MessageForm()
@@ -177,6 +175,6 @@ def message(term_id):
 
 
 @bp.get("/zajem")
-@staff_required(ORGANISER)
+@requires(ORGANISER)
 def interest():
     return render_template("staff/interest.html", summaries=queries.interest_by_region())

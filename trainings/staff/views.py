@@ -1,18 +1,18 @@
 """The back-office home and the e-mail outbox page."""
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 
+from ..access import ORGANISER, requires
 from ..catalogue import queries
 from ..forms import CzechForm
 from ..mail import admin as outbox_admin
 from ..models import OutboxState, StaffRole
 from ..places import MAX_ID
-from .access import staff_required
 
 bp = Blueprint("staff", __name__, url_prefix="/sprava")
 
 
 @bp.get("/")
-@staff_required()
+@requires(*StaffRole)
 def dashboard():
     return render_template(
         "staff/dashboard.html",
@@ -21,7 +21,7 @@ def dashboard():
 
 
 @bp.get("/emaily")
-@staff_required(StaffRole.ORGANISER)
+@requires(ORGANISER)
 def outbox():
     return render_template(
         "staff/outbox.html", messages=outbox_admin.problem_messages(), counts=outbox_admin.counts_by_state(),
@@ -30,7 +30,7 @@ def outbox():
 
 
 @bp.post("/emaily/<int:message_id>/znovu")
-@staff_required(StaffRole.ORGANISER)
+@requires(ORGANISER)
 def outbox_retry(message_id):
     if not CzechForm().validate_on_submit():
         abort(400)
