@@ -2,13 +2,26 @@
 so a caller that is not the form (CLI, API, another service) gets the same answer."""
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from trainings.calendar import ics
+from trainings.errors import ServiceError
 from trainings.extensions import db
-from trainings.models import AuditEntry, EmployerType, Registration, RegistrationState, TermForm, TermState
+from trainings.models import (
+    AuditEntry,
+    EmployerType,
+    Registration,
+    RegistrationState,
+    RequestState,
+    StaffRole,
+    TermForm,
+    TermState,
+)
 from trainings.privacy import service as privacy
 from trainings.registration import service
+from trainings.requests import service as requests
+from trainings.staff import accounts
 from trainings.terms import service as terms
 
 from .conftest import make_term, only_message, orp, region
@@ -120,3 +133,30 @@ def test_free_seats_are_one_number_everywhere_also_when_capacity_fell_below_the_
     db.session.commit()
     row, = [r for r in queries.upcoming_terms() if r.term.id == term.id]
     assert (service.seat_usage(term).free, row.free) == (2, 2)
+
+
+# --- one error type: every service refuses with a ServiceError (Czech message, optional field) ---
+
+
+def test_terms_requests_and_accounts_refuse_with_the_one_service_error(app):
+    starts = make_term().starts_at + timedelta(days=7)
+    with pytest.raises(ServiceError) as term:
+        terms.create_term(terms.TermData(offer_id=make_term().offer_id, starts_at=starts,
+                                         ends_at=starts - timedelta(hours=1), form=TermForm.ONLINE, capacity=10),
+                          actor=None)
+    assert (term.value.field, term.value.message) == ("ends_at", "Konec musí být po začátku.")
+
+    submitted = requests.submit_custom_workshop(
+        requests.Requester("Marie Dvořáková", "marie@pardubickykraj.cz", "KÚ Pardubického kraje"),
+        requests.CustomWorkshop(region("CZ053").id, "IPOD", 20, "jaro", topic_text="IPOD"))
+    coordinator = submitted.request.coordinator
+    with pytest.raises(ServiceError) as request:
+        requests.transition(submitted.request.id, RequestState.SCHEDULED, coordinator)
+    assert request.value.field == "to_state" and "nelze přejít" in request.value.message
+    db.session.rollback()
+
+    with pytest.raises(ServiceError) as account:
+        accounts.create_user("nova@mpsv.example", "Nová Organizátorka", StaffRole.ORGANISER, "kratke")
+    assert account.value.field is None and account.value.message == "Heslo musí mít alespoň 10 znaků."
+    db.session.rollback()
+    assert accounts.user_by_email("nova@mpsv.example") is None

@@ -1,8 +1,8 @@
 """Shared form pieces: a Czech base form and the rules for e-mail and phone fields."""
 from email_validator import EmailNotValidError, validate_email
-from flask import request
+from flask import has_request_context, request
 from flask_wtf import FlaskForm
-from flask_wtf.form import _Auto, _is_submitted
+from flask_wtf.form import SUBMIT_METHODS
 from wtforms import BooleanField, IntegerField, StringField, TelField, TextAreaField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import Optional, Regexp, ValidationError
@@ -25,8 +25,17 @@ class CheckedBox(BooleanField):
         return self.VALUE
 
 
+# "Read the request", as FlaskForm's own default does; a sentinel of ours, as Flask-WTF's is private.
+_FROM_REQUEST = object()
+
+
 class CzechForm(FlaskForm):
     """WTForms' built-in messages in Czech; CSRF on, as with every FlaskForm."""
+
+    def __init__(self, formdata=_FROM_REQUEST, **kwargs):
+        if formdata is _FROM_REQUEST:
+            formdata = _submitted_form()
+        super().__init__(formdata=formdata, **kwargs)
 
     class Meta:
         locales = ("cs_CZ", "cs")
@@ -38,14 +47,6 @@ class CzechForm(FlaskForm):
                 unbound_field = UnboundField(CheckedBox, *unbound_field.args, name=unbound_field.name,
                                              **unbound_field.kwargs)
             return super().bind_field(form, unbound_field, options)
-
-        def wrap_formdata(self, form, formdata):
-            """Only the fields of an HTML form. Flask-WTF would also take uploaded files
-            (a FileStorage where a field expects text) and a JSON body (numbers, lists,
-            or no object at all): each was a 500. No form here takes either."""
-            if formdata is _Auto:
-                return request.form if _is_submitted() and request.form else None
-            return formdata
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
@@ -62,6 +63,15 @@ class CzechForm(FlaskForm):
         if csrf is not None and csrf.errors:
             csrf.errors = ["Platnost formuláře vypršela. Zkontrolujte údaje a odešlete jej prosím znovu."]
         return ok
+
+
+def _submitted_form():
+    """Only the fields of an HTML form, and only when one was sent. Flask-WTF would also
+    take uploaded files (a FileStorage where a field expects text) and a JSON body (numbers,
+    lists, or no object at all): each was a 500. No form here takes either."""
+    if has_request_context() and request.method in SUBMIT_METHODS and request.form:
+        return request.form
+    return None
 
 
 def valid_email(form, field):

@@ -2,7 +2,7 @@
 pair (text + HTML under templates/mail/) per message.
 
 Messages about a registration are queued as a plan and written by the outbox
-worker when it sends them (`compose`); the few others (requests, staff accounts,
+worker when it sends them (`compose`); the few others (requests, staff password links,
 "Moje vzdělávání") are written when queued, as nothing hot waits on them."""
 from types import SimpleNamespace
 
@@ -213,6 +213,18 @@ def person_link(recipient: str, page_url: str, expires_at):
         subject="Odkaz na Moje vzdělávání",
         body_text=render_template("mail/person_link.txt", **context),
         body_html=render_template("mail/person_link.html", **context),
+    )
+
+
+def staff_password_link(user, url: str, lifetime: str):
+    """A one-time link to set a staff password (first login or a forgotten one); `lifetime` as the page says it."""
+    context = {"user": user, "url": url, "lifetime": lifetime}
+    return enqueue(
+        kind="staff_password_link",
+        recipient=user.email,
+        subject="SPOD4 registrace: nastavení hesla",
+        body_text=render_template("mail/staff_password_link.txt", **context),
+        body_html=render_template("mail/staff_password_link.html", **context),
     )
 
 

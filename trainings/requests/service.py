@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from .. import audit, tokens
 from ..db_session import begin_write, locked
+from ..errors import ServiceError
 from ..extensions import db
 from ..mail import messages
 from ..models import (
@@ -40,13 +41,10 @@ from ..terms import service as terms_service
 from ..timefmt import term_span
 
 
-class RequestError(Exception):
-    """An expected refusal; `message` is Czech, `field` the form field it belongs to."""
+class RequestError(ServiceError):
+    """An expected refusal of a request operation; `message` is Czech, `field` the form field it belongs to."""
 
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+    message = "Žádost nelze zpracovat."
 
 
 # --- what the forms hand over ------------------------------------------------

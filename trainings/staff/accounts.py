@@ -6,13 +6,14 @@ import time
 from datetime import timedelta
 
 from babel.dates import format_timedelta
-from flask import current_app, render_template
+from flask import current_app
 from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import czech, tokens
+from ..errors import ServiceError
 from ..extensions import db
-from ..mail.outbox import enqueue
+from ..mail import messages
 from ..models import StaffRole, User, UserToken, utcnow
 from ..urls import absolute_url
 from . import sessions
@@ -30,10 +31,10 @@ MIN_PASSWORD_LENGTH = 10
 _DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
 
 
-class AccountError(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class AccountError(ServiceError):
+    """A staff account that cannot be created or a password that is refused."""
+
+    message = "Účet nelze uložit."
 
 
 def user_by_email(email: str) -> User | None:
@@ -82,15 +83,8 @@ def send_password_link(user: User, lifetime: timedelta = PASSWORD_LINK_LIFETIME)
     """E-mail a one-time link to set a password (first login or a forgotten one)."""
     token = tokens.new()
     db.session.add(UserToken(user=user, token_hash=tokens.token_hash(token), expires_at=utcnow() + lifetime))
-    context = {"user": user, "url": absolute_url("auth.set_password", token=token),
-               "lifetime": format_timedelta(lifetime, locale="cs")}
-    enqueue(
-        kind="staff_password_link",
-        recipient=user.email,
-        subject="SPOD4 registrace: nastavení hesla",
-        body_text=render_template("mail/staff_password_link.txt", **context),
-        body_html=render_template("mail/staff_password_link.html", **context),
-    )
+    messages.staff_password_link(user, absolute_url("auth.set_password", token=token),
+                                 format_timedelta(lifetime, locale="cs"))
     db.session.commit()
 
 

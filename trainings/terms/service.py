@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from .. import audit
 from ..db_session import begin_write, locked
+from ..errors import ServiceError
 from ..extensions import db
 from ..mail import messages
 from ..mail.outbox import enqueue_once
@@ -41,13 +42,10 @@ from ..timefmt import PRAGUE, local, term_span
 MAX_CAPACITY = 500
 
 
-class TermError(Exception):
-    """A term that cannot be saved; `field` names the form field the message belongs to."""
+class TermError(ServiceError):
+    """A term that cannot be saved; `field` names the TermData field the message belongs to."""
 
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+    message = "Termín nelze uložit."
 
 
 @dataclass
