@@ -102,7 +102,9 @@ class Config:
     # How many proxies stand in front of the app (0: none); their X-Forwarded-* are trusted.
     PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
-    RATELIMIT_HEADERS_ENABLED = True
+    # No X-RateLimit-* on every answer: browsers ignore them and each cost two more
+    # Redis round trips per form POST; a 429 still says Retry-After (pages/views.py).
+    RATELIMIT_HEADERS_ENABLED = False
     # Limits per client address on the forms that write or send e-mail.
     RATELIMIT_FORMS = os.environ.get("RATELIMIT_FORMS", "20 per minute;200 per hour")
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute;50 per hour")

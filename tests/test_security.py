@@ -59,6 +59,9 @@ def test_registration_posts_are_limited_with_a_czech_answer(limited_app):
     response = client.post(f"/termin/{term.id}/prihlaska", data={})
     page = response.get_data(as_text=True)
     assert "<h1>Příliš mnoho pokusů</h1>" in page and '<html lang="cs">' in page
+    # When to try again, from the window of the limit she hit; no X-RateLimit-* bookkeeping otherwise.
+    assert int(response.headers["Retry-After"]) > 0
+    assert not any(name.startswith("X-RateLimit") for name in response.headers.keys())
     # Reading the form is not limited.
     assert client.get(f"/termin/{term.id}/prihlaska").status_code == 200
 

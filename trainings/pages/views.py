@@ -10,6 +10,7 @@ request, it can be repeated.
 import json
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
@@ -105,6 +106,9 @@ def http_error(error: HTTPException):
     title, message = words or (OTHER[0], OTHER[1].format(code=error.code))
     # Werkzeug's own headers: Allow of a 405, Retry-After of a 429 or 503.
     headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+    if isinstance(error, RateLimitExceeded) and not any(k.lower() == "retry-after" for k, _ in headers):
+        # The longest the limit that was hit can take to let her in again (its window).
+        headers.append(("Retry-After", str(error.limit.limit.get_expiry())))
     return error_response(error.code, title, message, headers)
 
 

@@ -69,7 +69,9 @@ def _render_form(term, form, status=200, duplicate=False):
 @limit_form_posts
 @csrf.exempt  # the form checks its own token, so an expired one re-shows her data with a Czech message
 def register(term_id):
-    return _register(_public_term(term_id))
+    if not 0 < term_id <= MAX_ID:
+        abort(404)
+    return _register(term_id, lambda: _public_term(term_id))
 
 
 @bp.route("/prihlaska-na-termin/<signup_token>", methods=["GET", "POST"])
@@ -78,22 +80,28 @@ def register(term_id):
 @csrf.exempt  # as register
 def closed_term(signup_token):
     term = _closed_term(signup_token)
-    response = make_response(_register(term))
+    response = make_response(_register(term.id, lambda: term, signup_token))
     # A private link: not to be indexed or leaked through the Referer header.
     response.headers["X-Robots-Tag"] = "noindex"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
 
-def _register(term):
+def _register(term_id, load_term, signup_token=None):
+    """The form, and the sign-up. A valid sign-up goes straight to the service, which
+    locks the term and refuses one not in the catalogue without its link; the term is
+    loaded for a page only (the form, or the form again with what went wrong)."""
     form = RegistrationForm()
     form.set_places(regions_with_orps())
-    if not form.is_submitted() and form.region.data is None:
-        # A closed term's people come from its kraj / ORP: start them there.
-        form.region.data = term.restricted_orp.region_id if term.restricted_orp else term.restricted_region_id
-        form.orp.data = term.restricted_orp_id
+    if not form.is_submitted():
+        term = load_term()
+        if form.region.data is None:
+            # A closed term's people come from its kraj / ORP: start them there.
+            form.region.data = term.restricted_orp.region_id if term.restricted_orp else term.restricted_region_id
+            form.orp.data = term.restricted_orp_id
+        return _render_form(term, form)
     if not form.validate_on_submit():
-        return _render_form(term, form, 422 if form.is_submitted() else 200)
+        return _render_form(load_term(), form, 422)
     applicant = service.Applicant(
         name=form.name.data,
         email=form.email.data,
@@ -104,13 +112,13 @@ def _register(term):
         orp_id=form.orp.data,
     )
     try:
-        outcome = service.register(term.id, applicant)
+        outcome = service.register(term_id, applicant, signup_token=signup_token)
     except service.TermNotFound:
         abort(404)
     except service.RegistrationError as exc:
         show_error(form, exc)
         duplicate = isinstance(exc, service.AlreadyRegistered)
-        return _render_form(term, form, 409 if duplicate or exc.field is None else 422, duplicate=duplicate)
+        return _render_form(load_term(), form, 409 if duplicate or exc.field is None else 422, duplicate=duplicate)
     notice = outcome.notice()
     if notice is None:
         flash("Přihláška je potvrzená. Potvrzení jsme poslali na váš e-mail.", "success")
