@@ -33,7 +33,8 @@ def seat(term, email="jana.novakova@litomysl.cz", orp_name="Litomyšl", name="Ja
     applicant = service.Applicant(name=name, email=email, employer_type=EmployerType.OSPOD,
                                   job_title="sociální pracovnice", region_id=region("CZ053").id,
                                   orp_id=orp(orp_name).id)
-    return f"http://spod4.test/prihlaska/{service.register(term.id, applicant).token}"
+    outcome = service.register(term.id, applicant, signup_token=term.signup_token)  # a closed term's link
+    return f"http://spod4.test/prihlaska/{outcome.token}"
 
 
 def name_colleague(client, link, **overrides):

@@ -64,3 +64,13 @@ def test_staff_adding_by_hand_get_the_same_rule(organiser):
     with pytest.raises(service.PlaceRefused):
         staff_actions.add_by_hand(term.id, applicant(1, orp_name="Benešov"), organiser)
     assert registrations() == 0
+
+
+def test_a_term_not_in_the_catalogue_takes_sign_ups_only_with_its_private_link(app):
+    term = make_term(public=False, signup_token="odkaz-na-klic-1234567890")
+    for token in (None, "", "jiny-odkaz-1234567890"):
+        with pytest.raises(service.TermNotFound):
+            service.register(term.id, applicant(1), signup_token=token)
+    assert registrations() == 0
+    outcome = service.register(term.id, applicant(1), signup_token="odkaz-na-klic-1234567890")
+    assert outcome.waitlist_position is None and registrations() == 1

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from openpyxl import load_workbook
 
+from trainings.models import EmployerType
 from trainings.reporting import Period, build_report, hours_per_person
 from trainings.timefmt import PRAGUE
 
@@ -37,7 +38,8 @@ def month(app):
     people = {
         "chalupova": sign_up(ipod, 1, name="Mgr. Hana Chalupová", email="hana@example.cz"),
         "cibulkova": sign_up(ipod, 2, name="Eva Cibulková", email="eva@example.cz", orp_name="Pardubice"),
-        "cermakova": sign_up(ipod, 3, name="Iva Čermáková", email="iva@example.cz", orp_name=None),
+        "cermakova": sign_up(ipod, 3, name="Iva Čermáková", email="iva@example.cz", orp_name=None,
+                             employer=EmployerType.REGIONAL_OFFICE),
         "dvorak": sign_up(ipod, 4, name="Petr Dvořák", email="petr@example.cz"),
         "chalupova_2": sign_up(short, 1, name="Hana Chalupová, DiS.", email="HANA@example.cz"),
         "hronova": sign_up(short, 5, name="Jana Hronová", email="jana@example.cz", region_code="CZ064",
