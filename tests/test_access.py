@@ -284,7 +284,7 @@ def objects(app):
         capacity=10, restricted_region_id=region("CZ053").id, lecturer="Mgr. Petra Lektorová"), coordinator)
     registration.register(term.id, registration.Applicant(
         "Jana Nováková", "jana@litomysl.cz", EmployerType.OSPOD, "sociální pracovnice",
-        region("CZ053").id, orp("Litomyšl").id))
+        region("CZ053").id, orp("Litomyšl").id), signup_token=term.signup_token)
     yield
     db.session.rollback()
     for model in (AuditEntry, RequestEvent, SupportRequestLink, SupportRequestItem, RegistrationLink,

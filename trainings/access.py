@@ -21,10 +21,10 @@ from flask import Flask, abort, current_app, request
 from flask_login import current_user
 from sqlalchemy import or_, select
 
+from .collation import fold
 from .extensions import db, login_manager
 from .models import Region, Registration, StaffRole, SupportRequest, Term, User
 from .places import MAX_ID
-from .registration.roster import fold
 
 ADMIN, ORGANISER, COORDINATOR, LECTURER = (
     StaffRole.ADMIN, StaffRole.ORGANISER, StaffRole.COORDINATOR, StaffRole.LECTURER)
