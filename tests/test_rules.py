@@ -1,6 +1,6 @@
 """Each domain rule lives in one place; these tests call the services and rules directly,
 so a caller that is not the form (CLI, API, another service) gets the same answer."""
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -15,6 +15,7 @@ from trainings.models import (
     RegistrationState,
     RequestState,
     StaffRole,
+    Term,
     TermForm,
     TermState,
 )
@@ -160,3 +161,38 @@ def test_terms_requests_and_accounts_refuse_with_the_one_service_error(app):
     assert account.value.field is None and account.value.message == "Heslo musí mít alespoň 10 znaků."
     db.session.rollback()
     assert accounts.user_by_email("nova@mpsv.example") is None
+
+
+# --- one set of limits for a term, in the service; both term forms build TermData one way ----
+
+
+@pytest.mark.parametrize("values, field", [
+    ({"capacity": terms.MAX_CAPACITY + 1}, "capacity"),
+    ({"per_orp_limit": terms.MAX_CAPACITY + 1}, "per_orp_limit"),
+    ({"hours": terms.MAX_HOURS + 1}, "hours"),
+    ({"hours": 0.25}, "hours"),
+    ({"lecturer": "L" * 301}, "lecturer"),
+    ({"online_url": "https://meet.example.cz/" + "x" * 500}, "online_url"),
+])
+def test_the_service_refuses_a_term_beyond_the_limits_whoever_calls_it(app, values, field):
+    starts = make_term().starts_at + timedelta(days=7)
+    data = terms.TermData(offer_id=make_term().offer_id, starts_at=starts, ends_at=starts + timedelta(hours=3),
+                          form=TermForm.ONLINE, capacity=20, online_url=MEETING)
+    for name, value in values.items():
+        setattr(data, name, value)
+    with pytest.raises(terms.TermError) as refused:
+        terms.create_term(data, actor=None)
+    assert refused.value.field == field
+    db.session.rollback()
+    assert db.session.scalars(select(Term).where(Term.starts_at == starts)).first() is None
+
+
+def test_both_term_forms_hand_over_the_same_data_for_the_same_input():
+    from trainings.terms.forms import term_data
+
+    starts = datetime(2030, 3, 12, 8, tzinfo=timezone.utc)
+    common = dict(offer_id=1, starts_at=starts, ends_at=starts + timedelta(hours=2), capacity=12)
+    online = term_data(**common, form=TermForm.ONLINE, region_id=3, venue="Sál 2", online_url=MEETING, lecturer="")
+    assert (online.region_id, online.venue, online.online_url, online.lecturer) == (None, None, MEETING, None)
+    in_person = term_data(**common, form=TermForm.IN_PERSON, region_id=3, venue=" Sál 2 ", online_url=MEETING)
+    assert (in_person.region_id, in_person.venue, in_person.online_url) == (3, "Sál 2", None)

@@ -1,4 +1,6 @@
 """The three public request forms and the staff forms of the request pages."""
+from datetime import datetime, time, timedelta
+
 from wtforms import (
     BooleanField,
     EmailField,
@@ -18,7 +20,9 @@ from ..forms import CzechForm, WholeNumberField, no_control_chars, phone_field, 
 from ..models import TermForm, Urgency
 from ..places import GroupedSelect, check_orp_in_region, optional_int, orp_choices, region_choices
 from ..staff.forms import CzechDateField, CzechTimeField
-from ..terms.service import MAX_CAPACITY
+from ..terms.forms import capacity_field, per_orp_limit_field, term_data
+from ..terms.service import TermData
+from ..timefmt import PRAGUE
 
 REQUIRED = "Vyplňte prosím toto pole."
 
@@ -230,11 +234,8 @@ class ClosedTermForm(CzechForm):
                     Length(max=500, message="Nejvýše 500 znaků.")],
         description="Dostanou jej jen potvrzení účastníci.",
     )
-    capacity = WholeNumberField("Kapacita", validators=[
-        InputRequired("Zadejte kapacitu."),
-        NumberRange(min=1, max=MAX_CAPACITY, message=f"Zadejte číslo od 1 do {MAX_CAPACITY}.")])
-    per_orp_limit = WholeNumberField("Nejvýše účastníků z jedné ORP (nepovinné)", validators=[
-        Optional(), NumberRange(min=1, max=MAX_CAPACITY, message=f"Zadejte číslo od 1 do {MAX_CAPACITY}.")])
+    capacity = capacity_field()
+    per_orp_limit = per_orp_limit_field("Nejvýše účastníků z jedné ORP (nepovinné)")
     deadline = CzechDateField("Uzávěrka přihlášek (nepovinné)", validators=[Optional()],
                          description="Přihlásit se lze do konce tohoto dne; bez uzávěrky do začátku termínu.")
     lecturer = _line("Lektorské vedení (nepovinné)", 300, required=False)
@@ -252,3 +253,29 @@ class ClosedTermForm(CzechForm):
     def validate_end(self, field):
         if self.start.data and field.data and field.data <= self.start.data:
             raise ValidationError("Konec musí být po začátku.")
+
+    def to_data(self, request) -> TermData:
+        """The closed term of this request: not public, open to whom the restriction says."""
+        def local(day, at: time) -> datetime:
+            return datetime.combine(day, at, PRAGUE)
+
+        deadline = None
+        if self.deadline.data:
+            # "Přihlášky do 10. 3." means through that day.
+            deadline = local(self.deadline.data + timedelta(days=1), time(0)) - timedelta(minutes=1)
+        return term_data(
+            offer_id=self.offer.data,
+            starts_at=local(self.day.data, self.start.data),
+            ends_at=local(self.day.data, self.end.data),
+            form=TermForm(self.form.data),
+            capacity=self.capacity.data,
+            region_id=self.region.data,
+            venue=self.venue.data,
+            online_url=self.online_url.data,
+            per_orp_limit=self.per_orp_limit.data,
+            registration_deadline=deadline,
+            lecturer=self.lecturer.data,
+            public=False,
+            restricted_region_id=request.region_id if self.restriction.data == RESTRICT_REGION else None,
+            restricted_orp_id=request.orp_id if self.restriction.data == RESTRICT_ORP else None,
+        )

@@ -1,6 +1,6 @@
 """Request pages: the three public forms and the requester's follow page
 (`requests`), and the coordinators' pages under /sprava/zadosti (`requests_staff`)."""
-from datetime import datetime, time, timedelta
+from datetime import datetime
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -26,7 +26,7 @@ from ..models import (
 from ..places import in_czech_order, regions_with_orps
 from ..registration.service import registration_counts
 from ..security import limit_form_posts
-from ..terms.service import TermData, TermError
+from ..terms.service import TermError
 from ..timefmt import PRAGUE
 from ..urls import absolute_url
 from .. import workdays
@@ -394,34 +394,6 @@ def _term_form(req) -> ClosedTermForm:
     return form
 
 
-def _local(day, at: time) -> datetime:
-    return datetime.combine(day, at, PRAGUE)
-
-
-def _term_data(form, req) -> TermData:
-    online = form.form.data == TermForm.ONLINE.value
-    deadline = None
-    if form.deadline.data:
-        # "Přihlášky do 10. 3." means through that day.
-        deadline = _local(form.deadline.data + timedelta(days=1), time(0)) - timedelta(minutes=1)
-    return TermData(
-        offer_id=form.offer.data,
-        starts_at=_local(form.day.data, form.start.data),
-        ends_at=_local(form.day.data, form.end.data),
-        form=TermForm(form.form.data),
-        capacity=form.capacity.data,
-        region_id=None if online else form.region.data,
-        venue=None if online else (form.venue.data or None),
-        online_url=(form.online_url.data or None) if online else None,
-        per_orp_limit=form.per_orp_limit.data,
-        registration_deadline=deadline,
-        lecturer=form.lecturer.data or None,
-        public=False,
-        restricted_region_id=req.region_id if form.restriction.data == RESTRICT_REGION else None,
-        restricted_orp_id=req.orp_id if form.restriction.data == RESTRICT_ORP else None,
-    )
-
-
 @staff_bp.route("/<int:request_id>/termin", methods=["GET", "POST"])
 @requires(COORDINATOR, scope=REQUEST)
 def new_term(request_id):
@@ -434,7 +406,7 @@ def new_term(request_id):
         return render_template("requests/staff/term_form.html", req=req, form=form), (
             422 if form.is_submitted() else 200)
     try:
-        term = service.create_closed_term(req.id, _term_data(form, req), _actor())
+        term = service.create_closed_term(req.id, form.to_data(req), _actor())
     except (TermError, service.RequestError) as exc:
         db.session.rollback()
         target = getattr(form, _TERM_ERROR_FIELDS.get(exc.field, exc.field or ""), None)

@@ -17,14 +17,15 @@ from wtforms import (
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import URL, DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import URL, DataRequired, EqualTo, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import DateTimeLocalInput, TextInput
 
-from ..forms import CzechForm, WholeNumberField, no_control_chars
+from ..forms import CzechForm, no_control_chars
 from ..models import OfferStatus, TermForm
 from ..places import optional_int, orp_choices, region_choices
 from ..registration.forms import RegistrationForm
-from ..terms.service import MAX_CAPACITY, TermData
+from ..terms.forms import capacity_field, hours_range, per_orp_limit_field, term_data
+from ..terms.service import TermData
 from ..timefmt import PRAGUE, local
 
 REQUIRED = "Vyplňte prosím toto pole."
@@ -223,20 +224,16 @@ class TermEditForm(CzechForm):
                     URL(message="Zadejte celý odkaz začínající https://.")],
         filters=[_strip], description="Uvidí jej jen potvrzení účastníci. Lze doplnit později.",
     )
-    capacity = WholeNumberField("Kapacita", validators=[
-        InputRequired("Zadejte kapacitu."),
-        NumberRange(min=1, max=MAX_CAPACITY, message=f"Zadejte číslo od 1 do {MAX_CAPACITY}.")])
-    per_orp_limit = WholeNumberField("Limit míst na jednu ORP", validators=[
-        Optional(), NumberRange(min=1, max=MAX_CAPACITY, message=f"Zadejte číslo od 1 do {MAX_CAPACITY}.")],
-        description="Nepovinné; prázdné pole znamená bez limitu.")
+    capacity = capacity_field()
+    per_orp_limit = per_orp_limit_field("Limit míst na jednu ORP",
+                                        description="Nepovinné; prázdné pole znamená bez limitu.")
     registration_deadline = PragueDateTimeField("Uzávěrka přihlášek", validators=[Optional()],
                                                 description="Nepovinné; jinak do začátku termínu.")
     lecturer = StringField("Lektorské vedení", validators=[Optional(), Length(max=300, message="Nejvýše 300 znaků."),
                                                    no_control_chars], filters=[_strip],
                            description="Více jmen oddělte čárkou. Kdo je tu uveden stejně jako ve svém lektorském účtu, "
                                        "smí pak zapisovat docházku.")
-    hours = CzechNumberField("Rozsah v hodinách", validators=[
-        Optional(), NumberRange(min=0.5, max=200, message="Rozsah musí být 0,5 až 200 hodin.")],
+    hours = CzechNumberField("Rozsah v hodinách", validators=[Optional(), hours_range()],
         description="Pro osvědčení a roční povinnost 24 hodin; prázdné pole znamená délku od začátku do konce.")
     public = BooleanField("Veřejný termín (zobrazený v katalogu)")
     restricted_region_id = SelectField("Jen pro kraj", coerce=optional_int,
@@ -260,21 +257,18 @@ class TermEditForm(CzechForm):
         return cls(data=values)
 
     def to_data(self) -> TermData:
-        form = TermForm(self.term_form.data)
-        online = form == TermForm.ONLINE
-        return TermData(
+        return term_data(
             offer_id=self.offer_id.data,
             starts_at=self.starts_at.data,
             ends_at=self.ends_at.data,
-            form=form,
+            form=TermForm(self.term_form.data),
             capacity=self.capacity.data,
-            # An online term has no place; what was typed for it is dropped, not kept stale.
-            region_id=None if online else self.region_id.data,
-            venue=None if online else (self.venue.data or None),
-            online_url=self.online_url.data or None,
+            region_id=self.region_id.data,
+            venue=self.venue.data,
+            online_url=self.online_url.data,
             per_orp_limit=self.per_orp_limit.data,
             registration_deadline=self.registration_deadline.data,
-            lecturer=self.lecturer.data or None,
+            lecturer=self.lecturer.data,
             hours=self.hours.data,
             public=bool(self.public.data),
             restricted_region_id=self.restricted_region_id.data,

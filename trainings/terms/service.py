@@ -40,6 +40,12 @@ from ..timefmt import PRAGUE, local, term_span
 # prezenční listina (tagged PDF) costs about 12 ms per row, so 500 rows stay near 6 s, well inside
 # the web worker's timeout, where 2 000 would not.
 MAX_CAPACITY = 500
+# Teaching hours of one term, for certificates and the yearly 24-hour duty.
+MIN_HOURS, MAX_HOURS = 0.5, 200
+HOURS_MESSAGE = "Rozsah musí být {} až {} hodin.".format(*(f"{h:g}".replace(".", ",") for h in (MIN_HOURS, MAX_HOURS)))
+CAPACITY_MESSAGE = f"Zadejte číslo od 1 do {MAX_CAPACITY}."
+# The columns' sizes (models.Term): a longer text is refused here, not cut by the database.
+MAX_TEXT = {"venue": 300, "lecturer": 300, "online_url": 500}
 
 
 class TermError(ServiceError):
@@ -82,10 +88,15 @@ def check(data: TermData) -> None:
         raise TermError("Vyberte workshop z nabídky.", "offer_id")
     if data.ends_at <= data.starts_at:
         raise TermError("Konec musí být po začátku.", "ends_at")
-    if data.capacity < 1:
-        raise TermError("Kapacita musí být alespoň 1.", "capacity")
-    if data.per_orp_limit is not None and data.per_orp_limit < 1:
-        raise TermError("Limit na jednu ORP musí být alespoň 1, nebo nechte pole prázdné.", "per_orp_limit")
+    if not 1 <= data.capacity <= MAX_CAPACITY:
+        raise TermError(CAPACITY_MESSAGE, "capacity")
+    if data.per_orp_limit is not None and not 1 <= data.per_orp_limit <= MAX_CAPACITY:
+        raise TermError(CAPACITY_MESSAGE, "per_orp_limit")
+    if data.hours is not None and not MIN_HOURS <= data.hours <= MAX_HOURS:
+        raise TermError(HOURS_MESSAGE, "hours")
+    for name, limit in MAX_TEXT.items():
+        if len(getattr(data, name) or "") > limit:
+            raise TermError(f"Nejvýše {limit} znaků.", name)
     if data.form == TermForm.IN_PERSON and not (data.venue and data.region_id):
         raise TermError("U prezenčního termínu vyplňte místo a kraj konání.", "venue")
     if data.registration_deadline and data.registration_deadline > data.starts_at:
