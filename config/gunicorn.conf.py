@@ -24,3 +24,13 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
 preload_app = False
+
+
+def post_worker_init(worker):
+    # A thread that holds a term's row lock spends most of it waiting on PostgreSQL; each
+    # time an answer comes it must take the GIL back from threads busy with other
+    # requests, by default after up to 5 ms. A shorter interval keeps the locked section
+    # (and so the queue of sign-ups behind it) short.
+    import sys
+
+    sys.setswitchinterval(float(os.environ.get("PYTHON_SWITCH_INTERVAL", "0.001")))
