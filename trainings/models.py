@@ -608,8 +608,8 @@ class OutboxMessage(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(64))
     recipient: Mapped[str] = mapped_column(String(254))
-    # None until composed: a message queued under the term lock is written
-    # right after the commit (or by the dispatcher, after a crash), from `context`.
+    # None until composed: a message about a registration is queued as a plan in
+    # `context` and written by the outbox worker when it sends it (mail.messages.compose).
     subject: Mapped[str | None] = mapped_column(String(300))
     body_text: Mapped[str | None] = mapped_column(Text)
     context: Mapped[dict | None] = mapped_column(JSON)
