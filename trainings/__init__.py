@@ -39,56 +39,46 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     with app.app_context():
         configure_engine(db.engine)
 
+    _register_blueprints(app)
+    templating.register(app)
+    register_commands(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    """Each capability's public and staff handlers live in its own folder; staff/ holds the
+    back-office shell (login, dashboard, outbox, reports, a term's files). Imported here, not at
+    the top: a worker or script that imports one service does not load every view."""
     from .api.views import bp as api_bp
     from .calendar.feeds import bp as calendar_bp
-    from .calendar.feeds import register_template_helpers as register_calendar_helpers
     from .catalogue.views import bp as catalogue_bp
+    from .certificates.views import bp as certificates_bp
+    from .feedback import staff_views as feedback_staff
+    from .feedback import views as feedback
     from .pages.views import bp as pages_bp
+    from .person.views import bp as person_bp
     from .privacy.views import bp as privacy_bp
-    from .pages.views import register_error_handlers
+    from .registration.attendance_views import bp as attendance_bp
+    from .registration.staff_views import bp as staff_registrations_bp
     from .registration.views import bp as registration_bp
     from .requests.views import bp as requests_bp
     from .requests.views import staff_bp as requests_staff_bp
     from .staff.auth import bp as auth_bp
-    from .staff.views import bp as staff_bp
-    from .staff.attendance import bp as attendance_bp
     from .staff.downloads import bp as staff_exports_bp
-    from .staff.registrations import bp as staff_registrations_bp
     from .staff.reports import bp as reports_bp
-    from .staff.terms import bp as staff_terms_bp
+    from .staff.views import bp as staff_bp
+    from .terms.staff_views import bp as staff_terms_bp
+    from .metrics import init_metrics
+    from .pages.views import register_error_handlers
 
-    app.register_blueprint(catalogue_bp)
-    app.register_blueprint(registration_bp)
-    from .person.views import bp as person_bp; app.register_blueprint(person_bp)  # noqa: E702 - one line to merge
-    from .certificates.views import bp as certificates_bp; app.register_blueprint(certificates_bp)  # noqa: E702
-    from .feedback import staff_views as feedback_staff, views as feedback  # noqa: E401 - after the workshop
-    app.register_blueprint(feedback.bp); app.register_blueprint(feedback_staff.bp)  # noqa: E702
-    app.register_blueprint(pages_bp)
-    app.register_blueprint(privacy_bp)
-    app.register_blueprint(calendar_bp)
-    app.register_blueprint(api_bp)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(staff_bp)
-    app.register_blueprint(staff_terms_bp)
-    app.register_blueprint(staff_registrations_bp)
-    app.register_blueprint(attendance_bp)
-    app.register_blueprint(staff_exports_bp)
-    app.register_blueprint(reports_bp)
-    app.register_blueprint(requests_bp)
-    app.register_blueprint(requests_staff_bp)
-    from .metrics import init_metrics; init_metrics(app)  # noqa: E702 - /metrics for operators
+    for blueprint in (
+        catalogue_bp, registration_bp, person_bp, certificates_bp, feedback.bp, feedback_staff.bp, pages_bp,
+        privacy_bp, calendar_bp, api_bp, auth_bp, staff_bp, staff_terms_bp, staff_registrations_bp,
+        attendance_bp, staff_exports_bp, reports_bp, requests_bp, requests_staff_bp,
+    ):
+        app.register_blueprint(blueprint)
+    init_metrics(app)  # /metrics for operators
     register_error_handlers(app)
-    templating.register(app)
-    register_calendar_helpers(app)
-    register_commands(app)
-
-    @app.context_processor
-    def project_facts():
-        from .catalogue.seed import catalogue_document
-
-        return {"project": catalogue_document()["project"]}
-
-    return app
 
 
 def _init_login(app: Flask) -> None:

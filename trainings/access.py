@@ -208,7 +208,6 @@ def may(endpoint: str, obj=None) -> bool:
 
 def init_access(app: Flask) -> None:
     app.before_request(enforce)
-    app.add_template_global(may, "may")
     static = app.view_functions.get("static")
     if static is not None:
         # Flask's own view of static/: the stylesheets, scripts and fonts every page links.

@@ -26,7 +26,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import and_, case, distinct, func, select
 from sqlalchemy.orm import joinedload
 
-from .catalogue.seed import catalogue_document
+from . import project as project_facts
 from .collation import czech_key, person_key
 from .exports.xlsx import workbook_of_sheets
 from .extensions import db
@@ -190,7 +190,7 @@ PERSON_COLUMNS = ["Jméno", "E-mail", "ORP", "Workshopy", "Hodiny"]
 
 
 def report_xlsx(report: Report) -> bytes:
-    project = catalogue_document()["project"]
+    project = project_facts.facts()
     summary = [
         ["Spolufinancováno Evropskou unií", ""],
         ["Projekt", project["name"]],

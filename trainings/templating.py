@@ -1,5 +1,12 @@
-"""Template filters: Czech dates, counts and catalogue text."""
-from . import czech, timefmt
+"""Everything templates get from the app, registered once by the factory: filters (Czech dates,
+counts and catalogue text), globals (the audit trail's wording, feed links, hours, `may`) and
+the project's facts. No blueprint registers any of these as a side effect."""
+from . import czech, project, timefmt
+from .access import may
+from .calendar.feeds import feed_links
+from .catalogue.texts import link_offer_names
+from .registration.hours import format_hours
+from .staff import display
 
 
 def description_parts(text: str | None) -> tuple[list[str], list[str]]:
@@ -24,3 +31,12 @@ def register(app):
     app.add_template_filter(czech.count_noun, "count_noun")
     app.add_template_filter(czech.number, "number")
     app.add_template_filter(czech.greeting, "greeting")  # every e-mail's "Dobrý den, …,"
+    app.add_template_filter(link_offer_names, "link_offer_names")
+    app.add_template_global(feed_links, "feed_links")
+    app.add_template_global(format_hours, "format_hours")
+    app.add_template_global(may, "may")  # a link or button shows only where its handler would admit her
+    # The back office's audit trail, in Czech.
+    app.add_template_global(display.action_label, "audit_action")
+    app.add_template_global(display.describe, "audit_lines")
+    # PDFs, e-mails and pages name the project (name, registration number, period) from one place.
+    app.context_processor(lambda: {"project": project.facts()})

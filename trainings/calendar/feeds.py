@@ -122,7 +122,3 @@ def feed_links(endpoint: str, **values) -> FeedLinks:
         download=url,
         private=endpoint in ("calendar.personal", "calendar.registration"),
     )
-
-
-def register_template_helpers(app) -> None:
-    app.add_template_global(feed_links, "feed_links")

@@ -7,8 +7,6 @@ import csv
 import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
-from functools import lru_cache
-from pathlib import Path
 
 import pyotp
 import yaml
@@ -30,16 +28,8 @@ from ..models import (
     User,
     utcnow,
 )
+from ..project import DATA_DIR, catalogue_document
 from ..timefmt import PRAGUE
-
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
-
-
-@lru_cache
-def catalogue_document() -> dict:
-    """The catalogue file as written: project facts, contacts, sections, offers."""
-    with open(DATA_DIR / "catalogue.yaml", encoding="utf-8") as f:
-        return yaml.safe_load(f)
 
 
 def _regions_document() -> dict:

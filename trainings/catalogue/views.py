@@ -16,10 +16,9 @@ from . import queries
 from .forms import CatalogueFilterForm, InterestForm
 from .interest import add_interest
 from .seed import catalogue_document
-from .texts import aliases, link_offer_names
+from .texts import aliases
 
 bp = Blueprint("catalogue", __name__)
-bp.add_app_template_filter(link_offer_names, "link_offer_names")
 
 
 def _filter_from(form: CatalogueFilterForm) -> queries.TermFilter:

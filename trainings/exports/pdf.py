@@ -26,7 +26,7 @@ from markupsafe import Markup, escape
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from ..catalogue.seed import catalogue_document
+from .. import project
 from ..certificates.service import certificate_number, display_code, issue_codes, verification_url
 from ..models import Registration, RegistrationState, Term, utcnow
 from ..registration.check_in import qr_rows
@@ -42,7 +42,6 @@ FONT_DIR = Path(__file__).resolve().parent.parent / "data" / "fonts"
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent.parent / "templates" / "exports"
 PRINT_CSS = TEMPLATE_DIR / "print.css"
 BLANK_ROWS = 5  # for people who come without a registration
-MINISTRY = "Ministerstvo práce a sociálních věcí"
 CERTIFICATE_MARGIN = 20  # mm, left and right (print.css: @page certificate)
 QR_SIZE = 24  # mm with its quiet zone: about 0.6 mm a module, which any phone reads from paper
 
@@ -76,7 +75,7 @@ def _write(template: str, **context) -> bytes:
     # render at the same time.
     fonts = FontConfiguration()
     css = weasyprint.CSS(filename=str(PRINT_CSS), url_fetcher=fetcher, font_config=fonts)
-    html = render_template(template, project=catalogue_document()["project"], **context)
+    html = render_template(template, project=project.facts(), **context)
     document = weasyprint.HTML(string=html, base_url=f"{static.parent.as_uri()}/", url_fetcher=fetcher)
     return document.write_pdf(stylesheets=[css], font_config=fonts, pdf_variant="pdf/ua-1", pdf_tags=True)
 
@@ -140,7 +139,7 @@ def _certificate(registration: Registration) -> dict:
 def _certificates(title: str, people: list[Registration], issued: date | None) -> bytes:
     """Osvědčení, one A4 page each; one for a person, or all of a term in one file."""
     issued = issued or utcnow().astimezone(PRAGUE).date()
-    return _write("exports/certificate.html", title=title, ministry=MINISTRY,
+    return _write("exports/certificate.html", title=title, ministry=project.MINISTRY,
                   issued=f"{issued.day}. {issued.month}. {issued.year}",
                   certificates=[_certificate(r) for r in people])
 

@@ -10,7 +10,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..catalogue.seed import catalogue_document
+from .. import project as project_facts
 from ..models import Term
 from ..timefmt import term_span
 from .rows import COLUMNS, participant_rows, place_label
@@ -69,7 +69,7 @@ def participants_xlsx(term: Term) -> bytes:
     sheet = workbook.create_sheet("Účastníci")
     fill_sheet(sheet, [c.title for c in COLUMNS], [c.width for c in COLUMNS], participant_rows(term))
 
-    project = catalogue_document()["project"]
+    project = project_facts.facts()
     facts = workbook.create_sheet("Termín")
     facts.column_dimensions["A"].width = 30
     facts.column_dimensions["B"].width = 80

@@ -440,11 +440,11 @@ def _answers_noun(count: int) -> str:
 def results_xlsx(found: Results) -> bytes:
     """The same tables as the page, for project reporting: one sheet per view, and the comments
     of what has enough answers, each under its term, alphabetically."""
-    from ..catalogue.seed import catalogue_document
+    from ..project import facts as project_facts
     from ..exports.xlsx import workbook_of_sheets
     from ..timefmt import term_span
 
-    project = catalogue_document()["project"]
+    project = project_facts()
     header_tail = ["Odpovědi", *[q.text for q in found.questions]]
     widths_tail = [11, *[16 for _ in found.questions]]
 

@@ -10,7 +10,7 @@ from ..places import MAX_ID
 from ..reporting import Period
 from ..staff.downloads import XLSX, download
 from ..staff.forms import ReportPeriodForm
-from ..staff.terms import term_or_404
+from ..terms.staff_views import term_or_404
 from . import service
 from .forms import QuestionsForm
 

@@ -35,9 +35,9 @@ def privacy():
 @bp.get("/prohlaseni-o-pristupnosti")
 @public
 def accessibility():
-    from ..catalogue.seed import catalogue_document
+    from ..project import contacts
 
-    return render_template("pages/accessibility.html", contacts=catalogue_document()["contacts"])
+    return render_template("pages/accessibility.html", contacts=contacts())
 
 
 @bp.get("/health")

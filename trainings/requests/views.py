@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from ..access import COORDINATOR, REQUEST, public, requests_handled_by, requires
 from ..catalogue import queries as catalogue
-from ..catalogue.seed import catalogue_document
+from ..project import region_groups
 from ..extensions import csrf, db
 from ..models import (
     OfferKind,
@@ -153,7 +153,7 @@ def region_package():
 
 def catalogue_groups(offers):
     """Items 1–12 under their A/B/C headings, as seed 004 groups them."""
-    return [(g, [o for o in offers if o.group == g["code"]]) for g in catalogue_document()["region_groups"]]
+    return [(g, [o for o in offers if o.group == g["code"]]) for g in region_groups()]
 
 
 # --- the requester's private page ------------------------------------------------------

@@ -1,5 +1,5 @@
 """How the back office shows the audit trail: Czech names for actions and fields,
-and readable values. Registered as template globals by the terms blueprint."""
+and readable values. trainings/templating.py makes them template globals."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -9,7 +9,6 @@ from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import AuditEntry, Offer, Orp, Region, Registration, RegistrationState, Term, TermForm
-from ..registration.hours import format_hours
 from ..timefmt import date_time, term_span
 
 ACTIONS = {
@@ -137,11 +136,3 @@ def trails_of_registrations(registrations: list[Registration]) -> dict[int, list
     for entry in entries:
         trails[entry.object_id].append(entry)
     return trails
-
-
-def register(state) -> None:
-    """Called from a blueprint's record_once: globals for the back-office templates."""
-    app = state.app
-    app.add_template_global(action_label, "audit_action")
-    app.add_template_global(describe, "audit_lines")
-    app.add_template_global(format_hours, "format_hours")

@@ -8,7 +8,7 @@ from ..access import LECTURER, ORGANISER, TERM, requires
 from ..exports import csv_export, pdf, xlsx
 from ..exports.rows import export_filename
 from ..models import TermState, utcnow
-from .terms import term_or_404
+from ..terms.staff_views import term_or_404
 
 bp = Blueprint("staff_exports", __name__, url_prefix="/sprava/terminy")
 

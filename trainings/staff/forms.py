@@ -1,5 +1,5 @@
-"""Staff forms: login and password, and the back office (terms, registrations,
-messages, reports)."""
+"""Staff forms: login and password, and the back office (terms, messages, reports).
+What organisers do with registrations is in trainings/registration/staff_forms.py."""
 import math
 import re
 from datetime import date, datetime, timezone
@@ -23,7 +23,6 @@ from wtforms.widgets import DateTimeLocalInput, TextInput
 from ..forms import CzechForm, no_control_chars
 from ..models import OfferStatus, TermForm
 from ..places import optional_int, orp_choices, region_choices
-from ..registration.forms import RegistrationForm
 from ..terms.forms import capacity_field, hours_range, per_orp_limit_field, term_data
 from ..terms.service import TermData
 from ..timefmt import PRAGUE, local
@@ -74,7 +73,7 @@ class AppCodeForm(CzechForm):
                        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
 
 
-# --- back office: terms, registrations, messages, reports ------------------------
+# --- back office: terms, messages, reports ------------------------
 
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
@@ -283,49 +282,6 @@ class TermEditForm(CzechForm):
 class TermCancelForm(CzechForm):
     reason = TextAreaField("Důvod zrušení (pošleme jej přihlášeným)", validators=[
         Optional(), Length(max=500, message="Nejvýše 500 znaků.")], filters=[_strip])
-
-
-class RegistrationAddForm(RegistrationForm):
-    """The public sign-up form, filled in by an organiser on someone's behalf."""
-
-    consent = BooleanField(
-        "Osoba souhlasí se zpracováním osobních údajů pro účely registrace a vykazování projektu.",
-        validators=[DataRequired("Osobu lze přihlásit jen s jejím souhlasem se zpracováním údajů.")],
-    )
-    over_capacity = BooleanField(
-        "Potvrdit i nad kapacitu",
-        description="Bez zaškrtnutí jde osoba při plném termínu (nebo vyčerpaném limitu ORP) na čekací listinu.",
-    )
-    note = TextAreaField("Interní poznámka", validators=[Optional(), Length(max=2000, message="Nejvýše 2000 znaků.")],
-                         description="Nepovinné; vidí ji jen organizátoři.")
-
-
-class ConfirmRegistrationForm(CzechForm):
-    over_capacity = BooleanField("i nad kapacitu")
-
-
-class StaffCancelForm(CzechForm):
-    reason = StringField("Důvod (do historie)", validators=[Optional(), Length(max=300, message="Nejvýše 300 znaků.")],
-                         filters=[_strip])
-
-
-class NoteForm(CzechForm):
-    note = TextAreaField("Interní poznámka", validators=[Optional(), Length(max=2000, message="Nejvýše 2000 znaků.")],
-                         description="Vidí ji jen organizátoři; účastník ji nevidí ani v exportech.")
-
-
-class AttendanceForm(CzechForm):
-    """One tap at the door: present, no-show, or back to not marked (the undo)."""
-
-    attended = RadioField(
-        choices=[SelectChoice("ano", "přítomnost"), SelectChoice("ne", "neúčast"),
-                 SelectChoice("zpet", "nezapsáno")],
-        validators=[InputRequired()],
-    )
-
-    @property
-    def value(self) -> bool | None:
-        return {"ano": True, "ne": False}.get(self.attended.data)
 
 
 class MessageForm(CzechForm):

@@ -1,5 +1,5 @@
 """Back office: the terms of workshops (list, create, edit, duplicate, cancel),
-a message to a term's participants, and where interest lies."""
+a message to a term's participants, and where interest lies (blueprint `staff_terms`)."""
 from collections import Counter
 from datetime import datetime, time, timedelta
 
@@ -14,15 +14,13 @@ from ..models import Offer, OfferKind, TermState, utcnow
 from ..places import MAX_ID, optional_int, regions_with_orps
 from ..registration import staff_actions
 from ..registration.service import registration_counts, seat_usage
-from ..terms import queries
-from ..terms import service as terms
+from ..staff.forms import MessageForm, TermCancelForm, TermEditForm
 from ..timefmt import PRAGUE
 from ..urls import absolute_url
-from . import display
-from .forms import MessageForm, TermCancelForm, TermEditForm
+from . import queries
+from . import service as terms
 
 bp = Blueprint("staff_terms", __name__, url_prefix="/sprava/terminy")
-bp.record_once(display.register)
 
 
 def term_or_404(term_id: int):

@@ -1,4 +1,4 @@
-"""Back office: check-in at the door and attendance after the term.
+"""Back office: check-in at the door and attendance after the term (blueprint `attendance`).
 
 Built for a phone in one hand at the door: a search that works without
 JavaScript (GET), one POST per tap with its CSRF token, and an undo on every
@@ -13,10 +13,10 @@ from .. import czech
 from ..access import CHECK_IN_CODE_TERM, LECTURER, ORGANISER, REGISTRATION_TERM, TERM, requires
 from ..forms import CzechForm
 from ..models import RegistrationState, utcnow
-from ..registration import roster, staff_actions
-from .forms import AttendanceForm
-from .registrations import registration_or_404
-from .terms import term_or_404
+from ..terms.staff_views import term_or_404
+from . import roster, staff_actions
+from .staff_forms import AttendanceForm
+from .staff_views import registration_or_404
 
 bp = Blueprint("attendance", __name__, url_prefix="/sprava")
 

@@ -1,4 +1,5 @@
-"""Back office: the registrations of a term and what staff do with one."""
+"""Back office: the registrations of a term and what organisers do with one (blueprint
+`staff_registrations`, under /sprava). The rules are in staff_actions.py and service.py."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
@@ -12,12 +13,12 @@ from ..extensions import db
 from ..forms import CzechForm
 from ..models import EmployerType, Registration, RegistrationState, Term
 from ..places import MAX_ID, regions_with_orps
-from ..registration import roster, service, staff_actions
-from ..registration.hours import certificate_available
-from . import display
-from .downloads import PDF, download
-from .forms import ConfirmRegistrationForm, NoteForm, RegistrationAddForm, StaffCancelForm
-from .terms import term_or_404
+from ..staff import display
+from ..staff.downloads import PDF, download
+from ..terms.staff_views import term_or_404
+from . import roster, service, staff_actions
+from .hours import certificate_available
+from .staff_forms import ConfirmRegistrationForm, NoteForm, RegistrationAddForm, StaffCancelForm
 
 bp = Blueprint("staff_registrations", __name__, url_prefix="/sprava")
 
