@@ -5,12 +5,15 @@ from sqlalchemy.orm import joinedload
 
 from .. import czech
 from ..access import public
+from ..exports.pdf import certificate_number, certificate_pdf
 from ..extensions import csrf, db
 from ..forms import show_error
 from ..models import EmployerType, Registration, Term
 from ..places import MAX_ID, regions_with_orps
 from ..security import limit_form_posts
-from . import handover, service, switching
+from ..staff.downloads import PDF, download
+from ..timefmt import term_span
+from . import check_in, handover, hours, service, switching
 from .forms import CancelForm, HandoverConfirmForm, HandoverForm, RegistrationForm, ResendLinkForm, SwitchForm
 
 bp = Blueprint("registration", __name__)
@@ -317,11 +320,9 @@ def switch_term(token):
 
 
 def _target_label(target) -> str:
-    from ..timefmt import term_span
-
     span = term_span(target.term.starts_at, target.term.ends_at)
     if target.refusal is None:
-        free = target.usage.capacity - target.usage.confirmed
+        free = target.usage.free
         return f"{span}, {target.term.form.label.lower()} – volno: {czech.count_noun(free, 'místo', 'místa', 'míst')}"
     if target.refusal == service.ORP_LIMIT:
         return f"{span}, {target.term.form.label.lower()} – místa za vaši ORP obsazena, čekací listina"
@@ -444,16 +445,10 @@ def take_over(token):
 
 def _attendance_context(registration) -> dict:
     """The check-in QR code while it is useful, and whether this registration earned a certificate."""
-    from . import check_in, hours
-
-    show_code = (
-        registration.state.value == "confirmed" and registration.attended is None
-        and registration.term.state.value == "scheduled" and registration.check_in_code
-    )
-    url = check_in.check_in_url(registration) if show_code else None
+    url = check_in.check_in_url(registration)
     return {
-        "online_attendance": bool(show_code) and registration.term.is_online,
-        "check_in_code": registration.check_in_code if url else None,
+        "online_attendance": registration.attends_online(),
+        "check_in_code": registration.door_code() if url else None,
         "check_in_qr": check_in.qr_svg(url) if url else None,
         "certificate": hours.certificate_available(registration),
     }
@@ -463,10 +458,6 @@ def _attendance_context(registration) -> dict:
 @public
 def certificate(token, registration_id):
     """The osvědčení of this registration (the id in the path is the link's own registration)."""
-    from ..exports.pdf import certificate_number, certificate_pdf
-    from ..staff.downloads import PDF, download
-    from . import hours
-
     registration = _registration_or_404(token)
     if registration.id != registration_id or not hours.certificate_available(registration):
         abort(404)
