@@ -61,8 +61,8 @@ def _register_blueprints(app: Flask) -> None:
     from .registration.attendance_views import bp as attendance_bp
     from .registration.staff_views import bp as staff_registrations_bp
     from .registration.views import bp as registration_bp
-    from .requests.views import bp as requests_bp
-    from .requests.views import staff_bp as requests_staff_bp
+    from .requests.public_views import bp as requests_bp
+    from .requests.staff_views import staff_bp as requests_staff_bp
     from .staff.auth import bp as auth_bp
     from .staff.downloads import bp as staff_exports_bp
     from .staff.reports import bp as reports_bp

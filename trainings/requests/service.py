@@ -3,7 +3,7 @@ closed terms made from an agreed request.
 
 Each operation is one transaction; the history event, the audit entry and
 every e-mail it causes are written in it (the e-mails through the outbox).
-Views check who may act (requests.access) before calling these.
+Views check who may act (trainings/access.py) before calling these.
 """
 from __future__ import annotations
 
