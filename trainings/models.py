@@ -164,9 +164,6 @@ class User(UserMixin, db.Model):
     def get_id(self) -> str:
         return f"{self.id}:{self.session_nonce}"
 
-    def has_role(self, *roles: StaffRole) -> bool:
-        return self.role == StaffRole.ADMIN or self.role in roles
-
 
 class UserToken(db.Model):
     """A one-time link for a staff member: setting the first password, or a new one."""

@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from .. import czech
-from ..collation import czech_key
+from ..collation import czech_key, fold
 from ..db_session import begin_write
 from ..extensions import db
 from ..mail import messages
@@ -54,7 +54,6 @@ from ..models import (
 from ..privacy.service import ANONYMOUS_DOMAIN, is_anonymised
 from ..reporting import Period
 from ..registration.hours import certificate_available
-from ..registration.roster import fold
 from ..registration.service import LINK_LIFETIME_AFTER_TERM, in_days, issue_link, link_expiry, token_hash
 from ..timefmt import PRAGUE, local
 from ..urls import absolute_url

@@ -18,18 +18,18 @@ Registration links have their own policy (registration.service).
 """
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
+from .. import tokens
 from ..extensions import db
 from ..mail import messages
 from ..models import PersonLink, Registration, Term, utcnow
 from ..places import MAX_ID
-from ..registration.service import issue_link, link_expiry, normalize_email, token_hash
+from ..registration.service import issue_link, link_expiry, normalize_email
 from ..urls import absolute_url
 
 PAGE = "page"
@@ -43,8 +43,8 @@ def _has_registrations(email_normalized: str) -> bool:
 
 
 def _new_link(email_normalized: str, purpose: str, now: datetime, expires_at: datetime | None) -> str:
-    token = secrets.token_urlsafe(32)
-    db.session.add(PersonLink(email_normalized=email_normalized, purpose=purpose, token_hash=token_hash(token),
+    token = tokens.new()
+    db.session.add(PersonLink(email_normalized=email_normalized, purpose=purpose, token_hash=tokens.token_hash(token),
                               created_at=now, expires_at=expires_at))
     return token
 
@@ -87,7 +87,7 @@ def link_for_token(token: str, purpose: str, now: datetime | None = None) -> Per
     now = now or utcnow()
     return db.session.scalars(
         select(PersonLink).where(
-            PersonLink.token_hash == token_hash(token),
+            PersonLink.token_hash == tokens.token_hash(token),
             PersonLink.purpose == purpose,
             PersonLink.revoked_at.is_(None),
             or_(PersonLink.expires_at.is_(None), PersonLink.expires_at > now),

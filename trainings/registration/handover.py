@@ -23,14 +23,13 @@ Decisions (the views and tests rely on them):
 """
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import select
 
-from .. import audit
+from .. import audit, tokens
 from ..db_session import NotFound, run_locked
 from ..extensions import db
 from ..mail import messages
@@ -48,7 +47,6 @@ from .service import (
     normalize_email,
     previous_registration,
     seat_usage,
-    token_hash,
 )
 
 
@@ -88,7 +86,7 @@ def handover_for_token(token: str) -> SeatHandover | None:
     """The offer behind a colleague's link, in whatever state (the page says which)."""
     if not token or len(token) > 100:
         return None
-    return db.session.scalars(select(SeatHandover).where(SeatHandover.token_hash == token_hash(token))).one_or_none()
+    return db.session.scalars(select(SeatHandover).where(SeatHandover.token_hash == tokens.token_hash(token))).one_or_none()
 
 
 def is_open(handover: SeatHandover, now: datetime | None = None) -> bool:
@@ -135,9 +133,9 @@ def offer(registration_id: int, applicant: Applicant, now: datetime | None = Non
                 SeatHandover.registration_id == giver.id, SeatHandover.confirmed_at.is_(None),
                 SeatHandover.ended_at.is_(None))):
             earlier.ended_at = now
-        token = secrets.token_urlsafe(32)
+        token = tokens.new()
         handover = SeatHandover(
-            registration=giver, token_hash=token_hash(token), name=applicant.name, email=applicant.email.strip(),
+            registration=giver, token_hash=tokens.token_hash(token), name=applicant.name, email=applicant.email.strip(),
             email_normalized=normalize_email(applicant.email), phone=applicant.phone or None,
             employer_type=applicant.employer_type, job_title=applicant.job_title, region_id=applicant.region_id,
             orp_id=applicant.orp_id, created_at=now, expires_at=now + current_app.config["HANDOVER_TIME"],

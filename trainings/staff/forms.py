@@ -274,10 +274,6 @@ class TermEditForm(CzechForm):
             restricted_orp_id=self.restricted_orp_id.data,
         )
 
-    def field_for_error(self, name: str | None):
-        """The form field a service error (TermError.field) belongs to."""
-        return getattr(self, {"form": "term_form"}.get(name, name), None) if name else None
-
 
 class TermCancelForm(CzechForm):
     reason = TextAreaField("Důvod zrušení (pošleme jej přihlášeným)", validators=[

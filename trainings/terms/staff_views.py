@@ -10,6 +10,7 @@ from sqlalchemy import select
 from .. import audit, czech
 from ..access import LECTURER, ORGANISER, requires, term_filter
 from ..extensions import db
+from ..forms import show_error
 from ..models import Offer, OfferKind, TermState, utcnow
 from ..places import MAX_ID, optional_int, regions_with_orps
 from ..registration import staff_actions
@@ -83,19 +84,11 @@ def new():
     try:
         term = terms.create_term(form.to_data(), current_user, copied_from=source.id if source else None)
     except terms.TermError as exc:
-        _attach(form, exc)
+        show_error(form, exc)
         return _render_form(form, source=source, status=422)
     flash("Termín je vytvořený." + ("" if term.public else " Je uzavřený: sdílejte jeho odkaz pro přihlášení."),
           "success")
     return redirect(url_for(".detail", term_id=term.id))
-
-
-def _attach(form: TermEditForm, exc: "terms.TermError") -> None:
-    field = form.field_for_error(exc.field)
-    if field is not None:
-        field.errors = [*field.errors, exc.message]
-    else:
-        form.form_errors.append(exc.message)
 
 
 @bp.get("/<int:term_id>")
@@ -127,7 +120,7 @@ def edit(term_id):
     try:
         promoted = terms.update_term(term.id, form.to_data(), current_user)
     except terms.TermError as exc:
-        _attach(form, exc)
+        show_error(form, exc)
         return _render_form(form, term=term, status=422)
     message = "Změny jsou uložené."
     if promoted:
