@@ -5,7 +5,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, ValidationEr
 from ..forms import CheckedBox, CzechForm, no_control_chars, phone_field, valid_email
 from ..models import EmployerType
 from ..places import INVALID, GroupedSelect, optional_int, orp_choices, region_choices, region_exists
-from .service import place_refusal
+from .service import Applicant, place_refusal
 
 # DataRequired, not InputRequired: a field of only spaces counts as empty.
 REQUIRED = "Vyplňte prosím toto pole."
@@ -60,6 +60,24 @@ class RegistrationForm(CzechForm):
     def set_places(self, regions):
         self.region.choices = region_choices(regions)
         self.orp.choices = orp_choices(regions)
+
+    def start_at(self, term):
+        """A closed term's people come from its kraj / ORP: an untouched form starts them there."""
+        if self.region.data is None:
+            self.region.data = term.restricted_orp.region_id if term.restricted_orp else term.restricted_region_id
+            self.orp.data = term.restricted_orp_id
+
+    def applicant(self) -> Applicant:
+        """The person as the service takes her: the sign-up, a handover and an organiser's "add by hand" alike."""
+        return Applicant(
+            name=self.name.data,
+            email=self.email.data,
+            phone=self.phone.data,
+            employer_type=EmployerType(self.employer_type.data),
+            job_title=self.job_title.data,
+            region_id=self.region.data,
+            orp_id=self.orp.data,
+        )
 
     def validate_region(self, field):
         if not region_exists(field.data):

@@ -11,7 +11,7 @@ from ..access import ORGANISER, requires
 from ..exports.pdf import certificate_number, certificate_pdf
 from ..extensions import db
 from ..forms import CzechForm
-from ..models import EmployerType, Registration, RegistrationState, Term
+from ..models import Registration, RegistrationState, Term
 from ..places import MAX_ID, regions_with_orps
 from ..staff import display
 from ..staff.downloads import PDF, download
@@ -71,13 +71,8 @@ def add(term_id):
         status = 422 if form.is_submitted() else 200
         return render_template("staff/registration_add.html", term=term, form=form,
                                usage=service.seat_usage(term)), status
-    applicant = service.Applicant(
-        name=form.name.data, email=form.email.data, phone=form.phone.data,
-        employer_type=EmployerType(form.employer_type.data), job_title=form.job_title.data,
-        region_id=form.region.data, orp_id=form.orp.data,
-    )
     try:
-        outcome = staff_actions.add_by_hand(term.id, applicant, current_user,
+        outcome = staff_actions.add_by_hand(term.id, form.applicant(), current_user,
                                             over_capacity=form.over_capacity.data, note=form.note.data)
     except service.AlreadyRegistered as exc:
         existing = url_for(".detail", registration_id=exc.registration_id)

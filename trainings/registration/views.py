@@ -8,7 +8,7 @@ from ..access import public
 from ..exports.pdf import certificate_number, certificate_pdf
 from ..extensions import csrf, db
 from ..forms import show_error
-from ..models import EmployerType, Registration, Term
+from ..models import Registration, Term
 from ..places import MAX_ID, regions_with_orps
 from ..security import limit_form_posts
 from ..staff.downloads import PDF, download
@@ -98,24 +98,12 @@ def _register(term_id, load_term, signup_token=None):
     form.set_places(regions_with_orps())
     if not form.is_submitted():
         term = load_term()
-        if form.region.data is None:
-            # A closed term's people come from its kraj / ORP: start them there.
-            form.region.data = term.restricted_orp.region_id if term.restricted_orp else term.restricted_region_id
-            form.orp.data = term.restricted_orp_id
+        form.start_at(term)
         return _render_form(term, form)
     if not form.validate_on_submit():
         return _render_form(load_term(), form, 422)
-    applicant = service.Applicant(
-        name=form.name.data,
-        email=form.email.data,
-        phone=form.phone.data,
-        employer_type=EmployerType(form.employer_type.data),
-        job_title=form.job_title.data,
-        region_id=form.region.data,
-        orp_id=form.orp.data,
-    )
     try:
-        outcome = service.register(term_id, applicant, signup_token=signup_token)
+        outcome = service.register(term_id, form.applicant(), signup_token=signup_token)
     except service.TermNotFound:
         abort(404)
     except service.RegistrationError as exc:
@@ -364,13 +352,8 @@ def hand_over(token):
     form.set_places(regions_with_orps())
     status = 200
     if form.validate_on_submit():
-        applicant = service.Applicant(
-            name=form.name.data, email=form.email.data, phone=form.phone.data,
-            employer_type=EmployerType(form.employer_type.data), job_title=form.job_title.data,
-            region_id=form.region.data, orp_id=form.orp.data,
-        )
         try:
-            offered = handover.offer(registration.id, applicant)
+            offered = handover.offer(registration.id, form.applicant())
         except handover.HandoverRefused as exc:
             show_error(form, exc)
             status = 409
@@ -379,10 +362,8 @@ def hand_over(token):
             return redirect(url_for(".manage", token=token))
     elif form.is_submitted():
         status = 422
-    elif form.region.data is None:
-        term = registration.term
-        form.region.data = term.restricted_orp.region_id if term.restricted_orp else term.restricted_region_id
-        form.orp.data = term.restricted_orp_id
+    else:
+        form.start_at(registration.term)
     return _private(render_template(
         "registration/hand_over.html", registration=registration, term=registration.term, form=form, token=token,
         handover_time=_hours(current_app.config["HANDOVER_TIME"]),
