@@ -1,5 +1,5 @@
 """Security headers, rate limits and access checks, set once for the whole application."""
-from flask import Flask, current_app
+from flask import Flask, current_app, make_response
 
 from .access import init_access
 from .extensions import limiter
@@ -32,6 +32,23 @@ def _set_headers(response, hsts: bool):
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if hsts:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response
+
+
+def unlisted(body, status=None):
+    """A page about one person or reached by a secret link: kept out of search engines, and its
+    address (which may be the secret) not passed on to other sites through Referer. `body` is
+    anything a view may return; `status`, when given, replaces its status."""
+    response = make_response(body) if status is None else make_response(body, status)
+    response.headers["X-Robots-Tag"] = "noindex"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def private_page(body, status=None):
+    """As `unlisted`, for a page of personal data: no cache keeps it either."""
+    response = unlisted(body, status)
+    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 

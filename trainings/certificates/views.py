@@ -1,19 +1,12 @@
 """The public verification page of an osvědčení, where its QR code leads, and a form to type the code."""
-from flask import Blueprint, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 
 from . import service
 from ..access import public
+from ..security import unlisted
 from .forms import CodeForm
 
 bp = Blueprint("certificates", __name__, url_prefix="/overeni-osvedceni")
-
-
-def _unlisted(body, status=200):
-    """A page about one person's certificate: not for search engines, the code not passed on by Referer."""
-    response = make_response(body, status)
-    response.headers["X-Robots-Tag"] = "noindex"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
 
 
 @bp.get("")
@@ -23,8 +16,8 @@ def lookup():
     if "kod" in request.args:
         if form.validate():
             return redirect(url_for(".verify", code=service.normalise_code(form.kod.data)))
-        return _unlisted(render_template("certificates/lookup.html", form=form), 422)
-    return _unlisted(render_template("certificates/lookup.html", form=form))
+        return unlisted(render_template("certificates/lookup.html", form=form), 422)
+    return unlisted(render_template("certificates/lookup.html", form=form))
 
 
 @bp.get("/<code>")
@@ -35,5 +28,5 @@ def verify(code):
         return redirect(url_for(".verify", code=service.normalise_code(code)))
     result = service.verify(code)
     status = 404 if result.status == service.Status.UNKNOWN else 200
-    return _unlisted(render_template("certificates/result.html", result=result, Status=service.Status,
+    return unlisted(render_template("certificates/result.html", result=result, Status=service.Status,
                                      form=CodeForm(formdata=None)), status)

@@ -1,26 +1,18 @@
 """The questionnaire behind the link in the e-mail after a workshop."""
-from flask import Blueprint, abort, make_response, redirect, render_template, url_for
+from flask import Blueprint, abort, redirect, render_template, url_for
 
 from ..access import public
-from ..security import limit_form_posts
+from ..security import limit_form_posts, private_page
 from . import service
 from .forms import questionnaire as questionnaire_form
 
 bp = Blueprint("feedback", __name__, url_prefix="/zpetna-vazba")
 
 
-def _private(body, status=200):
-    response = make_response(body, status)
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["X-Robots-Tag"] = "noindex"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
-
-
 def _invitation_or_404(token):
     invitation = service.invitation_for_token(token)
     if invitation is None:
-        abort(_private(render_template("feedback/link_gone.html"), 404))
+        abort(private_page(render_template("feedback/link_gone.html"), 404))
     return invitation
 
 
@@ -31,13 +23,13 @@ def questionnaire(token):
     invitation = _invitation_or_404(token)
     term = invitation.registration.term
     if invitation.answered_at is not None:
-        return _private(render_template("feedback/answered.html", term=term))
+        return private_page(render_template("feedback/answered.html", term=term))
     form = questionnaire_form(service.questions())
     if form.validate_on_submit():
         try:
             service.submit(token, form.scores(), form.comment.data)
         except service.AlreadyAnswered:
-            return _private(render_template("feedback/answered.html", term=term))
+            return private_page(render_template("feedback/answered.html", term=term))
         except service.Closed:
             abort(404)
         except service.Empty:
@@ -47,7 +39,7 @@ def questionnaire(token):
         else:
             return redirect(url_for(".thanks", token=token))
     status = 422 if form.is_submitted() else 200
-    return _private(render_template("feedback/questionnaire.html", form=form, term=term, token=token), status)
+    return private_page(render_template("feedback/questionnaire.html", form=form, term=term, token=token), status)
 
 
 @bp.get("/<token>/dekujeme")
@@ -56,4 +48,4 @@ def thanks(token):
     invitation = _invitation_or_404(token)
     if invitation.answered_at is None:
         return redirect(url_for(".questionnaire", token=token))
-    return _private(render_template("feedback/thanks.html", term=invitation.registration.term))
+    return private_page(render_template("feedback/thanks.html", term=invitation.registration.term))

@@ -5,7 +5,7 @@ from ..access import public
 from ..exports.pdf import certificate_number, certificate_pdf
 from ..registration import hours
 from ..registration.service import in_days
-from ..security import limit_form_posts
+from ..security import limit_form_posts, private_page
 from ..staff.downloads import PDF, download
 from . import service
 from .forms import ActionForm, PageLinkForm
@@ -15,15 +15,6 @@ bp = Blueprint("person", __name__, url_prefix="/moje-vzdelavani")
 # The new calendar address rides in the (signed) session cookie from the POST
 # that made it to the one page view that shows it; only its hash is stored.
 _NEW_FEED = "person_new_feed"
-
-
-def _private(response):
-    """A page of personal data behind a link: not cached, indexed or leaked through Referer."""
-    response = make_response(response)
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["X-Robots-Tag"] = "noindex"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
 
 
 def _link_or_404(token):
@@ -56,7 +47,7 @@ def page(token):
     link = _link_or_404(token)
     new_feed = session.pop(_NEW_FEED, None)
     attended = hours.attended_registrations(link.email_normalized)
-    return _private(render_template(
+    return private_page(render_template(
         "person/page.html",
         token=token,
         link=link,

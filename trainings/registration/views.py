@@ -10,7 +10,7 @@ from ..extensions import csrf, db
 from ..forms import show_error
 from ..models import Registration, Term
 from ..places import MAX_ID, regions_with_orps
-from ..security import limit_form_posts
+from ..security import limit_form_posts, private_page, unlisted
 from ..staff.downloads import PDF, download
 from ..timefmt import term_span
 from . import check_in, handover, hours, service, switching
@@ -83,11 +83,7 @@ def register(term_id):
 @csrf.exempt  # as register
 def closed_term(signup_token):
     term = _closed_term(signup_token)
-    response = make_response(_register(term.id, lambda: term, signup_token))
-    # A private link: not to be indexed or leaked through the Referer header.
-    response.headers["X-Robots-Tag"] = "noindex"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+    return unlisted(_register(term.id, lambda: term, signup_token))
 
 
 def _register(term_id, load_term, signup_token=None):
@@ -156,7 +152,7 @@ def _registration_or_404(token):
 @public
 def manage(token):
     registration = _registration_or_404(token)
-    return _private(render_template(
+    return private_page(render_template(
         "registration/manage.html",
         registration=registration,
         term=registration.term,
@@ -173,14 +169,6 @@ def manage(token):
         **_after_cancelling(registration),
         **_attendance_context(registration),
     ))
-
-
-def _private(body):
-    response = make_response(body)
-    # Personal data behind a link: not kept by caches, the link not passed on to the meeting site.
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
 
 
 def _waiting_reason(registration) -> str | None:
@@ -228,7 +216,7 @@ def confirm_cancel(token):
     if not service.can_cancel(registration):
         flash(service.NotCancellable.message, "error")
         return redirect(url_for(".manage", token=token))
-    return _private(render_template(
+    return private_page(render_template(
         "registration/cancel.html", registration=registration, term=registration.term, token=token,
         cancel_form=CancelForm(), undo_window=service.in_minutes(service.UNDO_WINDOW),
     ))
@@ -301,10 +289,10 @@ def switch_term(token):
             return redirect(url_for(".manage", token=outcome.token))
     elif form.is_submitted():
         status = 422
-    return _private(render_template(
+    return private_page(render_template(
         "registration/switch.html", registration=registration, term=registration.term, form=form, token=token,
         targets=targets,
-    )), status
+    ), status)
 
 
 def _target_label(target) -> str:
@@ -364,10 +352,10 @@ def hand_over(token):
         status = 422
     else:
         form.start_at(registration.term)
-    return _private(render_template(
+    return private_page(render_template(
         "registration/hand_over.html", registration=registration, term=registration.term, form=form, token=token,
         handover_time=_hours(current_app.config["HANDOVER_TIME"]),
-    )), status
+    ), status)
 
 
 def _hours(delta) -> str:
@@ -394,10 +382,8 @@ def withdraw_handover(token):
 def take_over(token):
     offered = handover.handover_for_token(token)
     if offered is None or not handover.is_open(offered):
-        response = make_response(render_template(
+        return private_page(render_template(
             "registration/handover_lapsed.html", handover=offered, message=handover.LAPSED), 410)
-        response.headers["Referrer-Policy"] = "no-referrer"
-        return response
     form = HandoverConfirmForm()
     status = 200
     if form.validate_on_submit():
@@ -412,9 +398,9 @@ def take_over(token):
             return redirect(url_for(".manage", token=outcome.token))
     elif form.is_submitted():
         status = 422
-    return _private(render_template(
+    return private_page(render_template(
         "registration/take_over.html", handover=offered, term=offered.registration.term, form=form,
-    )), status
+    ), status)
 
 
 # --- attendance: the door code and this registration's certificate ------------

@@ -1,6 +1,6 @@
 """The public request pages (blueprint `requests`, under /zadost): the three forms and the
 requester's follow page, reached by the secret link the confirmation e-mail gives."""
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from ..access import public
 from ..catalogue import queries as catalogue
@@ -8,7 +8,7 @@ from ..extensions import csrf
 from ..forms import show_error
 from ..models import OfferKind
 from ..places import regions_with_orps
-from ..security import limit_form_posts
+from ..security import limit_form_posts, private_page
 from ..urls import absolute_url
 from . import form_data, service
 from .forms import CustomWorkshopForm, RequesterMessageForm, SupportForm, package_form
@@ -82,14 +82,6 @@ def region_package():
 # --- the requester's private page ------------------------------------------------------
 
 
-def _private(response):
-    # The page is reached by a secret link: keep it out of caches, indexes and Referer headers.
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
-
-
 def _request_for_token(token):
     found = service.request_for_token(token)
     if found is None:
@@ -107,7 +99,7 @@ def _render_follow(req, token, form, status=200):
         form=form,
         signup_url=lambda term: absolute_url("registration.closed_term", signup_token=term.signup_token),
     )
-    return _private(make_response(page, status))
+    return private_page(page, status)
 
 
 @bp.get("/<token>")
