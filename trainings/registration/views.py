@@ -195,17 +195,34 @@ def _links(count: int) -> str:
     return czech.count_noun(count, *czech.LINKS)
 
 
+def _button_pressed() -> bool:
+    """A button of the registration's page, posted with the page's CSRF token; an expired page says so."""
+    if CancelForm().validate_on_submit():
+        return True
+    flash("Platnost formuláře vypršela. Zkuste to prosím znovu.", "error")
+    return False
+
+
+def _button(token, action, success):
+    """Do what a button of the registration's page asks, say how it went, and go back to the page.
+    `success` is the message, or makes it from what `action` returned."""
+    if _button_pressed():
+        try:
+            result = action()
+        except service.RegistrationError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(success(result) if callable(success) else success, "success")
+    return redirect(url_for(".manage", token=token))
+
+
 @bp.post("/prihlaska/<token>/odkazy")
 @public
 def revoke_links(token):
     registration = _registration_or_404(token)
-    if CancelForm().validate_on_submit():
-        count = service.revoke_other_links(registration, token)
-        flash(f"Ostatní odkazy na tuto přihlášku už neplatí (zneplatněno: {_links(count)}). Tento odkaz platí dál.",
-              "success")
-    else:
-        flash("Platnost formuláře vypršela. Zkuste to prosím znovu.", "error")
-    return redirect(url_for(".manage", token=token))
+    return _button(token, lambda: service.revoke_other_links(registration, token),
+                   lambda count: f"Ostatní odkazy na tuto přihlášku už neplatí (zneplatněno: {_links(count)}). "
+                                 "Tento odkaz platí dál.")
 
 
 @bp.get("/prihlaska/<token>/zrusit")
@@ -226,17 +243,8 @@ def confirm_cancel(token):
 @public
 def cancel(token):
     registration = _registration_or_404(token)
-    form = CancelForm()
-    if not form.validate_on_submit():
-        flash(form.csrf_token.errors[0] if form.csrf_token.errors else "Zrušení se nepodařilo.", "error")
-        return redirect(url_for(".manage", token=token))
-    try:
-        service.cancel(registration.id)
-    except service.NotCancellable as exc:
-        flash(exc.message, "error")
-    else:
-        flash("Přihláška je zrušená. Děkujeme, že jste uvolnili místo.", "success")
-    return redirect(url_for(".manage", token=token))
+    return _button(token, lambda: service.cancel(registration.id),
+                   "Přihláška je zrušená. Děkujeme, že jste uvolnili místo.")
 
 
 @bp.post("/prihlaska/<token>/vratit-zruseni")
@@ -244,18 +252,8 @@ def cancel(token):
 @limit_form_posts
 def undo_cancel(token):
     registration = _registration_or_404(token)
-    form = CancelForm()
-    if not form.validate_on_submit():
-        flash(form.csrf_token.errors[0] if form.csrf_token.errors else "Vrácení zrušení se nepodařilo.", "error")
-        return redirect(url_for(".manage", token=token))
-    try:
-        service.undo_cancel(registration.id)
-    except service.UndoRefused as exc:
-        flash(exc.message, "error")
-    else:
-        flash("Zrušení je vrácené, přihláška je znovu potvrzená. Nové potvrzení jsme poslali na váš e-mail.",
-              "success")
-    return redirect(url_for(".manage", token=token))
+    return _button(token, lambda: service.undo_cancel(registration.id),
+                   "Zrušení je vrácené, přihláška je znovu potvrzená. Nové potvrzení jsme poslali na váš e-mail.")
 
 
 # --- switching to another term of the workshop (switching.py) ----------------
@@ -313,16 +311,8 @@ def withdraw_switch(token, registration_id):
     entry = db.session.get(Registration, registration_id) if 0 < registration_id <= MAX_ID else None
     if entry is None or registration.id not in (entry.id, entry.replaces_registration_id):
         abort(404)
-    if not CancelForm().validate_on_submit():
-        flash("Platnost formuláře vypršela. Zkuste to prosím znovu.", "error")
-        return redirect(url_for(".manage", token=token))
-    try:
-        switching.withdraw_switch(entry.id)
-    except service.RegistrationError as exc:
-        flash(exc.message, "error")
-    else:
-        flash("Změna termínu je zrušená. Původní místo vám zůstává.", "success")
-    return redirect(url_for(".manage", token=token))
+    return _button(token, lambda: switching.withdraw_switch(entry.id),
+                   "Změna termínu je zrušená. Původní místo vám zůstává.")
 
 
 # --- handing the seat over to a colleague (handover.py) -------------------------
@@ -367,12 +357,11 @@ def _hours(delta) -> str:
 @public
 def withdraw_handover(token):
     registration = _registration_or_404(token)
-    if not CancelForm().validate_on_submit():
-        flash("Platnost formuláře vypršela. Zkuste to prosím znovu.", "error")
-    elif handover.withdraw(registration.id):
-        flash("Nabídka místa je zrušená. Místo zůstává vaše.", "success")
-    else:
-        flash("Žádná nabídka místa už neplatí.", "info")
+    if _button_pressed():
+        if handover.withdraw(registration.id):
+            flash("Nabídka místa je zrušená. Místo zůstává vaše.", "success")
+        else:
+            flash("Žádná nabídka místa už neplatí.", "info")
     return redirect(url_for(".manage", token=token))
 
 
