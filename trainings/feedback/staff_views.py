@@ -1,13 +1,11 @@
 """Back office: feedback results per term, workshop and lecturer (never per person), their XLSX, and the questions."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from werkzeug.datastructures import MultiDict
 
 from ..access import ORGANISER, requires
 from ..extensions import db
 from ..models import Offer
 from ..places import MAX_ID
-from ..reporting import Period
 from ..staff.downloads import XLSX, download
 from ..staff.forms import ReportPeriodForm
 from ..terms.staff_views import term_or_404
@@ -17,13 +15,6 @@ from .forms import QuestionsForm
 bp = Blueprint("feedback_staff", __name__, url_prefix="/sprava/zpetna-vazba")
 
 
-def _period_form() -> ReportPeriodForm:
-    """The period from the query string; this year when none is given (as the reports)."""
-    if "od" in request.args or "do" in request.args:
-        return ReportPeriodForm(formdata=request.args)
-    return ReportPeriodForm(formdata=MultiDict({k: v.isoformat() for k, v in ReportPeriodForm.this_year().items()}))
-
-
 def _common() -> dict:
     return {"questions": service.questions(), "min_answers": service.MIN_ANSWERS}
 
@@ -31,20 +22,20 @@ def _common() -> dict:
 @bp.get("/")
 @requires(ORGANISER)
 def index():
-    form = _period_form()
+    form = ReportPeriodForm.from_query(request.args)
     if not form.validate():
         return render_template("staff/feedback/index.html", form=form, found=None, **_common()), 422
-    found = service.results(Period(form.od.data, form.do.data))
+    found = service.results(form.period())
     return render_template("staff/feedback/index.html", form=form, found=found, **_common())
 
 
 @bp.get("/vysledky.xlsx")
 @requires(ORGANISER)
 def workbook():
-    form = _period_form()
+    form = ReportPeriodForm.from_query(request.args)
     if not form.validate():
         return render_template("staff/feedback/index.html", form=form, found=None, **_common()), 422
-    period = Period(form.od.data, form.do.data)
+    period = form.period()
     filename = f"zpetna-vazba-spod4-{period.start:%Y-%m-%d}-{period.end:%Y-%m-%d}.xlsx"
     return download(service.results_xlsx(service.results(period)), XLSX, filename)
 
@@ -61,10 +52,10 @@ def term(term_id):
 @requires(ORGANISER)
 def group():
     """One workshop (?workshop=<offer id>) or one lecturer (?lektor=<text>) over the period."""
-    form = _period_form()
+    form = ReportPeriodForm.from_query(request.args)
     if not form.validate():
         return redirect(url_for(".index"))
-    period = Period(form.od.data, form.do.data)
+    period = form.period()
     offer_id = request.args.get("workshop", type=int)
     lecturer = (request.args.get("lektor") or "").strip()
     if offer_id is not None:

@@ -18,11 +18,13 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, EqualTo, InputRequired, Length, Optional, ValidationError
+from werkzeug.datastructures import MultiDict
 from wtforms.widgets import DateTimeLocalInput, TextInput
 
 from ..forms import CzechForm, no_control_chars
 from ..models import OfferStatus, TermForm
 from ..places import optional_int, orp_choices, region_choices
+from ..reporting import Period
 from ..terms.forms import capacity_field, hours_range, per_orp_limit_field, term_data
 from ..terms.service import TermData
 from ..timefmt import PRAGUE, local
@@ -305,3 +307,13 @@ class ReportPeriodForm(CzechForm):
     def this_year() -> dict:
         today = datetime.now(PRAGUE).date()
         return {"od": date(today.year, 1, 1), "do": date(today.year, 12, 31)}
+
+    @classmethod
+    def from_query(cls, args) -> "ReportPeriodForm":
+        """The period from the query string; this year when none is given."""
+        if "od" in args or "do" in args:
+            return cls(formdata=args)
+        return cls(formdata=MultiDict({k: v.isoformat() for k, v in cls.this_year().items()}))
+
+    def period(self) -> Period:
+        return Period(self.od.data, self.do.data)
