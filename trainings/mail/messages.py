@@ -70,9 +70,8 @@ def compose(message) -> None:
         context["held_term"] = db.session.get(Term, extra["held_term_id"])
     if message.kind == "term_cancelled":
         context["offer_url"] = absolute_url("catalogue.offer", slug=term.offer.slug)
-    message.subject = f"{plan['subject_prefix']}: {term.offer.title}, {date_only(term.starts_at)}"
-    message.body_text = render_template(f"mail/{message.kind}.txt", **context)
-    message.body_html = render_template(f"mail/{message.kind}.html", **context)
+    message.subject = _about(term, plan["subject_prefix"])
+    message.body_text, message.body_html = _bodies(message.kind, context)
     message.attachments = [invitation(registration, plan["method"], plan.get("sequence"))] if plan["method"] else []
     if withdrawn is not None:
         # A switch of term: the old event's CANCEL travels in the same e-mail as the new
@@ -80,6 +79,16 @@ def compose(message) -> None:
         message.attachments.append(invitation(withdrawn, "CANCEL", extra.get("withdrawn_sequence")))
     # The token is needed only until the message is written.
     message.context = {**plan, "token": None}
+
+
+def _bodies(kind: str, context: dict) -> tuple[str, str]:
+    """Every e-mail has a text and an HTML body, from mail/<kind>.txt and mail/<kind>.html."""
+    return render_template(f"mail/{kind}.txt", **context), render_template(f"mail/{kind}.html", **context)
+
+
+def _about(term, prefix: str) -> str:
+    """The subject of a message about one term: what, which workshop, which day."""
+    return f"{prefix}: {term.offer.title}, {date_only(term.starts_at)}"
 
 
 def compose_pending(message_ids) -> None:
@@ -162,6 +171,13 @@ def registration_handed_over(registration, colleague_name):
     )
 
 
+def _written(kind, recipient, subject, context, **queued):
+    """A message written at once (not a registration's plan, which compose writes at send time)."""
+    body_text, body_html = _bodies(kind, context)
+    return enqueue(kind=kind, recipient=recipient, subject=subject, body_text=body_text, body_html=body_html,
+                   **queued)
+
+
 def handover_offer(handover, offer_url):
     """To the colleague: a seat is offered to her; it moves only once she confirms in time."""
     giver = handover.registration
@@ -171,14 +187,8 @@ def handover_offer(handover, offer_url):
                                 online_link=lambda: None, attends_online=lambda: False)
     context = {"handover": handover, "giver": giver, "registration": recipient, "term": term, "offer": term.offer,
                "offer_url": offer_url}
-    return enqueue(
-        kind="handover_offer",
-        recipient=handover.email,
-        subject=f"Nabídka místa na workshopu: {term.offer.title}, {date_only(term.starts_at)}",
-        body_text=render_template("mail/handover_offer.txt", **context),
-        body_html=render_template("mail/handover_offer.html", **context),
-        registration=giver,
-    )
+    return _written("handover_offer", handover.email, _about(term, "Nabídka místa na workshopu"), context,
+                    registration=giver)
 
 
 def registration_link(registration, token):
@@ -207,39 +217,20 @@ def reminder(registration, token, dedupe_key):
 def person_link(recipient: str, page_url: str, expires_at):
     """The link to "Moje vzdělávání": everything this address did, for the person who reads its mail."""
     context = {"page_url": page_url, "expires_at": expires_at}
-    return enqueue(
-        kind="person_link",
-        recipient=recipient,
-        subject="Odkaz na Moje vzdělávání",
-        body_text=render_template("mail/person_link.txt", **context),
-        body_html=render_template("mail/person_link.html", **context),
-    )
+    return _written("person_link", recipient, "Odkaz na Moje vzdělávání", context)
 
 
 def staff_password_link(user, url: str, lifetime: str):
     """A one-time link to set a staff password (first login or a forgotten one); `lifetime` as the page says it."""
     context = {"user": user, "url": url, "lifetime": lifetime}
-    return enqueue(
-        kind="staff_password_link",
-        recipient=user.email,
-        subject="SPOD4 registrace: nastavení hesla",
-        body_text=render_template("mail/staff_password_link.txt", **context),
-        body_html=render_template("mail/staff_password_link.html", **context),
-    )
+    return _written("staff_password_link", user.email, "SPOD4 registrace: nastavení hesla", context)
 
 
 def _after_term_message(kind, subject_prefix, registration, **extra):
     """A message after the term (feedback): plain context, written at once; no invitation attached."""
     term = registration.term
     context = {"registration": registration, "term": term, "offer": term.offer, **extra}
-    return enqueue(
-        kind=kind,
-        recipient=registration.email,
-        subject=f"{subject_prefix}: {term.offer.title}, {date_only(term.starts_at)}",
-        body_text=render_template(f"mail/{kind}.txt", **context),
-        body_html=render_template(f"mail/{kind}.html", **context),
-        registration=registration,
-    )
+    return _written(kind, registration.email, _about(term, subject_prefix), context, registration=registration)
 
 
 def feedback_invitation(registration, token, questionnaire_url, link_lifetime: str):
@@ -258,28 +249,14 @@ def feedback_reminder(registration, questionnaire_url):
 def interest_term_opened(entry, term, dedupe_key):
     context = {"entry": entry, "term": term, "offer": term.offer,
                "signup_url": absolute_url("registration.register", term_id=term.id)}
-    return enqueue(
-        kind="interest_term_opened",
-        recipient=entry.email,
-        subject=f"Nový termín: {term.offer.title}, {date_only(term.starts_at)}",
-        body_text=render_template("mail/interest_term_opened.txt", **context),
-        body_html=render_template("mail/interest_term_opened.html", **context),
-        dedupe_key=dedupe_key,
-    )
+    return _written("interest_term_opened", entry.email, _about(term, "Nový termín"), context, dedupe_key=dedupe_key)
 
 
 # --- requests (journey 2) --------------------------------------------------------
 
 
 def _request_message(kind, recipient, subject, request, **extra):
-    context = {"request": request, **extra}
-    return enqueue(
-        kind=kind,
-        recipient=recipient,
-        subject=subject,
-        body_text=render_template(f"mail/{kind}.txt", **context),
-        body_html=render_template(f"mail/{kind}.html", **context),
-    )
+    return _written(kind, recipient, subject, {"request": request, **extra})
 
 
 def _follow_url(token):
