@@ -10,7 +10,7 @@ from .. import audit, czech
 from ..access import ORGANISER, requires
 from ..exports.pdf import certificate_number, certificate_pdf
 from ..extensions import db
-from ..forms import CzechForm
+from ..forms import CzechForm, show_error
 from ..models import Registration, RegistrationState, Term
 from ..places import MAX_ID, regions_with_orps
 from ..staff import display
@@ -79,7 +79,7 @@ def add(term_id):
         form.email.errors.append("S touto e-mailovou adresou už na termínu přihláška je.")
         flash(Markup('Existující přihlášku najdete <a href="{}">zde</a>.').format(existing), "info")
     except service.RegistrationError as exc:
-        form.form_errors.append(exc.message)
+        show_error(form, exc)
     else:
         registration = outcome.registration
         if outcome.waitlist_position is None:

@@ -379,7 +379,7 @@ def take_over(token):
         try:
             outcome = handover.confirm(token)
         except handover.HandoverRefused as exc:
-            form.form_errors.append(exc.message)
+            show_error(form, exc)
             status = 409
         else:
             flash("Místo je vaše, přihláška je potvrzená. Potvrzení a odkaz na přihlášku jsme poslali na váš e-mail.",

@@ -12,7 +12,7 @@ from flask_login import current_user, login_user, logout_user
 
 from ..access import public, requires
 from ..extensions import limiter
-from ..forms import CzechForm
+from ..forms import CzechForm, show_error
 from ..models import StaffRole
 from ..security import limit_form_posts, limit_login_posts
 from . import accounts, second_factor, sessions
@@ -118,7 +118,7 @@ def second_factor_step():
         try:
             used = second_factor.verify(row.user, form.code.data)
         except second_factor.SecondFactorError as exc:
-            form.code.errors.append(exc.message)
+            show_error(form, exc)
         else:
             sessions.pass_second_factor(row)
             _finish_login(row)
@@ -159,7 +159,7 @@ def enrol():
         try:
             codes = second_factor.confirm_enrolment(user, form.code.data)
         except second_factor.SecondFactorError as exc:
-            form.code.errors.append(exc.message)
+            show_error(form, exc)
         else:
             # The code was just given in this session: it stays signed in (or now is) under
             # the new rule that this person needs one.
@@ -204,7 +204,7 @@ def renew_codes():
         try:
             codes = second_factor.regenerate_recovery_codes(current_user._get_current_object(), form.code.data)
         except second_factor.SecondFactorError as exc:
-            form.code.errors.append(exc.message)
+            show_error(form, exc)
         else:
             return _secret_page(render_template("staff/recovery_codes.html", codes=codes, enrolled_now=False,
                                                 next_url=url_for(".account")))
@@ -220,7 +220,7 @@ def disable():
         try:
             must_have_it = second_factor.disable(current_user._get_current_object(), form.code.data)
         except second_factor.SecondFactorError as exc:
-            form.code.errors.append(exc.message)
+            show_error(form, exc)
         else:
             if must_have_it:
                 return redirect(url_for(".enrol"))

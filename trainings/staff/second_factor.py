@@ -37,6 +37,7 @@ from sqlalchemy import delete, func, or_, select, update
 
 from ..audit import record
 from ..db_session import begin_write
+from ..errors import ServiceError
 from ..extensions import db
 from ..models import RecoveryCode, User, utcnow
 from . import sessions
@@ -47,10 +48,10 @@ RECOVERY_CODES = 10
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 
 
-class SecondFactorError(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class SecondFactorError(ServiceError):
+    """A refused code or step; every second-factor form names its code field `code`."""
+
+    field = "code"
 
 
 WRONG_CODE = "Kód nesouhlasí. Zadejte aktuální kód z aplikace nebo jeden ze záložních kódů."
