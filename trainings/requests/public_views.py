@@ -16,10 +16,13 @@ from .forms import CustomWorkshopForm, RequesterMessageForm, SupportForm, packag
 bp = Blueprint("requests", __name__, url_prefix="/zadost")
 
 
-def _submit(form, template, submit, data, **context):
-    """Hand the form to the service: to the follow page, or back to the form with its refusal."""
+def _request_form(form, template, submit, data, **context):
+    """The form until it is valid; then to the service (`data` makes the service's data of the
+    form): to the follow page, or back to the form with its refusal."""
+    if not form.validate_on_submit():
+        return render_template(template, form=form, **context), 422 if form.is_submitted() else 200
     try:
-        outcome = submit(form_data.requester(form), data)
+        outcome = submit(form_data.requester(form), data(form))
     except service.RequestError as exc:
         show_error(form, exc)
         return render_template(template, form=form, **context), 422
@@ -40,9 +43,7 @@ def custom_workshop():
     if not form.is_submitted():
         chosen = request.args.get("tema")
         form.topic_offer.data = next((o.id for o in workshops if o.slug == chosen), None)
-    if not form.validate_on_submit():
-        return render_template(template, form=form), 422 if form.is_submitted() else 200
-    return _submit(form, template, service.submit_custom_workshop, form_data.custom_workshop(form))
+    return _request_form(form, template, service.submit_custom_workshop, form_data.custom_workshop)
 
 
 @bp.route("/metodicka-podpora", methods=["GET", "POST"])
@@ -57,9 +58,7 @@ def support():
     form.set_items(offers)
     if not form.is_submitted():
         form.items.data = form_data.preselected(offers)
-    if not form.validate_on_submit():
-        return render_template(template, form=form), 422 if form.is_submitted() else 200
-    return _submit(form, template, service.submit_support, form_data.support(form))
+    return _request_form(form, template, service.submit_support, form_data.support)
 
 
 @bp.route("/balicek-pro-kraj", methods=["GET", "POST"])
@@ -74,9 +73,7 @@ def region_package():
     form.set_places(regions_with_orps())
     if not form.is_submitted():
         form.items.data = form_data.preselected(offers)
-    if not form.validate_on_submit():
-        return render_template(template, form=form, groups=groups), 422 if form.is_submitted() else 200
-    return _submit(form, template, service.submit_region_package, form_data.region_package(form), groups=groups)
+    return _request_form(form, template, service.submit_region_package, form_data.region_package, groups=groups)
 
 
 # --- the requester's private page ------------------------------------------------------
