@@ -105,9 +105,20 @@ def detail(registration_id):
     )
 
 
+def _return(default: str):
+    """Back to the staff page the form came from (`zpet`), else to `default`."""
+    target = request.form.get("zpet")
+    return redirect(target if _safe(target) else default)
+
+
 def _back(registration_id):
-    return redirect(request.form.get("zpet") if _safe(request.form.get("zpet")) else
-                    url_for(".detail", registration_id=registration_id))
+    return _return(url_for(".detail", registration_id=registration_id))
+
+
+def _refused(form, registration_id):
+    """An invalid form of the detail page: its messages in one line, back where it came from."""
+    flash("; ".join(e for errors in form.errors.values() for e in errors), "error")
+    return _back(registration_id)
 
 
 def _safe(target) -> bool:
@@ -153,8 +164,7 @@ def cancel(registration_id):
     registration = registration_or_404(registration_id)
     form = StaffCancelForm()
     if not form.validate_on_submit():
-        flash("; ".join(e for errors in form.errors.values() for e in errors), "error")
-        return _back(registration.id)
+        return _refused(form, registration.id)
 
     def run():
         promoted = staff_actions.cancel_on_behalf(registration.id, current_user, form.reason.data)
@@ -176,8 +186,7 @@ def note(registration_id):
     registration = registration_or_404(registration_id)
     form = NoteForm()
     if not form.validate_on_submit():
-        flash("; ".join(e for errors in form.errors.values() for e in errors), "error")
-        return _back(registration.id)
+        return _refused(form, registration.id)
     return _run(registration.id, lambda: staff_actions.set_note(registration.id, form.note.data, current_user),
                 "Poznámka je uložená.")
 
@@ -196,8 +205,7 @@ def fill(term_id):
         flash(f"Potvrzeno z čekací listiny: {czech.count_noun(len(promoted), *czech.REGISTRATIONS)}."
               if promoted
               else "Nikdo z čekací listiny se nevejde (plno nebo limit ORP).", "info")
-    return redirect(request.form.get("zpet") if _safe(request.form.get("zpet"))
-                    else url_for(".index", term_id=term.id))
+    return _return(url_for(".index", term_id=term.id))
 
 
 @bp.get("/prihlasky/<int:registration_id>/osvedceni.pdf")
