@@ -49,8 +49,12 @@ chromium:
 	@test -x $(CHROMIUM) || { apt-get update -qq && apt-get install -y -qq chromium; } \
 	  || echo "chromium could not be installed: the browser tests will be skipped (CI requires them)"
 
+# Two pytest-xdist workers (one per core), each given whole files (the fuzz counts its requests
+# within its module). By default the slow tests are skipped and the fuzz runs a small budget, so
+# this takes under 3 minutes; SPOD4_FULL_TESTS=1 runs everything with the full budget, as CI does.
+TEST_WORKERS ?= 2
 test: setup $(ICALJS) chromium
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -1,11 +1,12 @@
-"""Builders shared by the back-office tests: staff logins, people on a term, attendance."""
-import re
+"""Staff logins (one way for every test: `log_in`, or `staff_client` for a ready browser),
+and builders of the back-office tests: people on a term, attendance."""
 import time
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pyotp
 from sqlalchemy import delete, select, update
+from werkzeug.security import generate_password_hash
 
 from trainings.catalogue.seed import DEMO_ORGANISER, seed_demo_organiser
 from trainings.extensions import db
@@ -15,6 +16,7 @@ from trainings.models import (
     RecoveryCode,
     Registration,
     SiteSetting,
+    StaffRole,
     StaffSession,
     Term,
     User,
@@ -23,15 +25,17 @@ from trainings.models import (
 from trainings.registration import service, staff_actions
 from trainings.staff import accounts, second_factor, sessions
 
-from .conftest import orp, region
+from .helpers import csrf, orp, region
 
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 SECOND_FACTOR_PAGE = "/sprava/overeni"
+PASSWORD = "heslo-pro-testy-123"
+# A cheap hash: the login itself is tested in test_staff_auth.py, and scrypt costs 0.1 s per check.
+FAST_HASH = generate_password_hash(PASSWORD, "pbkdf2:sha256:1000")
 
 
 def token_of(page) -> str:
-    text = page if isinstance(page, str) else page.get_data(as_text=True)
-    return CSRF.search(text).group(1)
+    """The CSRF token of a page (its text or the response)."""
+    return csrf(page if isinstance(page, str) else page.get_data(as_text=True))
 
 
 def enrol_second_factor(user: User) -> str:
@@ -61,21 +65,39 @@ def password_step(client, email, password, next_url=None):
     return client.post(url, data={"csrf_token": token_of(page), "email": email, "password": password})
 
 
-def log_in(client, email, password, next_url=None):
+def log_in(client, email, password, next_url=None, secret=None):
     """Log a staff member in as her browser would: the password, then the code from her app
     where the account asks for one. Administrators and coordinators must have the app: it is
-    set up for them first, as they would on their first login. Returns the last answer
-    (a redirect to `next_url` or the dashboard when all went well)."""
+    set up for them first, as they would on their first login, unless `secret` names the one
+    her app was already set up with (the codes then come from it, not from the database).
+    Returns the last answer (a redirect to `next_url` or the dashboard when all went well)."""
     user = accounts.user_by_email(email)
-    if user is not None and user.active and sessions.second_factor_required(user):
-        enrol_second_factor(user)
+    if secret is None and user is not None and user.active and sessions.second_factor_required(user):
+        secret = enrol_second_factor(user)
     response = password_step(client, email, password, next_url)
     location = response.headers.get("Location", "")
     if response.status_code == 302 and urlsplit(location).path == SECOND_FACTOR_PAGE:
+        if secret is None:
+            secret = user.totp_secret
+        assert secret, f"{email} is asked for a code but no authenticator app was set up for her"
         page = client.get(location).get_data(as_text=True)
-        code = fresh_app_code(user.id, user.totp_secret)
+        code = fresh_app_code(user.id, secret)
         response = client.post(location, data={"csrf_token": token_of(page), "code": code})
     return response
+
+
+def staff_client(app, email, role=StaffRole.ADMIN, name="Správce Systému"):
+    """A browser of the staff member with this e-mail (created with `role` if there is none),
+    logged in with PASSWORD."""
+    user = accounts.user_by_email(email)
+    if user is None:
+        user = accounts.create_user(email, name, role)
+    user.password_hash = FAST_HASH
+    db.session.commit()
+    client = app.test_client()
+    response = log_in(client, email, PASSWORD)
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return client
 
 
 def organiser_client(app):
@@ -118,7 +140,9 @@ def forget_logins(user_id: int) -> None:
     db.session.execute(update(SiteSetting).where(SiteSetting.updated_by_id == user_id).values(updated_by_id=None))
 
 
-def applicant(i, orp_name="Litomyšl", email=None, employer=EmployerType.OSPOD, region_code="CZ053", name=None):
+def applicant(i, orp_name="Litomyšl", email=None, employer=EmployerType.OSPOD, region_code="CZ053", name=None,
+              phone=None):
+    """The i-th person from an OSPOD in Pardubický kraj, as the sign-up form would send her."""
     return service.Applicant(
         name=name or f"Účastnice Nováková {i}",
         email=email or f"ucastnice{i}@example.cz",
@@ -126,6 +150,7 @@ def applicant(i, orp_name="Litomyšl", email=None, employer=EmployerType.OSPOD, 
         job_title="sociální pracovnice",
         region_id=region(region_code).id,
         orp_id=orp(orp_name).id if orp_name else None,
+        phone=phone,
     )
 
 

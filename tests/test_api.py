@@ -4,7 +4,7 @@ from urllib.parse import urlsplit
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from .conftest import make_term, region
+from .helpers import make_term, region
 
 
 def test_terms_show_free_seats_and_the_sign_up_link(client):

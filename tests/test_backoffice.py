@@ -30,10 +30,11 @@ from trainings.models import (
 from trainings.registration import check_in
 from trainings.timefmt import PRAGUE
 
-from .conftest import make_term, offer, orp, outbox, region
+from .helpers import make_term, offer, orp, outbox, post_form, region, register_via_form
 from .staff_helpers import (
     applicant,
     fresh,
+    log_in,
     organiser,
     organiser_client,
     registrations_of,
@@ -42,7 +43,6 @@ from .staff_helpers import (
     staff_user,
     token_of,
 )
-from .test_staff_auth import log_in
 
 ESF = "Spolufinancováno Evropskou unií"
 REG_NO = "CZ.03.02.02/00/25_110/0006346"
@@ -86,21 +86,9 @@ def term_form(**overrides):
     return {k: v for k, v in data.items() if v is not None}
 
 
-def post_form(client, url, data):
-    """GET the page for its CSRF token, then POST the form."""
-    page = client.get(url)
-    assert page.status_code == 200, (url, page.status_code)
-    return client.post(url, data={"csrf_token": token_of(page), **data})
-
-
 def register_publicly(client, term_id, i, orp_name="Litomyšl", name=None):
-    url = f"/termin/{term_id}/prihlaska"
-    data = {
-        "name": name or f"Účastnice Nováková {i}", "email": f"ucastnice{i}@example.cz",
-        "employer_type": "ospod", "region": region("CZ053").id, "orp": orp(orp_name).id,
-        "job_title": "sociální pracovnice", "consent": "y",
-    }
-    response = post_form(client, url, data)
+    response = register_via_form(client, term_id, name=name or f"Účastnice Nováková {i}",
+                                 email=f"ucastnice{i}@example.cz", orp=orp(orp_name).id)
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
 
 

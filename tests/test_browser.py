@@ -55,6 +55,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 AXE_ROUTE = "/__test__/axe.min.js"  # served from the app's origin, so the CSP (script-src 'self') allows it
 
+pytestmark = pytest.mark.slow  # a real Chromium and the Nu HTML Checker: minutes (tests/conftest.py)
+
 
 def _missing() -> str | None:
     try:

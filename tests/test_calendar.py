@@ -1,15 +1,9 @@
 """Calendars: the invitation in e-mails and the feeds, read back by parsers
 other than the one that wrote them (vobject, and ical.js, Thunderbird's)."""
-import json
-import os
-import shutil
-import subprocess
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import vobject
 from flask import render_template_string
 from sqlalchemy import select
 
@@ -29,45 +23,14 @@ from trainings.models import (
 from trainings.person.service import issue_feed_link
 from trainings.registration.service import issue_link
 
-from .conftest import make_term, region
+from .helpers import icaljs, make_term, read, region
 
 PRAGUE = ZoneInfo("Europe/Prague")
 UTC = timezone.utc
-JS_DIR = Path(__file__).parent / "js"
 MEETING = "https://meet.example.cz/ipod"
 
 
 # --- the independent parsers ----------------------------------------------------
-
-
-def read(text):
-    """vobject's reading of an .ics; it raises on what it cannot parse."""
-    if isinstance(text, bytes):
-        text = text.decode("utf-8")
-    return vobject.readOne(text, validate=True)
-
-
-def icaljs(*texts):
-    """ical.js's reading of each .ics, through tests/js/parse.mjs.
-
-    Skipped where node or ical.js is missing, unless REQUIRE_ICALJS=1 (as CI
-    sets it), which makes that a failure.
-    """
-    missing = None
-    if shutil.which("node") is None:
-        missing = "node is not installed; the ical.js checks need it"
-    elif not (JS_DIR / "node_modules" / "ical.js").is_dir():
-        missing = "ical.js is not installed; run `npm ci --prefix tests/js`"
-    if missing:
-        if os.environ.get("REQUIRE_ICALJS") == "1":
-            pytest.fail(missing)
-        pytest.skip(missing)
-    texts = [t.decode("utf-8") if isinstance(t, bytes) else t for t in texts]
-    result = subprocess.run(
-        ["node", str(JS_DIR / "parse.mjs")], input=json.dumps(texts), capture_output=True, text=True,
-        timeout=30, check=True,
-    )
-    return json.loads(result.stdout)
 
 
 def events(text):

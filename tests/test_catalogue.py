@@ -6,7 +6,8 @@ from trainings.catalogue.seed import DATA_DIR, seed_all
 from trainings.extensions import db
 from trainings.models import Offer, OfferKind, OfferStatus, Orp, Region, StaffRole, User
 
-from .conftest import make_term, orp, region
+from .helpers import make_term, orp, region
+from .helpers import csrf as _csrf
 
 RUNNING = [
     "Vyhodnocování a plánování Krok za krokem",
@@ -154,12 +155,6 @@ def test_interest_form_with_orp_from_another_kraj_is_refused_in_czech(client):
     assert response.status_code == 422
     assert "Vybraná ORP nepatří do zvoleného kraje." in response.get_data(as_text=True)
     assert 'value="jana@example.cz"' in response.get_data(as_text=True)
-
-
-def _csrf(page):
-    import re
-
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
 
 
 def test_a_planned_workshop_that_got_a_term_shows_it_on_the_home_page(client):

@@ -17,7 +17,7 @@ from trainings.catalogue.seed import DATA_DIR
 from trainings.extensions import db
 from trainings.models import TermForm
 
-from .conftest import make_term, offer, region
+from .helpers import make_term, offer, region
 
 CATALOGUE = yaml.safe_load((DATA_DIR / "catalogue.yaml").read_text(encoding="utf-8"))
 

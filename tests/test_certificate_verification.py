@@ -16,7 +16,7 @@ from trainings.models import Registration, Term, TermForm
 from trainings.privacy.service import erase_person
 from trainings.registration import service, staff_actions
 
-from .conftest import make_term
+from .helpers import make_term
 from .staff_helpers import attend, fresh, move_to_past, organiser, organiser_client, sign_up
 
 pytestmark = pytest.mark.usefixtures("server_errors_as_pages")

@@ -13,7 +13,7 @@ from trainings.extensions import db
 from trainings.models import Registration, Term, TermForm
 from trainings.registration import hours, service
 
-from .conftest import make_term, outbox
+from .helpers import held_on, make_term, outbox
 from .staff_helpers import attend, fresh, move_to_past, organiser_client, sign_up
 
 ESF = "Spolufinancováno Evropskou unií"
@@ -23,15 +23,6 @@ REG_NO = "CZ.03.02.02/00/25_110/0006346"
 # A server error comes back as the 500 page a person would see (conftest.py), so a
 # test sees it as a status, never as a pass.
 pytestmark = pytest.mark.usefixtures("server_errors_as_pages")
-
-
-def held_on(term: Term, starts_at: datetime) -> Term:
-    """Move a term (people registered while it was open) to the day it took place."""
-    term = db.session.get(Term, term.id, populate_existing=True)
-    length = term.ends_at - term.starts_at
-    term.starts_at, term.ends_at = starts_at, starts_at + length
-    db.session.commit()
-    return term
 
 
 def private_link(email, term_id):

@@ -17,7 +17,7 @@ from trainings.registration.roster import term_registrations
 from trainings.reporting import Period, build_report
 from trainings.timefmt import local
 
-from .conftest import make_term
+from .helpers import make_term
 from .staff_helpers import move_to_past, organiser_client, sign_up
 
 ORP_FILE = Path(__file__).resolve().parent.parent / "trainings" / "data" / "orp.csv"

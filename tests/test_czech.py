@@ -20,7 +20,7 @@ from trainings.registration.hours import format_hours
 from trainings.reporting import Period
 from trainings.timefmt import PRAGUE
 
-from .conftest import make_term
+from .helpers import make_term
 from .staff_helpers import attend, move_to_past, organiser_client, sign_up
 
 ROOT = Path(__file__).resolve().parent.parent

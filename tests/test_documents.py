@@ -18,7 +18,7 @@ from trainings.extensions import db
 from trainings.models import Offer, Registration, StaffRole, Term, TermForm
 from trainings.registration import hours
 
-from .conftest import make_term, region
+from .helpers import make_term, region
 from .staff_helpers import attend, fresh, log_in, move_to_past, organiser_client, remove_user, sign_up, staff_user
 
 ESF = "Spolufinancováno Evropskou unií"

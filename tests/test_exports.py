@@ -15,7 +15,7 @@ from trainings.registration import service, staff_actions
 from trainings.reporting import Period, build_report
 from trainings.timefmt import PRAGUE
 
-from .conftest import make_term, region
+from .helpers import make_term, region
 from .staff_helpers import applicant, attend, move_to_past, organiser, organiser_client, sign_up
 
 ESF = "Spolufinancováno Evropskou unií"

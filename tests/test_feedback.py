@@ -14,7 +14,7 @@ from trainings.feedback import service as feedback
 from trainings.models import FeedbackAnswer, FeedbackInvitation, Registration, Term, TermState, utcnow
 from trainings.privacy.service import erase_person
 
-from .conftest import make_term, outbox
+from .helpers import make_term, outbox
 from .staff_helpers import attend, fresh, move_to_past, organiser, organiser_client, sign_up, token_of
 
 pytestmark = pytest.mark.usefixtures("server_errors_as_pages")

@@ -18,9 +18,22 @@ from trainings.extensions import db
 from trainings.models import AuditEntry, EmployerType, RegistrationState, SeatHandover, utcnow
 from trainings.registration import handover, service
 
-from .conftest import make_term, only_message, orp, outbox, region
-from .test_registration import _csrf, field_error, form_data, manage_link, open_link, session_csrf
-from .test_switch import calendar_objects, registration_on, uid
+from .helpers import (
+    calendar_objects,
+    field_error,
+    form_data,
+    make_term,
+    manage_link,
+    only_message,
+    open_link,
+    orp,
+    outbox,
+    region,
+    registration_on,
+    session_csrf,
+)
+from .helpers import csrf as _csrf
+from .helpers import registration_uid as uid
 
 pytestmark = pytest.mark.usefixtures("server_errors_as_pages")
 

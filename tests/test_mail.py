@@ -16,8 +16,10 @@ from trainings.mail.outbox import enqueue
 from trainings.models import EmployerType, OutboxMessage, OutboxState, utcnow
 from trainings.registration import service
 
-from .conftest import build_app, make_term, orp, region
+from .conftest import build_app
+from .helpers import make_term, orp, region
 from .smtp import SmtpServer
+from .staff_helpers import applicant
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,13 +47,7 @@ def smtp_app(app, database_url, smtp, tmp_path):
 
 
 def sign_up(term, i=1):
-    return service.register(
-        term.id,
-        service.Applicant(
-            name=f"Jana Nováková {i}", email=f"jana{i}@mesto-litomysl.cz", employer_type=EmployerType.OSPOD,
-            job_title="sociální pracovnice", region_id=region("CZ053").id, orp_id=orp("Litomyšl").id,
-        ),
-    )
+    return service.register(term.id, applicant(i, name=f"Jana Nováková {i}", email=f"jana{i}@mesto-litomysl.cz"))
 
 
 def states():
@@ -170,14 +166,18 @@ def test_two_dispatcher_processes_deliver_200_messages_without_duplicates(smtp_a
         "MAIL_PORT": str(smtp.port),
     }
     command = [sys.executable, "-m", "flask", "--app", "app", "outbox", "work", "--batch", "5", "--exit-when-idle"]
-    workers = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-               for _ in range(2)]
+    # Each with its own sender, so that the test sees both of them send.
+    senders = [f"worker{i}@spod4.test" for i in range(2)]
+    workers = [subprocess.Popen(command, cwd=ROOT, env={**env, "MAIL_DEFAULT_SENDER": f"SPOD4 <{sender}>"},
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+               for sender in senders]
     outputs = [w.communicate(timeout=120)[0].decode() for w in workers]
     assert [w.returncode for w in workers] == [0, 0], outputs
 
     delivered = [m["To"] for m in smtp.recorder.messages]
     assert len(delivered) == 200
     assert len(set(delivered)) == 200
+    assert {m["From"].addresses[0].addr_spec for m in smtp.recorder.messages} == set(senders), outputs
     assert states() == ["sent"] * 200
 
 

@@ -8,8 +8,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from trainings.extensions import db
 from trainings.models import OutboxState, utcnow
 
-from .conftest import make_term, orp, outbox
-from .test_registration import register_via_form
+from .helpers import make_term, orp, outbox, register_via_form
 
 TOKEN = "scrape-secret-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from trainings.extensions import db
 from trainings.models import Orp, OutboxMessage, OutboxState, Registration, RegistrationState
 
-from .conftest import make_term, region
+from .helpers import make_term, region
 from .smtp import SmtpServer
 from .stack import outbox_workers, production_env, register, web_instances
 

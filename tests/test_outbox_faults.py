@@ -22,7 +22,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from trainings.extensions import db
@@ -31,6 +31,7 @@ from trainings.mail.outbox import enqueue
 from trainings.models import OutboxMessage, OutboxState, utcnow
 
 from .conftest import _admin, _postgres_database, build_app
+from .helpers import empty_tables
 from .smtp import Recorder, SmtpServer
 from .tcp_proxy import TcpProxy
 
@@ -67,6 +68,15 @@ def smtp_server(delay=0.0):
 def received(server):
     """Recipient → how many copies the SMTP server accepted."""
     return Counter(m["To"] for m in server.recorder.messages)
+
+
+def senders(server):
+    """Sender → how many messages the SMTP server accepted from it (each worker has its own)."""
+    return Counter(m["From"].addresses[0].addr_spec for m in server.recorder.messages)
+
+
+def worker_sender(i):
+    return f"worker{i}@spod4.test"
 
 
 def queue(count, prefix="ucastnik"):
@@ -198,8 +208,7 @@ def pg(tmp_path_factory):
 def pg_app(pg):
     app, url = pg
     with app.app_context():
-        db.session.execute(delete(OutboxMessage))
-        db.session.commit()
+        empty_tables()
         yield app, url
         db.session.remove()
 
@@ -225,7 +234,10 @@ def workers(env, log_dir, count=1, batch=50):
     processes = []
     for i in range(count):
         log = open(log_dir / f"worker-{i}.log", "w+")
-        processes.append((subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT), log))
+        # Each worker signs its messages with its own sender, so a test can tell who sent what.
+        own_env = {**env, "MAIL_DEFAULT_SENDER": f"SPOD4 <{worker_sender(i)}>"}
+        processes.append((subprocess.Popen(command, cwd=ROOT, env=own_env, stdout=log, stderr=subprocess.STDOUT),
+                          log))
     try:
         yield [p for p, _ in processes]
     finally:
@@ -261,7 +273,10 @@ def test_two_worker_processes_with_a_slow_server_over_the_reclaim_boundary_send_
             assert wait_until(lambda: count_state(OutboxState.SENT) == 70, timeout=60), received(server)
             assert [stop_cleanly(p) for p in procs] == [0, 0], [output(tmp_path, i) for i in range(2)]
         copies = received(server)
+        by_worker = senders(server)
     assert copies == Counter({address: 1 for address in recipients}), {a: n for a, n in copies.items() if n != 1}
+    # Both took part: each sent some of the 70, so the once-only result is about two workers.
+    assert set(by_worker) == {worker_sender(0), worker_sender(1)}, by_worker
 
 
 def db_proxy(url):

@@ -11,7 +11,7 @@ from pypdf.generic import BooleanObject
 from trainings.exports import pdf
 from trainings.models import Registration, Term, TermForm
 
-from .conftest import make_term, region
+from .helpers import make_term, region
 from .staff_helpers import attend, fresh, move_to_past, sign_up
 
 pytestmark = pytest.mark.usefixtures("server_errors_as_pages")

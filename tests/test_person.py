@@ -20,10 +20,21 @@ from trainings.models import PersonLink, Registration, RegistrationLink, TermFor
 from trainings.person import service as person
 from trainings.registration import service
 
-from .conftest import make_term, offer, only_message, outbox
+from .helpers import (
+    field_error,
+    form_data,
+    form_url,
+    held_on,
+    make_term,
+    offer,
+    only_message,
+    outbox,
+    register_via_form,
+    token_of,
+)
+from .helpers import csrf as _csrf
+from .helpers import registration_uid as uid
 from .staff_helpers import attend, organiser_client, sign_up
-from .test_certificates import held_on
-from .test_registration import _csrf, field_error, form_data, form_url, register_via_form, token_of
 
 PAGE_LINK = re.compile(r"http://spod4\.test/moje-vzdelavani/[A-Za-z0-9_-]+")
 SAME_ANSWER = "Pokud u nás tento e-mail má nějaké přihlášky, poslali jsme na něj odkaz"
@@ -34,10 +45,6 @@ pytestmark = pytest.mark.usefixtures("server_errors_as_pages")
 
 def uids(body: bytes) -> set[str]:
     return {e.uid.value for e in vobject.readOne(body.decode("utf-8")).contents.get("vevent", [])}
-
-
-def uid(registration) -> str:
-    return f"registration-{registration.id}@spod4.test"
 
 
 def janas_history():

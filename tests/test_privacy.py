@@ -10,7 +10,6 @@ from trainings.catalogue.interest import add_interest
 from trainings.extensions import db
 from trainings.models import (
     AuditEntry,
-    EmployerType,
     InterestEntry,
     OutboxMessage,
     Registration,
@@ -25,15 +24,12 @@ from trainings.privacy import service as privacy
 from trainings.registration import service
 from trainings.staff import accounts
 
-from .conftest import make_term, offer, orp, region
-from .staff_helpers import forget_logins, log_in
+from .helpers import make_term, offer, region
+from .staff_helpers import applicant, forget_logins, log_in
 
 
 def sign_up(term, email, name="Jana Nováková", orp_name="Litomyšl", phone="+420 777 123 456"):
-    return service.register(term.id, service.Applicant(
-        name=name, email=email, employer_type=EmployerType.OSPOD, job_title="sociální pracovnice",
-        region_id=region("CZ053").id, orp_id=orp(orp_name).id, phone=phone,
-    ))
+    return service.register(term.id, applicant(0, orp_name, email=email, name=name, phone=phone))
 
 
 def report_numbers():

@@ -30,10 +30,28 @@ from trainings.models import (
 )
 from trainings.registration import service
 
-from .conftest import make_term, only_message, orp, outbox, region
+from .helpers import (
+    MANAGE_LINK,
+    cancel_via_link,
+    field_error,
+    form_data,
+    form_url,
+    make_term,
+    manage_link,
+    only_message,
+    open_link,
+    orp,
+    outbox,
+    person,
+    region,
+    register_via_form,
+    session_csrf,
+    token_of,
+)
+from .helpers import csrf as _csrf
+from .staff_helpers import applicant as shared_applicant
 
 ONLINE_URL = "https://meet.example.cz/ipod"  # what make_term gives an online term
-MANAGE_LINK = re.compile(r"http://spod4\.test/prihlaska/[A-Za-z0-9_-]+")
 
 
 # A server error comes back as the 500 page a person would see (conftest.py), so a
@@ -44,86 +62,7 @@ pytestmark = pytest.mark.usefixtures("server_errors_as_pages")
 # --- helpers: what a browser does ---------------------------------------------
 
 
-def _csrf(page):
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-
-
-def form_url(term_or_id):
-    term_id = getattr(term_or_id, "id", term_or_id)
-    return f"/termin/{term_id}/prihlaska"
-
-
-def form_data(**overrides):
-    """What Jana from OSPOD Litomyšl types; an override of None leaves the field out."""
-    data = {
-        "name": "Jana Nováková",
-        "email": "jana.novakova@litomysl.cz",
-        "employer_type": "ospod",
-        "region": region("CZ053").id,
-        "orp": orp("Litomyšl").id,
-        "job_title": "sociální pracovnice",
-        "consent": "y",
-    }
-    data.update(overrides)
-    return {key: value for key, value in data.items() if value is not None}
-
-
-def register_via_form(client, term, **overrides):
-    """Open the term's form, take the CSRF token from it and send the form."""
-    page = client.get(form_url(term))
-    assert page.status_code == 200
-    client.csrf_token = _csrf(page.get_data(as_text=True))
-    data = {"csrf_token": client.csrf_token, **form_data(**overrides)}
-    return client.post(form_url(term), data=data)
-
-
-def token_of(response):
-    """The private token from the redirect after a successful registration."""
-    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
-    path = urlsplit(response.headers["Location"]).path
-    assert path.startswith("/prihlaska/")
-    return path.removeprefix("/prihlaska/")
-
-
-def session_csrf(client, term):
-    """A CSRF token of this browser session, for crafted requests.
-
-    Flask-WTF signs one token per session, so any form this client opened
-    carries a valid one (kept from the last form it opened).
-    """
-    if getattr(client, "csrf_token", None) is None:
-        client.csrf_token = _csrf(client.get(form_url(term)).get_data(as_text=True))
-    return client.csrf_token
-
-
-def open_link(client, link):
-    """Open a private link from an e-mail; it must show a page."""
-    page = client.get(link)
-    assert page.status_code == 200, (link, page.status_code)
-    return page.get_data(as_text=True)
-
-
-def cancel_via_link(client, link):
-    """Open the private link from the e-mail, follow "Zrušit přihlášku" to the confirmation
-    page and press "Ano, zrušit přihlášku" there."""
-    html = open_link(client, link)
-    confirm = re.search(r'<a class="button secondary" href="([^"]+/zrusit)">Zrušit přihlášku</a>', html).group(1)
-    assert confirm == urlsplit(link).path + "/zrusit"
-    # Opened and posted on the link's host, so the browser sends the session cookie the page set.
-    html = open_link(client, urljoin(link, confirm))
-    assert "Ano, zrušit přihlášku" in html
-    action = re.search(r'<form method="post" action="([^"]+/zrusit)"', html).group(1)
-    assert action == confirm
-    return client.post(urljoin(link, action), data={"csrf_token": _csrf(html)})
-
-
 messages = outbox  # the journey's word for it
-
-
-def manage_link(message):
-    match = MANAGE_LINK.search(message.body_text)
-    assert match, message.body_text
-    return match.group(0)
 
 
 def registration_of(email):
@@ -141,21 +80,11 @@ def flashes(client):
         return [message for _category, message in session.get("_flashes", [])]
 
 
-def field_error(html, field):
-    match = re.search(rf'<p class="field-error" id="{field}-error">([^<]*)</p>', html)
-    return match.group(1) if match else None
-
-
 def selected_option(html, field):
     select_html = re.search(rf'<select[^>]*name="{field}"[^>]*>(.*?)</select>', html, re.S).group(1)
     match = re.search(r'<option[^>]*\bselected\b[^>]*value="([^"]*)"|<option[^>]*value="([^"]*)"[^>]*\bselected\b',
                       select_html)
     return (match.group(1) or match.group(2)) if match else None
-
-
-def person(n, orp_name="Litomyšl"):
-    """Overrides for the n-th colleague from an OSPOD in Pardubický kraj."""
-    return {"name": f"Účastnice {n}", "email": f"ucastnice{n}@ospod.cz", "orp": orp(orp_name).id}
 
 
 # --- 1. she finds the workshop and registers ----------------------------------
@@ -805,14 +734,7 @@ def test_a_worker_from_prague_chooses_her_district_as_orp(client):
 
 
 def applicant(n, orp_name="Litomyšl"):
-    return service.Applicant(
-        name=f"Účastnice {n}",
-        email=f"ucastnice{n}@ospod.cz",
-        employer_type=EmployerType.OSPOD,
-        job_title="sociální pracovnice",
-        region_id=region("CZ053").id,
-        orp_id=orp(orp_name).id,
-    )
+    return shared_applicant(n, orp_name, email=f"ucastnice{n}@ospod.cz", name=f"Účastnice {n}")
 
 
 def test_raising_capacity_and_filling_free_seats_promotes_in_queue_order(app):

@@ -11,7 +11,7 @@ from trainings.extensions import db
 from trainings.models import EmployerType, Registration, StaffRole
 from trainings.registration import service, staff_actions
 
-from .conftest import make_term
+from .helpers import make_term
 from .staff_helpers import applicant, remove_user, staff_user
 
 

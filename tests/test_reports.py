@@ -12,7 +12,7 @@ from trainings.models import EmployerType
 from trainings.reporting import Period, build_report, hours_per_person
 from trainings.timefmt import PRAGUE
 
-from .conftest import make_term
+from .helpers import make_term
 from .staff_helpers import attend, move_to_past, organiser_client, sign_up
 
 pytestmark = pytest.mark.usefixtures("server_errors_as_pages")

@@ -16,45 +16,32 @@ from urllib.parse import urlsplit
 import pytest
 from flask import url_for
 from sqlalchemy import delete, select, update
-from werkzeug.security import generate_password_hash
 
 from trainings.extensions import db
 from trainings.models import (
     AuditEntry,
-    InterestEntry,
-    OutboxMessage,
     Registration,
-    RegistrationLink,
     RegistrationState,
-    RequestEvent,
     RequestEventKind,
     RequestKind,
     RequestState,
     REQUEST_TRANSITIONS,
     StaffRole,
     SupportRequest,
-    SupportRequestItem,
-    SupportRequestLink,
     Term,
     TermForm,
     Urgency,
     User,
-    UserToken,
     utcnow,
 )
 from trainings.requests import service
-from trainings.staff import accounts
 from trainings.terms.service import TermData
 from trainings.timefmt import PRAGUE
 from trainings.workdays import add_working_days, is_overdue, working_days_between
 
-from .conftest import offer, only_message, orp, outbox, region
-from .staff_helpers import forget_logins
-from .staff_helpers import log_in as staff_log_in
+from .helpers import csrf, empty_tables, offer, only_message, orp, outbox, post_form, region
+from .staff_helpers import staff_client as log_in
 
-PASSWORD = "heslo-pro-testy-123"
-# A cheap hash: the login itself is tested in test_staff_auth.py, and scrypt costs 0.1 s per check.
-FAST_HASH = generate_password_hash(PASSWORD, "pbkdf2:sha256:1000")
 PARDUBICE = "svetluse.kotrcova@mpsv.gov.cz"  # Pardubický kraj (seed 004)
 BRNO = "silvie.pazderova@mpsv.gov.cz"  # Jihomoravský kraj
 ALENA = "alena.svobodova1@mpsv.gov.cz"  # Kraj Vysočina and Olomoucký kraj
@@ -71,14 +58,9 @@ pytestmark = pytest.mark.usefixtures("server_errors_as_pages")
 
 @pytest.fixture(autouse=True)
 def clean(app):
-    """Requests hang on terms and users, which conftest's clean-up does not know about."""
+    """The administrator a test logged in as goes again; the rows that point at her go first."""
     yield
-    db.session.rollback()
-    for model in (AuditEntry, RequestEvent, SupportRequestLink, SupportRequestItem, RegistrationLink,
-                  OutboxMessage, Registration, InterestEntry, Term, SupportRequest, UserToken):
-        db.session.execute(delete(model))
-    for user_id in db.session.scalars(select(User.id).where(User.email.in_([ADMIN]))):
-        forget_logins(user_id)
+    empty_tables()
     db.session.execute(delete(User).where(User.email.in_([ADMIN])))
     # The seeded coordinators start without passwords (tests/test_staff_auth.py relies on it).
     db.session.execute(update(User).where(User.role == StaffRole.COORDINATOR).values(password_hash=None))
@@ -86,31 +68,6 @@ def clean(app):
 
 
 # --- helpers: what a browser does -----------------------------------------------
-
-
-def csrf(page):
-    return re.search(r'name="[\w-]*csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-
-
-def log_in(app, email):
-    """A browser of the staff member with this e-mail, logged in."""
-    user = accounts.user_by_email(email)
-    if user is None:
-        user = accounts.create_user(email, "Správce Systému", StaffRole.ADMIN)
-    user.password_hash = FAST_HASH
-    db.session.commit()
-    client = app.test_client()
-    response = staff_log_in(client, email, PASSWORD)
-    assert response.status_code == 302, response.get_data(as_text=True)[:500]
-    return client
-
-
-def post_form(client, url, data, form_url=None, prefix=None):
-    """Open the page with the form, take its CSRF token, send the form (of `prefix`, if it has one)."""
-    page = client.get(form_url or url)
-    assert page.status_code == 200, (form_url or url, page.status_code)
-    name = f"{prefix}-csrf_token" if prefix else "csrf_token"
-    return client.post(url, data={name: csrf(page.get_data(as_text=True)), **data})
 
 
 def post_item(client, detail, item, **values):

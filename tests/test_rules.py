@@ -25,7 +25,7 @@ from trainings.requests import service as requests
 from trainings.staff import accounts
 from trainings.terms import service as terms
 
-from .conftest import make_term, only_message, orp, region
+from .helpers import make_term, only_message, orp, region
 
 MEETING = "https://meet.example.cz/ipod"  # what make_term gives an online term
 

@@ -7,7 +7,7 @@ import pytest
 
 from trainings.extensions import limiter
 
-from .conftest import make_term
+from .helpers import make_term
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 

@@ -20,18 +20,26 @@ from trainings.extensions import db
 from trainings.models import AuditEntry, EmployerType, OutboxMessage, Registration, RegistrationState
 from trainings.registration import service, switching
 
-from .conftest import build_app, make_term, only_message, orp, outbox, region
-from .test_calendar import icaljs, read
-from .test_registration import _csrf, cancel_via_link, manage_link, open_link, person, register_via_form, token_of
+from .conftest import build_app
+from .helpers import (
+    calendar_objects,
+    cancel_via_link,
+    make_term,
+    manage_link,
+    only_message,
+    open_link,
+    orp,
+    outbox,
+    person,
+    region,
+    register_via_form,
+    registration_on,
+    token_of,
+)
+from .helpers import csrf as _csrf
+from .helpers import registration_uid as uid
 
 pytestmark = pytest.mark.usefixtures("server_errors_as_pages")
-
-
-def registration_on(term, email):
-    db.session.rollback()
-    return db.session.scalars(
-        select(Registration).where(Registration.term_id == term.id, Registration.email_normalized == email)
-    ).one()
 
 
 def sign_up(app, term, n, orp_name="Svitavy"):
@@ -54,23 +62,6 @@ def choose_term(app, link, term):
     response = browser.post(urljoin(link, href), data={"csrf_token": _csrf(page), "term": term.id})
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]
     return browser, urljoin(link, response.headers["Location"])
-
-
-def calendar_objects(message):
-    """(METHOD, UID, SEQUENCE, STATUS) of each .ics attachment, read by vobject and ical.js alike."""
-    texts = [a["data"] for a in message.attachments]
-    facts = []
-    for text in texts:
-        cal = read(text)
-        facts.append((cal.method.value, cal.vevent.uid.value, int(cal.vevent.sequence.value), cal.vevent.status.value))
-    for js, fact in zip(icaljs(*texts), facts, strict=True):
-        (event,) = js["events"]
-        assert (js["method"], event["uid"], event["sequence"], event["status"]) == fact
-    return facts
-
-
-def uid(registration):
-    return f"registration-{registration.id}@spod4.test"
 
 
 def test_she_switches_to_a_term_with_a_free_seat_and_her_old_seat_goes_to_the_first_waiting(app):

@@ -7,23 +7,18 @@ from sqlalchemy import select
 from trainings.catalogue.interest import add_interest
 from trainings.extensions import db
 from trainings.mail import dispatch
-from trainings.models import AuditEntry, EmployerType, OutboxMessage, TermForm
+from trainings.models import AuditEntry, OutboxMessage, TermForm
 from trainings.registration import service
 from trainings.registration.reminders import send_reminders
 from trainings.terms import service as terms
 from trainings.terms.service import TermData, TermError
 
-from .conftest import make_term, offer, orp, outbox, region
+from .helpers import make_term, offer, orp, outbox, region
+from .staff_helpers import applicant
 
 
 def sign_up(term, i, orp_name="Litomyšl"):
-    return service.register(
-        term.id,
-        service.Applicant(
-            name=f"Účastnice {i}", email=f"ucastnice{i}@example.cz", employer_type=EmployerType.OSPOD,
-            job_title="sociální pracovnice", region_id=region("CZ053").id, orp_id=orp(orp_name).id,
-        ),
-    ).registration.id
+    return service.register(term.id, applicant(i, orp_name, name=f"Účastnice {i}")).registration.id
 
 
 def mails(kind):
