@@ -31,6 +31,7 @@ import pytest
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
+from trainings import tokens
 from trainings.catalogue.seed import DEMO_ORGANISER, seed_demo_organiser, seed_demo_terms
 from trainings.extensions import db
 from trainings.models import (
@@ -156,7 +157,7 @@ def _seed(app) -> Site:
 
         # A one-time link to set a staff password (only its hash is stored).
         site.password_token = "browser-test-password-token"
-        db.session.add(UserToken(user=organiser, token_hash=accounts._hash(site.password_token),
+        db.session.add(UserToken(user=organiser, token_hash=tokens.token_hash(site.password_token),
                                  expires_at=utcnow() + timedelta(days=1)))
         db.session.commit()
         _seed_after_the_workshop(site, ipod, pardubice, litomysl, organiser)
