@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from .. import audit
+from .. import audit, czech
 from ..db_session import begin_write, locked
 from ..errors import ServiceError
 from ..extensions import db
@@ -96,7 +96,7 @@ def check(data: TermData) -> None:
         raise TermError(HOURS_MESSAGE, "hours")
     for name, limit in MAX_TEXT.items():
         if len(getattr(data, name) or "") > limit:
-            raise TermError(f"Nejvýše {limit} znaků.", name)
+            raise TermError(f"Nejvýše {czech.count_noun(limit, 'znak', 'znaky', 'znaků')}.", name)
     if data.form == TermForm.IN_PERSON and not (data.venue and data.region_id):
         raise TermError("U prezenčního termínu vyplňte místo a kraj konání.", "venue")
     if data.registration_deadline and data.registration_deadline > data.starts_at:
