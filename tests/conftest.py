@@ -11,20 +11,25 @@ are skipped unless SPOD4_FULL_TESTS=1, and the fuzz runs a small budget
 """
 import contextvars
 import os
+from datetime import timedelta
 
 import psycopg
 import pytest
 from flask import has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from sqlalchemy import delete, update
 
 from trainings import create_app
 from trainings.catalogue.seed import seed_all
 from trainings.extensions import db
+from trainings.models import EmployerType, RequestState, StaffRole, TermForm, User, utcnow
+from trainings.registration import service as registration
+from trainings.requests import service as requests
+from trainings.terms.service import TermData
 
-from .helpers import empty_tables, make_term
-# Re-exported only for tests/test_access.py (another engineer's file, which still imports them from here).
-from .helpers import offer, orp, region  # noqa: F401
+from .helpers import empty_tables, make_term, offer, orp, region
+from .staff_helpers import CREATED, OTHER_LECTURER, remove_user, staff_user
 
 PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 FULL_TESTS = os.environ.get("SPOD4_FULL_TESTS") == "1"
@@ -135,3 +140,42 @@ def server_errors_as_pages(app):
 @pytest.fixture
 def term(app):
     return make_term()
+
+
+@pytest.fixture
+def objects(app):
+    """One object of each kind (tests/test_access.py, tests/test_fuzz.py): two requests of
+    Pardubický kraj (an agreed workshop with a closed term taught by Petra Lektorová, a
+    package with items), a registration, e-mails."""
+    requester = requests.Requester("Marie Dvořáková", "marie@pardubickykraj.cz", "KÚ Pardubického kraje")
+    # The first request is the one `request_id` gets: a workshop, so that every page of it opens.
+    workshop = requests.submit_custom_workshop(
+        requester, requests.CustomWorkshop(region("CZ053").id, "IPOD", 20, "jaro", topic_text="IPOD")
+    ).request
+    items = tuple((o.id, "poznámka") for o in [offer("posileni-metodicke-role-krajskych-ospod")])
+    requests.submit_region_package(requester, requests.RegionPackage(region("CZ053").id, items))
+    coordinator = workshop.coordinator
+    requests.transition(workshop.id, RequestState.IN_PROGRESS, coordinator)
+    requests.transition(workshop.id, RequestState.AGREED, coordinator)
+    starts = utcnow() + timedelta(days=20)
+    term = requests.create_closed_term(workshop.id, TermData(
+        offer_id=offer().id, starts_at=starts, ends_at=starts + timedelta(hours=3), form=TermForm.ONLINE,
+        capacity=10, restricted_region_id=region("CZ053").id, lecturer="Mgr. Petra Lektorová"), coordinator)
+    registration.register(term.id, registration.Applicant(
+        "Jana Nováková", "jana@litomysl.cz", EmployerType.OSPOD, "sociální pracovnice",
+        region("CZ053").id, orp("Litomyšl").id), signup_token=term.signup_token)
+    yield
+    # The rows first (what `app` empties anyway), as they point at the staff the test logged in as:
+    # those go, and the seeded coordinators lose the password their login gave them.
+    empty_tables()
+    db.session.execute(delete(User).where(User.email.in_([*CREATED.values(), OTHER_LECTURER])))
+    db.session.execute(update(User).where(User.role == StaffRole.COORDINATOR).values(password_hash=None))
+    db.session.commit()
+
+
+@pytest.fixture
+def petra_lecturer(app):
+    """Petra Lektorová, a lecturer with a staff account, removed again afterwards."""
+    user = staff_user("petra.lektorova@example.cz", "Petra Lektorová", StaffRole.LECTURER)
+    yield user
+    remove_user(user.id)

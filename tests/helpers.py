@@ -15,8 +15,11 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 import vobject
+from flask import url_for
 from sqlalchemy import select
+from werkzeug.routing import IntegerConverter
 
+from trainings.access import STAFF_PREFIX, declaration
 from trainings.extensions import db
 from trainings.mail.messages import compose_pending
 from trainings.models import Offer, Orp, OutboxMessage, Region, Registration, Term, TermForm
@@ -266,3 +269,57 @@ def calendar_objects(message):
         (event,) = js["events"]
         assert (js["method"], event["uid"], event["sequence"], event["status"]) == fact
     return facts
+
+
+# --- every page of the app, with its URL arguments filled ------------------------------
+
+
+def _snake(name):
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def model_for(argument):
+    """`message_id` → OutboxMessage: the mapped class whose snake-case name ends in `message`."""
+    thing = argument.removesuffix("_id")
+    classes = [m.class_ for m in db.Model.registry.mappers]
+    matches = [c for c in classes if _snake(c.__name__) == thing] or [
+        c for c in classes if _snake(c.__name__).endswith("_" + thing)
+    ]
+    return matches[0] if len(matches) == 1 else None
+
+
+def url_of(app, rule):
+    """The rule's URL: an int `<thing>_id` gets the id of a row of `model_for(thing)` (of the row
+    belonging to the arguments already filled, where the model has such a column), `code` a
+    registration's check-in code, any other argument a placeholder."""
+    values = {}
+    # In path order, so `item_id` is looked up among the rows of the `request_id` already chosen.
+    for name in re.findall(r"<(?:[^:<>]+:)?(\w+)>", rule.rule):
+        converter = rule._converters[name]
+        model = model_for(name) if isinstance(converter, IntegerConverter) else None
+        if model is not None:
+            stmt = select(model.id).order_by(model.id).limit(1)
+            for chosen, value in values.items():
+                if chosen in model.__table__.columns:
+                    stmt = stmt.where(model.__table__.columns[chosen] == value)
+            values[name] = db.session.scalar(stmt) or 1
+        elif name == "code":
+            values[name] = db.session.scalar(
+                select(Registration.check_in_code).order_by(Registration.id).limit(1)) or "x"
+        else:
+            values[name] = 1 if isinstance(converter, IntegerConverter) else "x"
+    with app.test_request_context():
+        return url_for(rule.endpoint, **values)
+
+
+def staff_rules(app):
+    """(rule, method) of every staff-only page: what the app does not declare public (a
+    back-office page declaring nothing is closed, as trainings/access.py enforces it).
+    tests/test_access.py holds these declarations against its hand-written table."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        access = declaration(app, rule.endpoint)
+        staff_only = rule.rule.startswith(STAFF_PREFIX) if access is None else not access.public
+        if staff_only:
+            found += [(rule, method) for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
+    return found

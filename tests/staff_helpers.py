@@ -100,6 +100,36 @@ def staff_client(app, email, role=StaffRole.ADMIN, name="Správce Systému"):
     return client
 
 
+# The staff the access walk (tests/test_access.py) and the fuzz (tests/test_fuzz.py) log in as;
+# the `objects` fixture (tests/conftest.py) removes them again.
+CREATED = {
+    StaffRole.ADMIN: "spravce@access.test",
+    StaffRole.ORGANISER: "organizatorka@access.test",
+    StaffRole.LECTURER: "lektorka@access.test",  # the lecturer the term of `objects` names
+}
+OTHER_LECTURER = "jina.lektorka@access.test"
+NAMES = {CREATED[StaffRole.LECTURER]: "Petra Lektorová", OTHER_LECTURER: "Jana Jiná"}
+
+
+def session_token(client) -> str:
+    """A CSRF token of this browser's session, from a public form (anyone may open it):
+    without one every POST would fail on CSRF (400) before reaching what a test is after."""
+    return token_of(client.get("/zadost/workshop-na-klic"))
+
+
+def browser(app, email=None, role=None):
+    """An anonymous browser, or one logged in as the staff member with this e-mail (created
+    with `role` if there is none); `client.token` is a CSRF token of its session."""
+    if email is None:
+        client = app.test_client()
+    elif accounts.user_by_email(email) is not None:
+        client = staff_client(app, email)
+    else:
+        client = staff_client(app, email, role, NAMES.get(email, f"Test {role.value}"))
+    client.token = session_token(client)
+    return client
+
+
 def organiser_client(app):
     """A browser with the demo organiser logged in; `client.token` is a CSRF token of its session."""
     client = app.test_client()

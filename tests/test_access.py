@@ -10,7 +10,7 @@ are sent to the login, every role the table leaves out gets 403, the roles it
 names get in, and the object scopes hold (another kraj's request, another
 lecturer's term).
 
-URL arguments are filled generically: an int argument `<thing>_id` gets the
+URL arguments are filled generically (tests/helpers.py `url_of`): an int argument `<thing>_id` gets the
 id of a row of the model whose name ends in `thing` (`request_id` →
 SupportRequest, `message_id` → OutboxMessage), of the row that belongs to the
 arguments already filled where the model has such a column (`item_id` of that
@@ -19,44 +19,18 @@ gets a placeholder. Access is checked before a view loads anything, so even a
 placeholder must be refused.
 """
 import re
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from flask import url_for
-from sqlalchemy import delete, select, update
-from werkzeug.routing import IntegerConverter
-from werkzeug.security import generate_password_hash
+from sqlalchemy import select
 
 from trainings import create_app
 from trainings.access import public, requires
 from trainings.extensions import db
-from trainings.models import (
-    AuditEntry,
-    EmployerType,
-    InterestEntry,
-    OutboxMessage,
-    Registration,
-    RegistrationLink,
-    RequestEvent,
-    RequestState,
-    StaffRole,
-    SupportRequest,
-    SupportRequestItem,
-    SupportRequestLink,
-    Term,
-    TermForm,
-    User,
-    UserToken,
-    utcnow,
-)
-from trainings.registration import service as registration
-from trainings.requests import service
-from trainings.staff import accounts
-from trainings.terms.service import TermData
+from trainings.models import Registration, RequestEvent, StaffRole, Term
 
-from .conftest import offer, orp, region
-from .staff_helpers import forget_logins, log_in
+from .helpers import url_of
+from .staff_helpers import CREATED, OTHER_LECTURER, browser
 
 ADMIN, ORGANISER, COORDINATOR, LECTURER = (
     StaffRole.ADMIN, StaffRole.ORGANISER, StaffRole.COORDINATOR, StaffRole.LECTURER)
@@ -247,90 +221,13 @@ def test_a_back_office_page_that_declares_nothing_is_closed_not_open():
 
 # --- the data the requests work on ----------------------------------------------------------
 
-PASSWORD = "heslo-pro-testy-123"
-# A cheap hash: the login itself is tested in test_staff_auth.py, and scrypt costs 0.1 s per check.
-FAST_HASH = generate_password_hash(PASSWORD, "pbkdf2:sha256:1000")
 PARDUBICE = "svetluse.kotrcova@mpsv.gov.cz"
 BRNO = "silvie.pazderova@mpsv.gov.cz"
-CREATED = {
-    ADMIN: "spravce@access.test",
-    ORGANISER: "organizatorka@access.test",
-    LECTURER: "lektorka@access.test",  # the lecturer the term names
-}
-OTHER_LECTURER = "jina.lektorka@access.test"
-NAMES = {CREATED[LECTURER]: "Petra Lektorová", OTHER_LECTURER: "Jana Jiná"}
+# The objects the requests work on come from the `objects` fixture (tests/conftest.py), the
+# logged-in browsers from tests/staff_helpers.py (`browser`; CREATED names who they are).
 # A server error comes back as the 500 page a person would see (conftest.py), so a
 # test sees it as a status, never as a pass.
 pytestmark = pytest.mark.usefixtures("server_errors_as_pages")
-
-
-@pytest.fixture
-def objects(app):
-    """One object of each kind: two requests of Pardubický kraj (an agreed workshop
-    with a closed term taught by Petra Lektorová, a package with items), a registration, e-mails."""
-    requester = service.Requester("Marie Dvořáková", "marie@pardubickykraj.cz", "KÚ Pardubického kraje")
-    # The first request is the one `request_id` gets: a workshop, so that every page of it opens.
-    workshop = service.submit_custom_workshop(
-        requester, service.CustomWorkshop(region("CZ053").id, "IPOD", 20, "jaro", topic_text="IPOD")
-    ).request
-    items = tuple((o.id, "poznámka") for o in [offer("posileni-metodicke-role-krajskych-ospod")])
-    service.submit_region_package(requester, service.RegionPackage(region("CZ053").id, items))
-    coordinator = workshop.coordinator
-    service.transition(workshop.id, RequestState.IN_PROGRESS, coordinator)
-    service.transition(workshop.id, RequestState.AGREED, coordinator)
-    starts = utcnow() + timedelta(days=20)
-    term = service.create_closed_term(workshop.id, TermData(
-        offer_id=offer().id, starts_at=starts, ends_at=starts + timedelta(hours=3), form=TermForm.ONLINE,
-        capacity=10, restricted_region_id=region("CZ053").id, lecturer="Mgr. Petra Lektorová"), coordinator)
-    registration.register(term.id, registration.Applicant(
-        "Jana Nováková", "jana@litomysl.cz", EmployerType.OSPOD, "sociální pracovnice",
-        region("CZ053").id, orp("Litomyšl").id), signup_token=term.signup_token)
-    yield
-    db.session.rollback()
-    for model in (AuditEntry, RequestEvent, SupportRequestLink, SupportRequestItem, RegistrationLink,
-                  OutboxMessage, Registration, InterestEntry, Term, SupportRequest, UserToken):
-        db.session.execute(delete(model))
-    created = [*CREATED.values(), OTHER_LECTURER]
-    for user_id in db.session.scalars(select(User.id).where(User.email.in_(created))):
-        forget_logins(user_id)
-    db.session.execute(delete(User).where(User.email.in_(created)))
-    db.session.execute(update(User).where(User.role == COORDINATOR).values(password_hash=None))
-    db.session.commit()
-
-
-def _snake(name):
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
-def _model_for(argument):
-    """`message_id` → OutboxMessage: the mapped class whose snake-case name ends in `message`."""
-    thing = argument.removesuffix("_id")
-    classes = [m.class_ for m in db.Model.registry.mappers]
-    matches = [c for c in classes if _snake(c.__name__) == thing] or [
-        c for c in classes if _snake(c.__name__).endswith("_" + thing)
-    ]
-    return matches[0] if len(matches) == 1 else None
-
-
-def url_of(app, rule):
-    values = {}
-    # In path order, so `item_id` is looked up among the rows of the `request_id` already chosen.
-    for name in re.findall(r"<(?:[^:<>]+:)?(\w+)>", rule.rule):
-        converter = rule._converters[name]
-        model = _model_for(name) if isinstance(converter, IntegerConverter) else None
-        if model is not None:
-            stmt = select(model.id).order_by(model.id).limit(1)
-            for chosen, value in values.items():
-                if chosen in model.__table__.columns:
-                    stmt = stmt.where(model.__table__.columns[chosen] == value)
-            values[name] = db.session.scalar(stmt) or 1
-        elif name == "code":
-            values[name] = db.session.scalar(
-                select(Registration.check_in_code).order_by(Registration.id).limit(1)) or "x"
-        else:
-            values[name] = 1 if isinstance(converter, IntegerConverter) else "x"
-    with app.test_request_context():
-        return url_for(rule.endpoint, **values)
 
 
 def staff_rules_with_access(app):
@@ -344,32 +241,7 @@ def staff_rules_with_access(app):
     return found
 
 
-def staff_rules(app):
-    """(rule, method) of every staff-only page (test_second_factor.py walks them too)."""
-    return [(rule, method) for rule, method, _, _ in staff_rules_with_access(app)]
-
-
 # --- browsers -------------------------------------------------------------------------------
-
-
-def _csrf(client):
-    """A CSRF token of this browser's session, from a public form: without one every
-    POST would fail on CSRF (400) before reaching the access check we are testing."""
-    page = client.get("/zadost/workshop-na-klic").get_data(as_text=True)
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-
-
-def browser(app, email=None, role=None):
-    client = app.test_client()
-    if email:
-        user = accounts.user_by_email(email) or accounts.create_user(
-            email, NAMES.get(email, f"Test {role.value}"), role)
-        user.password_hash = FAST_HASH
-        db.session.commit()
-        response = log_in(client, email, PASSWORD)
-        assert response.status_code == 302
-    client.token = _csrf(client)
-    return client
 
 
 def browsers(app):

@@ -21,7 +21,6 @@ from trainings.models import (
     OutboxMessage,
     Registration,
     RegistrationState,
-    StaffRole,
     Term,
     TermForm,
     TermState,
@@ -38,9 +37,7 @@ from .staff_helpers import (
     organiser,
     organiser_client,
     registrations_of,
-    remove_user,
     sign_up,
-    staff_user,
     token_of,
 )
 
@@ -464,20 +461,13 @@ def test_a_closed_term_page_shows_its_sign_up_link(app, staff):
 # --- the door -----------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def named_lecturer(app):
-    user = staff_user("petra.lektorova@example.cz", "Petra Lektorová", StaffRole.LECTURER)
-    yield user
-    remove_user(user.id)
-
-
-def test_a_lecturer_checks_in_at_her_own_terms_only(app, named_lecturer):
+def test_a_lecturer_checks_in_at_her_own_terms_only(app, petra_lecturer):
     hers = make_term(starts_in=timedelta(hours=1), lecturer="Mgr. Petra LEKTOROVÁ, Jan Druhý")
     other = make_term(starts_in=timedelta(hours=1), lecturer="Jiný Lektor")
     mine = sign_up(hers, 1)
     theirs = sign_up(other, 2)
     client = app.test_client()
-    assert log_in(client, named_lecturer.email, "dlouhe-heslo-pro-test").status_code == 302
+    assert log_in(client, petra_lecturer.email, "dlouhe-heslo-pro-test").status_code == 302
 
     assert client.get(f"/sprava/terminy/{hers.id}/prichody").status_code == 200
     assert client.get(f"/sprava/terminy/{other.id}/prichody").status_code == 403
@@ -490,7 +480,7 @@ def test_a_lecturer_checks_in_at_her_own_terms_only(app, named_lecturer):
     client.post(f"/sprava/prihlasky/{theirs.id}/dochazka", data={"csrf_token": token, "attended": "ano"})
     assert fresh(Registration, theirs.id).attended is None
     entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "registration.attendance")).one()
-    assert entry.actor_id == named_lecturer.id and entry.data == {"attended": [None, True]}
+    assert entry.actor_id == petra_lecturer.id and entry.data == {"attended": [None, True]}
     # Her list of terms holds only hers.
     page = client.get("/sprava/terminy/").get_data(as_text=True)
     assert f"/sprava/terminy/{hers.id}/prichody" in page and f"/sprava/terminy/{other.id}/prichody" not in page

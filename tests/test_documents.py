@@ -15,11 +15,11 @@ from trainings import emblem
 from trainings.catalogue import seed
 from trainings.exports import pdf
 from trainings.extensions import db
-from trainings.models import Offer, Registration, StaffRole, Term, TermForm
+from trainings.models import Offer, Registration, Term, TermForm
 from trainings.registration import hours
 
 from .helpers import make_term, region
-from .staff_helpers import attend, fresh, log_in, move_to_past, organiser_client, remove_user, sign_up, staff_user
+from .staff_helpers import attend, fresh, log_in, move_to_past, organiser_client, sign_up
 
 ESF = "Spolufinancováno Evropskou unií"
 REG_NO = "CZ.03.02.02/00/25_110/0006346"
@@ -139,14 +139,7 @@ def test_all_osvedceni_of_a_term_in_one_file_a_page_each_by_surname(app):
         assert not slash_forms(page), slash_forms(page)
 
 
-@pytest.fixture
-def lecturer(app):
-    user = staff_user("petra.lektorova@example.cz", "Petra Lektorová", StaffRole.LECTURER)
-    yield user
-    remove_user(user.id)
-
-
-def test_the_lecturer_of_the_term_downloads_them_too_and_nobody_else(app, lecturer):
+def test_the_lecturer_of_the_term_downloads_them_too_and_nobody_else(app, petra_lecturer):
     hers = make_term(lecturer="Mgr. Petra Lektorová")
     other = make_term(lecturer="Jiný Lektor")
     for term in (hers, other):
@@ -154,7 +147,7 @@ def test_the_lecturer_of_the_term_downloads_them_too_and_nobody_else(app, lectur
         ended(term)
         attend(person.id)
     client = app.test_client()
-    assert log_in(client, lecturer.email, "dlouhe-heslo-pro-test").status_code == 302
+    assert log_in(client, petra_lecturer.email, "dlouhe-heslo-pro-test").status_code == 302
     assert client.get(f"/sprava/terminy/{hers.id}/osvedceni.pdf").mimetype == "application/pdf"
     assert client.get(f"/sprava/terminy/{other.id}/osvedceni.pdf").status_code == 403
     anonymous = app.test_client().get(f"/sprava/terminy/{hers.id}/osvedceni.pdf")

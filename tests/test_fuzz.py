@@ -3,7 +3,7 @@ error, and a script typed into a form is never rendered as markup.
 
 The endpoints are found by walking app.url_map (every rule accepting POST, public
 and staff); only those in EXCLUDED are left out, each with its reason. URL
-arguments are filled as tests/test_access.py does (the id of a real row), and a
+arguments are filled as tests/helpers.py `url_of` does (the id of a real row), and a
 share of the examples gets an unknown, huge or garbage argument instead.
 
 Field names come from the page that shows the form (input, select, textarea
@@ -68,8 +68,8 @@ from trainings.requests.forms import CommentForm, RequesterMessageForm, Transiti
 from trainings.registration.staff_forms import AttendanceForm, ConfirmRegistrationForm, NoteForm, StaffCancelForm
 
 from .conftest import FULL_TESTS
-from .helpers import make_term
-from .test_access import CREATED, _model_for, browser, objects  # noqa: F401 (objects is a fixture)
+from .helpers import make_term, model_for
+from .staff_helpers import CREATED, browser
 
 # `make test` hands whole files to its pytest-xdist workers (--dist loadfile), so this module
 # runs on one worker, in order, and the count check below sees the requests of the fuzz before it.
@@ -348,8 +348,8 @@ def _first(model, *where):
 
 
 @pytest.fixture
-def world(app, objects):  # noqa: F811 (the fixture imported above)
-    """test_access.py's objects (two requests, a closed term, a registration, e-mails), plus
+def world(app, objects):
+    """The `objects` of tests/conftest.py (two requests, a closed term, a registration, e-mails), plus
     a public term with a registration, a password link, and logged-in browsers."""
     public_term = make_term(capacity=2)
     outcome = registration_service.register(public_term.id, registration_service.Applicant(
@@ -397,7 +397,7 @@ def world(app, objects):  # noqa: F811 (the fixture imported above)
 
 
 def _real_values(app, world, rule) -> dict:
-    """The arguments of a rule: strings from the world, ints the id of a related row (test_access.py)."""
+    """The arguments of a rule: strings from the world, ints the id of a related row (as tests/helpers.py url_of)."""
     strings = world.url_args["_strings"].get(rule.endpoint.split(".")[0], {})
     values = {}
     for name in re.findall(r"<(?:[^:<>]+:)?(\w+)>", rule.rule):
@@ -411,7 +411,7 @@ def _real_values(app, world, rule) -> dict:
                 rule.endpoint.startswith("attendance") or rule.endpoint == "registration.register" \
                 else world.url_args["closed_term"]
             continue
-        model = _model_for(name)
+        model = model_for(name)
         stmt = select(model.id).order_by(model.id).limit(1)
         for chosen, value in values.items():
             if chosen in model.__table__.columns:

@@ -15,6 +15,7 @@ from trainings.extensions import db, limiter
 from trainings.models import AuditEntry, RecoveryCode, StaffRole, StaffSession, User
 from trainings.staff import second_factor
 
+from .helpers import staff_rules, url_of
 from .staff_helpers import (
     enrol_second_factor,
     fresh_app_code,
@@ -24,7 +25,6 @@ from .staff_helpers import (
     staff_user,
     token_of,
 )
-from .test_access import staff_rules, url_of
 
 PASSWORD = "dlouhe-heslo-pro-test"
 
