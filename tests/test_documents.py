@@ -21,6 +21,8 @@ from trainings.registration import hours
 from .helpers import make_term, region
 from .staff_helpers import attend, fresh, log_in, move_to_past, organiser_client, sign_up
 
+PRINT_CSS = Path(__file__).resolve().parent.parent / "templates/exports/print.css"
+
 ESF = "Spolufinancováno Evropskou unií"
 REG_NO = "CZ.03.02.02/00/25_110/0006346"
 SVG_FILE = Path(__file__).resolve().parent.parent / "static" / "img" / "eu-emblem.svg"
@@ -184,6 +186,28 @@ def test_a_long_title_gives_way_to_the_page_number_in_the_sheets_footer(app):
     term = make_term(slug=longest_title.slug)
     text = "\n".join(pages_of(pdf.attendance_sheet_pdf(fresh(Term, term.id))))
     assert "… · " in text and "strana 1/1" in text
+
+
+def test_a_term_over_midnight_still_prints_both_dates_and_the_page_number(app):
+    longest_title = db.session.scalars(select(Offer).order_by(func.length(Offer.title).desc())).first()
+    term = make_term(slug=longest_title.slug)
+    term = fresh(Term, term.id)
+    term.starts_at = term.starts_at.replace(hour=20, minute=0)  # 21:00 or 22:00 in Prague, ending after midnight
+    term.ends_at = term.starts_at + timedelta(hours=4)
+    db.session.commit()
+    data = pdf.attendance_sheet_pdf(fresh(Term, term.id))
+    text = "\n".join(pages_of(data))
+    assert "… · " in text and " – " in text.splitlines()[-1] and "strana 1/1" in text
+    # Right-aligned and nowrap, the footer overflows its box (and runs off the page, taking the page
+    # number) exactly when it has to start at the box's left edge: it must start to the right of it.
+    css = PRINT_CSS.read_text()
+    box_mm = float(re.search(r"@bottom-right \{[^}]*?width: ([\d.]+)mm", css).group(1))
+    right_margin_mm = float(re.search(r"@page sheet \{[^}]*?margin: \S+ ([\d.]+)mm", css).group(1))
+    page = PdfReader(io.BytesIO(data)).pages[0]
+    starts = []
+    page.extract_text(visitor_text=lambda run, cm, tm, *_: starts.append(tm[4] * cm[0]) if "strana" in run else None)
+    box_left = float(page.mediabox.width) - (right_margin_mm + box_mm) * 72 / 25.4
+    assert starts and starts[0] > box_left + 1, (starts, box_left)
 
 
 # --- the EU emblem -----------------------------------------------------------------------------
