@@ -127,7 +127,7 @@ def _seed(app) -> Site:
         # Moje vzdělávání of the first person, as the e-mailed link opens it (only its hash is stored).
         site.person_token = "browser-test-person-token"
         db.session.add(PersonLink(email_normalized="jana0@example.cz", purpose="page",
-                                  token_hash=registration_service.token_hash(site.person_token),
+                                  token_hash=tokens.token_hash(site.person_token),
                                   expires_at=utcnow() + timedelta(days=1)))
         db.session.commit()
 

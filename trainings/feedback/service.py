@@ -54,8 +54,9 @@ from ..models import (
 from ..privacy.service import ANONYMOUS_DOMAIN, is_anonymised
 from ..reporting import Period
 from ..registration.hours import certificate_available
-from ..registration.service import LINK_LIFETIME_AFTER_TERM, in_days, issue_link, link_expiry, token_hash
+from ..registration.service import LINK_LIFETIME_AFTER_TERM, in_days, issue_link, link_expiry
 from ..timefmt import PRAGUE, local
+from ..tokens import token_hash
 from ..urls import absolute_url
 
 MIN_ANSWERS = 3

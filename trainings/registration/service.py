@@ -112,9 +112,6 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-# Kept under this name for the person, handover and feedback links that import it from here.
-token_hash = tokens.token_hash
-
 
 # A registration's private link works until this long after its term ends: long
 # enough for the certificate and questions afterwards, not for ever. Everything
@@ -143,8 +140,8 @@ def link_expiry(registration: Registration) -> datetime:
 def issue_link(registration: Registration, now: datetime | None = None) -> str:
     """A new private link token for the registration; only its hash is stored."""
     token = tokens.new()
-    db.session.add(RegistrationLink(registration=registration, token_hash=token_hash(token), created_at=now or utcnow(),
-                                    expires_at=link_expiry(registration)))
+    db.session.add(RegistrationLink(registration=registration, token_hash=tokens.token_hash(token),
+                                    created_at=now or utcnow(), expires_at=link_expiry(registration)))
     return token
 
 
@@ -179,7 +176,7 @@ def revoke_other_links(registration: Registration, keep_token: str) -> int:
         select(RegistrationLink).where(
             RegistrationLink.registration_id == registration.id,
             RegistrationLink.revoked_at.is_(None),
-            RegistrationLink.token_hash != token_hash(keep_token),
+            RegistrationLink.token_hash != tokens.token_hash(keep_token),
         )
     ).all()
     for link in links:
