@@ -357,8 +357,8 @@ def usage_and_previous(term: Term, email_normalized: str) -> tuple[SeatUsage, Re
             if state != RegistrationState.CANCELLED:
                 raise AlreadyRegistered(own_id)
             previous = db.session.get(Registration, own_id)
-    return _usage(term, [(state, orp_id, n) for state, orp_id, n, _ in rows if state != RegistrationState.CANCELLED]), \
-        previous
+    active = [(state, orp_id, n) for state, orp_id, n, _ in rows if state != RegistrationState.CANCELLED]
+    return _usage(term, active), previous
 
 
 def enter(term: Term, registration: Registration | None, applicant: Applicant, email_normalized: str,
