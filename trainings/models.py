@@ -21,17 +21,43 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    and_,
     func,
+    or_,
     select,
+    text,
 )
 from flask_login import UserMixin
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import Numeric
 
 from .extensions import db
 
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+class _HoursBetween(FunctionElement):
+    """Hours from one timestamp to another, as a number (each database spells it its own way)."""
+
+    type = Numeric()
+    inherit_cache = True
+
+
+@compiles(_HoursBetween, "postgresql")
+def _hours_between_postgresql(element, compiler, **kw):
+    start, end = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"(EXTRACT(EPOCH FROM ({end}) - ({start})) / 3600)"
+
+
+@compiles(_HoursBetween)
+def _hours_between_sqlite(element, compiler, **kw):
+    start, end = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"((julianday({end}) - julianday({start})) * 24)"
 
 
 class UTCDateTime(TypeDecorator):
@@ -156,6 +182,8 @@ class User(UserMixin, db.Model):
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     regions: Mapped[list[Region]] = relationship(back_populates="coordinator")
+    # The terms she is linked to as a lecturer: her check-in, attendance and printed lists.
+    taught_terms: Mapped[list[Term]] = relationship(secondary="term_lecturers", back_populates="lecturers")
 
     @property
     def is_active(self) -> bool:
@@ -210,6 +238,20 @@ class RecoveryCode(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     code_hash: Mapped[str] = mapped_column(String(64))
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginFailures(db.Model):
+    """Password attempts at the staff login for one e-mail address, whether it has an account
+    or not, in the window that began with the first of them (trainings/staff/accounts.py).
+    Only a hash of the address is kept: people mistype other people's addresses too."""
+
+    __tablename__ = "staff_login_failures"
+
+    # SHA-256 of the address as the login looks it up (trimmed, lower case).
+    email_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # Wrong passwords, and those being checked right now; a right one gives its attempt back.
+    attempts: Mapped[int] = mapped_column(Integer)
 
 
 class AuditEntry(db.Model):
@@ -293,6 +335,16 @@ class Offer(db.Model):
         return shown_period(self.period)
 
 
+# A term's lecturers as staff accounts. Only this link opens a term's check-in, attendance and
+# printed lists to a lecturer (trainings/access.py); the term's `lecturer` text is what pages,
+# e-mails and certificates print, and grants nothing.
+term_lecturers = db.Table(
+    "term_lecturers",
+    db.Column("term_id", Integer, ForeignKey("terms.id"), primary_key=True),
+    db.Column("user_id", Integer, ForeignKey("users.id"), primary_key=True, index=True),
+)
+
+
 class Term(db.Model):
     """One dated occurrence of a workshop."""
 
@@ -336,16 +388,23 @@ class Term(db.Model):
     region: Mapped[Region | None] = relationship(foreign_keys=[region_id])
     restricted_region: Mapped[Region | None] = relationship(foreign_keys=[restricted_region_id])
     restricted_orp: Mapped[Orp | None] = relationship(foreign_keys=[restricted_orp_id])
+    lecturers: Mapped[list[User]] = relationship(secondary=term_lecturers, back_populates="taught_terms")
 
     @property
     def is_online(self) -> bool:
         return self.form == TermForm.ONLINE
 
-    @property
+    @hybrid_property
     def length_hours(self) -> float:
         if self.hours is not None:
             return self.hours
         return round((self.ends_at - self.starts_at).total_seconds() / 3600, 2)
+
+    @length_hours.inplace.expression
+    @classmethod
+    def _length_hours_expression(cls):
+        # The same rule in SQL, so reports can sum hours without loading terms.
+        return func.coalesce(cls.hours, func.round(_HoursBetween(cls.starts_at, cls.ends_at), 2))
 
     @property
     def closes_at(self) -> datetime:
@@ -354,9 +413,18 @@ class Term(db.Model):
             return self.registration_deadline
         return self.starts_at
 
+    @hybrid_method
     def is_open(self, now: datetime | None = None) -> bool:
         now = now or utcnow()
         return self.state == TermState.SCHEDULED and now < self.closes_at
+
+    @is_open.inplace.expression
+    @classmethod
+    def _is_open_expression(cls, now: datetime | None = None):
+        # now < closes_at, spelled without a conditional: before the start and before any deadline.
+        now = now or utcnow()
+        return and_(cls.state == TermState.SCHEDULED, cls.starts_at > now,
+                    or_(cls.registration_deadline.is_(None), cls.registration_deadline > now))
 
 
 class Registration(db.Model):
@@ -364,7 +432,10 @@ class Registration(db.Model):
 
     __tablename__ = "registrations"
     __table_args__ = (
-        UniqueConstraint("term_id", "email_normalized"),
+        # One active registration per address and term; a cancelled one stays as it was (her old
+        # link shows it), and signing up again makes a new row with its own links and door code.
+        Index("uq_registrations_term_id_active", "term_id", "email_normalized", unique=True,
+              postgresql_where=text("state <> 'cancelled'"), sqlite_where=text("state <> 'cancelled'")),
         Index("ix_registrations_term_state", "term_id", "state"),
     )
 
@@ -607,6 +678,8 @@ class OutboxMessage(db.Model):
     recipient: Mapped[str] = mapped_column(String(254))
     # None until composed: a message about a registration is queued as a plan in
     # `context` and written by the outbox worker when it sends it (mail.messages.compose).
+    # The bodies and attachments are None / [] again once it is sent: they carry private
+    # links, and the staff e-mail log needs only kind, recipient, subject and times.
     subject: Mapped[str | None] = mapped_column(String(300))
     body_text: Mapped[str | None] = mapped_column(Text)
     context: Mapped[dict | None] = mapped_column(JSON)
@@ -614,6 +687,8 @@ class OutboxMessage(db.Model):
     # [{"filename", "content_type", "data"}] with data as text (.ics is text).
     attachments: Mapped[list] = mapped_column(JSON, default=list)
     state: Mapped[OutboxState] = mapped_column(_enum(OutboxState), default=OutboxState.QUEUED)
+    # Tries at sending: the message handed to the server (or failing to be written). Being
+    # claimed, taken over or put back untried is no try (trainings/mail/dispatch.py).
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -626,6 +701,9 @@ class OutboxMessage(db.Model):
     # The fencing token of the claim: a dispatcher sends and marks a row only
     # while this is still the token it wrote (trainings/mail/dispatch.py).
     claim_token: Mapped[str | None] = mapped_column(String(32))
+    # When the server took the whole message and did not confirm it: it may have stored it,
+    # so it is sent at most once more (trainings/mail/dispatch.py).
+    unconfirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
