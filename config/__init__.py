@@ -34,13 +34,16 @@ class Config:
     # Time limits for PostgreSQL, in seconds (trainings/db_session.py engine_options);
     # a request behind a dead or hung database fails within about
     # DATABASE_PING_TIMEOUT + DATABASE_CONNECT_TIMEOUT (+ DATABASE_POOL_TIMEOUT when
-    # every pooled connection is busy). 0 switches a server-side limit off.
+    # every pooled connection is busy). A statement without an answer for
+    # DATABASE_PING_TIMEOUT makes the process probe the server (a fresh SELECT 1, as long);
+    # no answer to that either cuts the statement and fails new work at once until a probe
+    # is answered. 0 switches a server-side limit off.
     DATABASE_CONNECT_TIMEOUT = float(os.environ.get("DATABASE_CONNECT_TIMEOUT", "3"))
     DATABASE_STATEMENT_TIMEOUT = float(os.environ.get("DATABASE_STATEMENT_TIMEOUT", "15"))
     DATABASE_LOCK_TIMEOUT = float(os.environ.get("DATABASE_LOCK_TIMEOUT", "10"))
     DATABASE_IDLE_TRANSACTION_TIMEOUT = float(os.environ.get("DATABASE_IDLE_TRANSACTION_TIMEOUT", "60"))
     DATABASE_POOL_TIMEOUT = float(os.environ.get("DATABASE_POOL_TIMEOUT", "5"))
-    DATABASE_PING_TIMEOUT = float(os.environ.get("DATABASE_PING_TIMEOUT", "2"))
+    DATABASE_PING_TIMEOUT = float(os.environ.get("DATABASE_PING_TIMEOUT", "1"))
     DATABASE_TCP_USER_TIMEOUT = float(os.environ.get("DATABASE_TCP_USER_TIMEOUT", "10"))
     # /health answers 503 when a fresh connection and SELECT 1 take longer than this.
     HEALTH_TIMEOUT = float(os.environ.get("HEALTH_TIMEOUT", "1.5"))
@@ -49,9 +52,12 @@ class Config:
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(2 * 1024 * 1024)))
     MAX_FORM_MEMORY_SIZE = int(os.environ.get("MAX_FORM_MEMORY_SIZE", str(64 * 1024)))
     MAX_FORM_PARTS = int(os.environ.get("MAX_FORM_PARTS", "500"))
-    # Absolute links in e-mails are built from this, also when no request is
-    # around (CLI commands, the outbox worker).
-    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    # Every absolute link (e-mails, calendars, the API, QR codes, redirects) is built from
+    # this, never from a request's Host (trainings/urls.py); required in production.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
+    # Longer addresses are refused with a 414 before any view runs (trainings/security.py);
+    # gunicorn refuses request lines over 4094 bytes itself.
+    MAX_URL_LENGTH = int(os.environ.get("MAX_URL_LENGTH", "2048"))
     TIMEZONE = "Europe/Prague"
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
@@ -70,12 +76,13 @@ class Config:
         "MAIL_DEFAULT_SENDER", "SPOD4 registrace <spod4@mpsv.gov.cz>"
     )
     # Seconds for connecting to the SMTP server and for each of its answers;
-    # one whole message may take MAIL_SEND_DEADLINE (default 6 × MAIL_TIMEOUT),
+    # one message may take MAIL_SEND_DEADLINE (default 6 × MAIL_TIMEOUT) until its
+    # data has gone out and twice that in all (the answer to the data may run on),
     # then the connection is cut and the message retried later.
     MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "10"))
     MAIL_SEND_DEADLINE = float(os.environ.get("MAIL_SEND_DEADLINE", "0")) or None
     # A message left "sending" this long (a crashed worker's) is taken by another
-    # worker; never less than twice MAIL_SEND_DEADLINE (trainings/mail/dispatch.py).
+    # worker; never less than four times MAIL_SEND_DEADLINE (trainings/mail/dispatch.py).
     OUTBOX_RECLAIM_AFTER = float(os.environ.get("OUTBOX_RECLAIM_AFTER", "600"))
     # ORGANIZER of the calendar invitations (RFC 5546): the mailbox replies go to.
     # Default: the address of MAIL_DEFAULT_SENDER.
@@ -126,6 +133,8 @@ class DevelopmentConfig(Config):
         f"sqlite:///{INSTANCE_DIR / 'spod4.sqlite3'}"
     )
     MAIL_TRANSPORT = os.environ.get("MAIL_TRANSPORT", "files")
+    # Where `make run` serves the site.
+    PUBLIC_BASE_URL = Config.PUBLIC_BASE_URL or "http://127.0.0.1:5000"
 
 
 class TestingConfig(Config):

@@ -34,3 +34,41 @@ def post_worker_init(worker):
     import sys
 
     sys.setswitchinterval(float(os.environ.get("PYTHON_SWITCH_INTERVAL", "0.001")))
+    _answer_own_errors_in_czech()
+    _ask_whether_the_database_answers(worker)
+
+
+def _answer_own_errors_in_czech():
+    """gunicorn answers a request it does not hand to the application itself: a request line
+    over limit_request_line (414), headers over limit_request_field_size or limit_request_fields
+    (431), a line it cannot read (400). Its page is English and echoes what was sent; this one
+    is the site's Czech error page, with the same status. gunicorn's workers call
+    util.write_error for each of these, so replacing it in the worker is enough."""
+    from gunicorn import util
+
+    from trainings.pages.views import standalone_error_page
+    from trainings.security import CONTENT_SECURITY_POLICY
+
+    def write_error(sock, status_int, reason, mesg):
+        body = standalone_error_page(status_int).encode("utf-8")
+        head = (
+            f"HTTP/1.1 {status_int} {reason}\r\n"
+            "Connection: close\r\n"
+            "Content-Type: text/html; charset=utf-8\r\n"
+            f"Content-Length: {len(body)}\r\n"
+            "Cache-Control: no-store\r\n"
+            f"Content-Security-Policy: {CONTENT_SECURITY_POLICY}\r\n"
+            "X-Content-Type-Options: nosniff\r\n"
+            "\r\n"
+        )
+        util.write_nonblock(sock, head.encode("latin-1") + body)
+
+    util.write_error = write_error
+
+
+def _ask_whether_the_database_answers(worker):
+    # Workers are recycled (max_requests), also during a database outage: one that knows
+    # of it before its first request fails requests and /health at once.
+    from trainings.db_session import ask_whether_the_database_answers
+
+    ask_whether_the_database_answers(worker.wsgi)

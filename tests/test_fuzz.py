@@ -785,7 +785,7 @@ def test_a_nul_character_in_any_text_field_is_refused_next_to_the_field(app, wor
     response = world.admin.post(f"/sprava/terminy/{term_id}/zprava", data={
         "csrf_token": world.admin.token, "subject": "Změna místnosti", "body": "Jana a\x00b"})
     assert response.status_code == 422
-    assert "Text obsahuje nepovolené znaky." in response.get_data(as_text=True)
+    assert "Text obsahuje neviditelné nebo řídicí znaky; napište jej prosím znovu." in response.get_data(as_text=True)
     login = world.anonymous.post("/sprava/prihlaseni", data={
         "csrf_token": world.anonymous.token, "email": "a\x00b@example.cz", "password": "x"})
     assert login.status_code == 422

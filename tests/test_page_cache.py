@@ -2,10 +2,14 @@
 import re
 
 import pytest
+from flask import url_for
 
 from trainings import page_cache
+from trainings.access import declaration
+from trainings.extensions import db
 
-from .helpers import make_term
+from .conftest import build_app
+from .helpers import make_term, region
 
 
 @pytest.fixture
@@ -50,3 +54,55 @@ def test_cached_feeds_still_answer_conditional_requests(client, caching):
     first = client.get("/kalendar.ics")
     again = client.get("/kalendar.ics", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304
+
+
+# --- a forged host ---------------------------------------------------------------------------
+
+FORGED = "evil.example"
+
+
+@pytest.fixture
+def behind_a_proxy(app, database_url, tmp_path):
+    """The application as production runs it behind nginx: X-Forwarded-* of one proxy trusted,
+    the page cache on. Same database as `app`."""
+    proxied = build_app(database_url, tmp_path, PROXY_COUNT=1, PAGE_CACHE_SECONDS=60)
+    page_cache.clear()
+    yield proxied
+    page_cache.clear()
+    with proxied.app_context():
+        db.engine.dispose()
+
+
+def public_pages(app, term):
+    """Every public GET address, with the real workshop, kraj and term where it takes one."""
+    values = {"slug": term.offer.slug, "term_id": term.id}
+    urls = ["/api/v1/offers?per_page=1", "/api/v1/terms?per_page=1", "/api/v1", "/sprava"]
+    with app.test_request_context():
+        for rule in app.url_map.iter_rules():
+            access = declaration(app, rule.endpoint)
+            if "GET" not in rule.methods or access is None or not access.public:
+                continue
+            rule_values = {name: values.get(name, 1 if name.endswith("_id") else "x") for name in rule.arguments}
+            if rule.endpoint == "calendar.region_terms":
+                rule_values["slug"] = region("CZ053").slug
+            urls.append(url_for(rule.endpoint, **rule_values))
+    return urls
+
+
+def test_a_forged_host_never_reaches_the_links_others_are_served(app, behind_a_proxy):
+    """Issue 20, item 3: the API built its absolute links from Host / X-Forwarded-Host and the
+    page cache keys on the path, so one forged request made the next clean ones link to the
+    forger's site. Links and redirects name PUBLIC_BASE_URL, whatever a request says."""
+    term = make_term()
+    urls = public_pages(app, term)
+    forged = {"Host": FORGED, "X-Forwarded-Host": FORGED, "X-Forwarded-Proto": "https"}
+    answers = [(url, "forged", behind_a_proxy.test_client().get(url, headers=forged)) for url in urls]
+    answers += [(url, "clean", behind_a_proxy.test_client().get(url)) for url in urls]
+    carrying = [(url, kind) for url, kind, response in answers
+                if FORGED.encode() in response.data or FORGED in str(response.headers)]
+    assert not carrying, "\n".join(f"{kind} request: {url}" for url, kind in carrying)
+    # The links are there, and absolute: on the public address.
+    [item] = behind_a_proxy.test_client().get("/api/v1/terms").get_json()["items"]
+    assert item["url"] == f"http://spod4.test/termin/{term.id}/prihlaska"
+    redirect = behind_a_proxy.test_client().get("/api/v1", headers=forged)
+    assert redirect.headers["Location"] == "http://spod4.test/api/v1/"

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from trainings import create_app
 from trainings.extensions import limiter
 
 from .helpers import make_term
@@ -112,3 +113,18 @@ def test_too_many_fields_are_refused(client, term):
     response = client.post(f"/termin/{term.id}/prihlaska", data=fields,
                            content_type="application/x-www-form-urlencoded")
     assert response.status_code == 413
+
+
+# --- the public address --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [None, "", "registrace.example.cz", "ftp://registrace.example.cz",
+                                   "https://", "https://registrace.example.cz/?x=1"])
+def test_production_does_not_start_without_a_usable_public_address(value):
+    """Absolute links (e-mails, feeds, the API, QR codes) come from PUBLIC_BASE_URL alone, never
+    from the Host a request names; without it production would have nothing to build them from."""
+    settings = {"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://", "LOG_FORMAT": "text",
+                "PUBLIC_BASE_URL": value}
+    with pytest.raises(RuntimeError, match="PUBLIC_BASE_URL"):
+        create_app("production", settings)
+    assert create_app("production", {**settings, "PUBLIC_BASE_URL": "https://registrace.example.cz"})

@@ -10,10 +10,18 @@ from .db_session import configure_engine, engine_options
 from .logs import configure_logging
 from .security import init_security
 from .extensions import csrf, db, login_manager, mail, migrate
+from .urls import for_public_base, public_base
+
+
+class Application(Flask):
+    def create_url_adapter(self, request):
+        # Links and redirects built during a request name PUBLIC_BASE_URL, not the request's Host.
+        adapter = super().create_url_adapter(request)
+        return for_public_base(adapter, self.config) if request is not None else adapter
 
 
 def create_app(config_name: str | None = None, overrides: dict | None = None) -> Flask:
-    app = Flask(
+    app = Application(
         __name__,
         instance_relative_config=True,
         template_folder="../templates",
@@ -26,6 +34,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
         raise RuntimeError("SECRET_KEY must be set in the environment for this configuration.")
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         raise RuntimeError("DATABASE_URL must be set in the environment for this configuration.")
+    public_base(app.config.get("PUBLIC_BASE_URL"))  # refuses to start without a usable one
     app.config["WTF_I18N_ENABLED"] = False  # Czech comes from WTForms' own catalogues (CzechForm)
     configure_logging(app)
 

@@ -1,9 +1,12 @@
-"""Shared form pieces: a Czech base form and the rules for e-mail and phone fields."""
+"""Shared form pieces: a Czech base form, the rule for typed text, and the rules for e-mail and phone fields."""
+import re
+import unicodedata
+
 from email_validator import EmailNotValidError, validate_email
 from flask import has_request_context, request
 from flask_wtf import FlaskForm
 from flask_wtf.form import SUBMIT_METHODS
-from wtforms import BooleanField, IntegerField, StringField, TelField, TextAreaField
+from wtforms import BooleanField, IntegerField, PasswordField, StringField, TelField, TextAreaField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import Optional, Regexp, ValidationError
 
@@ -30,7 +33,8 @@ _FROM_REQUEST = object()
 
 
 class CzechForm(FlaskForm):
-    """WTForms' built-in messages in Czech; CSRF on, as with every FlaskForm."""
+    """WTForms' built-in messages in Czech; CSRF on, as with every FlaskForm; and one rule for
+    every text field (text_refusal), so that no form can forget it."""
 
     def __init__(self, formdata=_FROM_REQUEST, **kwargs):
         if formdata is _FROM_REQUEST:
@@ -46,18 +50,21 @@ class CzechForm(FlaskForm):
             if unbound_field.field_class is BooleanField:
                 unbound_field = UnboundField(CheckedBox, *unbound_field.args, name=unbound_field.name,
                                              **unbound_field.kwargs)
-            return super().bind_field(form, unbound_field, options)
+            field = super().bind_field(form, unbound_field, options)
+            if isinstance(field, StringField) and not isinstance(field, PasswordField):
+                # First, so that the field's own filters and validators (lengths, e-mail) see
+                # the text as it will be stored.
+                field.filters = (normalise_text, *field.filters)
+            return field
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
         for field in self:
-            # Every text field, also those without no_control_chars: PostgreSQL refuses
-            # NUL in text (a 500), and no one types other control characters.
-            if not field.errors and isinstance(field.data, str) and _has_control_chars(field.data):
-                field.errors = [*field.errors, CONTROL_CHARS_MESSAGE]
-                ok = False
-            elif not field.errors and _single_line(field) and _has_line_break(field.data):
-                field.errors = [*field.errors, LINE_BREAK_MESSAGE]
+            # Every field holding text, typed or crafted (a select's value too): after its own
+            # validators, whose message says more when both would refuse.
+            message = None if field.errors or not isinstance(field.data, str) else _refusal(field)
+            if message:
+                field.errors = [*field.errors, message]
                 ok = False
         csrf = getattr(self, "csrf_token", None)
         if csrf is not None and csrf.errors:
@@ -85,32 +92,117 @@ def valid_email(form, field):
         raise ValidationError("Zadejte platnou e-mailovou adresu, např. jana.novakova@mesto.cz.")
 
 
-CONTROL_CHARS_MESSAGE = "Text obsahuje nepovolené znaky."
+# --- typed text ---------------------------------------------------------------------------
+# What a field takes is what everyone is shown: on the osvědčení, its public verification page,
+# the attendance sheet, e-mails and exports. Nothing invisible may make "Jana Nováková" a
+# different string from the one seen (a zero-width space, a soft hyphen) or show other text
+# than is stored (a right-to-left override); nothing damaged is stored as if typed.
 
-
-def _has_control_chars(text: str) -> bool:
-    return any(ord(c) < 32 and c not in "\t\n\r" for c in text)
-
-
+INVISIBLE_MESSAGE = "Text obsahuje neviditelné nebo řídicí znaky; napište jej prosím znovu."
+DAMAGED_MESSAGE = ("Text obsahuje poškozené znaky (například „�“, „%E1“ nebo prázdný rámeček místo písmene); "
+                   "napište jej prosím znovu.")
 LINE_BREAK_MESSAGE = "Text musí být na jednom řádku."
 # What text editors and browsers break a line with, including Unicode's own separators.
 _LINE_BREAKS = "\r\n\x85\u2028\u2029"
+_LINE_BREAK = re.compile(f"[{_LINE_BREAKS}]")
+# All but printable ASCII and the Latin letters of Czech and its neighbours, which no rule here
+# concerns: only these are looked up one by one, so that a long text costs little.
+_NOT_PLAIN = re.compile("[^\x20-\x7e\xa0-\xac\xae-\u024f]")
+# The only control characters of a multi-line field: its lines and indentation.
+_TEXT_CONTROLS = "\t\r\n"
+_ZERO_WIDTH_JOINER = "\u200d"
+_EMOJI_STYLE = "\ufe0e\ufe0f"
+# Unicode's default-ignorable characters that are not format characters (Cf): letters and marks
+# drawn as nothing, such as the Hangul fillers of "blank" user names and the variation selectors.
+_BLANK = (
+    (0x034F, 0x034F), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F), (0x2065, 0x2065),
+    (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0xE0000, 0xE0FFF),
+)
+# A form sent in another encoding than UTF-8 (Latin-1, Windows-1250) brings bytes that are not
+# UTF-8: Werkzeug reads those of a multipart form as U+FFFD and keeps those of a urlencoded one
+# as escapes, written in capitals ("Nov%E1kov%E1"). A browser sends a typed "%" as "%25", so
+# such escapes are typed only on purpose; the UTF-8 escapes of a copied address ("%C3%A1") pass.
+_ESCAPES = re.compile(r"(?:%[0-9A-F]{2})+")
+
+
+def normalise_text(value):
+    """Composed (NFC), as most keyboards send it: "á" typed as "a" and a combining accent
+    (macOS, some phones) is the same name, stored the same way. Without surrounding spaces."""
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value).strip()
+    return value
+
+
+def text_refusal(text: str, single_line: bool) -> str | None:
+    """Why this text cannot be taken, as the message shown next to its field; None when it can.
+
+    Refused: line breaks in a one-line field; control characters (in a multi-line field all
+    but line breaks and tabs); format and other invisible characters, such as bidirectional
+    overrides and isolates, zero-width spaces and joiners, the BOM and the soft hyphen, all of
+    which a keyboard does not type but a paste or a crafted request brings; the replacement
+    character U+FFFD and escapes of bytes that are not UTF-8 (what Werkzeug makes of a form
+    sent in another encoding), private-use characters and noncharacters. Emoji keep their
+    joiners and variation selectors: between pictures they draw one picture and hide no letter."""
+    if single_line and _LINE_BREAK.search(text):
+        return LINE_BREAK_MESSAGE
+    others = [match.start() for match in _NOT_PLAIN.finditer(text)]
+    if any(_damaged(text[i]) for i in others) or _undecodable_escapes(text):
+        return DAMAGED_MESSAGE
+    if any(_invisible(text, i, single_line) for i in others):
+        return INVISIBLE_MESSAGE
+    return None
+
+
+def _refusal(field) -> str | None:
+    if isinstance(field, PasswordField):
+        # Only its controls and line breaks: a password is never shown, and refusing more could
+        # lock someone out of one set before this rule (a Mac's Option-Shift-K types U+F8FF).
+        controls = "".join(c for c in field.data
+                           if c in _LINE_BREAKS or (unicodedata.category(c) == "Cc" and c != "\t"))
+        return text_refusal(controls, single_line=True)
+    return text_refusal(field.data, _single_line(field))
+
+
+def _damaged(c: str) -> bool:
+    code = ord(c)
+    return (c == "\ufffd" or unicodedata.category(c) in ("Co", "Cs")
+            or 0xFDD0 <= code <= 0xFDEF or (code & 0xFFFE) == 0xFFFE)
+
+
+def _undecodable_escapes(text: str) -> bool:
+    for escapes in _ESCAPES.findall(text) if "%" in text else ():
+        try:
+            bytes.fromhex(escapes.replace("%", "")).decode("utf-8")
+        except UnicodeDecodeError:
+            return True
+    return False
+
+
+def _invisible(text: str, i: int, single_line: bool) -> bool:
+    c = text[i]
+    category = unicodedata.category(c)
+    if category == "Cc":
+        return single_line or c not in _TEXT_CONTROLS
+    if c == _ZERO_WIDTH_JOINER:
+        # 👩‍💻, 🏳️‍🌈: between two pictures (the first may carry its variation selector).
+        return not (0 < i < len(text) - 1 and (text[i - 1] in _EMOJI_STYLE or _pictograph(text[i - 1]))
+                    and _pictograph(text[i + 1]))
+    if c in _EMOJI_STYLE:
+        # After a symbol, a digit or "#" (keycaps such as 1️⃣); after a letter it hides in a name.
+        return not i or unicodedata.category(text[i - 1])[0] not in "SNP"
+    code = ord(c)
+    return category == "Cf" or any(low <= code <= high for low, high in _BLANK)
+
+
+def _pictograph(c: str) -> bool:
+    return unicodedata.category(c) in ("So", "Sm", "Sk")
 
 
 def _single_line(field) -> bool:
     """A text input (names, job titles, e-mail, phone, search): anything typed into one line.
     A line break there is pasted or crafted, and would break the line of an e-mail, an
     export or the attendance sheet it is printed on."""
-    return isinstance(field, StringField) and not isinstance(field, TextAreaField) and isinstance(field.data, str)
-
-
-def _has_line_break(text: str) -> bool:
-    return any(c in _LINE_BREAKS for c in text)
-
-
-def no_control_chars(form, field):
-    if field.data and _has_control_chars(field.data):
-        raise ValidationError(CONTROL_CHARS_MESSAGE)
+    return isinstance(field, StringField) and not isinstance(field, TextAreaField)
 
 
 def phone_field() -> TelField:

@@ -11,6 +11,11 @@ Only responses that set no cookie are kept (a page whose form created a CSRF
 token is personal), and visitors with a session cookie (flash messages,
 staff logins, open forms) always get a fresh page. Each process keeps its own
 entries: no other process needs them.
+
+Entries are found by path and query alone. That holds only while nothing else
+of a request goes into a public page: absolute links come from PUBLIC_BASE_URL
+(trainings/urls.py), never from the Host or X-Forwarded-Host a request names,
+and an address with control characters never reaches a view (security.py).
 """
 from __future__ import annotations
 

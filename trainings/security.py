@@ -1,5 +1,8 @@
-"""Security headers, rate limits and access checks, set once for the whole application."""
-from flask import Flask, current_app, make_response
+"""Security headers, rate limits, access checks and unfit addresses, set once for the whole application."""
+import re
+from urllib.parse import unquote_to_bytes
+
+from flask import Flask, abort, current_app, make_response, request
 
 from .access import init_access
 from .extensions import limiter
@@ -65,7 +68,33 @@ limit_form_posts = limiter.limit(form_limit, methods=["POST"])
 limit_login_posts = limiter.limit(login_limit, methods=["POST"])
 
 
+# No address of this site contains a C0 or C1 control character (PostgreSQL refuses NUL in
+# text; the rest only ever come from attacks and broken copies) or U+FFFD, which is what
+# Werkzeug makes of a percent-escape in the path that is not UTF-8.
+UNFIT_IN_ADDRESSES = re.compile("[\x00-\x1f\x7f-\x9f\ufffd]")
+
+
+def refuse_unfit_addresses():
+    """An address that cannot name anything here is refused before any view, access check or
+    database query sees it: too long 414, such a path 404, such a query 400, each in the
+    caller's format (the error handlers in trainings/pages/views.py)."""
+    if len(request.path) + len(request.query_string) > current_app.config["MAX_URL_LENGTH"]:
+        abort(414)
+    if UNFIT_IN_ADDRESSES.search(request.path):
+        abort(404)
+    try:
+        # Werkzeug keeps a query's broken escapes as they are (%C3( stays "%C3("), so the
+        # query is checked whole, escapes decoded; names and values alike.
+        query = unquote_to_bytes(request.query_string).decode("utf-8")
+    except UnicodeDecodeError:
+        abort(400)
+    if UNFIT_IN_ADDRESSES.search(query):
+        abort(400)
+
+
 def init_security(app: Flask) -> None:
+    # First of the request hooks: the rate limiter and the access checks read the address too.
+    app.before_request(refuse_unfit_addresses)
     hsts = bool(app.config.get("SESSION_COOKIE_SECURE"))
     app.after_request(lambda response: _set_headers(response, hsts))
     limiter.init_app(app)

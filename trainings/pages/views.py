@@ -8,6 +8,7 @@ with Retry-After for all three, not a server error: nothing is wrong with the
 request, it can be repeated.
 """
 import json
+from html import escape
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 from flask_limiter.errors import RateLimitExceeded
@@ -17,7 +18,7 @@ from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
 from ..access import public
-from ..db_session import DatabaseTimeout, ping_new_connection
+from ..db_session import DatabaseTimeout, database_silent, ping_new_connection
 from ..extensions import db
 
 bp = Blueprint("pages", __name__)
@@ -47,10 +48,14 @@ def health():
 
     On PostgreSQL a fresh connection runs SELECT 1 against a deadline, so a
     server that accepts connections and never answers is reported in time too,
-    and no request or thread is left waiting on it.
+    and no request or thread is left waiting on it. When this process has just
+    found the server silent, that is the answer at once: the check may have
+    queued behind requests for up to a ping timeout already.
     """
     engine = db.engine
     try:
+        if database_silent(engine):
+            raise DatabaseTimeout("the database gave no answer to this process's last probe")
         if engine.dialect.name == "postgresql":
             ping_new_connection(engine.url, current_app.config["HEALTH_TIMEOUT"])
         else:
@@ -72,8 +77,12 @@ MESSAGES = {
     404: ("Stránka nenalezena", "Tato stránka neexistuje nebo odkaz už neplatí."),
     405: ("Nepovolená akce", "Tuto akci nelze na této adrese provést."),
     413: ("Příliš velký požadavek", "Odeslaná data jsou příliš velká. Zkraťte prosím text a odešlete jej znovu."),
+    414: ("Příliš dlouhá adresa", "Adresa je příliš dlouhá. Zkontrolujte ji prosím a zkuste to znovu."),
     429: ("Příliš mnoho pokusů", "Z vaší adresy přišlo v krátké době příliš mnoho odeslání. "
                                 "Počkejte prosím chvíli a zkuste to znovu."),
+    431: ("Příliš velké hlavičky požadavku", "Prohlížeč s požadavkem poslal příliš mnoho údajů, nejčastěji "
+                                              "soubory cookie. Smažte prosím soubory cookie tohoto webu "
+                                              "a zkuste to znovu."),
     500: ("Chyba na naší straně", "Omlouváme se, něco se pokazilo. Zkuste to prosím za chvíli znovu."),
     503: ("Služba je dočasně nedostupná", "Omlouváme se, databáze teď neodpovídá. "
                                          "Zkuste to prosím za chvíli znovu."),
@@ -101,9 +110,13 @@ def register_error_handlers(app):
     app.before_request(_limit_form_fields)
 
 
+def _words(status, audience="page"):
+    words = FOR_AUDIENCE.get(audience, {}).get(status) or MESSAGES.get(status)
+    return words or (OTHER[0], OTHER[1].format(code=status))
+
+
 def http_error(error: HTTPException):
-    words = FOR_AUDIENCE.get(_audience(), {}).get(error.code) or MESSAGES.get(error.code)
-    title, message = words or (OTHER[0], OTHER[1].format(code=error.code))
+    title, message = _words(error.code, _audience())
     # Werkzeug's own headers: Allow of a 405, Retry-After of a 429 or 503.
     headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
     if isinstance(error, RateLimitExceeded) and not any(k.lower() == "retry-after" for k, _ in headers):
@@ -135,6 +148,34 @@ def error_response(status, title, message, headers=(), **members):
     for key, value in headers:
         response.headers[key] = value
     return response
+
+
+# For answers sent without the application (templates need it), so only what needs no request:
+# the words of the error page, the site's stylesheet, a way back.
+STANDALONE_PAGE = """<!doctype html>
+<html lang="cs">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>{title} – SPOD4 registrace</title>
+  <link rel="stylesheet" href="/static/css/app.css">
+</head>
+<body>
+  <main id="obsah" class="container">
+    <h1>{title}</h1>
+    <p>{message}</p>
+    <p><a href="/">Zpět na nabídku workshopů</a></p>
+  </main>
+</body>
+</html>
+"""
+
+
+def standalone_error_page(status: int) -> str:
+    """The error page for what gunicorn answers itself, before a request reaches the
+    application (config/gunicorn.conf.py): a request line or headers over its limits."""
+    title, message = _words(status)
+    return STANDALONE_PAGE.format(title=escape(title), message=escape(message))
 
 
 def problem(status, title, detail, **members):

@@ -2,7 +2,7 @@ from wtforms import EmailField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
-from ..forms import CheckedBox, CzechForm, no_control_chars, phone_field, valid_email
+from ..forms import CheckedBox, CzechForm, phone_field, valid_email
 from ..models import EmployerType
 from ..places import INVALID, GroupedSelect, optional_int, orp_choices, region_choices, region_exists
 from .service import Applicant, place_refusal
@@ -23,8 +23,7 @@ def consent_field():
 class RegistrationForm(CzechForm):
     name = StringField(
         "Jméno a příjmení",
-        validators=[DataRequired(REQUIRED), Length(max=200, message="Nejvýše 200 znaků."), no_control_chars],
-        filters=[lambda v: v.strip() if v else v],
+        validators=[DataRequired(REQUIRED), Length(max=200, message="Nejvýše 200 znaků.")],
         render_kw={"autocomplete": "name"},
     )
     email = EmailField(
@@ -51,8 +50,7 @@ class RegistrationForm(CzechForm):
     )
     job_title = StringField(
         "Pracovní pozice",
-        validators=[DataRequired(REQUIRED), Length(max=200, message="Nejvýše 200 znaků."), no_control_chars],
-        filters=[lambda v: v.strip() if v else v],
+        validators=[DataRequired(REQUIRED), Length(max=200, message="Nejvýše 200 znaků.")],
         render_kw={"autocomplete": "organization-title"},
     )
     consent = consent_field()

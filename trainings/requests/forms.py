@@ -16,7 +16,7 @@ from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberR
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import czech
-from ..forms import CzechForm, WholeNumberField, no_control_chars, phone_field, valid_email
+from ..forms import CzechForm, WholeNumberField, phone_field, valid_email
 from ..models import TermForm, Urgency
 from ..places import GroupedSelect, check_orp_in_region, optional_int, orp_choices, region_choices
 from ..staff.forms import CzechDateField, CzechTimeField
@@ -27,20 +27,16 @@ from ..timefmt import PRAGUE
 REQUIRED = "Vyplňte prosím toto pole."
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
 def _text(label, max_length, required=True, **kw):
     validators = [DataRequired(REQUIRED)] if required else [Optional()]
-    validators += [Length(max=max_length, message=f"Nejvýše {czech.count_noun(max_length, *czech.CHARACTERS)}."), no_control_chars]
-    return TextAreaField(label, validators=validators, filters=[_strip], **kw)
+    validators += [Length(max=max_length, message=f"Nejvýše {czech.count_noun(max_length, *czech.CHARACTERS)}.")]
+    return TextAreaField(label, validators=validators, **kw)
 
 
 def _line(label, max_length, required=True, **kw):
     validators = [DataRequired(REQUIRED)] if required else [Optional()]
-    validators += [Length(max=max_length, message=f"Nejvýše {czech.count_noun(max_length, *czech.CHARACTERS)}."), no_control_chars]
-    return StringField(label, validators=validators, filters=[_strip], **kw)
+    validators += [Length(max=max_length, message=f"Nejvýše {czech.count_noun(max_length, *czech.CHARACTERS)}.")]
+    return StringField(label, validators=validators, **kw)
 
 
 class MultiCheckboxField(SelectMultipleField):

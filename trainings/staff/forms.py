@@ -21,11 +21,11 @@ from wtforms.validators import URL, DataRequired, EqualTo, InputRequired, Length
 from werkzeug.datastructures import MultiDict
 from wtforms.widgets import DateTimeLocalInput, TextInput
 
-from ..forms import CzechForm, no_control_chars
+from ..forms import CzechForm
 from ..models import OfferStatus, TermForm
 from ..places import optional_int, orp_choices, region_choices
 from ..reporting import Period
-from ..terms.forms import capacity_field, hours_range, per_orp_limit_field, term_data
+from ..terms.forms import LecturerAccountsField, capacity_field, hours_range, per_orp_limit_field, term_data
 from ..terms.service import TermData
 from ..timefmt import PRAGUE, local
 
@@ -79,10 +79,6 @@ class AppCodeForm(CzechForm):
 
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 class PragueDateTimeField(Field):
@@ -216,24 +212,23 @@ class TermEditForm(CzechForm):
         validators=[DataRequired("Vyberte formu.")],
     )
     region_id = SelectField("Kraj konání", coerce=optional_int, description="U prezenčního termínu.")
-    venue = StringField("Místo konání", validators=[Optional(), Length(max=300, message="Nejvýše 300 znaků."),
-                                                    no_control_chars], filters=[_strip],
+    venue = StringField("Místo konání", validators=[Optional(), Length(max=300, message="Nejvýše 300 znaků.")],
                         description="Adresa a místnost; u prezenčního termínu povinné.")
     online_url = StringField(
         "Odkaz na online setkání",
         validators=[Optional(), Length(max=500, message="Nejvýše 500 znaků."),
                     URL(message="Zadejte celý odkaz začínající https://.")],
-        filters=[_strip], description="Uvidí jej jen potvrzení účastníci. Lze doplnit později.",
+        description="Uvidí jej jen potvrzení účastníci. Lze doplnit později.",
     )
     capacity = capacity_field()
     per_orp_limit = per_orp_limit_field("Limit míst na jednu ORP",
                                         description="Nepovinné; prázdné pole znamená bez limitu.")
     registration_deadline = PragueDateTimeField("Uzávěrka přihlášek", validators=[Optional()],
                                                 description="Nepovinné; jinak do začátku termínu.")
-    lecturer = StringField("Lektorské vedení", validators=[Optional(), Length(max=300, message="Nejvýše 300 znaků."),
-                                                   no_control_chars], filters=[_strip],
-                           description="Více jmen oddělte čárkou. Kdo je tu uveden stejně jako ve svém lektorském účtu, "
-                                       "smí pak zapisovat docházku.")
+    lecturer = StringField("Lektorské vedení", validators=[Optional(), Length(max=300, message="Nejvýše 300 znaků.")],
+                           description="Text, který uvidí účastníci a který se tiskne na osvědčení; "
+                                       "více jmen oddělte čárkou.")
+    lecturer_ids = LecturerAccountsField()
     hours = CzechNumberField("Rozsah v hodinách", validators=[Optional(), hours_range()],
         description="Pro osvědčení a roční povinnost 24 hodin; prázdné pole znamená délku od začátku do konce.")
     public = BooleanField("Veřejný termín (zobrazený v katalogu)")
@@ -242,7 +237,7 @@ class TermEditForm(CzechForm):
     restricted_orp_id = SelectField("Jen pro ORP", coerce=optional_int,
                                     description="Nepovinné: přihlásit se mohou jen pracovníci z této ORP.")
 
-    def set_choices(self, offers, regions):
+    def set_choices(self, offers, regions, lecturers, linked=()):
         self.offer_id.choices = [SelectChoice("", "Vyberte workshop")] + [
             SelectChoice(o.id, o.title, optgroup="Probíhající" if o.status == OfferStatus.RUNNING else "Plánované")
             for o in offers
@@ -250,6 +245,7 @@ class TermEditForm(CzechForm):
         self.region_id.choices = region_choices(regions, empty="—")
         self.restricted_region_id.choices = region_choices(regions, empty="bez omezení")
         self.restricted_orp_id.choices = [SelectChoice("", "bez omezení"), *orp_choices(regions)[1:]]
+        self.lecturer_ids.set_accounts(lecturers, linked)
 
     @classmethod
     def for_data(cls, data: TermData):
@@ -274,17 +270,17 @@ class TermEditForm(CzechForm):
             public=bool(self.public.data),
             restricted_region_id=self.restricted_region_id.data,
             restricted_orp_id=self.restricted_orp_id.data,
+            lecturer_ids=self.lecturer_ids.data or (),
         )
 
 
 class TermCancelForm(CzechForm):
     reason = TextAreaField("Důvod zrušení (pošleme jej přihlášeným)", validators=[
-        Optional(), Length(max=500, message="Nejvýše 500 znaků.")], filters=[_strip])
+        Optional(), Length(max=500, message="Nejvýše 500 znaků.")])
 
 
 class MessageForm(CzechForm):
-    subject = StringField("Předmět", validators=[DataRequired(REQUIRED), Length(max=150, message="Nejvýše 150 znaků."),
-                                                 no_control_chars], filters=[_strip])
+    subject = StringField("Předmět", validators=[DataRequired(REQUIRED), Length(max=150, message="Nejvýše 150 znaků.")])
     body = TextAreaField("Text zprávy", validators=[DataRequired(REQUIRED),
                                                     Length(max=5000, message="Nejvýše 5000 znaků.")],
                          description="Pod text připojíme údaje o termínu a odkaz na přihlášku.")
