@@ -29,7 +29,8 @@ from trainings.requests import service as requests
 from trainings.terms.service import TermData
 
 from .helpers import empty_tables, make_term, offer, orp, region
-from .staff_helpers import CREATED, OTHER_LECTURER, remove_user, staff_user
+from .smtp import SmtpServer
+from .staff_helpers import CREATED, NAMES, OTHER_LECTURER, remove_user, staff_user
 
 PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 FULL_TESTS = os.environ.get("SPOD4_FULL_TESTS") == "1"
@@ -137,6 +138,29 @@ def server_errors_as_pages(app):
     app.config["PROPAGATE_EXCEPTIONS"] = previous
 
 
+@pytest.fixture(scope="module")
+def smtp():
+    """A real SMTP server (aiosmtpd) for the tests of one module; it records what arrived."""
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp_app(app, database_url, smtp, tmp_path):
+    """The app on the same database, sending through the test SMTP server."""
+    smtp_app = build_app(database_url, tmp_path, MAIL_TRANSPORT="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
+    smtp.recorder.messages.clear()
+    smtp.recorder.refuse.clear()
+    with smtp_app.app_context():
+        yield smtp_app
+        db.session.remove()
+        db.engine.dispose()
+    if smtp.controller is None:  # a test stopped it to play an outage
+        smtp.start()
+
+
 @pytest.fixture
 def term(app):
     return make_term()
@@ -145,8 +169,8 @@ def term(app):
 @pytest.fixture
 def objects(app):
     """One object of each kind (tests/test_access.py, tests/test_fuzz.py): two requests of
-    Pardubický kraj (an agreed workshop with a closed term taught by Petra Lektorová, a
-    package with items), a registration, e-mails."""
+    Pardubický kraj (an agreed workshop with a closed term taught by Petra Lektorová, her
+    account linked to it, a package with items), a registration, e-mails."""
     requester = requests.Requester("Marie Dvořáková", "marie@pardubickykraj.cz", "KÚ Pardubického kraje")
     # The first request is the one `request_id` gets: a workshop, so that every page of it opens.
     workshop = requests.submit_custom_workshop(
@@ -161,6 +185,12 @@ def objects(app):
     term = requests.create_closed_term(workshop.id, TermData(
         offer_id=offer().id, starts_at=starts, ends_at=starts + timedelta(hours=3), form=TermForm.ONLINE,
         capacity=10, restricted_region_id=region("CZ053").id, lecturer="Mgr. Petra Lektorová"), coordinator)
+    # The coordinator's form links no accounts; the organiser does it later on the term form.
+    # Without a password: the browser that logs her in sets one (tests/staff_helpers.py).
+    lecturer = staff_user(CREATED[StaffRole.LECTURER], NAMES[CREATED[StaffRole.LECTURER]], StaffRole.LECTURER,
+                          password=None)
+    term.lecturers.append(lecturer)
+    db.session.commit()
     registration.register(term.id, registration.Applicant(
         "Jana Nováková", "jana@litomysl.cz", EmployerType.OSPOD, "sociální pracovnice",
         region("CZ053").id, orp("Litomyšl").id), signup_token=term.signup_token)

@@ -39,7 +39,7 @@ ADMIN, ORGANISER, COORDINATOR, LECTURER = (
 #
 # PUBLIC: anyone. Otherwise the roles that get in (administrators pass every check, and the
 # table says so) and the object scope, if the page acts on one object:
-#   "term"    – organisers every term, a lecturer only the terms naming her as lecturer;
+#   "term"    – organisers every term, a lecturer only the terms linked to her account;
 #   "request" – a coordinator only the requests of her kraje (or assigned to her).
 
 PUBLIC = "public"
@@ -80,6 +80,8 @@ ACCESS = {
     "registration.closed_term": PUBLIC,
     "registration.resend_link": PUBLIC,
     "registration.closed_term_resend_link": PUBLIC,
+    "registration.sent": PUBLIC,
+    "registration.closed_term_sent": PUBLIC,
     "registration.manage": PUBLIC,
     "registration.revoke_links": PUBLIC,
     "registration.confirm_cancel": PUBLIC,
@@ -246,7 +248,7 @@ def staff_rules_with_access(app):
 
 def browsers(app):
     """One logged-in browser per role; the coordinator is Pardubický kraj's, the lecturer
-    the one the term names."""
+    the one linked to the term."""
     return {
         ADMIN: browser(app, CREATED[ADMIN], ADMIN),
         ORGANISER: browser(app, CREATED[ORGANISER], ORGANISER),
@@ -345,6 +347,8 @@ def test_a_coordinator_is_refused_another_krajs_request_and_does_not_see_it_list
 
 
 def test_a_lecturer_is_refused_another_lecturers_term_at_every_door_page(app, objects):
+    """The other lecturer has the same name as the one the term's text names ("Mgr. Petra
+    Lektorová"): the text grants nothing, only the account linked to the term counts."""
     other = browser(app, OTHER_LECTURER, LECTURER)
     hers = browser(app, CREATED[LECTURER], LECTURER)
     rules = _scoped_rules(app, "term")

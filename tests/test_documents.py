@@ -142,7 +142,7 @@ def test_all_osvedceni_of_a_term_in_one_file_a_page_each_by_surname(app):
 
 
 def test_the_lecturer_of_the_term_downloads_them_too_and_nobody_else(app, petra_lecturer):
-    hers = make_term(lecturer="Mgr. Petra Lektorová")
+    hers = make_term(lecturer="Mgr. Petra Lektorová", lecturers=[petra_lecturer])
     other = make_term(lecturer="Jiný Lektor")
     for term in (hers, other):
         person = sign_up(term, term.id, name="Jana Nováková")

@@ -21,9 +21,8 @@ from flask import Flask, abort, current_app, request
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from .collation import fold
 from .extensions import db, login_manager
-from .models import Region, Registration, StaffRole, SupportRequest, Term, User
+from .models import Region, Registration, StaffRole, SupportRequest, Term, User, term_lecturers
 from .places import MAX_ID
 
 ADMIN, ORGANISER, COORDINATOR, LECTURER = (
@@ -36,17 +35,17 @@ STAFF_PREFIX = "/sprava"
 
 def may_take_attendance(user: User, term: Term) -> bool:
     """Check-in, attendance and the printed lists of a term: organisers for every term,
-    a lecturer for the terms whose lecturer field names her as her account does.
+    a lecturer for the terms the organiser linked her account to.
 
-    Lecturers see participants' names and workplaces, so only of their own terms;
-    matching ignores case and diacritics, so the organiser who types the lecturer's
-    full name into the term gives her access.
+    Lecturers see participants' names and workplaces, so only of their own terms. The
+    term's lecturer text grants nothing: "Eva Nová" is part of "Mgr. Eva Nováková".
+    Her linked terms are loaded once per request, however many terms a page asks about.
     """
     if user.role in (ADMIN, ORGANISER):
         return True
-    if user.role != LECTURER or not user.name:
+    if user.role != LECTURER:
         return False
-    return fold(user.name) in fold(term.lecturer)
+    return term.id in {taught.id for taught in user.taught_terms}
 
 
 def can_handle(user: User, support_request: SupportRequest) -> bool:
@@ -63,11 +62,13 @@ def can_handle(user: User, support_request: SupportRequest) -> bool:
 # --- the same rules for lists -----------------------------------------------------------
 
 
-def term_filter(user: User) -> Callable[[Term], bool] | None:
-    """For a list of terms: None when she may see every one, else the test of one term."""
+def term_filter(user: User):
+    """`may_take_attendance` as a WHERE clause on Term; None when she may see every term."""
     if user.role in (ADMIN, ORGANISER):
         return None
-    return lambda term: may_take_attendance(user, term)
+    if user.role != LECTURER:
+        return Term.id.is_(None)
+    return Term.id.in_(select(term_lecturers.c.term_id).where(term_lecturers.c.user_id == user.id))
 
 
 def requests_handled_by(user: User):

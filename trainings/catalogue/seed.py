@@ -257,17 +257,22 @@ _DEMO_PEOPLE = [
 
 
 def seed_demo_term_today(now: datetime | None = None) -> Term:
-    """A term at the door right now (started an hour ago, ends in two), its lecturer the demo
-    lecturer and a few people confirmed, so check-in and the exports can be tried at once.
-    Once a day is enough: a term of the demo lecturer running now is reused."""
+    """A term at the door right now (started an hour ago, ends in two), taught by the demo
+    lecturer (her account linked, so she checks people in) and a few people confirmed, so
+    check-in and the exports can be tried at once. Once a day is enough: a term of the demo
+    lecturer running now is reused, and linked to her if an older seed left it unlinked."""
     from ..registration import service as registration
 
     now = (now or utcnow()).replace(second=0, microsecond=0)
+    lecturer = _user_by_email(DEMO_LOGINS[3].email)
     running = db.session.scalars(
         select(Term).where(Term.lecturer == DEMO_LECTURER, Term.state == TermState.SCHEDULED,
                            Term.starts_at <= now, Term.ends_at > now)
     ).first()
     if running is not None:
+        if lecturer not in running.lecturers:
+            running.lecturers.append(lecturer)
+            db.session.commit()
         return running
     region = db.session.scalars(select(Region).where(Region.code == DEMO_REGION)).one()
     offer = db.session.scalars(
@@ -276,7 +281,7 @@ def seed_demo_term_today(now: datetime | None = None) -> Term:
     ).first()
     term = Term(offer=offer, starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=2),
                 form=TermForm.IN_PERSON, region=region, venue=_DEMO_PLACES[0][1], capacity=16, per_orp_limit=3,
-                lecturer=DEMO_LECTURER)
+                lecturer=DEMO_LECTURER, lecturers=[lecturer])
     db.session.add(term)
     db.session.commit()
     orps = {o.name: o for o in db.session.scalars(select(Orp).where(Orp.region_id == region.id))}

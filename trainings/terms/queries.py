@@ -12,30 +12,42 @@ from ..catalogue.queries import TermRow
 from ..collation import czech_key
 from ..extensions import db
 from ..models import InterestEntry, Offer, OfferKind, OfferStatus, Region, RegistrationState, Term
+from ..paging import Page
 from ..registration.service import registration_counts
 
 
 def term_rows(starts_from: datetime | None = None, starts_before: datetime | None = None,
-              newest_first: bool = False, lecturer_filter=None) -> list[TermRow]:
-    """Terms of every state and access in a window, with their counts, in two queries.
+              newest_first: bool = False, lecturer_filter=None, page: int = 1,
+              per_page: int | None = None) -> Page:
+    """Terms of every state and access in a window, with their counts: one page of them (all when
+    `per_page` is None), counted, cut and loaded by the database, so the list costs the same with
+    years of terms behind it.
 
-    `lecturer_filter(term) -> bool` narrows the list to a lecturer's own terms.
+    `lecturer_filter` (access.term_filter: a WHERE clause) narrows the list to a lecturer's own terms.
     """
-    stmt = select(Term).options(joinedload(Term.offer), joinedload(Term.region))
+    where = []
     if starts_from is not None:
-        stmt = stmt.where(Term.starts_at >= starts_from)
+        where.append(Term.starts_at >= starts_from)
     if starts_before is not None:
-        stmt = stmt.where(Term.starts_at < starts_before)
-    order = (Term.starts_at.desc(), Term.id.desc()) if newest_first else (Term.starts_at, Term.id)
-    terms = db.session.scalars(stmt.order_by(*order)).unique().all()
+        where.append(Term.starts_at < starts_before)
     if lecturer_filter is not None:
-        terms = [t for t in terms if lecturer_filter(t)]
+        where.append(lecturer_filter)
+    total = db.session.scalar(select(func.count()).select_from(Term).where(*where))
+    size = per_page or max(total, 1)
+    pages = max(1, -(-total // size))
+    page = min(max(1, page), pages)
+    order = (Term.starts_at.desc(), Term.id.desc()) if newest_first else (Term.starts_at, Term.id)
+    terms = db.session.scalars(
+        select(Term).options(joinedload(Term.offer), joinedload(Term.region)).where(*where)
+        .order_by(*order).offset((page - 1) * size).limit(size)
+    ).unique().all()
     counts = registration_counts(t.id for t in terms)
-    return [
+    rows = [
         TermRow(t, c[RegistrationState.CONFIRMED], c[RegistrationState.WAITLISTED])
         for t in terms
         for c in [counts.get(t.id, Counter())]
     ]
+    return Page(rows, page, size, total)
 
 
 def term_with_facts(term_id: int) -> Term | None:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 
 from .. import audit, czech
+from ..collation import person_key
 from ..db_session import begin_write, locked
 from ..errors import ServiceError
 from ..extensions import db
@@ -27,12 +28,14 @@ from ..models import (
     Region,
     Registration,
     RegistrationState,
+    StaffRole,
     Term,
     TermForm,
     TermState,
     User,
     utcnow,
 )
+from ..places import MAX_ID
 from ..registration.service import fill_free_seats, issue_link
 from ..timefmt import PRAGUE, local, term_span
 
@@ -71,10 +74,14 @@ class TermData:
     public: bool = True
     restricted_region_id: int | None = None
     restricted_orp_id: int | None = None
+    # The lecturer accounts linked to the term (ascending ids): only they take its attendance.
+    # `lecturer` above is the text people read; it grants nothing.
+    lecturer_ids: tuple[int, ...] = ()
 
     @classmethod
     def of(cls, term: Term) -> TermData:
-        return cls(**{f.name: getattr(term, f.name) for f in fields(cls)})
+        columns = {f.name: getattr(term, f.name) for f in fields(cls) if f.name != "lecturer_ids"}
+        return cls(**columns, lecturer_ids=tuple(sorted(user.id for user in term.lecturers)))
 
 
 # What a participant must hear about: when and where.
@@ -111,17 +118,56 @@ def check(data: TermData) -> None:
         raise TermError("Neznámý kraj.", "restricted_region_id")
 
 
+def in_czech_order(users) -> list[User]:
+    """Staff by surname in Czech order (collation.person_key); the e-mail breaks a tie of names."""
+    return sorted(users, key=lambda user: (person_key(user.name), user.email))
+
+
+def lecturer_accounts() -> list[User]:
+    """The accounts a term can be linked to: the active lecturers."""
+    return in_czech_order(db.session.scalars(
+        select(User).where(User.role == StaffRole.LECTURER, User.active.is_(True))))
+
+
+def account_label(user: User) -> str:
+    """A lecturer account as the form, the term page and the audit trail name it: the e-mail
+    tells apart two people of one name."""
+    return f"{user.name} ({user.email})"
+
+
+def _linked_lecturers(ids, linked=()) -> list[User]:
+    """The accounts `ids` name, to link to a term: active lecturer accounts, and any account the
+    term has already (a deactivated one stays until the organiser unticks her)."""
+    wanted = set(ids)
+    if not wanted:
+        return []
+    kept = {user.id for user in linked}
+    users = db.session.scalars(
+        select(User).where(User.id.in_([i for i in wanted if 0 < i <= MAX_ID]))).all()
+    if len(users) != len(wanted) or any(
+            user.id not in kept and not (user.role == StaffRole.LECTURER and user.active) for user in users):
+        raise TermError("Vyberte lektorské účty ze seznamu.", "lecturer_ids")
+    return in_czech_order(users)
+
+
+def _lecturers_text(users) -> str | None:
+    """The linked accounts for the audit trail: as they were named then, even if renamed later."""
+    return ", ".join(account_label(user) for user in in_czech_order(users)) or None
+
+
 def create_term(data: TermData, actor: User | None, copied_from: int | None = None) -> Term:
     """`copied_from` names the term the organiser duplicated, for the audit trail."""
     check(data)
     begin_write()
-    term = Term(**asdict(data))
+    values = asdict(data)
+    lecturers = _linked_lecturers(values.pop("lecturer_ids"))
+    term = Term(**values, lecturers=lecturers)
     if not data.public:
         term.signup_token = secrets.token_urlsafe(24)
     db.session.add(term)
     db.session.flush()
     extra = {"copied_from": copied_from} if copied_from is not None else {}
-    audit.record("term.created", term, actor, **asdict(data), **extra)
+    audit.record("term.created", term, actor, **values, lecturers=_lecturers_text(lecturers), **extra)
     if term.public:
         notify_interest_list(term)
     db.session.commit()
@@ -165,12 +211,16 @@ def update_term(term_id: int, data: TermData, actor: User | None) -> list[Regist
         if term.state == TermState.CANCELLED:
             raise TermError("Zrušený termín nelze upravovat.")
         new_values = asdict(data)
+        lecturers = _linked_lecturers(new_values.pop("lecturer_ids"), linked=term.lecturers)
         diff = audit.changes(term, new_values)
-        if not diff:
-            return []
         before = {name: getattr(term, name) for name in diff}
         for name in diff:
             setattr(term, name, new_values[name])
+        if {user.id for user in lecturers} != {user.id for user in term.lecturers}:
+            diff["lecturers"] = [_lecturers_text(term.lecturers), _lecturers_text(lecturers)]
+            term.lecturers = lecturers
+        if not diff:
+            return []
         if not term.public and term.signup_token is None:
             term.signup_token = secrets.token_urlsafe(24)
         audit.record("term.updated", term, actor, **diff)

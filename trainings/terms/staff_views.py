@@ -12,6 +12,7 @@ from ..access import LECTURER, ORGANISER, requires, term_filter
 from ..extensions import db
 from ..forms import show_error
 from ..models import Offer, OfferKind, TermState, utcnow
+from ..paging import requested_page
 from ..places import MAX_ID, optional_int, regions_with_orps
 from ..registration import staff_actions
 from ..registration.service import registration_counts, seat_usage
@@ -22,6 +23,7 @@ from . import queries
 from . import service as terms
 
 bp = Blueprint("staff_terms", __name__, url_prefix="/sprava/terminy")
+TERMS_PER_PAGE = 50
 
 
 def term_or_404(term_id: int):
@@ -39,9 +41,11 @@ def _workshops():
     ).all()
 
 
-def _term_form(data=None) -> TermEditForm:
+def _term_form(data=None, term=None) -> TermEditForm:
+    """`term`: the one being edited, whose lecturer accounts stay offered even when deactivated."""
     form = TermEditForm.for_data(data) if data is not None else TermEditForm()
-    form.set_choices(_workshops(), regions_with_orps())
+    form.set_choices(_workshops(), regions_with_orps(), terms.lecturer_accounts(),
+                     term.lecturers if term is not None else ())
     return form
 
 
@@ -56,12 +60,13 @@ def index():
     past = request.args.get("obdobi") == "probehle"
     today = datetime.combine(utcnow().astimezone(PRAGUE).date(), time(0), PRAGUE)
     mine = term_filter(current_user)
+    number = requested_page(request.args)
     if past:
         rows = queries.term_rows(starts_from=today - timedelta(days=366), starts_before=today,
-                                 newest_first=True, lecturer_filter=mine)
+                                 newest_first=True, lecturer_filter=mine, page=number, per_page=TERMS_PER_PAGE)
     else:
-        rows = queries.term_rows(starts_from=today, lecturer_filter=mine)
-    return render_template("staff/terms.html", rows=rows, past=past)
+        rows = queries.term_rows(starts_from=today, lecturer_filter=mine, page=number, per_page=TERMS_PER_PAGE)
+    return render_template("staff/terms.html", rows=rows.items, terms_page=rows, past=past)
 
 
 @bp.route("/novy", methods=["GET", "POST"])
@@ -100,6 +105,7 @@ def detail(term_id):
                   if not term.public and term.signup_token else None)
     return render_template(
         "staff/term.html", term=term, usage=seat_usage(term), signup_url=signup_url,
+        lecturers=[terms.account_label(user) for user in terms.in_czech_order(term.lecturers)],
         counts={state.value: n for state, n in registration_counts([term.id]).get(term.id, Counter()).items()},
         trail=audit.trail(term),
     )
@@ -113,8 +119,8 @@ def edit(term_id):
         flash("Zrušený termín nelze upravovat.", "error")
         return redirect(url_for(".detail", term_id=term.id))
     if request.method == "GET":
-        return _render_form(_term_form(terms.TermData.of(term)), term=term)
-    form = _term_form()
+        return _render_form(_term_form(terms.TermData.of(term), term), term=term)
+    form = _term_form(term=term)
     if not form.validate_on_submit():
         return _render_form(form, term=term, status=422)
     try:
