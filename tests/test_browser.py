@@ -352,6 +352,7 @@ def test_every_page_passes_axe_and_the_html_checker(browser, site):
         ("ended private link", "/moje-vzdelavani/neplatny-odkaz"),
         ("request follow page", f"/zadost/{site.request_token}"),
         ("closed term sign-up", f"/prihlaska-na-termin/{site.closed_token}"),
+        ("page after a sign-up", f"/termin/{site.term}/prihlaska/odeslano"),
         ("certificate verification form", "/overeni-osvedceni"),
         ("certificate valid", f"/overeni-osvedceni/{site.certificate_code}"),
         ("certificate not valid", f"/overeni-osvedceni/{site.invalid_certificate_code}"),

@@ -38,7 +38,7 @@ def moje_vzdelavani(email):
     """The Moje vzdělávání page link, as the e-mail she asked for carries it."""
     from trainings.person import service as person
 
-    assert person.request_page_link(email)
+    person.request_page_link(email)
     return re.search(r"http://spod4\.test(/moje-vzdelavani/[A-Za-z0-9_-]+)", outbox("person_link")[-1].body_text).group(1)
 
 

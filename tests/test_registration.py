@@ -50,6 +50,7 @@ from .helpers import (
 )
 from .helpers import csrf as _csrf
 from .staff_helpers import applicant as shared_applicant
+from .staff_helpers import remove_user, staff_user
 
 ONLINE_URL = "https://meet.example.cz/ipod"  # what make_term gives an online term
 
@@ -68,6 +69,13 @@ messages = outbox  # the journey's word for it
 def registration_of(email):
     db.session.rollback()
     return db.session.scalars(select(Registration).where(Registration.email_normalized == email.lower())).one()
+
+
+def registrations_of(email):
+    """Every registration of the address, oldest first."""
+    db.session.rollback()
+    return db.session.scalars(
+        select(Registration).where(Registration.email_normalized == email.lower()).order_by(Registration.id)).all()
 
 
 def registration_count():
@@ -107,9 +115,16 @@ def test_ospod_worker_from_litomysl_finds_the_ipod_workshop_and_registers(client
     response = register_via_form(client, term)
     token = token_of(response)
 
-    # She lands on her private page.
+    # The answer says where her result went; it shows nothing of the registration itself
+    # (it looks the same when the address was already on the term: tests/test_same_answer.py).
     html = open_link(client, response.headers["Location"])
-    assert "Přihláška je potvrzená. Potvrzení jsme poslali na váš e-mail." in html
+    assert "<h1>Přihláška odeslána</h1>" in html
+    assert "Přihlášku jsme přijali. E-mail o ní posíláme na adresu jana.novakova@litomysl.cz." in html
+    assert "Od analýzy k tvorbě IPOD" in html and "Poslat odkaz znovu" in html
+    assert token not in html and ONLINE_URL not in html
+
+    # Her private page, from the link in her e-mail.
+    html = open_link(client, f"/prihlaska/{token}")
     assert "Stav: <strong>potvrzená</strong>" in html
     assert ONLINE_URL in html
     assert "Jana Nováková" in html and "Litomyšl" in html and "Pardubický kraj" in html
@@ -151,9 +166,8 @@ def test_full_term_puts_people_on_the_waiting_list_and_a_cancellation_promotes_t
     assert "0 míst z 2" in form and "Zapsat se na čekací listinu" in form
 
     third_browser = app.test_client()
-    response = register_via_form(third_browser, term, **person(3))
-    html = open_link(third_browser, response.headers["Location"])
-    assert "1. místo" in html  # the flash
+    token = token_of(register_via_form(third_browser, term, **person(3)))
+    html = open_link(third_browser, f"/prihlaska/{token}")
     assert "na čekací listině" in html and "jste 1. v pořadí" in html
     assert ONLINE_URL not in html
     assert registration_of("ucastnice3@ospod.cz").state == RegistrationState.WAITLISTED
@@ -230,14 +244,10 @@ def test_the_per_orp_limit_says_what_happened_not_that_the_term_is_full(client, 
     first_waiting = service.register(term.id, applicant(4, "Litomyšl"))
     assert (first_waiting.waitlist_position, first_waiting.waitlist_reason) == (1, service.ORP_LIMIT)
 
-    response = register_via_form(client, term, **person(5, "Litomyšl"))
-    html = open_link(client, response.headers["Location"])
-    notice = ("Za vaši ORP jsou obsazena všechna 3 místa, která termín jedné ORP vyhrazuje; "
-              "jste na čekací listině (2. místo).")
-    assert notice in html
-    assert "Termín je obsazený" not in html
-    # Her page says it again whenever she opens it, not only right after signing up.
-    page = open_link(app.test_client(), response.headers["Location"])
+    token = token_of(register_via_form(client, term, **person(5, "Litomyšl")))
+    # Her page says it whenever she opens it.
+    page = open_link(app.test_client(), f"/prihlaska/{token}")
+    assert "Termín je obsazený" not in page
     assert "jste 2. v pořadí" in page
     assert "Za vaši ORP jsou obsazena všechna 3 místa, která termín jedné ORP vyhrazuje." in page
     assert "Když se místo pro vaši ORP uvolní, přesuneme vás automaticky" in page
@@ -265,11 +275,9 @@ def test_the_per_orp_reason_agrees_with_its_number(limit, words):
 def test_a_full_term_still_says_it_is_full(client, app):
     term = make_term(capacity=1, per_orp_limit=1)
     service.register(term.id, applicant(1, "Svitavy"))
-    response = register_via_form(client, term)
-    assert response.status_code == 302
-    html = open_link(client, response.headers["Location"])
-    assert "Termín je obsazený; jste na čekací listině (1. místo)." in html
-    assert "Za vaši ORP" not in html
+    html = open_link(client, f"/prihlaska/{token_of(register_via_form(client, term))}")
+    assert "Termín je obsazený. Když se místo uvolní, přesuneme vás automaticky" in html
+    assert "jste 1. v pořadí" in html and "Za vaši ORP" not in html
     assert "Termín je obsazený." in only_message("registration_waitlisted", "jana.novakova@litomysl.cz").body_text
 
 
@@ -420,31 +428,33 @@ def test_an_online_term_has_no_door_code_and_says_how_attendance_is_taken(client
 # --- 4. the same e-mail twice ---------------------------------------------------
 
 
-def test_same_email_again_is_refused_and_offers_to_resend_the_link(client, app):
+def test_signing_up_again_with_her_address_brings_her_link_by_e_mail(client, app):
     term = make_term()
     token_of(register_via_form(client, term))
     old_link = manage_link(only_message("registration_confirmed", "jana.novakova@litomysl.cz"))
 
+    # She forgot she signed up: the answer is a sign-up's, and her mailbox says the rest.
     response = register_via_form(client, term, email="  Jana.Novakova@LITOMYSL.cz ")
-    assert response.status_code == 409
-    html = response.get_data(as_text=True)
-    assert "už jste" in html
-    assert "Poslat odkaz znovu" in html
-    assert 'value="Jana Nováková"' in html  # what she typed is kept
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/termin/{term.id}/prihlaska/odeslano"
     assert registration_count() == 1
-    assert len(messages()) == 1
+    told = only_message("already_registered", "jana.novakova@litomysl.cz")
+    assert "na tento termín už jste přihlášeni" in told.body_text
+    assert "Stav přihlášky: potvrzená." in told.body_text
+    again_link = manage_link(told)
 
-    resend = re.search(r'<form method="post" action="([^"]+)" class="resend">(.*?)</form>', html, re.S)
+    # The page after it also offers the link again, should the e-mail not come.
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    resend = re.search(r'<form method="post" action="([^"]+)" class="resend" novalidate>(.*?)</form>', html, re.S)
     action, resend_html = resend.group(1), resend.group(2)
     assert action == f"/termin/{term.id}/odkaz"
-    email = re.search(r'name="email" value="([^"]*)"', resend_html).group(1)
-    response = client.post(action, data={"csrf_token": _csrf(resend_html), "email": email})
+    response = client.post(action, data={"csrf_token": _csrf(resend_html), "email": "jana.novakova@litomysl.cz"})
     assert response.status_code == 302
     assert "poslali jsme na něj odkaz" in client.get(response.headers["Location"]).get_data(as_text=True)
 
     new_link = manage_link(only_message("registration_link", "jana.novakova@litomysl.cz"))
-    assert new_link != old_link
-    for link in (new_link, old_link):
+    assert len({old_link, again_link, new_link}) == 3
+    for link in (new_link, again_link, old_link):
         html = open_link(app.test_client(), link)
         assert "Jana Nováková" in html and "Stav: <strong>potvrzená</strong>" in html
     assert registration_count() == 1
@@ -472,19 +482,126 @@ def test_registering_again_after_cancelling_gives_a_fresh_confirmed_registration
     response = register_via_form(client, term, email="JANA.novakova@litomysl.cz", orp=orp("Svitavy").id,
                                  job_title="vedoucí OSPOD")
     token = token_of(response)
-    html = open_link(client, response.headers["Location"])
+    html = open_link(client, f"/prihlaska/{token}")
     assert "Stav: <strong>potvrzená</strong>" in html and "Svitavy" in html and ONLINE_URL in html
 
-    registration = registration_of("jana.novakova@litomysl.cz")
+    # A registration of its own; the cancelled one stays as it was.
+    cancelled, registration = registrations_of("jana.novakova@litomysl.cz")
+    assert cancelled.state == RegistrationState.CANCELLED and cancelled.orp.name == "Litomyšl"
     assert registration.state == RegistrationState.CONFIRMED
     assert registration.cancelled_at is None
     assert (registration.orp.name, registration.job_title) == ("Svitavy", "vedoucí OSPOD")
-    assert registration_count() == 1
+    assert registration_count() == 2
     confirmations = messages("registration_confirmed")
     assert len(confirmations) == 2
     assert urlsplit(manage_link(confirmations[-1])).path == f"/prihlaska/{token}"
     assert [m.kind for m in messages()] == ["registration_confirmed", "registration_cancelled",
                                             "registration_confirmed"]
+
+
+def test_a_sign_up_after_her_cancellation_is_a_new_registration_and_her_old_link_stays_hers(client, app):
+    term = make_term(capacity=5, form=TermForm.IN_PERSON, venue="Litomyšl, sál 2")
+    register_via_form(client, term)
+    jana_link = manage_link(only_message("registration_confirmed", "jana.novakova@litomysl.cz"))
+    jana_code = registration_of("jana.novakova@litomysl.cz").check_in_code
+    cancel_via_link(app.test_client(), jana_link)
+
+    # Someone else types her address on the same term.
+    register_via_form(app.test_client(), term, name="Cizí Osoba", email="jana.novakova@litomysl.cz",
+                      orp=orp("Svitavy").id, job_title="cizí pozice")
+    stranger_link = manage_link(messages("registration_confirmed", "jana.novakova@litomysl.cz")[-1])
+
+    old, new = registrations_of("jana.novakova@litomysl.cz")
+    assert (old.name, old.state, old.check_in_code) == ("Jana Nováková", RegistrationState.CANCELLED, jana_code)
+    assert (new.name, new.state) == ("Cizí Osoba", RegistrationState.CONFIRMED)
+    assert new.check_in_code != jana_code
+    assert stranger_link != jana_link
+
+    # Her old link shows her own cancelled registration: nothing of the stranger, nothing to act on.
+    html = open_link(app.test_client(), jana_link)
+    assert "Stav: <strong>zrušená</strong>" in html and "Jana Nováková" in html and "Litomyšl" in html
+    for theirs in ("Cizí Osoba", "Svitavy", "cizí pozice", new.check_in_code):
+        assert theirs not in html, theirs
+    assert "Zrušit přihlášku" not in html and "jiny-termin" not in html and "predat" not in html
+    assert "Vrátit zrušení" not in html  # a new registration is active on the term
+    # The stranger's link is the new registration's, with its own door code.
+    html = open_link(app.test_client(), stranger_link)
+    assert "Cizí Osoba" in html and new.check_in_code in html and jana_code not in html
+
+
+def test_undo_gives_back_her_own_registration_only_while_no_new_one_is_active(app):
+    term = make_term(capacity=5)
+    first = service.register(term.id, applicant(1))
+    service.cancel(first.registration.id)
+    again = service.register(term.id, applicant(1))
+    assert again.registration.id != first.registration.id
+
+    with pytest.raises(service.UndoRefused):
+        service.undo_cancel(first.registration.id)
+    assert [r.state for r in registrations_of("ucastnice1@ospod.cz")] == [RegistrationState.CANCELLED,
+                                                                         RegistrationState.CONFIRMED]
+
+    # With the new one cancelled too, her first cancellation (within its window) can be undone.
+    service.cancel(again.registration.id)
+    service.undo_cancel(first.registration.id)
+    assert [r.state for r in registrations_of("ucastnice1@ospod.cz")] == [RegistrationState.CONFIRMED,
+                                                                         RegistrationState.CANCELLED]
+
+
+@pytest.fixture
+def organiser(app):
+    user = staff_user("organizator-znovu@spod4.example", "Olga Organizátorová", StaffRole.ORGANISER)
+    yield user
+    remove_user(user.id)
+
+
+def test_staff_a_handover_and_a_switch_onto_a_term_with_her_cancelled_registration_make_a_new_one(organiser):
+    from trainings.registration import handover, staff_actions, switching
+
+    term, other = make_term(capacity=5), make_term(capacity=5, starts_in=timedelta(days=21))
+
+    cancelled = service.register(term.id, applicant(1)).registration
+    service.cancel(cancelled.id)
+    added = staff_actions.add_by_hand(term.id, applicant(1), organiser).registration
+    assert added.id != cancelled.id
+
+    petra = service.register(term.id, applicant(2)).registration
+    service.cancel(petra.id)
+    giver = service.register(term.id, applicant(3)).registration
+    offered = handover.offer(giver.id, applicant(2))
+    taken = handover.confirm(offered.token).registration
+    assert taken.id != petra.id
+
+    moved_away = service.register(other.id, applicant(4)).registration
+    service.cancel(moved_away.id)
+    seat = service.register(term.id, applicant(4)).registration
+    moved = switching.switch(seat.id, other.id).registration
+    assert moved.id != moved_away.id
+
+    for email, states in (("ucastnice1@ospod.cz", ["cancelled", "confirmed"]),
+                          ("ucastnice2@ospod.cz", ["cancelled", "confirmed"]),
+                          ("ucastnice4@ospod.cz", ["cancelled", "cancelled", "confirmed"])):
+        assert [r.state.value for r in registrations_of(email)] == states, email
+
+
+def test_the_database_holds_one_active_registration_per_address_and_term(app):
+    from sqlalchemy.exc import IntegrityError
+
+    term = make_term(capacity=5)
+    first = service.register(term.id, applicant(1)).registration
+
+    def row(state):
+        values = {c: getattr(first, c) for c in ("employer_type", "job_title", "region_id", "orp_id", "consent_at",
+                                                  "consent_version", "name", "email", "email_normalized")}
+        return Registration(term_id=term.id, state=state, **values)
+
+    db.session.add(row(RegistrationState.CANCELLED))
+    db.session.commit()  # a cancelled one beside the active one: history, allowed
+    db.session.add(row(RegistrationState.WAITLISTED))
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+    assert len(registrations_of("ucastnice1@ospod.cz")) == 2
 
 
 # --- 6. bad input --------------------------------------------------------------
@@ -604,7 +721,7 @@ def test_a_ten_thousand_character_name_is_refused_and_kept(client):
     assert name.strip() in response.get_data(as_text=True)
 
     response = submit_again(client, term, response.get_data(as_text=True), name="Jana\x00Nováková")
-    assert refused(response, "name") == "Text obsahuje nepovolené znaky."
+    assert refused(response, "name") == "Text obsahuje neviditelné nebo řídicí znaky; napište jej prosím znovu."
     assert registration_count() == 0
 
 
@@ -808,11 +925,11 @@ def test_registering_again_after_cancelling_on_a_full_term_joins_the_end_of_the_
     service.register(term.id, applicant(3))  # now first in line
 
     again = service.register(term.id, applicant(2))
-    assert again.registration.id == second.registration.id  # one row per e-mail and term
+    assert again.registration.id != second.registration.id  # a registration of its own
     assert again.waitlist_position == 2  # the old place is not given back
     assert registration_of("ucastnice3@ospod.cz").waitlist_position() == 1
     assert "2. v pořadí" in messages("registration_waitlisted", "ucastnice2@ospod.cz")[-1].body_text
-    assert service.registration_for_token(again.token).id == second.registration.id
+    assert service.registration_for_token(again.token).id == again.registration.id
 
 
 def test_service_refuses_unknown_closed_and_duplicate_registrations(app):

@@ -9,7 +9,8 @@ calendar feed) is reached only through a PersonLink.
 The link policy:
 - "page" links (the Moje vzdělávání page) expire after PAGE_LIFETIME; a new
   one can be asked for at any time, and an address gets at most
-  LINKS_PER_HOUR of them an hour (beyond that, silently no e-mail);
+  LINKS_PER_HOUR of them an hour (beyond that, silently no e-mail); the
+  link is made by the outbox worker, so asking costs the same for every address;
 - "feed" links (the personal calendar) live until the person ends them, so a
   subscribed calendar keeps working; one is made when she asks for it on the
   page, and its address is shown that once (only its hash is kept);
@@ -49,14 +50,23 @@ def _new_link(email_normalized: str, purpose: str, now: datetime, expires_at: da
     return token
 
 
-def request_page_link(email: str, now: datetime | None = None) -> bool:
-    """E-mail a link to the Moje vzdělávání page of this address; False if none went out
-    (the address has no registrations, or got LINKS_PER_HOUR links in the last hour).
-    The caller answers the same either way, so the form tells nobody who is known."""
+def request_page_link(email: str) -> None:
+    """Queue the e-mail with a link to the Moje vzdělávání page of this address.
+
+    Only the outbox row is written, for every address alike: whether the address is known
+    (and how often it was sent a link) would otherwise show in the time the request takes.
+    The outbox worker decides when it writes the e-mail (page_link_to_send)."""
+    messages.person_link(email.strip(), normalize_email(email))
+    db.session.commit()
+
+
+def page_link_to_send(email_normalized: str, now: datetime | None = None) -> tuple[str, datetime] | None:
+    """A new page link (its address and expiry) for the e-mail the worker is writing, or None
+    when nothing goes out: the address has no registrations, or got LINKS_PER_HOUR links
+    in the last hour."""
     now = now or utcnow()
-    email_normalized = normalize_email(email)
     if not _has_registrations(email_normalized):
-        return False
+        return None
     recent = db.session.scalar(
         select(func.count(PersonLink.id)).where(
             PersonLink.email_normalized == email_normalized,
@@ -65,12 +75,10 @@ def request_page_link(email: str, now: datetime | None = None) -> bool:
         )
     )
     if recent >= LINKS_PER_HOUR:
-        return False
+        return None
     expires_at = now + PAGE_LIFETIME
     token = _new_link(email_normalized, PAGE, now, expires_at)
-    messages.person_link(email.strip(), absolute_url("person.page", token=token), expires_at)
-    db.session.commit()
-    return True
+    return absolute_url("person.page", token=token), expires_at
 
 
 def issue_feed_link(email_normalized: str, now: datetime | None = None) -> str:

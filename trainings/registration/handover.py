@@ -45,7 +45,7 @@ from .service import (
     enter,
     issue_link,
     normalize_email,
-    previous_registration,
+    refuse_if_registered,
     seat_usage,
 )
 
@@ -93,8 +93,8 @@ def is_open(handover: SeatHandover, now: datetime | None = None) -> bool:
     return handover.confirmed_at is None and handover.ended_at is None and (now or utcnow()) < handover.expires_at
 
 
-def _check_colleague(term: Term, giver: Registration, applicant: Applicant) -> Registration | None:
-    """The sign-up's rules for the colleague; returns her cancelled registration on the term to reuse."""
+def _check_colleague(term: Term, giver: Registration, applicant: Applicant) -> None:
+    """The sign-up's rules for the colleague."""
     try:
         check_eligibility(term, applicant.region_id, applicant.orp_id)
     except NotEligible as exc:
@@ -103,7 +103,7 @@ def _check_colleague(term: Term, giver: Registration, applicant: Applicant) -> R
     if email == giver.email_normalized:
         raise HandoverRefused("Zadejte e-mail osoby, které místo předáváte, ne svůj.", "email")
     try:
-        previous = previous_registration(term, email)
+        refuse_if_registered(term, email)
     except AlreadyRegistered as exc:
         raise HandoverRefused(ALREADY, "email") from exc
     usage = seat_usage(term)
@@ -113,7 +113,6 @@ def _check_colleague(term: Term, giver: Registration, applicant: Applicant) -> R
         usage.confirmed_per_orp[giver.orp_id] -= 1
     if usage.refusal(applicant.orp_id) is not None:
         raise HandoverRefused("Za ORP této osoby jsou místa, která termín jedné ORP vyhrazuje, už obsazena.", "orp")
-    return previous
 
 
 def offer(registration_id: int, applicant: Applicant, now: datetime | None = None) -> Offered:
@@ -183,13 +182,13 @@ def confirm(token: str, now: datetime | None = None) -> HandoverOutcome:
         applicant = Applicant(name=handover.name, email=handover.email, phone=handover.phone,
                               employer_type=handover.employer_type, job_title=handover.job_title,
                               region_id=handover.region_id, orp_id=handover.orp_id)
-        previous = _check_colleague(term, giver, applicant)
+        _check_colleague(term, giver, applicant)
         giver.state = RegistrationState.CANCELLED
         giver.cancelled_at = now
         giver.calendar_sequence += 1  # the CANCEL must outrank the invitation it withdraws
         db.session.flush()
         # Confirmed directly: the seat is handed over, not freed for the waiting list.
-        new = enter(term, previous, applicant, handover.email_normalized, RegistrationState.CONFIRMED, now)
+        new = enter(term, applicant, handover.email_normalized, RegistrationState.CONFIRMED, now)
         db.session.flush()
         handover.confirmed_at = now
         handover.new_registration_id = new.id

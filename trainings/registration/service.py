@@ -57,6 +57,9 @@ class PlaceRefused(RegistrationError):
 
 
 class AlreadyRegistered(RegistrationError):
+    """The address has an active registration on the term. The public sign-up does not say so
+    (register() tells the owner of the address by e-mail instead); staff see it."""
+
     message = "Na tento termín už jste s touto e-mailovou adresou přihlášeni."
     field = "email"
 
@@ -99,13 +102,6 @@ class Outcome:
     waitlist_position: int | None
     # TERM_FULL or ORP_LIMIT when waitlisted, None when confirmed.
     waitlist_reason: str | None = None
-    per_orp_limit: int | None = None
-
-    def notice(self) -> str | None:
-        """The waiting-list sentence for the page, or None for a confirmed seat (no query after the commit)."""
-        if self.waitlist_position is None:
-            return None
-        return waitlist_notice(self.waitlist_reason, self.per_orp_limit, self.waitlist_position)
 
 
 def normalize_email(email: str) -> str:
@@ -221,7 +217,7 @@ class SeatUsage:
 
 
 def waitlist_reason_text(reason: str | None, per_orp_limit: int | None) -> str:
-    """Why she waits, as one sentence without a full stop, for the flash, her page and the e-mail.
+    """Why she waits, as one sentence without a full stop, for her page and the e-mail.
 
     "Termín je obsazený" only when it is: with free seats left, the per-ORP limit is
     what put her on the list, and saying the term is full would contradict the page.
@@ -240,13 +236,6 @@ def waitlist_reason_text(reason: str | None, per_orp_limit: int | None) -> str:
 def when_freed_text(reason: str | None) -> str:
     """What happens next, as the start of a sentence ("…, přesuneme vás automaticky")."""
     return "Když se místo pro vaši ORP uvolní" if reason == ORP_LIMIT else "Když se místo uvolní"
-
-
-def waitlist_notice(reason: str | None, per_orp_limit: int | None, position: int) -> str:
-    """The whole message on the web: "Za vaši ORP jsou obsazena všechna 3 místa, …; jste na čekací
-    listině (2. místo). Když se místo pro vaši ORP uvolní, přesuneme vás automaticky a napíšeme vám." """
-    return (f"{waitlist_reason_text(reason, per_orp_limit)}; jste na čekací listině ({position}. místo). "
-            f"{when_freed_text(reason)}, přesuneme vás automaticky a napíšeme vám.")
 
 
 def waitlist_reason(registration: Registration) -> str | None:
@@ -326,73 +315,59 @@ def place_refusal(employer_type: EmployerType, region_id, orp_id) -> PlaceRefuse
 # --- the operations ----------------------------------------------------------
 
 
-def previous_registration(term: Term, email_normalized: str) -> Registration | None:
-    """This e-mail's cancelled registration on the term, to be reused; an active one is refused."""
-    registration = db.session.scalars(
-        select(Registration).where(Registration.term_id == term.id, Registration.email_normalized == email_normalized)
+def active_registration(term_id: int, email_normalized: str) -> Registration | None:
+    """The address's one active registration on the term (the database allows no second)."""
+    return db.session.scalars(
+        select(Registration).where(Registration.term_id == term_id,
+                                   Registration.email_normalized == email_normalized,
+                                   Registration.state != RegistrationState.CANCELLED)
     ).one_or_none()
-    if registration is not None and registration.state != RegistrationState.CANCELLED:
+
+
+def refuse_if_registered(term: Term, email_normalized: str) -> None:
+    """An address is on a term once at a time: an active registration refuses another (staff
+    by hand, a switch, a handover). A cancelled one does not: it stays as it was, for her old
+    link and the history, and the new way onto the term is a registration of its own."""
+    registration = active_registration(term.id, email_normalized)
+    if registration is not None:
         raise AlreadyRegistered(registration.id)
-    return registration
 
 
-def usage_and_previous(term: Term, email_normalized: str) -> tuple[SeatUsage, Registration | None]:
-    """seat_usage and previous_registration in the one statement a sign-up can afford.
-
-    The grouped count also carries the id of this e-mail's registration on the term,
-    if any; only a cancelled one (reused on re-registration, a rare path) is loaded."""
+def usage_and_registered(term: Term, email_normalized: str) -> tuple[SeatUsage, int | None]:
+    """seat_usage, and the id of the address's active registration on the term if any, in the
+    one statement a sign-up can afford: the grouped count of the active rows carries it."""
     rows = db.session.execute(
         select(Registration.state, Registration.orp_id, func.count(),
                func.max(case((Registration.email_normalized == email_normalized, Registration.id))))
-        .where(
-            Registration.term_id == term.id,
-            or_(Registration.state.in_([RegistrationState.CONFIRMED, RegistrationState.WAITLISTED]),
-                Registration.email_normalized == email_normalized),
-        )
+        .where(Registration.term_id == term.id,
+               Registration.state.in_([RegistrationState.CONFIRMED, RegistrationState.WAITLISTED]))
         .group_by(Registration.state, Registration.orp_id)
     ).all()
-    previous = None
-    for state, _, _, own_id in rows:
-        if own_id is not None:
-            if state != RegistrationState.CANCELLED:
-                raise AlreadyRegistered(own_id)
-            previous = db.session.get(Registration, own_id)
-    active = [(state, orp_id, n) for state, orp_id, n, _ in rows if state != RegistrationState.CANCELLED]
-    return _usage(term, active), previous
+    registered = next((own_id for *_, own_id in rows if own_id is not None), None)
+    return _usage(term, [(state, orp_id, n) for state, orp_id, n, _ in rows]), registered
 
 
-def enter(term: Term, registration: Registration | None, applicant: Applicant, email_normalized: str,
-          state: RegistrationState, now: datetime) -> Registration:
-    """Write the applicant onto a new registration, or onto her cancelled one (so one e-mail
-    stays one row per term), entering the queue now. Call only with the term locked.
+def enter(term: Term, applicant: Applicant, email_normalized: str, state: RegistrationState,
+          now: datetime) -> Registration:
+    """A new registration of the applicant, entering the queue now. Call only with the term
+    locked, after the caller made sure the address has no active registration on the term.
 
-    Every way onto a term comes through here (sign-up, staff by hand, switch, handover),
-    so the place rule is checked here for every caller, not only behind a form."""
+    Never a cancelled row brought back: her old link would show whoever signed up next, and
+    the door code and calendar event would carry over. Every way onto a term comes through
+    here (sign-up, staff by hand, switch, handover), so the place rule is checked here for
+    every caller, not only behind a form."""
     refusal = place_refusal(applicant.employer_type, applicant.region_id, applicant.orp_id)
     if refusal is not None:
         raise refusal
-    if registration is None:
-        registration = Registration(term=term, email_normalized=email_normalized)
-        db.session.add(registration)
-    elif registration.cancelled_at is not None:
-        # Re-registration revives the same calendar event, which the last e-mail cancelled.
-        registration.calendar_sequence += 1
-    registration.state = state
-    registration.check_in_code = registration.check_in_code or new_check_in_code()
-    registration.name = applicant.name
-    registration.email = applicant.email.strip()
-    registration.phone = applicant.phone or None
-    registration.employer_type = applicant.employer_type
-    registration.job_title = applicant.job_title
-    registration.region_id = applicant.region_id
-    registration.orp_id = applicant.orp_id
-    registration.consent_at = now
-    registration.consent_version = current_app.config["CONSENT_VERSION"]
-    registration.cancelled_at = None
-    # Taken under the lock, so the queue follows the order seats were decided in.
-    registration.queued_at = utcnow()
-    registration.attended = None
-    registration.attendance_marked_at = None
+    registration = Registration(
+        term=term, email_normalized=email_normalized, state=state, check_in_code=new_check_in_code(),
+        name=applicant.name, email=applicant.email.strip(), phone=applicant.phone or None,
+        employer_type=applicant.employer_type, job_title=applicant.job_title, region_id=applicant.region_id,
+        orp_id=applicant.orp_id, consent_at=now, consent_version=current_app.config["CONSENT_VERSION"],
+        # Taken under the lock, so the queue follows the order seats were decided in.
+        queued_at=utcnow(),
+    )
+    db.session.add(registration)
     return registration
 
 
@@ -406,7 +381,13 @@ def register(term_id: int, applicant: Applicant, now: datetime | None = None,
     One transaction under the term's lock that only writes rows (the registration, its
     link, the outbox message); the e-mail is written by the outbox worker when it sends
     it (mail.messages.compose). Five statements on the common path: the lock, one
-    grouped count with the duplicate check, three inserts (bench/sql_counts.py)."""
+    grouped count with the duplicate check, three inserts (bench/sql_counts.py).
+
+    An address already active on the term gets no second registration, and whoever typed
+    it learns nothing: the owner of the address is told by e-mail with a link to her
+    registration (the same five statements as a sign-up; whether it goes out is decided
+    when it is written, issued_link_goes_out), that is committed, and then AlreadyRegistered
+    is raised for the caller to answer as if the sign-up went through."""
     now = now or utcnow()
     email_normalized = normalize_email(applicant.email)
     try:
@@ -417,22 +398,37 @@ def register(term_id: int, applicant: Applicant, now: datetime | None = None,
             if not term.is_open(now):
                 raise TermClosed()
             check_eligibility(term, applicant.region_id, applicant.orp_id)
-            usage, registration = usage_and_previous(term, email_normalized)
+            # Also asked by enter(); here first, so a bad place is refused alike for every address.
+            refusal = place_refusal(applicant.employer_type, applicant.region_id, applicant.orp_id)
+            if refusal is not None:
+                raise refusal
+            usage, registered = usage_and_registered(term, email_normalized)
             availability_read.send(current_app._get_current_object(), term=term)
-            reason = usage.refusal(applicant.orp_id)
-            state = RegistrationState.CONFIRMED if reason is None else RegistrationState.WAITLISTED
-            registration = enter(term, registration, applicant, email_normalized, state, now)
-            token = issue_link(registration)
-            # Everyone waiting entered before this registration, so its place is the queue's length.
-            position = None if state == RegistrationState.CONFIRMED else usage.waitlisted + 1
-            if position is None:
-                messages.registration_confirmed(registration, token)
+            if registered is not None:
+                registration = db.session.get(Registration, registered)
+                messages.already_registered(registration, issue_link(registration))
             else:
-                waitlisted_message(registration, token, position, reason)
-            per_orp_limit = term.per_orp_limit
+                outcome = _sign_up(term, applicant, email_normalized, usage, now)
     except NotFound as exc:
         raise TermNotFound() from exc
-    return Outcome(registration, token, position, reason, per_orp_limit)
+    if registered is not None:
+        raise AlreadyRegistered(registered)
+    return outcome
+
+
+def _sign_up(term: Term, applicant: Applicant, email_normalized: str, usage: SeatUsage, now: datetime) -> Outcome:
+    """A seat if capacity and the per-ORP limit allow, else the waiting list (under the lock)."""
+    reason = usage.refusal(applicant.orp_id)
+    state = RegistrationState.CONFIRMED if reason is None else RegistrationState.WAITLISTED
+    registration = enter(term, applicant, email_normalized, state, now)
+    token = issue_link(registration)
+    # Everyone waiting entered before this registration, so its place is the queue's length.
+    position = None if state == RegistrationState.CONFIRMED else usage.waitlisted + 1
+    if position is None:
+        messages.registration_confirmed(registration, token)
+    else:
+        waitlisted_message(registration, token, position, reason)
+    return Outcome(registration, token, position, reason)
 
 
 def fill_free_seats(term: Term) -> list[Registration]:
@@ -605,7 +601,11 @@ def undo_refusal(registration: Registration, now: datetime | None = None) -> str
     term = registration.term
     if not term.is_open(now):
         return "Přihlašování na tento termín je už uzavřené, zrušení nelze vrátit."
-    if now >= undo_deadline(registration) or _cancelled_by_staff(registration):
+    # A newer registration of the address on the term is the one there now; said like the
+    # rest, as a link shown after a sign-up (before links went by e-mail only) may be in a
+    # stranger's hands, and must not tell whether the address is on the term.
+    if now >= undo_deadline(registration) or _cancelled_by_staff(registration) or \
+            active_registration(term.id, registration.email_normalized) is not None:
         return f"Zrušení už nelze vrátit. {fresh}"
     reason = seat_usage(term).refusal(registration.orp_id)
     if reason == ORP_LIMIT:
@@ -641,28 +641,54 @@ def undo_cancel(registration_id: int, now: datetime | None = None) -> Registrati
     return registration
 
 
-def resend_link(term_id: int, email: str, now: datetime | None = None) -> bool:
-    """E-mail a fresh private link to an active registration; False if none went out:
-    no such registration, its links would already have expired, or it got
-    LINKS_PER_HOUR links in the last hour. The caller answers the same in every case."""
-    now = now or utcnow()
-    registration = db.session.scalars(
-        select(Registration).where(
-            Registration.term_id == term_id,
-            Registration.email_normalized == normalize_email(email),
-            Registration.state != RegistrationState.CANCELLED,
-        )
-    ).one_or_none()
-    if registration is None or link_expiry(registration) <= now:
-        return False
-    recent = db.session.scalar(
-        select(func.count(RegistrationLink.id)).where(
-            RegistrationLink.registration_id == registration.id,
-            RegistrationLink.created_at > now - timedelta(hours=1),
-        )
-    )
-    if recent >= LINKS_PER_HOUR:
-        return False
-    messages.registration_link(registration, issue_link(registration, now))
+def resend_link(term_id: int, email: str) -> None:
+    """ "Send me my link": queue the e-mail for whatever address was typed. Whether the address
+    is on the term, and so whether anything is sent, is decided when the e-mail is written
+    (link_to_send), so this request does the same work, and takes the same time, for every address."""
+    messages.registration_link(term_id, email, normalize_email(email))
     db.session.commit()
-    return True
+
+
+# E-mails with a link that someone else's typing may cause ("send me my link", "you are
+# already registered") are decided by the outbox worker when it writes them (mail.messages.
+# compose), never by the request that queued them: the request does the same work whether
+# or not the address is registered. They follow one rule, so nobody can fill her mailbox
+# through the public forms: an active registration whose links still work, and fewer than
+# LINKS_PER_HOUR links in the hour before (the sign-up's own counts).
+
+
+def _may_mail_link(registration: Registration, earlier_links: int, now: datetime) -> bool:
+    return (registration.state != RegistrationState.CANCELLED and link_expiry(registration) > now
+            and earlier_links < LINKS_PER_HOUR)
+
+
+def _links_since(registration_id: int, since: datetime, below_id: int | None = None) -> int:
+    query = select(func.count(RegistrationLink.id)).where(RegistrationLink.registration_id == registration_id,
+                                                          RegistrationLink.created_at > since)
+    if below_id is not None:
+        query = query.where(RegistrationLink.id < below_id)
+    return db.session.scalar(query)
+
+
+def link_to_send(registration: Registration | None, now: datetime | None = None) -> str | None:
+    """ "Send me my link": a new private link for the e-mail, or None when none goes out."""
+    now = now or utcnow()
+    if registration is None:
+        return None
+    if not _may_mail_link(registration, _links_since(registration.id, now - timedelta(hours=1)), now):
+        return None
+    return issue_link(registration, now)
+
+
+def issued_link_goes_out(registration: Registration, token: str, now: datetime | None = None) -> bool:
+    """ "You are already registered": the sign-up that found her registration issued this link,
+    doing a sign-up's work (and taking its time) for the address. Whether the e-mail goes is
+    decided here, counting the links made before this one; a link that does not go is deleted."""
+    link = tokens.find(select(RegistrationLink), RegistrationLink.token_hash, token)
+    if link is None:
+        return False
+    earlier = _links_since(link.registration_id, link.created_at - timedelta(hours=1), below_id=link.id)
+    if _may_mail_link(registration, earlier, now or utcnow()):
+        return True
+    db.session.delete(link)
+    return False

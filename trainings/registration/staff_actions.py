@@ -50,7 +50,7 @@ from .service import (
     fill_free_seats,
     issue_link,
     normalize_email,
-    previous_registration,
+    refuse_if_registered,
     seat_usage,
     waitlisted_message,
 )
@@ -113,14 +113,14 @@ def add_by_hand(
     try:
         with locked(Term, term_id) as term:
             _not_cancelled(term)
-            registration = previous_registration(term, email_normalized)
+            refuse_if_registered(term, email_normalized)
             reason = seat_usage(term).refusal(applicant.orp_id)
             fits = reason is None
             state = RegistrationState.CONFIRMED if fits or over_capacity else RegistrationState.WAITLISTED
             # The person agreed to the organiser, who confirms it in the form (consent time: now).
-            registration = enter(term, registration, applicant, email_normalized, state, now)
+            registration = enter(term, applicant, email_normalized, state, now)
             registration.added_by_id = actor_id
-            registration.internal_note = note or registration.internal_note
+            registration.internal_note = note or None
             db.session.flush()
             token = issue_link(registration)
             position = registration.waitlist_position()

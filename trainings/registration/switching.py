@@ -45,7 +45,7 @@ from .service import (
     issue_link,
     pending_switch_seat,
     pending_switches,
-    previous_registration,
+    refuse_if_registered,
     seat_usage,
 )
 
@@ -166,7 +166,7 @@ def switch(registration_id: int, target_term_id: int, now: datetime | None = Non
             raise SwitchRefused("Přihlašování na tento termín je už uzavřené.")
         try:
             check_eligibility(target, registration.region_id, registration.orp_id)
-            previous = previous_registration(target, registration.email_normalized)
+            refuse_if_registered(target, registration.email_normalized)
         except NotEligible as exc:
             raise SwitchRefused(exc.message) from exc
         except AlreadyRegistered as exc:
@@ -174,7 +174,7 @@ def switch(registration_id: int, target_term_id: int, now: datetime | None = Non
         usage = seat_usage(target)
         availability_read.send(current_app._get_current_object(), term=target)
         if usage.fits(registration.orp_id):
-            new = _enter(target, previous, registration, RegistrationState.CONFIRMED, now)
+            new = _enter(target, registration, RegistrationState.CONFIRMED, now)
             token = issue_link(new)
             complete_switch(new, registration, token)
             return SwitchOutcome(MOVED, new, token)
@@ -182,12 +182,12 @@ def switch(registration_id: int, target_term_id: int, now: datetime | None = Non
         if partner is not None:
             partner_seat = pending_switch_seat(partner)
             partner.state = RegistrationState.CONFIRMED
-            new = _enter(target, previous, registration, RegistrationState.CONFIRMED, now)
+            new = _enter(target, registration, RegistrationState.CONFIRMED, now)
             token = issue_link(new)
             complete_switch(new, registration, token)
             complete_switch(partner, partner_seat)
             return SwitchOutcome(EXCHANGED, new, token)
-        entry = _enter(target, previous, registration, RegistrationState.WAITLISTED, now)
+        entry = _enter(target, registration, RegistrationState.WAITLISTED, now)
         entry.replaces_registration_id = registration.id
         db.session.flush()
         token = issue_link(entry)
@@ -205,8 +205,8 @@ def switch(registration_id: int, target_term_id: int, now: datetime | None = Non
         raise SwitchRefused() from exc
 
 
-def _enter(target: Term, previous: Registration | None, registration: Registration, state, now) -> Registration:
-    new = enter(target, previous, applicant_of(registration), registration.email_normalized, state, now)
+def _enter(target: Term, registration: Registration, state, now) -> Registration:
+    new = enter(target, applicant_of(registration), registration.email_normalized, state, now)
     # Her consent to the processing was given with the sign-up; a switch is part of it.
     new.consent_at = registration.consent_at
     new.consent_version = registration.consent_version

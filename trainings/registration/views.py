@@ -52,19 +52,9 @@ def _form_urls(term) -> dict:
             "resend_action": url_for(".closed_term_resend_link", signup_token=term.signup_token)}
 
 
-def _render_form(term, form, status=200, duplicate=False):
+def _render_form(term, form, status=200):
     usage = service.seat_usage(term)
-    return (
-        render_template(
-            "registration/form.html",
-            term=term,
-            form=form,
-            usage=usage,
-            resend_form=ResendLinkForm(email=form.email.data) if duplicate else None,
-            **_form_urls(term),
-        ),
-        status,
-    )
+    return render_template("registration/form.html", term=term, form=form, usage=usage, **_form_urls(term)), status
 
 
 @bp.route("/termin/<int:term_id>/prihlaska", methods=["GET", "POST"])
@@ -89,7 +79,13 @@ def closed_term(signup_token):
 def _register(term_id, load_term, signup_token=None):
     """The form, and the sign-up. A valid sign-up goes straight to the service, which
     locks the term and refuses one not in the catalogue without its link; the term is
-    loaded for a page only (the form, or the form again with what went wrong)."""
+    loaded for a page only (the form, or the form again with what went wrong).
+
+    The answer to a sign-up is the same for every address: anyone can type anyone's, so it
+    must not tell whether the address was already on the term (AlreadyRegistered: its owner
+    is told by e-mail instead). It names neither the seat nor the queue position nor a private
+    link, which a sign-up with an address already on the term could not show; the person
+    finds all of it in the e-mail that the outbox sends within moments."""
     form = RegistrationForm()
     form.set_places(regions_with_orps())
     if not form.is_submitted():
@@ -99,19 +95,35 @@ def _register(term_id, load_term, signup_token=None):
     if not form.validate_on_submit():
         return _render_form(load_term(), form, 422)
     try:
-        outcome = service.register(term_id, form.applicant(), signup_token=signup_token)
+        service.register(term_id, form.applicant(), signup_token=signup_token)
+    except service.AlreadyRegistered:
+        pass
     except service.TermNotFound:
         abort(404)
     except service.RegistrationError as exc:
         show_error(form, exc)
-        duplicate = isinstance(exc, service.AlreadyRegistered)
-        return _render_form(load_term(), form, 409 if duplicate or exc.field is None else 422, duplicate=duplicate)
-    notice = outcome.notice()
-    if notice is None:
-        flash("Přihláška je potvrzená. Potvrzení jsme poslali na váš e-mail.", "success")
-    else:
-        flash(notice, "info")
-    return redirect(url_for(".manage", token=outcome.token))
+        return _render_form(load_term(), form, 409 if exc.field is None else 422)
+    flash(f"Přihlášku jsme přijali. E-mail o ní posíláme na adresu {form.email.data.strip()}.", "success")
+    return redirect(url_for(".sent", term_id=term_id) if signup_token is None
+                    else url_for(".closed_term_sent", signup_token=signup_token))
+
+
+@bp.get("/termin/<int:term_id>/prihlaska/odeslano")
+@public
+def sent(term_id):
+    return _sent(_public_term(term_id))
+
+
+@bp.get("/prihlaska-na-termin/<signup_token>/odeslano")
+@public
+def closed_term_sent(signup_token):
+    return _sent(_closed_term(signup_token))
+
+
+def _sent(term):
+    """The page after a sign-up: the same for every sign-up (see _register)."""
+    return private_page(render_template("registration/sent.html", term=term, resend_form=ResendLinkForm(),
+                                        **_form_urls(term)))
 
 
 @bp.post("/termin/<int:term_id>/odkaz")
