@@ -16,34 +16,10 @@ from trainings.mail.outbox import enqueue
 from trainings.models import EmployerType, OutboxMessage, OutboxState, utcnow
 from trainings.registration import service
 
-from .conftest import build_app
 from .helpers import make_term, orp, region
-from .smtp import SmtpServer
 from .staff_helpers import applicant
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="module")
-def smtp():
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def smtp_app(app, database_url, smtp, tmp_path):
-    """The app on the same database, sending through the test SMTP server."""
-    smtp_app = build_app(database_url, tmp_path, MAIL_TRANSPORT="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
-    smtp.recorder.messages.clear()
-    smtp.recorder.refuse.clear()
-    with smtp_app.app_context():
-        yield smtp_app
-        db.session.remove()
-        db.engine.dispose()
-    if smtp.controller is None:
-        smtp.start()
 
 
 def sign_up(term, i=1):

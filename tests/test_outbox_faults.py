@@ -22,24 +22,27 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import make_url
 
 from trainings.extensions import db
 from trainings.mail import dispatch
 from trainings.mail.outbox import enqueue
 from trainings.models import OutboxMessage, OutboxState, utcnow
+from trainings.registration import service
 
 from .conftest import _admin, _postgres_database, build_app
-from .helpers import empty_tables
+from .helpers import empty_tables, make_term
 from .smtp import Recorder, SmtpServer
+from .staff_helpers import applicant
 from .tcp_proxy import TcpProxy
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Short limits for the scenarios: a message may take at most 1 s, and a claim
-# is retaken after 2 s (never less than twice the deadline; dispatch.reclaim_after).
-FAST = {"MAIL_TIMEOUT": "0.5", "MAIL_SEND_DEADLINE": "1", "OUTBOX_RECLAIM_AFTER": "2"}
+# Short limits for the scenarios: a message may take 1 s until its data has gone out
+# and 2 s in all (dispatch.message_time_limit), and a claim is retaken after 4 s
+# (never less than twice that; dispatch.reclaim_after).
+FAST = {"MAIL_TIMEOUT": "0.5", "MAIL_SEND_DEADLINE": "1", "OUTBOX_RECLAIM_AFTER": "4"}
 
 
 class SlowRecorder(Recorder):
@@ -54,10 +57,24 @@ class SlowRecorder(Recorder):
         return await super().handle_DATA(server, session, envelope)
 
 
+class LateAnswerRecorder(Recorder):
+    """A server that stores each message as soon as its data has arrived and answers 250
+    only `delay` seconds later, as a relay that queues a message and then scans it does."""
+
+    def __init__(self, delay):
+        super().__init__()
+        self.delay = delay
+
+    async def handle_DATA(self, server, session, envelope):
+        answer = await super().handle_DATA(server, session, envelope)
+        await asyncio.sleep(self.delay)
+        return answer
+
+
 @contextmanager
-def smtp_server(delay=0.0):
+def smtp_server(delay=0.0, recorder=None):
     server = SmtpServer()
-    server.recorder = SlowRecorder(delay)
+    server.recorder = recorder or SlowRecorder(delay)
     server.start()
     try:
         yield server
@@ -89,6 +106,16 @@ def queue(count, prefix="ucastnik"):
 def count_state(state):
     db.session.rollback()
     return db.session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.state == state))
+
+
+def tries():
+    """Recipient → how many tries at sending its message the row counts."""
+    db.session.rollback()
+    return {m.recipient: m.attempts for m in db.session.scalars(select(OutboxMessage))}
+
+
+def sign_up(term, i):
+    return service.register(term.id, applicant(i)).registration
 
 
 def wait_until(predicate, timeout, step=0.1):
@@ -158,10 +185,12 @@ def test_a_silent_smtp_server_puts_the_batch_back_to_retry_within_the_timeout(ap
 
 def test_a_claim_taken_over_is_not_sent_or_marked_by_the_worker_that_lost_it(app, database_url, tmp_path):
     """Worker A takes a batch that outlasts the reclaim window; worker B retakes A's
-    untouched rows. Each message reaches the server once: A skips what B took."""
+    untouched rows. Each message reaches the server once: A skips what B took. Taking
+    a row over is no try at sending it: every message counts the one try that sent it."""
     with smtp_server(delay=0.3) as server:
+        # A message may take 0.5 s until its data is out and 1 s in all, so the window can be 2 s.
         settings = dict(MAIL_TRANSPORT="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port, MAIL_TIMEOUT=1,
-                        MAIL_SEND_DEADLINE=1, OUTBOX_RECLAIM_AFTER=2)
+                        MAIL_SEND_DEADLINE=0.5, OUTBOX_RECLAIM_AFTER=2)
         smtp_app = build_app(database_url, tmp_path, **settings)
         with smtp_app.app_context():
             recipients = queue(12)
@@ -185,6 +214,112 @@ def test_a_claim_taken_over_is_not_sent_or_marked_by_the_worker_that_lost_it(app
             assert results["b"]["sent"] > 0, results
             assert results["a"]["sent"] + results["b"]["sent"] == 12, results
             assert count_state(OutboxState.SENT) == 12
+            assert tries() == {address: 1 for address in recipients}
+            db.session.remove()
+            db.engine.dispose()
+
+
+# --- the SMTP server away, and back (both databases, in process) ---------------------------------
+
+
+def smtp_app_for(database_url, tmp_path, port, **limits):
+    return build_app(database_url, tmp_path, MAIL_TRANSPORT="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=port,
+                     **limits)
+
+
+def test_a_message_given_up_on_a_down_server_leaves_the_rest_of_the_batch_untried(app, database_url, tmp_path):
+    server = SmtpServer()  # not started yet: the server is down, connections are refused
+    smtp_app = smtp_app_for(database_url, tmp_path, server.port)
+    with smtp_app.app_context():
+        recipients = queue(5)
+        oldest = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).first()
+        oldest.state, oldest.attempts = OutboxState.RETRY, dispatch.MAX_ATTEMPTS - 1  # tried all day long
+        db.session.commit()
+
+        # Its last try fails: it is given up, and the others are not tried against a server known to be down.
+        assert dispatch.send_due() == {"sent": 0, "retry": 4, "failed": 1}
+        assert tries() == {recipients[0]: dispatch.MAX_ATTEMPTS, **{address: 0 for address in recipients[1:]}}
+        db.session.rollback()
+        waiting = db.session.scalars(select(OutboxMessage).where(OutboxMessage.state == OutboxState.RETRY)).all()
+        assert all(m.next_attempt_at <= utcnow() + timedelta(seconds=dispatch.send_deadline()) for m in waiting)
+
+        server.start()
+        try:
+            assert dispatch.send_due(now=utcnow() + timedelta(minutes=1)) == {"sent": 4, "retry": 0, "failed": 0}
+            assert received(server) == Counter({address: 1 for address in recipients[1:]})
+        finally:
+            server.stop()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_after_an_outage_the_backlog_goes_as_soon_as_the_server_answers(app, database_url, tmp_path):
+    """The message that found the server down waits its own back-off; the rest of the
+    batch only waits a short pause for the server and goes once it answers."""
+    server = SmtpServer()  # down
+    smtp_app = smtp_app_for(database_url, tmp_path, server.port)
+    with smtp_app.app_context():
+        recipients = queue(5)
+        oldest = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).first()
+        oldest.state, oldest.attempts = OutboxState.RETRY, 2  # twice refused already: 30 minutes next
+        db.session.commit()
+        assert dispatch.send_due() == {"sent": 0, "retry": 5, "failed": 0}
+        assert tries() == {recipients[0]: 3, **{address: 0 for address in recipients[1:]}}
+
+        server.start()
+        try:
+            # Two minutes later the server answers: the backlog goes, the oldest one waits its 30 minutes.
+            assert dispatch.send_due(now=utcnow() + timedelta(minutes=2)) == {"sent": 4, "retry": 0, "failed": 0}
+            assert count_state(OutboxState.RETRY) == 1
+            assert dispatch.send_due(now=utcnow() + timedelta(minutes=31)) == {"sent": 1, "retry": 0, "failed": 0}
+            assert received(server) == Counter({address: 1 for address in recipients})
+        finally:
+            server.stop()
+        db.session.remove()
+        db.engine.dispose()
+
+
+# --- a server that stores the message and answers late, or never (both databases, in process) ----
+
+
+def test_a_server_that_stores_the_message_and_answers_after_the_deadline_gets_it_once(app, database_url,
+                                                                                    tmp_path):
+    """The server takes the data, stores the message and answers 250 a little after the
+    deadline for one message: the final answer is waited for, nothing is sent again."""
+    term = make_term()
+    with smtp_server(recorder=LateAnswerRecorder(1.1)) as server:
+        smtp_app = smtp_app_for(database_url, tmp_path, server.port, MAIL_TIMEOUT=0.5, MAIL_SEND_DEADLINE=1)
+        with smtp_app.app_context():
+            registration = sign_up(term, 1)
+            assert dispatch.send_due() == {"sent": 1, "retry": 0, "failed": 0}
+            for later in (2, 10, 60, 180):
+                dispatch.send_due(now=utcnow() + timedelta(minutes=later))
+            assert received(server) == Counter({registration.email: 1})
+            assert count_state(OutboxState.SENT) == 1
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_a_server_that_stores_the_message_and_never_answers_gets_it_at_most_twice(app, database_url, tmp_path):
+    """No answer after the data, however long: the server may have stored the message, so
+    it is sent once more only after an hour, and then given up with a word for staff."""
+    term = make_term()
+    with smtp_server(recorder=LateAnswerRecorder(30)) as server:
+        smtp_app = smtp_app_for(database_url, tmp_path, server.port, MAIL_TIMEOUT=0.5, MAIL_SEND_DEADLINE=0.5)
+        with smtp_app.app_context():
+            registration = sign_up(term, 1)
+            assert dispatch.send_due() == {"sent": 0, "retry": 1, "failed": 0}
+            for later in (2, 10, 30):
+                assert dispatch.send_due(now=utcnow() + timedelta(minutes=later)) == {"sent": 0, "retry": 0,
+                                                                                      "failed": 0}
+            assert received(server) == Counter({registration.email: 1})
+            assert dispatch.send_due(now=utcnow() + timedelta(minutes=61)) == {"sent": 0, "retry": 0, "failed": 1}
+            dispatch.send_due(now=utcnow() + timedelta(hours=7))
+            assert received(server) == Counter({registration.email: 2})
+            db.session.rollback()
+            message = db.session.scalars(select(OutboxMessage)).one()
+            assert message.state == OutboxState.FAILED and message.attempts == 2
+            assert "may have arrived" in message.last_error, message.last_error
             db.session.remove()
             db.engine.dispose()
 
@@ -277,6 +412,58 @@ def test_two_worker_processes_with_a_slow_server_over_the_reclaim_boundary_send_
     assert copies == Counter({address: 1 for address in recipients}), {a: n for a, n in copies.items() if n != 1}
     # Both took part: each sent some of the 70, so the once-only result is about two workers.
     assert set(by_worker) == {worker_sender(0), worker_sender(1)}, by_worker
+
+
+def errors():
+    """State and error → how many messages, for a failing assertion to show."""
+    db.session.rollback()
+    return Counter((m.state.value, (m.last_error or "")[:80]) for m in db.session.scalars(select(OutboxMessage)))
+
+
+def back_offs_run_out():
+    """Time passes: every message waiting for its next try is due now."""
+    db.session.rollback()
+    db.session.execute(update(OutboxMessage).where(OutboxMessage.state == OutboxState.RETRY)
+                       .values(next_attempt_at=utcnow()))
+    db.session.commit()
+
+
+@pytest.mark.slow
+def test_an_smtp_outage_under_long_batches_gives_up_nothing_and_the_backlog_goes_when_it_is_back(pg_app,
+                                                                                                 tmp_path):
+    """Two workers, a server slow enough that a batch of 50 outlasts the reclaim window (the
+    workers keep taking over each other's untouched rows), and the server away for 7 s
+    mid-way. Before, every takeover counted as a try, so one refused connection gave up the
+    rest of a batch for good, and what was left waited for the back-off of the message
+    that found the server down."""
+    app, url = pg_app
+    term = make_term(capacity=150)
+    recipients = [sign_up(term, i).email for i in range(150)]
+    db.session.rollback()  # not left idle in a transaction while the workers run
+    with smtp_server(delay=0.3) as server, TcpProxy("127.0.0.1", server.port) as proxy:
+        with workers(worker_env(url, proxy.port), tmp_path, count=2, batch=50) as procs:
+            assert wait_until(lambda: len(server.recorder.messages) >= 10, timeout=60), errors()
+            # Long enough for the rest of the batches to be taken over several times, with
+            # at least 60 messages left.
+            wait_until(lambda: len(server.recorder.messages) >= 90, timeout=30)
+            proxy.refuse()
+            time.sleep(7)
+            assert count_state(OutboxState.FAILED) == 0
+            proxy.restore()
+            back = len(server.recorder.messages)
+            assert wait_until(lambda: len(server.recorder.messages) >= back + 5, timeout=15), \
+                (back, len(server.recorder.messages), errors(), [output(tmp_path, i)[-1500:] for i in range(2)])
+            # What found the server down waits a back-off of its own; let those run out.
+            assert wait_until(lambda: back_offs_run_out() or count_state(OutboxState.SENT) == 150, timeout=120,
+                              step=1), received(server)
+            assert [stop_cleanly(p) for p in procs] == [0, 0], [output(tmp_path, i) for i in range(2)]
+        copies = received(server)
+    assert set(copies) == set(recipients)
+    # A message whose data had gone out when the connection was cut may have been stored:
+    # it is sent once more (at most one per worker here), nothing more.
+    assert sum(n - 1 for n in copies.values()) <= 2, {a: n for a, n in copies.items() if n != 1}
+    assert count_state(OutboxState.FAILED) == 0
+    assert max(tries().values()) <= 2, Counter(tries().values())
 
 
 def db_proxy(url):

@@ -13,12 +13,32 @@ written by an UPDATE that matches it too. A dispatcher whose row was retaken
 in between finds no row to update, logs it and leaves the row to its new
 owner. A row is retaken only when its claim is older than `reclaim_after()`,
 which is never shorter than twice the longest one message may take
-(`MAIL_SEND_DEADLINE`, enforced by a watchdog on the connection), so a live
+(`message_time_limit()`, enforced by a watchdog on the connection), so a live
 dispatcher never loses a message it is sending: it starts within a quarter
-of the window after its claim was written and finishes within half of it. What remains is
-at-least-once delivery across a crash: a dispatcher that dies (or loses the
-database for longer than the window) after the server accepted a message and
-before the outcome is written leaves that one message to be sent again.
+of the window after its claim was written and finishes within half of it.
+
+Only a try counts: `attempts` grows when a message was handed to the server
+(or could not be written), never when a row is claimed or taken over. When the
+server is down or silent, the message that found out waits its own back-off,
+and the untouched rest of the batch waits only `server_pause()` before the
+next message tries the server again; so when the server is back the backlog
+goes at once, and a message is given up only after MAX_ATTEMPTS tries of its
+own, spread over about a day.
+
+Once a message's data has gone out in full, the server may have stored it:
+its final answer gets until the message's time limit, whatever the commands
+before it took. A message still unanswered then (or whose connection broke
+after its data) is "unconfirmed": it is sent once more, an hour later
+(UNCONFIRMED_RETRY_AFTER), and if that too is unconfirmed it is given up,
+marked as possibly arrived. So a message arrives at most twice, either when
+a server takes a message and never answers, or when a dispatcher dies (or
+loses the database for longer than the window) after the server accepted a
+message and before the outcome is written.
+
+A sent message keeps no bodies or attachments: what it carried (private
+links, invitations) is written over with nothing in the same UPDATE that
+records it sent; the row keeps kind, recipient, subject and times for the
+staff e-mail log.
 """
 from __future__ import annotations
 
@@ -50,26 +70,49 @@ RETRY_DELAYS = [
     timedelta(hours=6),
 ]
 MAX_ATTEMPTS = 8
-# Connect, greeting, EHLO, MAIL, RCPT, DATA and the final answer may each take
-# up to MAIL_TIMEOUT; the default deadline for one message allows all of them.
+# A message the server took without confirming it may have arrived: it is sent once
+# more only after this long, so that a server that stores and then stalls is not
+# asked again and again.
+UNCONFIRMED_RETRY_AFTER = timedelta(hours=1)
+# Connect, greeting, EHLO, MAIL, RCPT and DATA may each take up to MAIL_TIMEOUT;
+# the default deadline for one message allows all of them.
 COMMANDS_PER_MESSAGE = 6
 
 
 def send_deadline() -> float:
-    """Seconds one message may take, from connecting to the server's last answer."""
+    """Seconds one message may take from connecting until its data has gone out."""
     config = current_app.config
     return float(config.get("MAIL_SEND_DEADLINE") or COMMANDS_PER_MESSAGE * float(config["MAIL_TIMEOUT"]))
+
+
+def message_time_limit() -> float:
+    """Seconds one message may take in all, the server's answer to its data included.
+
+    That answer comes after the server has stored the message (RFC 5321 gives it the
+    longest time of any, 4.5.3.2.6): a cut there would send a stored message again, so
+    it may take what the deadline leaves plus one deadline more.
+    """
+    return 2 * send_deadline()
 
 
 def reclaim_after() -> timedelta:
     """How old a claim must be before another dispatcher may take the row.
 
-    Never shorter than twice the send deadline: a dispatcher renews its claim
-    right before each message, so a live one always finishes (or is cut off)
+    Never shorter than twice the time limit of one message: a dispatcher renews its
+    claim right before each message, so a live one always finishes (or is cut off)
     well inside the window. A crashed one's rows wait this long.
     """
     configured = float(current_app.config.get("OUTBOX_RECLAIM_AFTER") or 600)
-    return timedelta(seconds=max(configured, 2 * send_deadline()))
+    return timedelta(seconds=max(configured, 2 * message_time_limit()))
+
+
+def server_pause() -> timedelta:
+    """How long the rest of a batch waits after the server was found down or silent.
+
+    One deadline: a try against a server that is still away then costs the worker at
+    most half its time, and the backlog goes within this long of the server's return.
+    """
+    return timedelta(seconds=send_deadline())
 
 
 class PermanentFailure(Exception):
@@ -78,6 +121,10 @@ class PermanentFailure(Exception):
 
 class SendTimeout(TimeoutError):
     """The server took longer than the deadline for one message; the connection was cut."""
+
+
+class Unconfirmed(Exception):
+    """The message's data went out in full and no answer came: the server may have stored it."""
 
 
 def classify(exc: Exception) -> bool:
@@ -96,6 +143,8 @@ def classify(exc: Exception) -> bool:
 def server_unavailable(exc: Exception) -> bool:
     """True when the failure is the server's, not this message's: the rest of
     the batch would only wait for the same time-out or refusal."""
+    if isinstance(exc, Unconfirmed):
+        return True
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return False
     if isinstance(exc, smtplib.SMTPConnectError):
@@ -119,7 +168,7 @@ def describe(exc: Exception) -> str:
     elif isinstance(exc, smtplib.SMTPResponseException):
         message = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
         text = f"{exc.smtp_code} {message}"
-    elif isinstance(exc, SendTimeout):
+    elif isinstance(exc, (SendTimeout, Unconfirmed)):
         text = str(exc)
     elif _timed_out(exc):
         text = (f"The SMTP server did not answer within {float(current_app.config['MAIL_TIMEOUT']):g} s "
@@ -160,6 +209,46 @@ class FileTransport:
         pass
 
 
+class _DataWatch:
+    """smtplib's client, telling when a message's data has gone out in full.
+
+    From then on the server may have stored the message, so its answer is waited
+    for as long as `on_data_sent()` says (seconds), and a failure after it is not
+    taken for "not sent". smtplib's `data` writes the DATA command, then, after a
+    354, the message with its closing dot.
+    """
+
+    on_data_sent = None
+    _writes_in_data: int | None = None
+
+    def data(self, msg):
+        self._writes_in_data = 0
+        try:
+            return super().data(msg)
+        finally:
+            self._writes_in_data = None
+            if self.sock is not None:
+                try:
+                    self.sock.settimeout(self.timeout)  # the next message's commands
+                except OSError:
+                    pass  # cut by the watchdog: the failure on its way says so
+
+    def send(self, s):
+        super().send(s)
+        if self._writes_in_data is not None:
+            self._writes_in_data += 1
+            if self._writes_in_data == 2 and self.on_data_sent is not None:
+                self.sock.settimeout(self.on_data_sent())
+
+
+class _Smtp(_DataWatch, smtplib.SMTP):
+    pass
+
+
+class _SmtpSsl(_DataWatch, smtplib.SMTP_SSL):
+    pass
+
+
 class _TimedConnection(flask_mail.Connection):
     """Flask-Mail's connection with a socket time-out on connect and every command.
 
@@ -168,14 +257,16 @@ class _TimedConnection(flask_mail.Connection):
     kept in `opening` from before the connect, so the watchdog can cut it.
     """
 
-    def __init__(self, state, timeout: float):
+    def __init__(self, state, timeout: float, on_data_sent):
         super().__init__(state)
         self.timeout = timeout
-        self.opening: smtplib.SMTP | None = None
+        self.on_data_sent = on_data_sent
+        self.opening: _Smtp | _SmtpSsl | None = None
 
     def configure_host(self):
         state = self.mail
-        host = (smtplib.SMTP_SSL if state.use_ssl else smtplib.SMTP)(timeout=self.timeout)
+        host = (_SmtpSsl if state.use_ssl else _Smtp)(timeout=self.timeout)
+        host.on_data_sent = self.on_data_sent
         self.opening = host
         try:
             host.connect(state.server, state.port)
@@ -193,9 +284,10 @@ class _TimedConnection(flask_mail.Connection):
 class SmtpTransport:
     """One SMTP connection per pass, reopened after a failure.
 
-    Every socket operation has MAIL_TIMEOUT; one whole message (with the
-    connect, if needed) has MAIL_SEND_DEADLINE, after which a watchdog cuts
-    the connection, so a server that drips its answers slowly cannot hold a
+    Every socket operation has MAIL_TIMEOUT; one message (with the connect,
+    if needed) has MAIL_SEND_DEADLINE until its data has gone out and
+    `message_time_limit()` in all, after which a watchdog cuts the
+    connection, so a server that drips its answers slowly cannot hold a
     message past the reclaim window either.
     """
 
@@ -203,16 +295,20 @@ class SmtpTransport:
         self.connection: _TimedConnection | None = None
         self.timeout = float(current_app.config["MAIL_TIMEOUT"])
         self.deadline = send_deadline()
+        self.limit = message_time_limit()
         self._cut = threading.Event()
+        self._watchdog: threading.Timer | None = None
+        self._started = 0.0
+        self._data_sent = False
 
     def send(self, message: Message, name: str) -> None:
         self._cut.clear()
-        watchdog = threading.Timer(self.deadline, self._cut_connection)
-        watchdog.daemon = True
-        watchdog.start()
+        self._data_sent = False
+        self._started = time.monotonic()
+        self._watch(self.deadline)
         try:
             if self.connection is None:
-                connection = _TimedConnection(current_app.extensions["mail"], self.timeout)
+                connection = _TimedConnection(current_app.extensions["mail"], self.timeout, self._data_went)
                 self.connection = connection
                 connection.__enter__()
             self.connection.send(message)
@@ -220,11 +316,28 @@ class SmtpTransport:
                 # Accepted just as the watchdog fired: the message went, the connection did not survive.
                 self.reset(failed=True)
         except Exception as exc:
+            if self._data_sent and not isinstance(exc, smtplib.SMTPResponseException):
+                raise Unconfirmed(
+                    f"The SMTP server took the whole message and did not confirm it within {self.limit:g} s "
+                    f"({type(exc).__name__}: {exc}); it may have stored it") from exc
             if self._cut.is_set():
                 raise SendTimeout(f"The SMTP server did not finish one message within {self.deadline:g} s") from exc
             raise
         finally:
-            watchdog.cancel()
+            self._watchdog.cancel()
+
+    def _watch(self, seconds: float) -> None:
+        self._watchdog = threading.Timer(seconds, self._cut_connection)
+        self._watchdog.daemon = True
+        self._watchdog.start()
+
+    def _data_went(self) -> float:
+        """The data is out: the server's answer has until the message's time limit (seconds left)."""
+        self._data_sent = True
+        self._watchdog.cancel()
+        left = max(self._started + self.limit - time.monotonic(), 0.01)
+        self._watch(left)
+        return left
 
     def _cut_connection(self) -> None:
         self._cut.set()
@@ -256,19 +369,21 @@ def _transport():
 
 @dataclass
 class Claim:
-    """A row this dispatcher holds: its id, the token it wrote, the attempt it counts as,
-    and until when (time.monotonic) it may start sending without renewing the claim."""
+    """A row this dispatcher holds: its id, the token it wrote, the tries it had before,
+    until when (time.monotonic) it may start sending without renewing the claim, and
+    whether the server already took it once without confirming it."""
 
     id: int
     token: str
     attempts: int
     fresh_until: float = 0.0
+    unconfirmed: bool = False
 
 
 @dataclass
 class Outcome:
     claim: Claim
-    result: str  # "sent" | "retry" | "failed"
+    result: str  # "sent" | "retry" | "failed" | "dropped" (composed to nothing, its row deleted)
     values: dict = field(default_factory=dict)
 
 
@@ -299,8 +414,8 @@ def _claim_due(limit: int, now: datetime) -> list[Claim]:
         row.state = OutboxState.SENDING
         row.claimed_at = now
         row.claim_token = secrets.token_hex(16)
-        row.attempts += 1
-        claims.append(Claim(row.id, row.claim_token, row.attempts, written + _freshness()))
+        claims.append(Claim(row.id, row.claim_token, row.attempts, written + _freshness(),
+                            row.unconfirmed_at is not None))
     session.commit()
     if retaken:
         # A crashed worker's rows, or the untouched rest of a live worker's long batch
@@ -329,16 +444,27 @@ def _fenced_update(claim: Claim, **values) -> bool:
 
 
 def _failure(claim: Claim, exc: Exception) -> Outcome:
-    error = describe(exc)
-    if not classify(exc) or claim.attempts >= MAX_ATTEMPTS:
-        return Outcome(claim, "failed", {"state": OutboxState.FAILED, "last_error": error})
-    delay = RETRY_DELAYS[min(claim.attempts - 1, len(RETRY_DELAYS) - 1)]
-    return Outcome(claim, "retry", {"state": OutboxState.RETRY, "last_error": error,
-                                    "next_attempt_at": utcnow() + delay})
+    """The outcome of one failed try (the message was handed to the server, or could not be written)."""
+    tries = claim.attempts + 1
+    tried = {"attempts": tries, "last_error": describe(exc)}
+    if isinstance(exc, Unconfirmed):
+        if claim.unconfirmed:
+            tried["last_error"] = (f"{tried['last_error']}; the second time unconfirmed, so not sent again: "
+                                   "it may have arrived")[:2000]
+            return Outcome(claim, "failed", {**tried, "state": OutboxState.FAILED})
+        return Outcome(claim, "retry", {**tried, "state": OutboxState.RETRY, "unconfirmed_at": utcnow(),
+                                        "next_attempt_at": utcnow() + UNCONFIRMED_RETRY_AFTER})
+    if not classify(exc) or tries >= MAX_ATTEMPTS:
+        return Outcome(claim, "failed", {**tried, "state": OutboxState.FAILED})
+    delay = RETRY_DELAYS[min(tries - 1, len(RETRY_DELAYS) - 1)]
+    return Outcome(claim, "retry", {**tried, "state": OutboxState.RETRY, "next_attempt_at": utcnow() + delay})
 
 
 def _sent(claim: Claim) -> Outcome:
-    return Outcome(claim, "sent", {"state": OutboxState.SENT, "sent_at": utcnow(), "last_error": None})
+    # What the message carried (private links, invitations) is not kept once it went.
+    return Outcome(claim, "sent", {"state": OutboxState.SENT, "sent_at": utcnow(), "last_error": None,
+                                   "attempts": claim.attempts + 1, "body_text": None, "body_html": None,
+                                   "attachments": []})
 
 
 class Dispatcher:
@@ -393,7 +519,8 @@ class Dispatcher:
                 except SQLAlchemyError:
                     self.unrecorded.append(outcome)
                     raise
-                if outcome.result == "retry" and outcome.values.get("_unavailable"):
+                if outcome.values.get("_unavailable"):
+                    # Also when this message was given up: the rest was not tried, and is not.
                     counts["retry"] += self.release(reason=outcome)
         finally:
             if transport is not None:
@@ -414,9 +541,14 @@ class Dispatcher:
             return None
         try:
             if row.body_text is None:
-                # A registration message: queued as a plan, written now that it is sent.
+                # Queued as a plan, written now that it is sent. A plan that finds nothing
+                # to send (an address typed into a public form that is nobody's here) is
+                # deleted with its row.
                 compose_pending([claim.id])
                 row = session.get(OutboxMessage, claim.id, populate_existing=True)
+                if row is None:
+                    session.rollback()
+                    return Outcome(claim, "dropped")
             message, name = build_message(row), f"{row.id:06d}-{row.kind}"
         except SQLAlchemyError:
             raise
@@ -426,7 +558,7 @@ class Dispatcher:
         session.rollback()
         # The row was ours when read above. Sending must start within a quarter of
         # the window after the claim was written, so that it ends (within the
-        # deadline, at most half the window) before anyone may retake the row.
+        # message's time limit, at most half the window) before anyone may retake the row.
         if time.monotonic() >= claim.fresh_until:
             renewed = time.monotonic()
             if not _fenced_update(claim, claimed_at=clock()):
@@ -438,12 +570,17 @@ class Dispatcher:
         except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
             transport.reset(failed=True)
             outcome = _failure(claim, exc)
-            if outcome.result == "retry" and server_unavailable(exc):
+            if server_unavailable(exc):
                 outcome.values["_unavailable"] = True
             return outcome
         return _sent(claim)
 
     def _record(self, outcome: Outcome, counts: dict) -> None:
+        if outcome.result == "dropped":
+            # No row left to write to. Counted only when it happens, so that a pass of nothing
+            # but dropped plans is not taken for an idle one (work), and the usual counts stay as they were.
+            counts["dropped"] = counts.get("dropped", 0) + 1
+            return
         values = {k: v for k, v in outcome.values.items() if not k.startswith("_")}
         if _fenced_update(outcome.claim, **values):
             counts[outcome.result] += 1
@@ -461,21 +598,22 @@ class Dispatcher:
             "outbox: message %s was taken over by another worker %s; left to that worker", claim.id, when)
 
     def release(self, reason: Outcome | None) -> int:
-        """Give the held, untried messages back without using up an attempt.
+        """Give the held, untried messages back; not being tried is no try.
 
-        With a `reason` (the server is down or silent) they wait as long as
-        the message that found out; without one (the worker is stopping)
-        they are due at once for another worker.
+        With a `reason` (the server is down or silent) they wait the short
+        `server_pause()`, not the back-off of the message that found out, so
+        they go as soon as the server answers again; without one (the worker
+        is stopping) they are due at once for another worker.
         """
         released = 0
         for claim in self.held:
             if reason is not None:
                 values = {"state": OutboxState.RETRY, "last_error": reason.values["last_error"],
-                          "next_attempt_at": reason.values["next_attempt_at"]}
+                          "next_attempt_at": utcnow() + server_pause()}
             else:
-                values = {"state": OutboxState.QUEUED if claim.attempts <= 1 else OutboxState.RETRY,
+                values = {"state": OutboxState.QUEUED if claim.attempts == 0 else OutboxState.RETRY,
                           "next_attempt_at": utcnow()}
-            released += _fenced_update(claim, attempts=claim.attempts - 1, **values)
+            released += _fenced_update(claim, **values)
         self.held = []
         return released
 

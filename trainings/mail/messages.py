@@ -2,8 +2,11 @@
 pair (text + HTML under templates/mail/) per message.
 
 Messages about a registration are queued as a plan and written by the outbox
-worker when it sends them (`compose`); the few others (requests, staff password links,
-"Moje vzdělávání") are written when queued, as nothing hot waits on them."""
+worker when it sends them (`compose`); the few others (requests, staff password links)
+are written when queued, as nothing hot waits on them. The messages a public form asks
+for by e-mail address ("Moje vzdělávání", "send me my link", "you are already
+registered") are plans too, and whether they go out at all is decided when written:
+the request that queued one did the same work for every address."""
 from types import SimpleNamespace
 
 from flask import render_template
@@ -12,7 +15,7 @@ from sqlalchemy import select
 from ..calendar import ics
 from ..db_session import begin_write
 from ..extensions import db
-from ..models import OutboxMessage, Registration, Term
+from ..models import OutboxMessage, OutboxState, Registration, Term
 from ..registration.check_in import check_in_url, qr_html_table
 from ..timefmt import date_only
 from ..urls import absolute_url
@@ -28,7 +31,8 @@ def invitation(registration: Registration, method: str, sequence: int | None = N
     }
 
 
-def _registration_message(kind, subject_prefix, registration, token, method=None, check_in=False, **extra):
+def _registration_message(kind, subject_prefix, registration, token, method=None, check_in=False, *,
+                          link_if_due=False, **extra):
     """Queue a message about one registration: only what happened and for whom.
 
     The row's `context` is the plan; the outbox worker writes subject, bodies, the
@@ -36,20 +40,38 @@ def _registration_message(kind, subject_prefix, registration, token, method=None
     (`compose`), so the request that caused it only writes rows. The registration's
     calendar counter is recorded now: an invitation written later must still rank
     below the changes that followed it (a CANCEL, then an undo's REQUEST).
-    `extra` must be plain JSON data.
+    `extra` must be plain JSON data. With `link_if_due` the message goes only if the
+    registration service still allows its link when it is written (issued_link_goes_out).
     """
     plan = {"subject_prefix": subject_prefix, "token": token, "method": method, "check_in": check_in,
             "sequence": registration.calendar_sequence or 0, "extra": extra}
+    if link_if_due:
+        plan["link_if_due"] = True
     return enqueue(kind=kind, recipient=registration.email, subject=None, body_text=None, registration=registration,
                    context=plan)
 
 
-def compose(message) -> None:
-    """Write subject, bodies and invitation of a queued registration message from its plan.
+def compose(message) -> bool:
+    """Write subject, bodies and invitation of a queued message from its plan; False when the
+    plan finds nothing to send (compose_pending then deletes the row).
 
     Written from the rows as they are when it is sent: a message composed after she lost
     her seat does not show the online link or the check-in code any more."""
     plan = message.context
+    if message.kind == "person_link":
+        return _compose_person_link(message)
+    # Imported here: the registration service queues its messages through this module.
+    from ..registration import service
+
+    if plan.get("link_on_send"):
+        registration = message.registration or service.active_registration(plan["term_id"], plan["email_normalized"])
+        token = service.link_to_send(registration)
+        if token is None:
+            return False
+        message.registration = registration
+        plan = {**plan, "token": token}
+    elif plan.get("link_if_due") and not service.issued_link_goes_out(message.registration, plan["token"]):
+        return False
     registration = message.registration
     term = registration.term
     token = plan["token"]
@@ -79,6 +101,7 @@ def compose(message) -> None:
         message.attachments.append(invitation(withdrawn, "CANCEL", extra.get("withdrawn_sequence")))
     # The token is needed only until the message is written.
     message.context = {**plan, "token": None}
+    return True
 
 
 def _bodies(kind: str, context: dict) -> tuple[str, str]:
@@ -92,12 +115,18 @@ def _about(term, prefix: str) -> str:
 
 
 def compose_pending(message_ids) -> None:
-    """Compose queued messages in a transaction of their own (the worker, before it sends them)."""
+    """Compose queued messages in a transaction of their own (the worker, before it sends them).
+
+    A message whose plan finds nothing to send is deleted: nothing is kept of an address
+    someone typed into a public form that turned out to be nobody's here."""
     begin_write()
+    # A sent message has no body either (mail.dispatch writes it over): it is never written again.
     for message in db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.id.in_(list(message_ids)), OutboxMessage.body_text.is_(None))
+        select(OutboxMessage).where(OutboxMessage.id.in_(list(message_ids)), OutboxMessage.body_text.is_(None),
+                                    OutboxMessage.state != OutboxState.SENT)
     ):
-        compose(message)
+        if not compose(message):
+            db.session.delete(message)
     db.session.commit()
 
 
@@ -191,8 +220,18 @@ def handover_offer(handover, offer_url):
                     registration=giver)
 
 
-def registration_link(registration, token):
-    return _registration_message("registration_link", "Odkaz na vaši přihlášku", registration, token)
+def registration_link(term_id: int, email: str, email_normalized: str):
+    """ "Send me my link", queued for the address typed. The registration is looked up, and the
+    link made, when it is written, if registration.service.link_to_send allows; else nothing is sent."""
+    plan = {"subject_prefix": "Odkaz na vaši přihlášku", "token": None, "method": None, "check_in": False,
+            "sequence": 0, "extra": {}, "link_on_send": True, "term_id": term_id, "email_normalized": email_normalized}
+    return enqueue(kind="registration_link", recipient=email.strip(), subject=None, body_text=None, context=plan)
+
+
+def already_registered(registration, token):
+    """To the address of a registration someone signed up with again: hers stands, here is its link."""
+    return _registration_message("already_registered", "Na tento termín už jste přihlášeni", registration, token,
+                                 link_if_due=True)
 
 
 def term_changed(registration, token, changes: list[str]):
@@ -214,10 +253,23 @@ def reminder(registration, token, dedupe_key):
     return message
 
 
-def person_link(recipient: str, page_url: str, expires_at):
-    """The link to "Moje vzdělávání": everything this address did, for the person who reads its mail."""
-    context = {"page_url": page_url, "expires_at": expires_at}
-    return _written("person_link", recipient, "Odkaz na Moje vzdělávání", context)
+def person_link(recipient: str, email_normalized: str):
+    """The link to "Moje vzdělávání": everything this address did, for the person who reads its mail.
+    Queued for any address typed; the link is made, or nothing sent, when it is written."""
+    return enqueue(kind="person_link", recipient=recipient, subject=None, body_text=None,
+                   context={"email_normalized": email_normalized})
+
+
+def _compose_person_link(message) -> bool:
+    from ..person.service import page_link_to_send  # imported here: that service queues through this module
+
+    link = page_link_to_send(message.context["email_normalized"])
+    if link is None:
+        return False
+    page_url, expires_at = link
+    message.subject = "Odkaz na Moje vzdělávání"
+    message.body_text, message.body_html = _bodies("person_link", {"page_url": page_url, "expires_at": expires_at})
+    return True
 
 
 def staff_password_link(user, url: str, lifetime: str):
