@@ -4,12 +4,14 @@ They see casework descriptions of children's cases, so a password alone must not
 open the back office to them. Organisers and lecturers may switch it on.
 """
 import re
+import threading
 import time
 from urllib.parse import urlsplit
 
 import pyotp
 import pytest
 from sqlalchemy import select
+from werkzeug.security import generate_password_hash
 
 from trainings.extensions import db, limiter
 from trainings.models import AuditEntry, RecoveryCode, StaffRole, StaffSession, User
@@ -337,3 +339,88 @@ def test_the_reset_from_the_command_line(app, person):
 
     unknown = app.test_cli_runner().invoke(args=["users", "reset-second-factor", "nikdo@example.cz"])
     assert unknown.exit_code == 1 and "Uživatel nikdo@example.cz neexistuje." in unknown.output
+
+
+def at_once(browsers, post):
+    """`post(browser)` from every browser at the same moment, one thread each (each request has
+    its own database connection); returns the answers in the browsers' order."""
+    start = threading.Barrier(len(browsers))
+    answers = [None] * len(browsers)
+
+    def one(i, browser):
+        start.wait()
+        answers[i] = post(browser)
+
+    threads = [threading.Thread(target=one, args=(i, b)) for i, b in enumerate(browsers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return answers
+
+
+def waiting_for_the_code(app, user, count):
+    """`count` browsers past the password of `user`, each holding the code page's form token."""
+    browsers = []
+    for _ in range(count):
+        browser = app.test_client()
+        assert path_of(password_step(browser, user.email, PASSWORD)) == "/sprava/overeni"
+        browser.token = token_of(browser.get("/sprava/overeni"))
+        browsers.append(browser)
+    return browsers
+
+
+def signed_in_sessions(user) -> int:
+    db.session.rollback()
+    return len(db.session.scalars(select(StaffSession).where(
+        StaffSession.user_id == user.id, StaffSession.second_factor_at.is_not(None))).all())
+
+
+@pytest.mark.parametrize("kind", ["recovery", "app"])
+def test_one_code_given_in_eight_browsers_at_once_lets_exactly_one_in(app, person, kind):
+    """A recovery code (or an app code) copied by someone who also has the password, typed in
+    eight browsers at the same moment: one login, seven refusals, the code spent once."""
+    limiter.reset()  # the seven refusals count against the account's wrong codes
+    user = person(StaffRole.ADMIN)
+    user.password_hash = generate_password_hash(PASSWORD, "pbkdf2:sha256:1000")  # eight logins, quickly
+    db.session.commit()
+    secret = second_factor.pending_secret(user)
+    codes = second_factor.confirm_enrolment(user, pyotp.TOTP(secret).at(time.time() - 30))
+    code = codes[0] if kind == "recovery" else pyotp.TOTP(secret).now()
+    browsers = waiting_for_the_code(app, user, 8)
+
+    try:
+        answers = at_once(browsers, lambda b: b.post("/sprava/overeni", data={"csrf_token": b.token, "code": code}))
+    finally:
+        limiter.reset()
+
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [302] + [422] * 7, statuses
+    assert all(field_error(a) == second_factor.WRONG_CODE for a in answers if a.status_code == 422)
+    assert sum(b.get("/sprava/").status_code == 200 for b in browsers) == 1
+    assert signed_in_sessions(user) == 1
+    if kind == "recovery":
+        assert second_factor.unused_recovery_codes(db.session.get(User, user.id)) == 9
+        assert audit_actions(user) == ["second_factor.enabled", "second_factor.recovery_code_used"]
+
+
+def test_a_spent_recovery_code_is_refused_again_and_another_accounts_code_never_fits(app, person):
+    """An outsider holding the password tries a code seen on someone's paper after it was used,
+    and a code of another person's account: both are wrong codes, and neither is spent."""
+    admin, coordinator = person(StaffRole.ADMIN), person(StaffRole.COORDINATOR)
+    own = second_factor.confirm_enrolment(admin, pyotp.TOTP(second_factor.pending_secret(admin)).now())
+    others = second_factor.confirm_enrolment(coordinator,
+                                             pyotp.TOTP(second_factor.pending_secret(coordinator)).now())
+    assert second_factor.verify(db.session.get(User, admin.id), own[0]) == "recovery"
+
+    browser = app.test_client()
+    password_step(browser, admin.email, PASSWORD)
+    token = token_of(browser.get("/sprava/overeni"))
+    for code in (own[0], others[1]):
+        refused = browser.post("/sprava/overeni", data={"csrf_token": token, "code": code})
+        assert refused.status_code == 422 and field_error(refused) == second_factor.WRONG_CODE
+    assert browser.get("/sprava/").status_code == 302
+    db.session.rollback()
+    assert second_factor.unused_recovery_codes(db.session.get(User, admin.id)) == 9
+    assert second_factor.unused_recovery_codes(db.session.get(User, coordinator.id)) == 10
+    assert second_factor.verify(db.session.get(User, coordinator.id), others[1]) == "recovery"

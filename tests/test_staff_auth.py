@@ -1,14 +1,26 @@
 """Staff log in with a password they set from an e-mailed link; pages check roles."""
 import re
+import threading
 import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
+from werkzeug.security import generate_password_hash
 
+from config import Config
 from trainings.catalogue.seed import seed_demo_organiser
-from trainings.extensions import db
-from trainings.models import OutboxMessage, StaffRole, StaffSession, User, UserToken, utcnow
+from trainings.extensions import db, limiter
+from trainings.models import (
+    AuditEntry,
+    LoginFailures,
+    OutboxMessage,
+    StaffRole,
+    StaffSession,
+    User,
+    UserToken,
+    utcnow,
+)
 from trainings.staff import accounts
 
 
@@ -31,7 +43,7 @@ def test_organiser_logs_in_and_sees_the_dashboard(client):
     assert client.get("/sprava/").status_code == 302
     response = log_in(client, email, password, next_url="/sprava/")
     assert response.headers["Location"] == "/sprava/"
-    assert "Nadcházející termíny" in client.get("/sprava/").get_data(as_text=True)
+    assert "Dnešní a nadcházející termíny" in client.get("/sprava/").get_data(as_text=True)
 
 
 def test_wrong_password_and_unknown_email_get_the_same_answer(client):
@@ -258,3 +270,163 @@ def test_a_forgotten_password_answer_takes_as_long_for_known_and_unknown_address
     known, unknown = timings.values()
     assert known >= 0.3 and unknown >= 0.3
     assert abs(known - unknown) < 0.1, timings
+
+
+# --- password guesses per account ---------------------------------------------------------------
+
+ORGANISER_PASSWORD = "heslo-organizatorky-2026"
+# The promise: 10 wrong passwords per address typed at the login in 15 minutes, from wherever they come.
+GUESSES, WINDOW = 10, timedelta(minutes=15)
+
+
+@pytest.fixture
+def organiser(app):
+    """An organiser: a password and no second factor, so the password is all that guards her."""
+    user = accounts.create_user("organizatorka.hesla@example.cz", "Olga Organizátorová", StaffRole.ORGANISER)
+    user.password_hash = generate_password_hash(ORGANISER_PASSWORD, "pbkdf2:sha256:1000")  # many checks, quickly
+    db.session.commit()
+    yield user
+    db.session.rollback()
+    forget_logins(user.id)
+    db.session.execute(delete(UserToken).where(UserToken.user_id == user.id))
+    db.session.execute(delete(AuditEntry).where(AuditEntry.object_type == "users", AuditEntry.object_id == user.id))
+    db.session.execute(delete(User).where(User.id == user.id))
+    db.session.commit()
+
+
+@pytest.fixture
+def per_address_limits(app):
+    """The per-address login limit of production (10 a minute, 50 an hour), counted afresh."""
+    saved = app.config["RATELIMIT_LOGIN"]
+    app.config["RATELIMIT_LOGIN"] = Config.RATELIMIT_LOGIN
+    limiter.reset()
+    yield
+    limiter.reset()
+    app.config["RATELIMIT_LOGIN"] = saved
+
+
+def from_address(app, address):
+    """A browser of its own at this address (no proxy in front: PROXY_COUNT=0, REMOTE_ADDR counts)."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    client.token = csrf(client.get("/sprava/prihlaseni"))
+    return client
+
+
+def try_password(client, email, password):
+    return client.post("/sprava/prihlaseni", data={"csrf_token": client.token, "email": email, "password": password})
+
+
+def refusal(response) -> str:
+    """The error summary of the login page: what she reads about why she is not in."""
+    found = re.search(r'<div class="error-summary".*?</div>', response.get_data(as_text=True), re.S)
+    return found.group(0) if found else ""
+
+
+def audit_of(user):
+    db.session.rollback()
+    return db.session.scalars(select(AuditEntry.action).where(
+        AuditEntry.object_type == "users", AuditEntry.object_id == user.id).order_by(AuditEntry.id)).all()
+
+
+def test_sixty_guesses_from_sixty_addresses_lock_the_account_until_the_window_ends(
+        app, organiser, per_address_limits, monkeypatch):
+    guesses = [try_password(from_address(app, f"203.0.113.{i}"), organiser.email, f"hadam-heslo-{i}")
+               for i in range(60)]
+    assert [g.status_code for g in guesses[:GUESSES]] == [422] * GUESSES
+    assert "Nesprávný e-mail nebo heslo." in refusal(guesses[0])
+    assert {g.status_code for g in guesses[GUESSES:]} == {429}
+
+    # Her right password now gets the very same answer: the guesser learns nothing from it.
+    right = from_address(app, "198.51.100.7")
+    answer = try_password(right, organiser.email, ORGANISER_PASSWORD)
+    assert answer.status_code == 429 and refusal(answer) == refusal(guesses[-1])
+    assert right.get("/sprava/").status_code == 302
+    assert "Přihlášení bude znovu možné za 15 minut" in refusal(answer)
+    assert 14 * 60 < int(answer.headers["Retry-After"]) <= 15 * 60
+    # Noted once in her account's trail, however many guesses followed.
+    assert audit_of(organiser) == ["login.locked"]
+
+    # A quarter of an hour after the first guess she is let in.
+    later = accounts.utcnow() + WINDOW + timedelta(seconds=1)
+    monkeypatch.setattr(accounts, "utcnow", lambda: later)
+    assert try_password(right, organiser.email, ORGANISER_PASSWORD).headers["Location"] == "/sprava/"
+    assert right.get("/sprava/").status_code == 200
+
+
+def test_an_address_without_an_account_is_counted_and_refused_alike(app, organiser, per_address_limits):
+    answers = {}
+    for email in (organiser.email, "nikdo.takovy@example.cz"):
+        answers[email] = [try_password(from_address(app, f"192.0.2.{i}"), email, "spatne-heslo")
+                          for i in range(GUESSES + 2)]
+    known, unknown = answers.values()
+    assert [a.status_code for a in known] == [a.status_code for a in unknown] == [422] * GUESSES + [429] * 2
+    assert refusal(known[-1]) == refusal(unknown[-1])
+    assert all(14 * 60 < int(a[-1].headers["Retry-After"]) <= 15 * 60 for a in (known, unknown))
+    # Another spelling of the same address is the same account.
+    again = try_password(from_address(app, "192.0.2.99"), "  Organizatorka.HESLA@example.cz ", ORGANISER_PASSWORD)
+    assert again.status_code == 429
+
+
+def test_right_passwords_do_not_count_against_her(app, organiser):
+    for _ in range(GUESSES + 2):
+        assert try_password(from_address(app, "198.51.100.1"), organiser.email, ORGANISER_PASSWORD).status_code == 302
+    statuses = [try_password(from_address(app, "198.51.100.2"), organiser.email, "preklep").status_code
+                for _ in range(GUESSES - 1)]
+    assert try_password(from_address(app, "198.51.100.3"), organiser.email, ORGANISER_PASSWORD).status_code == 302
+    statuses += [try_password(from_address(app, "198.51.100.4"), organiser.email, "preklep").status_code
+                 for _ in range(2)]
+    assert statuses == [422] * GUESSES + [429]
+
+
+def test_a_new_password_from_an_emailed_link_lifts_the_lock(app, organiser):
+    """Someone guessing locked her out; the administrator's invitation (or her own forgotten-password
+    e-mail) gives her a new password, and with it she is in at once."""
+    for _ in range(GUESSES + 1):
+        try_password(from_address(app, "203.0.113.50"), organiser.email, "hadam")
+    assert try_password(from_address(app, "198.51.100.8"), organiser.email, ORGANISER_PASSWORD).status_code == 429
+
+    result = app.test_cli_runner().invoke(args=["users", "invite", organiser.email])
+    assert result.exit_code == 0, result.output
+    mail = db.session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == organiser.email)).one()
+    link = re.search(r"http://spod4.test(/sprava/heslo/\S+)", mail.body_text).group(1)
+    browser = from_address(app, "198.51.100.8")
+    page = browser.get(link)
+    assert page.status_code == 200
+    browser.post(link, data={"csrf_token": csrf(page), "password": "nove-heslo-po-zamku",
+                             "confirm": "nove-heslo-po-zamku"})
+    assert try_password(browser, organiser.email, "nove-heslo-po-zamku").headers["Location"] == "/sprava/"
+
+
+def test_guesses_sent_at_once_are_checked_no_more_than_the_limit(app, organiser):
+    """Twenty guesses from twenty addresses at the same moment: ten passwords are checked, the
+    other ten are refused unchecked (the count is taken before the check, not after)."""
+    browsers = [from_address(app, f"203.0.113.{100 + i}") for i in range(20)]
+    start = threading.Barrier(len(browsers))
+    statuses, email = [], organiser.email
+
+    def guess(browser):
+        start.wait()
+        statuses.append(try_password(browser, email, "hadam-naraz").status_code)
+
+    threads = [threading.Thread(target=guess, args=(b,)) for b in browsers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(statuses) == [422] * GUESSES + [429] * 10
+
+
+def test_counts_of_wrong_passwords_go_with_the_old_sessions_at_retention(app, organiser):
+    for email in (organiser.email, "nikdo.takovy@example.cz"):
+        assert try_password(from_address(app, "203.0.113.9"), email, "hadam").status_code == 422
+    db.session.execute(update(LoginFailures).where(LoginFailures.window_started_at > utcnow() - WINDOW)
+                       .values(window_started_at=utcnow() - timedelta(days=31)))
+    db.session.commit()
+    assert try_password(from_address(app, "203.0.113.9"), organiser.email, "hadam").status_code == 422
+
+    result = app.test_cli_runner().invoke(args=["retention", "run"])
+    assert result.exit_code == 0, result.output
+    db.session.rollback()
+    # The address typed again today keeps its count; the other one is gone.
+    assert db.session.scalars(select(LoginFailures.attempts)).all() == [1]

@@ -1,20 +1,35 @@
-"""Staff accounts: creation, passwords, one-time links, authentication."""
+"""Staff accounts: creation, passwords, one-time links, authentication.
+
+Wrong passwords are counted per e-mail address typed at the login, whichever client
+addresses they come from (the per-address limit RATELIMIT_LOGIN is on top): organisers and
+lecturers have only a password, and a guesser with many addresses would otherwise have as
+many tries as addresses. After LOGIN_ATTEMPTS in LOGIN_WINDOW no password is checked for
+that address until the window ends; the right one gets the same refusal as a wrong one.
+Addresses without an account are counted alike, so the refusal does not tell which exist.
+A new password from an e-mailed link lifts the lock: the guesses were at the old one.
+"""
 from __future__ import annotations
 
+import hashlib
+import math
 import secrets
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from babel.dates import format_timedelta
+from babel.dates import format_time, format_timedelta
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import case, delete, func, literal, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import czech, tokens
+from ..audit import record
+from ..db_session import begin_write
 from ..errors import ServiceError
 from ..extensions import db
 from ..mail import messages
-from ..models import StaffRole, User, UserToken, utcnow
+from ..models import LoginFailures, StaffRole, User, UserToken, utcnow
+from ..timefmt import LOCALE, local
 from ..urls import absolute_url
 from . import sessions
 
@@ -29,12 +44,32 @@ MIN_PASSWORD_LENGTH = 10
 # Compared against when the e-mail is unknown, so a login takes as long
 # whether the account exists or not.
 _DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
+# Wrong passwords for one e-mail address, from anywhere, before the login stops checking them.
+LOGIN_ATTEMPTS = 10
+LOGIN_WINDOW = timedelta(minutes=15)
+MINUTES = ("minutu", "minuty", "minut")  # after "za": "za 1 minutu", "za 3 minuty", "za 15 minut"
 
 
 class AccountError(ServiceError):
     """A staff account that cannot be created or a password that is refused."""
 
     message = "Účet nelze uložit."
+
+
+class LoginLocked(ServiceError):
+    """Too many wrong passwords for this e-mail address: none is checked until `until`."""
+
+    def __init__(self, until: datetime):
+        self.until = until
+        self.retry_after = max(1, math.ceil((until - utcnow()).total_seconds()))
+        # The clock time rounded up, so that a login at the minute shown is let through.
+        shown = local(until + timedelta(seconds=59)).replace(second=0, microsecond=0)
+        minutes = czech.count_noun(math.ceil(self.retry_after / 60), *MINUTES)
+        super().__init__(
+            "S touto e-mailovou adresou bylo v krátké době zadáno příliš mnoho nesprávných hesel. "
+            f"Přihlášení bude znovu možné za {minutes} (od {format_time(shown, 'H:mm', locale=LOCALE)}). "
+            "Pokud heslo neznáte, nastavte si nové na stránce Zapomenuté heslo."
+        )
 
 
 def user_by_email(email: str) -> User | None:
@@ -58,6 +93,7 @@ def set_password(user: User, password: str) -> None:
         raise AccountError(f"Heslo musí mít alespoň {czech.count_noun(MIN_PASSWORD_LENGTH, *czech.CHARACTERS)}.")
     user.password_hash = generate_password_hash(password)
     sessions.end_all(user)  # whoever held an old session (or a copy of its cookie) is out
+    _lift_lock(user.email)  # the guesses were at the old password
 
 
 def deactivate(user: User) -> None:
@@ -68,15 +104,84 @@ def deactivate(user: User) -> None:
 
 
 def authenticate(email: str, password: str) -> User | None:
+    """The person whose e-mail and password these are, or None: the same for a wrong password
+    and an address without an account. Raises LoginLocked, without looking at the password,
+    for an address past LOGIN_ATTEMPTS."""
+    key = _email_hash(email or "")
+    window_started_at, attempt = _count_attempt(key)
     user = user_by_email(email or "")
     if user is None or not user.password_hash or not user.active:
         check_password_hash(_DUMMY_HASH, password or "")
-        return None
-    if not check_password_hash(user.password_hash, password or ""):
-        return None
-    user.last_login_at = utcnow()
+        user = None
+    elif check_password_hash(user.password_hash, password or ""):
+        _give_attempt_back(key, window_started_at, user.id)
+        return user
+    if attempt == LOGIN_ATTEMPTS:
+        _note_lock(user, window_started_at + LOGIN_WINDOW)
+    return None
+
+
+def _email_hash(email: str) -> str:
+    """The address as user_by_email looks it up, hashed: every spelling that finds an account counts for it."""
+    return hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()
+
+
+def _count_attempt(key: str) -> tuple[datetime, int]:
+    """Count this attempt before its password is checked: (start of its window, its number).
+
+    One conditional upsert, so that guesses sent at once are checked no more than
+    LOGIN_ATTEMPTS times: the row lock (PostgreSQL) or the write lock (SQLite) orders them,
+    and past the limit the statement changes nothing and returns no row."""
+    now = utcnow()
+    started = LoginFailures.window_started_at
+    window_over = started <= now - LOGIN_WINDOW
+    insert = (postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert)(LoginFailures)
+    statement = insert.values(email_hash=key, window_started_at=now, attempts=1).on_conflict_do_update(
+        index_elements=[LoginFailures.email_hash],
+        set_={
+            "attempts": case((window_over, 1), else_=LoginFailures.attempts + 1),
+            "window_started_at": case((window_over, literal(now, started.type)), else_=started),
+        },
+        where=or_(window_over, LoginFailures.attempts < LOGIN_ATTEMPTS),
+    ).returning(started, LoginFailures.attempts)
+    begin_write()
+    counted = db.session.execute(statement).first()
+    if counted is None:
+        until = db.session.scalar(select(started).where(LoginFailures.email_hash == key)) + LOGIN_WINDOW
+        db.session.rollback()
+        raise LoginLocked(until)
     db.session.commit()
-    return user
+    return counted.window_started_at, counted.attempts
+
+
+def _give_attempt_back(key: str, window_started_at: datetime, user_id: int) -> None:
+    """A right password is no guess: its attempt is taken off the count (unless its window
+    has been replaced by a new one meanwhile), and the login is noted on the person."""
+    begin_write()
+    db.session.execute(update(LoginFailures).where(
+        LoginFailures.email_hash == key, LoginFailures.window_started_at == window_started_at,
+        LoginFailures.attempts > 0).values(attempts=LoginFailures.attempts - 1))
+    db.session.execute(update(User).where(User.id == user_id).values(last_login_at=utcnow()))
+    db.session.commit()
+
+
+def _note_lock(user: User | None, until: datetime) -> None:
+    """The guess that used up the last attempt: in the person's audit trail when the address
+    has an account, and in the log either way."""
+    whose = "an address without an account"
+    if user is not None:
+        begin_write()
+        record("login.locked", user, attempts=LOGIN_ATTEMPTS, until=until)
+        db.session.commit()
+        whose = f"user {user.id}"
+    current_app.logger.warning("staff login: %d wrong passwords for %s within %d minutes; no password is checked "
+                               "for it until %s", LOGIN_ATTEMPTS, whose, LOGIN_WINDOW.total_seconds() // 60,
+                               until.isoformat())
+
+
+def _lift_lock(email: str) -> None:
+    """In the caller's transaction: the guesses counted against this address are forgotten."""
+    db.session.execute(delete(LoginFailures).where(LoginFailures.email_hash == _email_hash(email)))
 
 
 def send_password_link(user: User, lifetime: timedelta = PASSWORD_LINK_LIFETIME) -> None:

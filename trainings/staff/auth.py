@@ -78,7 +78,13 @@ def login():
         return _to_second_factor()
     form = LoginForm()
     if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data, form.password.data)
+        try:
+            user = accounts.authenticate(form.email.data, form.password.data)
+        except accounts.LoginLocked as locked:
+            form.form_errors.append(locked.message)
+            response = make_response(render_template("staff/login.html", form=form), 429)
+            response.headers["Retry-After"] = str(locked.retry_after)
+            return response
         if user is not None:
             row = sessions.start(user)
             if sessions.second_factor_required(user):

@@ -48,6 +48,7 @@ FIELDS = {
     "per_orp_limit": "limit na ORP",
     "registration_deadline": "uzávěrka",
     "lecturer": "lektorské vedení",
+    "lecturers": "lektorské účty s přístupem k docházce",
     "hours": "hodiny",
     "public": "veřejný",
     "restricted_region_id": "jen pro kraj",

@@ -14,7 +14,8 @@ organisers and lecturers may switch it on in their account.
   shoulder or caught in transit cannot be given again. The step is claimed by a
   conditional UPDATE, so of two logins racing with one code only one passes. Code
   entry is rate-limited per address and per account (auth.py).
-- A recovery code stands in for the app once and is then spent.
+- A recovery code stands in for the app once and is then spent, by a conditional UPDATE
+  like an app code's step: of logins racing with one code only one passes.
 - Switching it off takes an app code or a recovery code; for administrators and
   coordinators it is the way to a new phone (the setup follows at once, and no
   login passes without it).
@@ -158,19 +159,32 @@ def verify(user: User, code: str) -> str:
     if _use_app_code(user, code):
         db.session.commit()
         return "totp"
-    normalised = _normalise(code)
-    if len(normalised) == 10:
-        found = db.session.scalars(
-            select(RecoveryCode).where(RecoveryCode.user_id == user.id, RecoveryCode.code_hash == _hash(normalised),
-                                       RecoveryCode.used_at.is_(None))
-        ).first()
-        if found is not None:
-            found.used_at = utcnow()
-            db.session.flush()
-            record("second_factor.recovery_code_used", user, actor=user, left=unused_recovery_codes(user))
-            db.session.commit()
-            return "recovery"
+    if _use_recovery_code(user, code):
+        record("second_factor.recovery_code_used", user, actor=user, left=unused_recovery_codes(user))
+        db.session.commit()
+        return "recovery"
     raise SecondFactorError(WRONG_CODE)
+
+
+def _use_recovery_code(user: User, code: str) -> bool:
+    """Spend a recovery code of this person: in a fresh write transaction that the caller
+    commits. False for a wrong code, another person's, and one spent already.
+
+    Spent by one conditional UPDATE, as app codes are claimed: of several logins giving the
+    same code at once, the others wait for the first one's row lock and then match no row."""
+    normalised = _normalise(code)
+    if len(normalised) != 10:
+        return False
+    user_id = user.id
+    begin_write()
+    spent = db.session.execute(
+        update(RecoveryCode).where(RecoveryCode.user_id == user_id, RecoveryCode.code_hash == _hash(normalised),
+                                   RecoveryCode.used_at.is_(None))
+        .values(used_at=utcnow())
+    ).rowcount > 0
+    if not spent:
+        db.session.rollback()
+    return spent
 
 
 def unused_recovery_codes(user: User) -> int:

@@ -17,7 +17,8 @@ per request; the idle timeout is therefore exact to within that minute.
 
 Rows that ended or ran out more than ENDED_ROWS_KEPT ago are deleted by
 `retention run` (delete_old): a month is enough to answer "was someone signed in
-as me last week?", and beyond that they only record when people worked.
+as me last week?", and beyond that they only record when people worked. Counts of
+wrong passwords (accounts.py) as old go with them.
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from sqlalchemy.orm import joinedload
 from .. import tokens
 from ..db_session import begin_write
 from ..extensions import db
-from ..models import StaffRole, StaffSession, User, utcnow
+from ..models import LoginFailures, StaffRole, StaffSession, User, utcnow
 
 TOKEN_KEY = "staff_session"
 TOUCH_EVERY = timedelta(minutes=1)
@@ -51,6 +52,7 @@ def is_complete(row: StaffSession) -> bool:
 def start(user: User) -> StaffSession:
     """A new session row for this browser; its token goes into Flask's session only."""
     token = tokens.new()
+    begin_write()  # as in pass_second_factor: logins at once must not fail on SQLite's lock
     row = StaffSession(user=user, token_hash=tokens.token_hash(token))
     db.session.add(row)
     db.session.commit()
@@ -116,7 +118,12 @@ def pending() -> StaffSession | None:
 
 
 def pass_second_factor(row: StaffSession) -> None:
-    row.second_factor_at = utcnow()
+    # A fresh write transaction, not a change to the loaded row: on SQLite a read transaction
+    # that turns into a write fails ("database is locked") while the other logins racing for
+    # the same code hold the write lock.
+    row_id = row.id
+    begin_write()
+    db.session.execute(update(StaffSession).where(StaffSession.id == row_id).values(second_factor_at=utcnow()))
     db.session.commit()
 
 
@@ -151,6 +158,9 @@ def delete_old(now=None) -> int:
     ENDED_ROWS_KEPT ago, in the caller's transaction; returns how many."""
     config = current_app.config
     cutoff = (now or utcnow()) - ENDED_ROWS_KEPT
+    # A count of wrong passwords (accounts.py) matters for a quarter of an hour, but its row
+    # stays until the same address is typed again: one never typed again goes here.
+    db.session.execute(delete(LoginFailures).where(LoginFailures.window_started_at < cutoff))
     # A row nobody came back to keeps ended_at empty; its end is when it ran out.
     return db.session.execute(delete(StaffSession).where(or_(
         StaffSession.ended_at < cutoff,
