@@ -7,6 +7,9 @@ It forwards bytes both ways until told otherwise:
 - `hang()`: keep accepting connections but forward nothing in either
   direction, as a server that accepts and never answers; `restore()` lets
   the bytes flow again (held bytes are delivered, so sessions resume).
+- `freeze_open()`: forward nothing on the connections open now, while new
+  ones work, as one connection whose answer is lost on the way while the
+  server answers everyone else; `restore()` lets them flow again.
 
 Used against PostgreSQL (`tests/test_timeouts.py`, the outbox worker's
 outage tests) and against SMTP servers.
@@ -27,6 +30,7 @@ class TcpProxy:
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._pairs: list[tuple[socket.socket, socket.socket]] = []
+        self._frozen: set[socket.socket] = set()  # clients of the pairs freeze_open() stopped
         self._listener: socket.socket | None = None
         self._accept_thread: threading.Thread | None = None
 
@@ -74,9 +78,16 @@ class TcpProxy:
         """The server accepts and never answers."""
         self._flowing.clear()
 
+    def freeze_open(self) -> None:
+        """The connections open now stop forwarding; new ones flow."""
+        with self._lock:
+            self._frozen = {client for client, _ in self._pairs}
+
     def restore(self) -> None:
         if self._listener is None:
             self.start()
+        with self._lock:
+            self._frozen = set()
         self._flowing.set()
 
     @property
@@ -128,6 +139,9 @@ class TcpProxy:
             while not self._stopping.is_set():
                 if not self._flowing.is_set():
                     self._flowing.wait(0.1)
+                    continue
+                if client in self._frozen:
+                    self._stopping.wait(0.1)
                     continue
                 readable, _, _ = select.select(sockets, [], [], 0.1)
                 for sock in readable:

@@ -5,7 +5,9 @@ can refuse connections (a server that is down) or accept them and forward
 nothing (a server that hangs: TCP is acknowledged, no answer ever comes, so no
 server-side timeout can fire). /health must say 503 within 2 seconds either
 way; pages, the API and the calendar feeds answer 503 in their own format
-within the configured bound.
+within the configured bound. A statement already sent when the database
+freezes fails within two ping timeouts too (tests/test_database_freeze.py runs
+that under load in gunicorn).
 """
 import os
 import threading
@@ -30,8 +32,12 @@ LIMITS = {
     "DATABASE_STATEMENT_TIMEOUT": 1,
     "HEALTH_TIMEOUT": 1.5,
 }
+PING = LIMITS["DATABASE_PING_TIMEOUT"]
 # A request behind a hung database: the ping of its pooled connection, then a new connection.
-HUNG_BOUND = LIMITS["DATABASE_PING_TIMEOUT"] + LIMITS["DATABASE_CONNECT_TIMEOUT"] + 1
+HUNG_BOUND = PING + LIMITS["DATABASE_CONNECT_TIMEOUT"] + 1
+# A statement sent before the database froze: a ping timeout without an answer, then a probe
+# that gets none either (trainings/db_session.py Liveness), and psycopg's 0.1 s wake-ups.
+FROZEN_BOUND = 2 * PING + 0.5
 
 
 @pytest.fixture(scope="module")
@@ -52,16 +58,41 @@ def proxied(tmp_path_factory):
 
 @pytest.fixture
 def database(proxied):
-    """The proxy in front of the database; it flows again after each test."""
+    """The proxy in front of the database; it flows again after each test, and the
+    application has found that out before the next."""
     app, proxy = proxied
     proxy.restore()
     yield proxy
     proxy.restore()
+    back_again(lambda: answers(app))
 
 
 @pytest.fixture
 def client(proxied, database):
     return proxied[0].test_client()
+
+
+def back_again(works):
+    """Seconds until `works()` is true once the database answers again: the process finds
+    out at its next probe, which new work starts once the last verdict is a ping timeout old."""
+    started = time.monotonic()
+    while True:
+        try:
+            if works():
+                return time.monotonic() - started
+        except OperationalError:
+            pass
+        if time.monotonic() - started > 10:
+            raise AssertionError("the application did not find the database again")
+        time.sleep(0.05)
+
+
+def answers(app):
+    with app.app_context():
+        try:
+            return db.session.execute(text("SELECT 1")).scalar() == 1
+        finally:
+            db.session.rollback()
 
 
 def timed(client, url):
@@ -158,7 +189,7 @@ def test_a_page_and_the_api_behind_a_hung_database_say_503_within_the_bound(clie
         assert response.mimetype == mimetype
         assert took < HUNG_BOUND, (url, took)
     database.restore()
-    assert client.get("/").status_code == 200
+    assert back_again(lambda: client.get("/").status_code == 200) < FROZEN_BOUND
 
 
 def test_a_statement_that_runs_too_long_is_cut_by_the_server(proxied, database):
@@ -168,6 +199,86 @@ def test_a_statement_that_runs_too_long_is_cut_by_the_server(proxied, database):
         with pytest.raises(OperationalError, match="statement timeout"):
             db.session.execute(text("SELECT pg_sleep(5)"))
         assert time.monotonic() - started < 3
+        db.session.rollback()
+
+
+def test_a_statement_whose_answer_stops_coming_fails_fast_and_so_does_new_work_until_the_database_answers(
+        proxied, database):
+    """The database freezes mid-query: the bytes already sent are acknowledged, no answer
+    comes, no server or TCP limit can fire. The statement fails within two ping timeouts
+    (not when the freeze ends), new statements fail at once, and once the database
+    answers again work resumes within about two ping timeouts."""
+    app, _proxy = proxied
+    with app.app_context():
+        db.session.execute(text("SELECT 1"))  # a pooled connection, checked and in use
+        threading.Timer(0.2, database.hang).start()
+        ends = threading.Timer(6, database.restore)  # the freeze's end, should the statement wait for it
+        ends.start()
+        try:
+            started = time.monotonic()
+            with pytest.raises(OperationalError):
+                db.session.execute(text("SELECT pg_sleep(0.4)"))
+            assert time.monotonic() - started < FROZEN_BOUND
+            db.session.rollback()
+
+            started = time.monotonic()
+            with pytest.raises(OperationalError, match="no answer to a probe"):
+                db.session.execute(text("SELECT 1"))
+            assert time.monotonic() - started < 0.2
+            db.session.rollback()
+        finally:
+            ends.cancel()
+        database.restore()
+        assert back_again(lambda: answers(app)) < FROZEN_BOUND
+
+
+def test_a_session_closed_while_the_database_is_frozen_closes_quietly_and_in_time(proxied, database):
+    """Flask-SQLAlchemy closes each request's session once the answer is ready. When its
+    ROLLBACK gets no answer, it is cut like any wait, and that must not turn the finished
+    answer into a server error: the server ends the transaction of a connection that is gone."""
+    app, _proxy = proxied
+    with app.app_context():
+        db.session.execute(text("SELECT 1"))  # the request's transaction, open
+        database.hang()
+        ends = threading.Timer(6, database.restore)
+        ends.start()
+        try:
+            started = time.monotonic()
+            db.session.remove()
+            assert time.monotonic() - started < FROZEN_BOUND
+        finally:
+            ends.cancel()
+
+
+def test_a_slow_statement_on_a_database_that_answers_is_not_cut(proxied, database):
+    app, _proxy = proxied
+    with app.app_context():
+        slow = LIMITS["DATABASE_STATEMENT_TIMEOUT"] - 0.2  # longer than a ping timeout, within the server's limit
+        assert slow > PING
+        assert db.session.execute(text(f"SELECT pg_sleep({slow}), 'done'")).one()[1] == "done"
+        db.session.rollback()
+
+
+def test_an_answer_lost_on_one_connection_is_given_up_after_the_statement_timeout(proxied, database):
+    """The server answers everyone else (its probes too) but this connection's answer never
+    comes: the server would have cut the statement by its statement_timeout, so a ping
+    timeout later the wait ends; nothing else is held up."""
+    app, _proxy = proxied
+    with app.app_context():
+        db.session.execute(text("SELECT 1"))
+        threading.Timer(0.2, database.freeze_open).start()
+        ends = threading.Timer(6, database.restore)
+        ends.start()
+        try:
+            started = time.monotonic()
+            with pytest.raises(OperationalError):
+                db.session.execute(text("SELECT pg_sleep(0.4)"))
+            took = time.monotonic() - started
+        finally:
+            ends.cancel()
+        assert LIMITS["DATABASE_STATEMENT_TIMEOUT"] + PING <= took < LIMITS["DATABASE_STATEMENT_TIMEOUT"] + 2 * PING
+        db.session.rollback()
+        assert db.session.execute(text("SELECT 1")).scalar() == 1  # at once: the server answers
         db.session.rollback()
 
 

@@ -25,12 +25,27 @@ end. The server limits statements, lock waits and idle transactions
 (statement_timeout, lock_timeout, idle_in_transaction_session_timeout); the
 client limits connecting (connect_timeout), waiting for a pooled connection
 (pool_timeout) and, since a hung server still acknowledges TCP and so never
-lets a server-side limit fire, checks a pooled connection with its own
-deadline before handing it out (`_ping_on_checkout`).
+lets a server-side limit fire (nor keepalives or tcp_user_timeout: the kernel
+answers for it), checks a pooled connection with its own deadline before
+handing it out (`_ping_on_checkout`) and watches every wait for an answer
+(`WatchedConnection`). A wait longer than the ping timeout makes the process
+ask the server itself, with a fresh connection and SELECT 1 (`Liveness`); when
+that gets no answer in time either, the waiting connection's socket is shut
+down, so libpq fails the statement at once and the pool drops the connection,
+and until a probe is answered again new connections fail at once instead of
+each waiting out connect_timeout. A statement still unanswered a ping timeout
+after statement_timeout is cut even if the server answers others: the server
+would have ended it, so its answer is lost.
 """
+import logging
+import os
 import select as _select
+import socket
+import threading
 import time
+import weakref
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from blinker import Namespace
 from flask import current_app
@@ -41,6 +56,7 @@ from sqlalchemy.engine import make_url
 
 from .extensions import db
 
+logger = logging.getLogger(__name__)
 signals = Namespace()
 # Sent inside the locked section after availability was read and before the
 # result is written; the concurrency tests widen the race window through it.
@@ -88,7 +104,11 @@ def _milliseconds(seconds) -> int:
 
 def configure_engine(engine):
     if engine.dialect.name == "postgresql":
-        _ping_on_checkout(engine, current_app.config["DATABASE_PING_TIMEOUT"])
+        config = current_app.config
+        liveness = _liveness[engine] = Liveness(engine.url, config["DATABASE_PING_TIMEOUT"])
+        statement_timeout = config["DATABASE_STATEMENT_TIMEOUT"]
+        _watch_waits(engine, liveness, statement_timeout + liveness.timeout if statement_timeout > 0 else None)
+        _ping_on_checkout(engine, liveness)
         return
     if engine.dialect.name != "sqlite":
         return
@@ -113,12 +133,21 @@ class DatabaseTimeout(Exception):
     pass
 
 
-def _ping_on_checkout(engine, timeout: float) -> None:
-    """Check a pooled connection with SELECT 1 before use, waiting at most `timeout`.
+class DatabaseSilent(psycopg.OperationalError):
+    """New work refused at once: the server did not answer this process's last probe.
+    A DBAPI error, so SQLAlchemy hands it on as OperationalError (a 503)."""
+
+    def __init__(self):
+        super().__init__("the database gave no answer to a probe just now")
+
+
+def _ping_on_checkout(engine, liveness: "Liveness") -> None:
+    """Check a pooled connection with SELECT 1 before use, waiting at most the ping timeout.
 
     A connection that fails or does not answer in time is thrown away and the
     pool connects anew (bounded by connect_timeout), so a request behind a
-    dead or hung server fails within ping + connect timeout.
+    dead or hung server fails within ping + connect timeout; when the server
+    itself does not answer a probe either, the new connection fails at once.
     """
 
     @event.listens_for(engine, "connect")
@@ -130,10 +159,238 @@ def _ping_on_checkout(engine, timeout: float) -> None:
         if not record.info.get("needs_ping", True):
             record.info["needs_ping"] = True  # a new connection has just answered
             return
+        if liveness.known_silent():
+            raise DatabaseSilent()
+        started = time.monotonic()
         try:
-            _select_one(dbapi_connection.pgconn, time.monotonic() + timeout)
-        except (DatabaseTimeout, OSError, RuntimeError) as error:
+            _select_one(dbapi_connection.pgconn, started + liveness.timeout)
+        except DatabaseTimeout as error:
+            if liveness.silent(since=started):  # the server, not just this connection: no reconnecting
+                raise DatabaseSilent() from error
             raise exc.DisconnectionError(f"ping failed: {error}") from error
+        except (OSError, RuntimeError) as error:
+            raise exc.DisconnectionError(f"ping failed: {error}") from error
+
+
+# Each engine's Liveness, for /health (`database_silent`).
+_liveness: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    started: float
+    finished: float
+    silent: bool
+
+
+class Liveness:
+    """Does the server answer? What this process last found out, one probe at a time.
+
+    A probe is a fresh connection and SELECT 1 within `timeout`
+    (`ping_new_connection`); a new connection that got nothing within
+    connect_timeout counts as one too. Only no answer in time makes the server
+    silent: an error (refused, too many clients) is an answer, and a refused
+    server cuts its connections itself. While it is silent, new work fails at
+    once (`known_silent`, `silent_before_connecting`) and one thread at a time
+    asks again, so after an outage work resumes within about two timeouts of
+    the server's return.
+    """
+
+    def __init__(self, url, timeout: float):
+        self.url = url
+        self.timeout = timeout
+        self._changed = threading.Condition()
+        self._probing = False
+        self._last: _Verdict | None = None
+
+    def silent(self, since: float) -> bool:
+        """The verdict of a probe started at or after `since`: another thread's
+        (waited for) or, when there is none, one run here."""
+        with self._changed:
+            while not (self._last and self._last.started >= since):
+                if not self._probing:
+                    self._probing = True
+                    break
+                self._changed.wait(self.timeout + 1)
+            else:
+                return self._last.silent
+        started = time.monotonic()
+        silent = None
+        try:
+            silent = self._unanswered_probe()
+            return silent
+        finally:
+            with self._changed:
+                self._probing = False
+                if silent is not None:
+                    self._record(started, silent)
+                self._changed.notify_all()
+
+    def connection_unanswered(self, started: float) -> None:
+        """A new connection got no answer within connect_timeout: a probe that got none."""
+        with self._changed:
+            self._record(started, True)
+            self._changed.notify_all()
+
+    def _record(self, started: float, silent: bool) -> None:
+        if self._last and self._last.started > started:
+            return  # a later probe has spoken
+        if silent != bool(self._last and self._last.silent):
+            logger.warning("database gives no answer: new work fails at once until a probe is answered"
+                           if silent else "database answers again")
+        self._last = _Verdict(started, time.monotonic(), silent)
+
+    def known_silent(self) -> bool:
+        """Before using a pooled connection: True at once while the last probe found the
+        server silent (or while one is asking again); a verdict older than the timeout
+        is renewed first, so the first probe that is answered lets work through."""
+        with self._changed:
+            last = self._last
+            if last is None or not last.silent:
+                return False
+            if self._probing or self._recent(last):
+                return True
+        return self.silent(since=last.finished)
+
+    def silent_before_connecting(self) -> bool:
+        """Before a new connection: the verdict of a probe at most a timeout old, asked for
+        when there is none. A connection attempt to a silent server would hold its thread
+        for connect_timeout, which is longer than a probe's; while a probe asks again
+        after silence, new connections fail at once."""
+        with self._changed:
+            last = self._last
+            if last is not None and self._recent(last):
+                return last.silent
+            if last is not None and last.silent and self._probing:
+                return True
+        return self.silent(since=last.finished if last else float("-inf"))
+
+    def _recent(self, verdict: _Verdict) -> bool:
+        return time.monotonic() - verdict.finished < self.timeout
+
+    def recently_silent(self) -> bool:
+        """Did the server go unanswered at the last probe, at most two timeouts ago? Never
+        waits. Work arriving renews a verdict once it is a timeout old, so while
+        requests come in this is the latest word; later, whoever asks must probe."""
+        with self._changed:
+            last = self._last
+            return bool(last and last.silent and (self._probing or time.monotonic() - last.finished < 2 * self.timeout))
+
+    def _unanswered_probe(self) -> bool:
+        try:
+            ping_new_connection(self.url, self.timeout)
+        except DatabaseTimeout:
+            return True
+        except (OSError, psycopg.Error):
+            return False
+        return False
+
+
+def ask_whether_the_database_answers(app) -> None:
+    """A process about to serve asks once (gunicorn's post_worker_init): a worker started
+    during an outage (workers are recycled) then fails its first requests at once and
+    answers /health from what it found, instead of each finding out in a timeout."""
+    with app.app_context():
+        liveness = _liveness.get(db.engine)
+        if liveness is not None:
+            liveness.silent(since=float("-inf"))
+
+
+def database_silent(engine) -> bool:
+    """Has this process just found the database silent (for /health, which must not wait)?"""
+    liveness = _liveness.get(engine)
+    return liveness is not None and liveness.recently_silent()
+
+
+class WatchedConnection(psycopg.Connection):
+    """A psycopg connection whose waits for the server are watched (`_Watch`).
+
+    psycopg waits for every answer (execute, fetch, commit, rollback) in
+    `wait`, waking each 0.1 s when nothing came; the watch looks at the clock
+    then. Waits with their own timeout (notifications) are left alone.
+    """
+
+    watch: "_Watch | None" = None
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        except psycopg.OperationalError:
+            # The connection is gone (cut by the watch, or by the network): the server
+            # ends its transaction by itself, and the request that is closing its
+            # session has its answer already, which a failed clean-up must not turn into a 500.
+            if not self.broken:
+                raise
+
+    def wait(self, gen, *args, **kwargs):
+        timeout = kwargs.get("timeout", args[1] if len(args) > 1 else None)
+        if self.watch is not None and timeout is None:
+            gen = self.watch.watched(gen, self.pgconn.socket)
+        return super().wait(gen, *args, **kwargs)
+
+
+@dataclass(frozen=True)
+class _Watch:
+    liveness: Liveness
+    hard_limit: float | None  # statement_timeout + ping timeout; None: no statement_timeout
+
+    def watched(self, gen, fileno: int):
+        """`gen` (a psycopg generator), cut off when its answer is not coming."""
+        started = time.monotonic()
+        cut = False
+        try:
+            state = next(gen)
+            while True:
+                ready = yield state
+                if not ready and not cut:  # nothing came within psycopg's wake-up interval
+                    cut = self._should_cut(started)
+                    if cut:
+                        _shut_down(fileno)
+                state = gen.send(ready)
+        except StopIteration as stop:
+            return stop.value
+
+    def _should_cut(self, started: float) -> bool:
+        now = time.monotonic()
+        waited = now - started
+        if self.hard_limit is not None and waited > self.hard_limit:
+            logger.warning("database gave no answer in %.1f s, past the statement timeout: cutting the connection",
+                           waited)
+            return True
+        timeout = self.liveness.timeout
+        # Asked again every ping timeout, so a server that stops answering during a
+        # long statement is noticed as soon as during a short one.
+        if waited > timeout and self.liveness.silent(since=now - timeout):
+            logger.warning("database gave no answer in %.1f s nor to a probe: cutting the connection", waited)
+            return True
+        return False
+
+
+def _shut_down(fileno: int) -> None:
+    """Shut the socket down under libpq: its next read fails, so the statement
+    fails at once (OperationalError) and psycopg marks the connection broken."""
+    try:
+        with socket.socket(fileno=os.dup(fileno)) as sock:
+            sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed: libpq sees that by itself
+
+
+def _watch_waits(engine, liveness: Liveness, hard_limit: float | None) -> None:
+    watch = _Watch(liveness, hard_limit)
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(_dialect, _record, cargs, cparams):
+        if liveness.silent_before_connecting():
+            raise DatabaseSilent()
+        started = time.monotonic()
+        try:
+            connection = WatchedConnection.connect(*cargs, **cparams)
+        except psycopg.errors.ConnectionTimeout:
+            liveness.connection_unanswered(started)
+            raise
+        connection.watch = watch
+        return connection
 
 
 def ping_new_connection(url, timeout: float) -> None:
