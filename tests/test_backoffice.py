@@ -462,7 +462,8 @@ def test_a_closed_term_page_shows_its_sign_up_link(app, staff):
 
 
 def test_a_lecturer_checks_in_at_her_own_terms_only(app, petra_lecturer):
-    hers = make_term(starts_in=timedelta(hours=1), lecturer="Mgr. Petra LEKTOROVÁ, Jan Druhý")
+    hers = make_term(starts_in=timedelta(hours=1), lecturer="Mgr. Petra LEKTOROVÁ, Jan Druhý",
+                     lecturers=[petra_lecturer])
     other = make_term(starts_in=timedelta(hours=1), lecturer="Jiný Lektor")
     mine = sign_up(hers, 1)
     theirs = sign_up(other, 2)
@@ -571,3 +572,25 @@ def test_the_qr_code_in_the_e_mail_is_the_check_in_url(app):
     assert rows == check_in.qr_rows(url)
     assert max(len(line) for line in message.body_html.splitlines()) < 998  # SMTP's line limit
     assert len(message.body_html) < 60_000
+
+
+def test_the_start_page_shows_today_first_and_the_terms_list_a_page_at_a_time(app, staff, monkeypatch):
+    from trainings.staff import views as staff_views
+    from trainings.terms import staff_views as term_views
+
+    monkeypatch.setattr(staff_views, "DASHBOARD_TERMS", 2)
+    monkeypatch.setattr(term_views, "TERMS_PER_PAGE", 2)
+    now = datetime.now(PRAGUE)
+    since_midnight = now - now.replace(hour=0, minute=0, second=0, microsecond=0)
+    running = make_term(starts_in=-min(timedelta(hours=1), since_midnight / 2))  # began today: today's work
+    later = [make_term(starts_in=timedelta(days=3 + i)) for i in range(3)]
+
+    def linked(page):
+        return [t for t in (running, *later) if f'href="/sprava/terminy/{t.id}"' in page]
+
+    home = staff.get("/sprava/").get_data(as_text=True)
+    assert linked(home) == [running, later[0]]
+    assert "(ještě 2 termíny)" in home
+    first = staff.get("/sprava/terminy/").get_data(as_text=True)
+    assert linked(first) == [running, later[0]] and "Strana 1 z 2" in first
+    assert linked(staff.get("/sprava/terminy/?strana=2").get_data(as_text=True)) == later[1:]

@@ -1,10 +1,14 @@
 """The SPOD4 offer online: everything named in the two documents, findable."""
+from datetime import timedelta
+
 import yaml
 from sqlalchemy import func, select
 
+from trainings.catalogue import views as catalogue_views
 from trainings.catalogue.seed import DATA_DIR, seed_all
+from trainings.catalogue.views import TERMS_PER_WORKSHOP
 from trainings.extensions import db
-from trainings.models import Offer, OfferKind, OfferStatus, Orp, Region, StaffRole, User
+from trainings.models import Offer, OfferKind, OfferStatus, Orp, Region, StaffRole, User, utcnow
 
 from .helpers import make_term, orp, region
 from .helpers import csrf as _csrf
@@ -162,3 +166,41 @@ def test_a_planned_workshop_that_got_a_term_shows_it_on_the_home_page(client):
     for query in ({}, {"form": "online"}):
         page = client.get("/", query_string=query).get_data(as_text=True)
         assert f"/termin/{term.id}/prihlaska" in page
+
+
+def test_the_catalogue_shows_the_next_few_terms_of_each_workshop_and_leads_to_the_rest(client):
+    # A programme with years of terms: the home page stays short, the workshop's page has them all.
+    terms = [make_term(starts_in=timedelta(days=10 + i)) for i in range(TERMS_PER_WORKSHOP + 3)]
+    page = client.get("/").get_data(as_text=True)
+    shown = [t for t in terms if f"/termin/{t.id}/prihlaska" in page]
+    assert shown == terms[:TERMS_PER_WORKSHOP]  # the soonest first
+    assert "najdete ještě 3 další termíny." in page
+    assert 'href="/nabidka/od-analyzy-k-tvorbe-ipod">Na stránce workshopu</a>' in page
+    workshop = client.get("/nabidka/od-analyzy-k-tvorbe-ipod").get_data(as_text=True)
+    assert all(f"/termin/{t.id}/prihlaska" in workshop for t in terms)
+    assert "Stránky termínů" not in workshop  # one page holds them
+
+
+def test_the_limit_counts_only_terms_that_match_the_filter(client):
+    open_terms = [make_term(starts_in=timedelta(days=20 + i)) for i in range(TERMS_PER_WORKSHOP + 1)]
+    # Sooner, but full or past its deadline: the free-seats filter leaves them out before the limit.
+    full = make_term(starts_in=timedelta(days=11), capacity=0)
+    closed = make_term(starts_in=timedelta(days=12), registration_deadline=utcnow() - timedelta(hours=1))
+    page = client.get("/", query_string={"volna": "y"}).get_data(as_text=True)
+    assert [t for t in (full, closed, *open_terms) if f"/termin/{t.id}/prihlaska" in page] == \
+        open_terms[:TERMS_PER_WORKSHOP]
+    assert "najdete ještě 1 další termín." in page
+
+
+def test_a_workshop_with_many_terms_shows_them_a_page_at_a_time(client, monkeypatch):
+    monkeypatch.setattr(catalogue_views, "TERMS_PER_PAGE", 2)
+    terms = [make_term(starts_in=timedelta(days=10 + i)) for i in range(5)]
+
+    def shown(query):
+        page = client.get("/nabidka/od-analyzy-k-tvorbe-ipod", query_string=query).get_data(as_text=True)
+        return [t for t in terms if f"/termin/{t.id}/prihlaska" in page], page
+
+    first, page = shown({})
+    assert first == terms[:2] and "Strana 1 z 3" in page and "1–2 z 5" in page
+    assert shown({"strana": "3"})[0] == terms[4:]
+    assert shown({"strana": "x"})[0] == first

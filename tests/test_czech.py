@@ -55,6 +55,7 @@ REVIEWED = {
     # After "od": "od 1 odpovědi", "od 3 odpovědí" (the genitive follows the preposition).
     ("odpovědi", "odpovědí", "odpovědí"): ("1 odpovědi", "2 odpovědí", "5 odpovědí"),
     ("hodnocení", "hodnocení", "hodnocení"): ("1 hodnocení", "2 hodnocení", "5 hodnocení"),
+    ("další termín", "další termíny", "dalších termínů"): ("1 další termín", "2 další termíny", "5 dalších termínů"),
 }
 
 

@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 
 from trainings.models import EmployerType
 from trainings.reporting import Period, build_report, hours_per_person
+from trainings.staff import reports as reports_views
 from trainings.timefmt import PRAGUE
 
 from .helpers import make_term
@@ -114,3 +115,34 @@ def test_the_workbook_has_the_hours_per_person(app, month):
     ]
     summary = dict(workbook["Souhrn"].iter_rows(min_row=2, values_only=True))
     assert summary["Termíny"] == 3
+
+
+def test_a_long_list_of_people_is_shown_a_page_at_a_time_and_whole_in_the_workbook(app, month, monkeypatch):
+    # A whole period holds tens of thousands of people; two a page stand in for that here.
+    monkeypatch.setattr(reports_views, "PEOPLE_PER_PAGE", 2)
+    staff = organiser_client(app)
+    query = {"od": month.start.isoformat(), "do": month.end.isoformat()}
+
+    def people_on(page_number):
+        page = staff.get("/sprava/vykazy/", query_string={**query, "strana": page_number}).get_data(as_text=True)
+        hours = page[page.index('id="hodiny"'):]
+        return [name for name, _ in re.findall(r"<tr><th scope=\"row\">([^<]+)</th>(.*?)</tr>", hours)], hours
+
+    first, page = people_on(1)
+    assert first == ["Eva Cibulková", "Iva Čermáková"]
+    assert "1–2 z 4" in page and "Strana 1 z 2" in page and 'rel="next"' in page and 'rel="prev"' not in page
+    second, page = people_on(2)
+    assert second == ["Jana Hronová", "Hana Chalupová, DiS."]
+    assert "strana=1" in page and 'rel="next"' not in page
+    # Past the end, the last page; anything that is not a page number, the first.
+    assert people_on(9)[0] == second
+    for junk in ("abc", "-1", "0", "1e9", "٣"):
+        assert people_on(junk)[0] == first
+    workbook = load_workbook(io.BytesIO(staff.get("/sprava/vykazy/vykaz.xlsx", query_string=query).data))
+    assert workbook["Hodiny podle osob"].max_row == 5
+
+
+def test_hours_are_summed_by_the_database_as_the_term_counts_them(month):
+    # Term.length_hours in SQL: the set hours of "short" (2) and start-to-end of the others (3,5).
+    people = {p.email: p.hours for p in hours_per_person(month)}
+    assert people == {"eva@example.cz": 3.5, "iva@example.cz": 3.5, "jana@example.cz": 2, "HANA@example.cz": 5.5}

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import and_, case, distinct, func, select
-from sqlalchemy.orm import joinedload
 
 from . import project as project_facts
 from .collation import czech_key, person_key
@@ -153,29 +152,39 @@ def build_report(period: Period, now: datetime | None = None) -> Report:
 
 def hours_per_person(period: Period, now: datetime | None = None) -> list[PersonHours]:
     """Everyone present at a term of the period, with her workshops and hours, by surname in Czech
-    order. Her name and place are those of her latest registration (people retype them)."""
-    registrations = db.session.scalars(
-        select(Registration)
+    order. Her name and place are those of her latest registration (people retype them).
+
+    Summed by the database, one row a person: a whole period holds tens of thousands of
+    attendances, too many to load as objects for a page."""
+    present = (
+        select(
+            Registration.email_normalized.label("person"), Registration.name, Registration.email,
+            Registration.orp_id, Registration.region_id, Term.length_hours.label("hours"),
+            func.row_number().over(partition_by=Registration.email_normalized,
+                                   order_by=(Term.starts_at.desc(), Registration.id.desc())).label("recency"),
+        )
         .join(Term, Term.id == Registration.term_id)
-        .options(joinedload(Registration.term), joinedload(Registration.orp), joinedload(Registration.region))
-        .where(_terms_of(period, now or utcnow()), Registration.state == RegistrationState.CONFIRMED,
-               _present)
-        .order_by(Term.starts_at, Registration.id)
+        .where(_terms_of(period, now or utcnow()), Registration.state == RegistrationState.CONFIRMED, _present)
+        .subquery()
+    )
+    totals = (
+        select(present.c.person, func.count().label("workshops"), func.sum(present.c.hours).label("hours"))
+        .group_by(present.c.person)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(present.c.name, present.c.email, Orp.name, Region.name, totals.c.workshops, totals.c.hours)
+        .join(totals, totals.c.person == present.c.person)
+        .join(Region, Region.id == present.c.region_id)
+        .outerjoin(Orp, Orp.id == present.c.orp_id)
+        .where(present.c.recency == 1)
     ).all()
-    people: dict[str, list[Registration]] = {}
-    for registration in registrations:
-        people.setdefault(registration.email_normalized, []).append(registration)
-    rows = []
-    for attended in people.values():
-        latest = attended[-1]
-        rows.append(PersonHours(
-            name=latest.name,
-            email=latest.email,
-            place=latest.orp.name if latest.orp else f"bez ORP ({latest.region.name})",
-            workshops=len(attended),
-            hours=round(sum(r.term.length_hours for r in attended), 2),
-        ))
-    return sorted(rows, key=lambda p: (person_key(p.name), p.email))
+    people = [
+        PersonHours(name=name, email=email, place=orp or f"bez ORP ({region})", workshops=workshops,
+                    hours=round(float(hours), 2))
+        for name, email, orp, region, workshops, hours in rows
+    ]
+    return sorted(people, key=lambda p: (person_key(p.name), p.email))
 
 
 BREAKDOWNS = [

@@ -5,6 +5,7 @@ from . import czech, project, timefmt
 from .access import may
 from .calendar.feeds import feed_links
 from .catalogue.texts import link_offer_names
+from .paging import page_url
 from .registration.hours import format_hours
 from .staff import display
 
@@ -34,6 +35,7 @@ def register(app):
     app.add_template_filter(link_offer_names, "link_offer_names")
     app.add_template_global(feed_links, "feed_links")
     app.add_template_global(format_hours, "format_hours")
+    app.add_template_global(page_url, "page_url")  # the pager macro's links
     app.add_template_global(may, "may")  # a link or button shows only where its handler would admit her
     # The back office's audit trail, in Czech.
     app.add_template_global(display.action_label, "audit_action")

@@ -2,7 +2,9 @@
 
 Same data and filters as the catalogue pages; responses are cacheable
 (Cache-Control, ETag → 304) and open to other origins (CORS), since they only
-ever show what the public catalogue shows.
+ever show what the public catalogue shows. Their links are built from
+PUBLIC_BASE_URL (trainings/urls.py), so an answer kept by a cache is the same
+whatever Host the request that filled it named.
 """
 import hashlib
 import json
@@ -10,7 +12,7 @@ from datetime import date
 from pathlib import Path
 
 import yaml
-from flask import Blueprint, Response, abort, request, url_for
+from flask import Blueprint, Response, abort, request
 from sqlalchemy import select
 
 from ..access import public
@@ -21,6 +23,7 @@ from ..page_cache import cached_page
 from ..pages.views import error_response
 from ..places import regions_with_coordinators
 from ..timefmt import PRAGUE
+from ..urls import absolute_url
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -80,18 +83,24 @@ def _enum_arg(name, enum):
         raise BadParameter(name, f"Parametr {name} musí být jedna z hodnot: {allowed}.")
 
 
+def _page_args() -> tuple[int, int]:
+    return _int_arg("page", 1, 1, 100000), _int_arg("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
+
+
 def _paginate(items, endpoint, **filters):
-    page = _int_arg("page", 1, 1, 100000)
-    per_page = _int_arg("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
+    page, per_page = _page_args()
     start = (page - 1) * per_page
-    chunk = items[start:start + per_page]
-    has_next = start + per_page < len(items)
+    return _page_body(items[start:start + per_page], page, per_page, len(items), endpoint, **filters)
+
+
+def _page_body(items, page, per_page, total, endpoint, **filters):
+    has_next = page * per_page < total
     return {
-        "items": chunk,
+        "items": items,
         "page": page,
         "per_page": per_page,
-        "total": len(items),
-        "next": url_for(endpoint, page=page + 1, per_page=per_page, _external=True, **filters) if has_next else None,
+        "total": total,
+        "next": absolute_url(endpoint, page=page + 1, per_page=per_page, **filters) if has_next else None,
     }
 
 
@@ -108,7 +117,7 @@ def _offer(offer):
         "period": offer.period_shown,
         "planned_period": offer.period,
         "summary": offer.summary,
-        "url": url_for("catalogue.offer", slug=offer.slug, _external=True),
+        "url": absolute_url("catalogue.offer", slug=offer.slug),
     }
 
 
@@ -127,7 +136,7 @@ def _term(row):
         "free_seats": row.free,
         "registration_open": row.is_open,
         "registration_closes_at": term.closes_at.astimezone(PRAGUE).isoformat(),
-        "url": url_for("registration.register", term_id=term.id, _external=True),
+        "url": absolute_url("registration.register", term_id=term.id),
     }
 
 
@@ -137,8 +146,8 @@ def index():
     """Where to go from the API's root: the document and the collections."""
     return _json({
         "name": "SPOD4 registrace – veřejné API",
-        "openapi": url_for("api.openapi", _external=True),
-        "endpoints": {name: url_for(f"api.{name}", _external=True) for name in ("offers", "terms", "regions")},
+        "openapi": absolute_url("api.openapi"),
+        "endpoints": {name: absolute_url(f"api.{name}") for name in ("offers", "terms", "regions")},
     })
 
 
@@ -200,8 +209,10 @@ def terms():
     for name in ("form", "free", "q"):
         if request.args.get(name):
             filters[name] = request.args[name]
-    rows = queries.upcoming_terms(flt, offer=offer)
-    return _json(_paginate([_term(r) for r in rows], "api.terms", **filters))
+    page, per_page = _page_args()
+    # Counted and cut by the database: only the page's terms are loaded and built.
+    found = queries.upcoming_page(flt, offer, page, per_page)
+    return _json(_page_body([_term(r) for r in found.items], page, per_page, found.total, "api.terms", **filters))
 
 
 @bp.get("/regions")
@@ -214,7 +225,7 @@ def regions():
             "slug": r.slug,
             "name": r.name,
             "coordinator": {"name": r.coordinator.name, "email": r.coordinator.email} if r.coordinator else None,
-            "calendar": url_for("calendar.region_terms", slug=r.slug, _external=True),
+            "calendar": absolute_url("calendar.region_terms", slug=r.slug),
         }
         for r in regions_with_coordinators()
     ]
@@ -225,7 +236,7 @@ def regions():
 @public
 def openapi():
     spec = yaml.safe_load(SPEC_FILE.read_text(encoding="utf-8"))
-    spec["servers"] = [{"url": url_for("api.offers", _external=True).rsplit("/offers", 1)[0]}]
+    spec["servers"] = [{"url": absolute_url("api.offers").rsplit("/offers", 1)[0]}]
     # The values a client may filter by come from the data, so the document
     # names exactly the workshops and kraje that exist.
     parameters = {p["name"]: p for p in spec["paths"]["/terms"]["get"]["parameters"] if "name" in p}

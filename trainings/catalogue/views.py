@@ -1,5 +1,4 @@
 """Public catalogue pages: the offer, a workshop with its terms, A1–A7, the kraj offer."""
-from collections import defaultdict
 from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
@@ -9,6 +8,7 @@ from ..access import public
 from ..extensions import csrf
 from ..models import OfferKind, OfferStatus, TermForm
 from ..page_cache import cached_page
+from ..paging import page_of, requested_page
 from ..places import region_choices, regions_with_coordinators, regions_with_orps
 from ..security import limit_form_posts
 from ..timefmt import month_label
@@ -19,6 +19,8 @@ from .seed import catalogue_document
 from .texts import aliases
 
 bp = Blueprint("catalogue", __name__)
+TERMS_PER_WORKSHOP = 5
+TERMS_PER_PAGE = 20
 
 
 def _filter_from(form: CatalogueFilterForm) -> queries.TermFilter:
@@ -47,9 +49,9 @@ def index():
         SelectChoice(f"{m.year}-{m.month:02d}", month_label(m.year, m.month)) for m in queries.upcoming_months()
     ]
     flt = _filter_from(form)
-    rows_by_offer = defaultdict(list)
-    for row in queries.upcoming_terms(flt):
-        rows_by_offer[row.term.offer_id].append(row)
+    # The next few terms of each workshop; the workshop's page lists them all.
+    listing = queries.first_terms(flt, TERMS_PER_WORKSHOP)
+    rows_by_offer = listing.rows_by_offer
     running = queries.workshops(OfferStatus.RUNNING)
     planned = queries.workshops(OfferStatus.PLANNED)
     if flt.active:
@@ -63,6 +65,7 @@ def index():
         running=running,
         planned=planned,
         rows_by_offer=rows_by_offer,
+        more_terms=listing.more,
         trainings=queries.offers_of_kind(OfferKind.TRAINING),
         region=next((r for r in regions if r.id == flt.region_id), None),
         doc=catalogue_document(),
@@ -85,6 +88,7 @@ def offer(slug):
 
 def _render_offer(item, interest_form=None):
     rows = queries.upcoming_terms(offer=item) if item.kind == OfferKind.WORKSHOP else []
+    terms_page = page_of(rows, requested_page(request.args), TERMS_PER_PAGE)
     if interest_form is None and not rows and item.kind == OfferKind.WORKSHOP and not item.custom:
         # Only a workshop without terms shows the form; building it gives the
         # visitor a CSRF token, which makes the page personal (not cacheable).
@@ -93,7 +97,8 @@ def _render_offer(item, interest_form=None):
     return render_template(
         "catalogue/offer.html",
         offer=item,
-        rows=rows,
+        rows=terms_page.items,
+        terms_page=terms_page,
         interest_form=interest_form,
         aliases=aliases(item.slug),
         doc=catalogue_document(),

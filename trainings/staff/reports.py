@@ -3,10 +3,12 @@ from flask import Blueprint, render_template, request
 
 from .. import reporting
 from ..access import ORGANISER, requires
+from ..paging import page_of, requested_page
 from .downloads import XLSX, download
 from .forms import ReportPeriodForm
 
 bp = Blueprint("reports", __name__, url_prefix="/sprava/vykazy")
+PEOPLE_PER_PAGE = 200
 
 
 @bp.get("/")
@@ -16,8 +18,10 @@ def index():
     if not form.validate():
         return render_template("staff/reports.html", form=form, report=None), 422
     report = reporting.build_report(form.period())
-    return render_template("staff/reports.html", form=form, report=report, breakdowns=reporting.BREAKDOWNS,
-                           columns=reporting.COLUMN_TITLES)
+    # A whole period holds tens of thousands of people: the page shows them a page at a time, the XLSX all.
+    people = page_of(report.by_person, requested_page(request.args), PEOPLE_PER_PAGE)
+    return render_template("staff/reports.html", form=form, report=report, people=people,
+                           breakdowns=reporting.BREAKDOWNS, columns=reporting.COLUMN_TITLES)
 
 
 @bp.get("/vykaz.xlsx")

@@ -1,23 +1,29 @@
 """The back-office home and the e-mail outbox page."""
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from datetime import datetime, time
 
-from ..access import ORGANISER, requires
-from ..catalogue import queries
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from ..access import ORGANISER, requires, term_filter
 from ..forms import CzechForm
 from ..mail import admin as outbox_admin
-from ..models import OutboxState, StaffRole
+from ..models import OutboxState, StaffRole, utcnow
 from ..places import MAX_ID
+from ..terms import queries as term_queries
+from ..timefmt import PRAGUE
 
 bp = Blueprint("staff", __name__, url_prefix="/sprava")
+DASHBOARD_TERMS = 20
 
 
 @bp.get("/")
 @requires(*StaffRole)
 def dashboard():
-    return render_template(
-        "staff/dashboard.html",
-        rows=queries.upcoming_terms(include_closed=True),
-    )
+    """Today's and the next terms (a term running now is today's work); a lecturer sees hers."""
+    today = datetime.combine(utcnow().astimezone(PRAGUE).date(), time(0), PRAGUE)
+    mine = term_filter(current_user) if current_user.role == StaffRole.LECTURER else None
+    rows = term_queries.term_rows(starts_from=today, lecturer_filter=mine, per_page=DASHBOARD_TERMS)
+    return render_template("staff/dashboard.html", rows=rows.items, more=rows.total - len(rows.items))
 
 
 @bp.get("/emaily")
