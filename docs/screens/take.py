@@ -31,6 +31,8 @@ def pages(site):
         ("plosna-nabidka-b1", "/nabidka/proskoleni-ospod-orp-v-aktualnich-tematech", False),
         ("nabidka-pro-kraje", "/nabidka-pro-kraje", False),
         ("prihlaska-potvrzena", f"/prihlaska/{site.manage_token}", False),
+        # After a sign-up: the same page whoever's address was typed; the result comes by e-mail.
+        ("prihlaska-odeslana", f"/termin/{site.term}/prihlaska/odeslano", False),
         # Cancelling asks first; afterwards the page offers the undo. The per-ORP limit on the form and
         # on the page of someone it put on the waiting list.
         ("prihlaska-zrusit", f"/prihlaska/{site.manage_token}/zrusit", False),
@@ -57,6 +59,9 @@ def pages(site):
         # The back office: a closed term with its link to copy, the reports, check-in of a term running now.
         ("termin-uzavreny", f"/sprava/terminy/{site.closed_term}", True),
         ("vykazy", "/sprava/vykazy/", True),
+        ("sprava-start", "/sprava/", True),
+        ("sprava-terminy", "/sprava/terminy/", True),
+        ("termin-upravit", f"/sprava/terminy/{site.today_term}/upravit", True),
         ("prichody-dnes", f"/sprava/terminy/{site.today_term}/prichody", True),
         # After the workshop: the questionnaire, its thank-you, the certificate verification pages,
         # and the staff's results (one term with enough answers) and questions.
