@@ -1,4 +1,6 @@
 """No e-mail is lost: the outbox and its dispatcher against a real SMTP server."""
+import email
+import email.policy
 import os
 import re
 import subprocess
@@ -204,3 +206,25 @@ def test_an_undone_cancellation_sends_an_invitation_that_outranks_the_cancel(smt
     assert [method for method, _, _ in events] == ["REQUEST", "CANCEL", "REQUEST"]
     assert events[0][1] < events[1][1] < events[2][1]
     assert len({uid for _, _, uid in events}) == 1
+
+
+ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bqBQ]\?[^?\s]*\?=")
+
+
+@pytest.mark.parametrize("subject", [
+    "Nová žádost: Cílená metodická podpora A1–A7 – Pardubický kraj",
+    "Přesun na jiný termín: Od analýzy k tvorbě IPOD, pondělí 14. 12. 2026",
+    "Nabídka předání místa: Vyhodnocování a plánování Krok za krokem, pondělí 14. 12. 2026",
+    "Krátký",
+])
+def test_a_czech_subject_is_encoded_words_apart_from_any_plain_text(app, subject):
+    # RFC 2047 §5: an encoded word stands apart, between whitespace; glued to text ("A1=?utf-8?b?…"),
+    # strict clients show it raw and every client loses the space before the next word.
+    raw = dispatch.build_message(OutboxMessage(kind="test", recipient="jana@example.cz", subject=subject,
+                                               body_text="x")).as_bytes().decode("ascii")
+    header = re.search(r"^Subject: (.*?)\r\n(?=\S)", raw, re.M | re.S).group(1)
+    for word in ENCODED_WORD.finditer(header):
+        before = header[word.start() - 1] if word.start() else " "
+        after = header[word.end()] if word.end() < len(header) else " "
+        assert before.isspace() and after.isspace(), header
+    assert email.message_from_string(raw, policy=email.policy.default)["Subject"] == subject

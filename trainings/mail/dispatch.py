@@ -49,6 +49,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.header import Header
 from pathlib import Path
 
 import flask_mail
@@ -178,9 +179,22 @@ def describe(exc: Exception) -> str:
     return text[:2000]
 
 
+def encoded_subject(subject: str) -> str:
+    """The Subject as RFC 2047 encoded words only, folded to fit beside "Subject: ".
+
+    Left to Flask-Mail, a Czech subject longer than a line is refolded by the email package's
+    SMTP policy, which glues encoded words to plain text ("A1=?utf-8?b?…?="): strict clients
+    then show "Pardubick ý kraj" and every client drops the space in "A1–A7 – Pardubický kraj".
+    Lines that already fit are not refolded."""
+    if subject.isascii():
+        return subject
+    # Folded with CRLF: Flask-Mail refuses any other line break in a header as an injection.
+    return Header(subject, "utf-8", header_name="Subject").encode(linesep="\r\n")
+
+
 def build_message(row: OutboxMessage) -> Message:
     message = Message(
-        subject=row.subject,
+        subject=encoded_subject(row.subject),
         recipients=[row.recipient],
         body=row.body_text,
         html=row.body_html,
