@@ -414,7 +414,7 @@ def test_an_online_term_has_no_door_code_and_says_how_attendance_is_taken(client
     code = registration_of("jana.novakova@litomysl.cz").check_in_code
     for shown in (page, mail.body_text, mail.body_html):
         assert "U vstupu" not in shown and "QR kód" not in shown and code not in shown
-        assert "Účast na online setkání zapíše lektor podle jmen" in shown
+        assert "Účast na online setkání se zapisuje podle jmen" in shown
 
     in_person = make_term(form=TermForm.IN_PERSON, venue="Litomyšl, sál 2")
     token = token_of(register_via_form(app.test_client(), in_person, email="petra@litomysl.cz"))
@@ -679,7 +679,7 @@ def test_an_orp_outside_the_chosen_kraj_is_refused(client):
 def test_an_ospod_worker_must_choose_her_orp_but_others_need_not(client):
     term = make_term()
     response = register_via_form(client, term, orp="")
-    assert refused(response, "orp") == "Pracovníci OSPOD vyberou svou ORP (v Praze městskou část)."
+    assert refused(response, "orp") == "Vyberte ORP svého pracoviště (v Praze městskou část); u OSPOD je povinná."
     assert registration_count() == 0
 
     token_of(submit_again(client, term, response.get_data(as_text=True), orp="", employer_type="socialni_sluzba"))

@@ -33,7 +33,7 @@ def test_an_ospod_worker_without_her_orp_is_refused_by_the_service(app):
     term = make_term()
     with pytest.raises(service.PlaceRefused) as refused:
         service.register(term.id, applicant(1, orp_name=None, employer=EmployerType.OSPOD))
-    assert refused.value.field == "orp" and "Pracovníci OSPOD vyberou svou ORP" in refused.value.message
+    assert refused.value.field == "orp" and "Vyberte ORP svého pracoviště" in refused.value.message
     assert registrations() == 0
 
 

@@ -305,7 +305,7 @@ def place_refusal(employer_type: EmployerType, region_id, orp_id) -> PlaceRefuse
         return PlaceRefused("Vyberte kraj.", "region")
     if orp_id is None:
         if employer_type == EmployerType.OSPOD:
-            return PlaceRefused("Pracovníci OSPOD vyberou svou ORP (v Praze městskou část).")
+            return PlaceRefused("Vyberte ORP svého pracoviště (v Praze městskou část); u OSPOD je povinná.")
         return None
     if not places.orp_in_region(region_id, orp_id):
         return PlaceRefused(places.ORP_NOT_IN_REGION)

@@ -197,13 +197,13 @@ class TransitionForm(CzechForm):
         "Poznámka pro zadavatele",
         2000,
         required=False,
-        description="Zadavatel ji uvidí a dostane ji e-mailem. U zamítnutí napište důvod (povinné).",
+        description="Poznámka se ukáže na stránce žádosti a odejde e-mailem na adresu, ze které žádost přišla. U zamítnutí napište důvod (povinné).",
     )
 
 
 class CommentForm(CzechForm):
     text = _text("Komentář", 5000)
-    visible = BooleanField("Ukázat zadavateli a poslat mu jej e-mailem",
+    visible = BooleanField("Ukázat na stránce žádosti a poslat e-mailem na adresu žádosti",
                            description="Bez zaškrtnutí je komentář interní: vidí jej jen správa.")
 
 
