@@ -1,6 +1,7 @@
 """The organiser changes or cancels a term: everyone on it hears, and calendars follow."""
 from datetime import timedelta
 
+import pytest
 import vobject
 from sqlalchemy import select
 
@@ -149,3 +150,32 @@ def test_a_closed_term_gets_a_private_sign_up_token(app):
     data.public = False
     term = terms.create_term(data, actor=None)
     assert term.signup_token and len(term.signup_token) >= 24
+
+
+def test_a_term_that_took_place_cannot_be_called_off_and_its_page_offers_no_such_thing(app):
+    from .staff_helpers import move_to_past, organiser_client
+
+    term = make_term()
+    person = service.register(term.id, applicant(1)).registration
+    move_to_past(term, days=1)
+    # Calling it off now would void the attendance and the certificates of people who were there.
+    with pytest.raises(terms.TermTookPlace):
+        terms.cancel_term(term.id, actor=None)
+    staff = organiser_client(app)
+    page = staff.get(f"/sprava/terminy/{term.id}").get_data(as_text=True)
+    assert f"/sprava/terminy/{term.id}/zrusit" not in page
+    assert f"/sprava/terminy/{term.id}/osvedceni.pdf" in page
+    answer = staff.post(f"/sprava/terminy/{term.id}/zrusit", data={"csrf_token": staff.token, "reason": "omyl"})
+    assert answer.status_code == 302
+    assert "Termín už proběhl" in staff.get(answer.headers["Location"]).get_data(as_text=True)
+    assert db.session.get(type(term), term.id, populate_existing=True).state.value == "scheduled"
+    assert db.session.get(type(person), person.id, populate_existing=True).state.value == "confirmed"
+
+
+def test_a_term_running_now_offers_no_certificates_yet_and_can_still_be_called_off(app):
+    from .staff_helpers import organiser_client
+
+    term = make_term(starts_in=timedelta(minutes=-30))
+    page = organiser_client(app).get(f"/sprava/terminy/{term.id}").get_data(as_text=True)
+    assert f"/sprava/terminy/{term.id}/osvedceni.pdf" not in page
+    assert f"/sprava/terminy/{term.id}/zrusit" in page

@@ -413,6 +413,11 @@ class Term(db.Model):
             return self.registration_deadline
         return self.starts_at
 
+    @property
+    def has_ended(self) -> bool:
+        """It took place: its attendance and certificates stand, so it can no longer be called off."""
+        return self.ends_at <= utcnow()
+
     @hybrid_method
     def is_open(self, now: datetime | None = None) -> bool:
         now = now or utcnow()

@@ -236,11 +236,17 @@ def update_term(term_id: int, data: TermData, actor: User | None) -> list[Regist
     return promoted
 
 
+class TermTookPlace(TermError):
+    message = "Termín už proběhl, zrušit ho proto nelze: docházka a osvědčení z něj zůstávají platné."
+
+
 def cancel_term(term_id: int, actor: User | None, reason: str | None = None) -> int:
     """Cancel a term and tell everyone on it; returns how many people were told."""
     with locked(Term, term_id) as term:
         if term.state == TermState.CANCELLED:
             return 0
+        if term.has_ended:
+            raise TermTookPlace()
         term.state = TermState.CANCELLED
         term.cancelled_at = utcnow()
         term.sequence += 1
