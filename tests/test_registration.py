@@ -50,7 +50,7 @@ from .helpers import (
 )
 from .helpers import csrf as _csrf
 from .staff_helpers import applicant as shared_applicant
-from .staff_helpers import remove_user, staff_user
+from .staff_helpers import fresh, remove_user, staff_user
 
 ONLINE_URL = "https://meet.example.cz/ipod"  # what make_term gives an online term
 
@@ -960,3 +960,28 @@ def test_she_can_end_every_other_private_link_and_keep_the_one_she_uses(client):
     assert "Ostatní odkazy na tuto přihlášku už neplatí" in response.get_data(as_text=True), response.status_code
     assert client.get(older).status_code == 404
     assert client.get(newer).status_code == 200
+
+
+def test_her_cancellation_e_mail_says_until_when_she_can_undo_it_and_links_her_page(app, client):
+    term = make_term(capacity=5)
+    mine = service.register(term.id, shared_applicant(1, email="jana@ospod.cz")).registration
+    service.cancel(mine.id)
+    cancelled = only_message("registration_cancelled", "jana@ospod.cz")
+    deadline = timefmt.date_time(service.undo_deadline(fresh(Registration, mine.id)), "genitive")
+    assert f"můžete zrušení vrátit do {deadline} na stránce přihlášky" in cancelled.body_text
+    page = open_link(client, manage_link(cancelled))
+    assert "Vrátit zrušení" in page
+
+
+def test_a_cancellation_by_staff_e_mail_offers_a_new_sign_up_not_an_undo(app):
+    from .staff_helpers import organiser
+    from trainings.registration import staff_actions
+
+    term = make_term(capacity=5)
+    theirs = service.register(term.id, shared_applicant(2, email="eva@ospod.cz")).registration
+    staff_actions.cancel_on_behalf(theirs.id, organiser())
+    cancelled = only_message("registration_cancelled", "eva@ospod.cz")
+    assert "vrátit do" not in cancelled.body_text
+    assert "přihlaste se prosím znovu v nabídce workshopů" in cancelled.body_text
+    assert "/nabidka/od-analyzy-k-tvorbe-ipod" in cancelled.body_text and "Stránka zrušené přihlášky" in cancelled.body_text
+    assert "Odkaz na online setkání pošleme" not in cancelled.body_text  # not to someone who gave the seat up

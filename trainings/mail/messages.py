@@ -92,6 +92,11 @@ def compose(message) -> bool:
         context["held_term"] = db.session.get(Term, extra["held_term_id"])
     if message.kind == "term_cancelled":
         context["offer_url"] = absolute_url("catalogue.offer", slug=term.offer.slug)
+    if message.kind == "registration_cancelled":
+        # Written when sent: undo is offered only while her page would still offer it.
+        context["offer_url"] = absolute_url("catalogue.offer", slug=term.offer.slug)
+        context["undo_until"] = (service.undo_deadline(registration)
+                                 if service.undo_refusal(registration) is None else None)
     message.subject = _about(term, plan["subject_prefix"])
     message.body_text, message.body_html = _bodies(message.kind, context)
     message.attachments = [invitation(registration, plan["method"], plan.get("sequence"))] if plan["method"] else []
@@ -172,8 +177,8 @@ def term_message(registration, token, subject: str, body: str):
     return _registration_message("term_message", subject, registration, token, body=body)
 
 
-def registration_cancelled(registration):
-    return _registration_message("registration_cancelled", "Přihláška zrušena", registration, None, "CANCEL")
+def registration_cancelled(registration, token):
+    return _registration_message("registration_cancelled", "Přihláška zrušena", registration, token, "CANCEL")
 
 
 def registration_switched(registration, withdrawn, token):

@@ -546,7 +546,8 @@ def cancel(
         registration.state = RegistrationState.CANCELLED
         registration.cancelled_at = now
         registration.calendar_sequence += 1  # the CANCEL must outrank the invitation it withdraws
-        messages.registration_cancelled(registration)
+        # Her link comes along: the e-mail tells her how to undo it while that is possible.
+        messages.registration_cancelled(registration, issue_link(registration, now))
         # The seat may go to someone whose switch gives up a seat on another term (complete_switch).
         promoted = fill_free_seats(term)
         if actor is not None:
