@@ -54,6 +54,7 @@ chromium:
 # this takes under 3 minutes; SPOD4_FULL_TESTS=1 runs everything with the full budget, as CI does.
 TEST_WORKERS ?= 2
 test: setup $(ICALJS) chromium
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 clean:

@@ -327,12 +327,6 @@ class Offer(db.Model):
     def form_labels(self) -> list[str]:
         return [TermForm(f).label for f in self.forms or []]
 
-    @property
-    def period_shown(self) -> str | None:
-        """`period` as the public sees it today: once passed, "Termín bude upřesněn"."""
-        from .catalogue.periods import shown_period  # the rule lives with the catalogue
-
-        return shown_period(self.period)
 
 
 # A term's lecturers as staff accounts. Only this link opens a term's check-in, attendance and

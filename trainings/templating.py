@@ -4,6 +4,7 @@ the project's facts. No blueprint registers any of these as a side effect."""
 from . import czech, project, timefmt
 from .access import may
 from .calendar.feeds import feed_links
+from .catalogue.periods import shown_period
 from .catalogue.texts import link_offer_names
 from .paging import page_url
 from .registration.hours import format_hours
@@ -33,6 +34,8 @@ def register(app):
     app.add_template_filter(czech.number, "number")
     app.add_template_filter(czech.greeting, "greeting")  # every e-mail's "Dobrý den, …,"
     app.add_template_filter(link_offer_names, "link_offer_names")
+    # A planned workshop's period as the public sees it today ("Termín bude upřesněn" once passed).
+    app.add_template_filter(shown_period, "shown_period")
     app.add_template_global(feed_links, "feed_links")
     app.add_template_global(format_hours, "format_hours")
     app.add_template_global(page_url, "page_url")  # the pager macro's links

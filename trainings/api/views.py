@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from ..access import public
 from ..catalogue import queries
+from ..catalogue.periods import shown_period
 from ..extensions import db
 from ..models import OfferKind, OfferStatus, Region, TermForm
 from ..page_cache import cached_page
@@ -114,7 +115,7 @@ def _offer(offer):
         "title": offer.title,
         "forms": list(offer.forms or []),
         # What the catalogue shows (a passed period reads "Termín bude upřesněn"), and the document's text.
-        "period": offer.period_shown,
+        "period": shown_period(offer.period),
         "planned_period": offer.period,
         "summary": offer.summary,
         "url": absolute_url("catalogue.offer", slug=offer.slug),
