@@ -56,6 +56,8 @@ REVIEWED = {
     ("odpovědi", "odpovědí", "odpovědí"): ("1 odpovědi", "2 odpovědí", "5 odpovědí"),
     ("hodnocení", "hodnocení", "hodnocení"): ("1 hodnocení", "2 hodnocení", "5 hodnocení"),
     ("další termín", "další termíny", "dalších termínů"): ("1 další termín", "2 další termíny", "5 dalších termínů"),
+    ("nová žádost čeká", "nové žádosti čekají", "nových žádostí čeká"):
+        ("1 nová žádost čeká", "2 nové žádosti čekají", "5 nových žádostí čeká"),
 }
 
 

@@ -689,3 +689,17 @@ def test_the_closed_term_form_takes_a_date_and_times_typed_the_czech_way(app):
     term = db.session.scalars(select(Term)).one()
     assert term.starts_at.astimezone(PRAGUE).replace(tzinfo=None) == datetime(day.year, day.month, day.day, 9, 0)
     assert term.ends_at.astimezone(PRAGUE).strftime("%H:%M") == "12:30"
+
+
+def test_the_coordinators_start_page_names_the_requests_waiting_for_her_answer(app):
+    coordinator = log_in(app, PARDUBICE)
+    assert "na odpověď" not in page_text(coordinator.get("/sprava/"))
+    req = _request()
+    _request(region_code="CZ064")  # another kraj's: not hers
+    start = page_text(coordinator.get("/sprava/"))
+    assert "1 nová žádost čeká na odpověď." in start and "/sprava/zadosti/?stav=nova" in coordinator.get(
+        "/sprava/").get_data(as_text=True)
+    _request()
+    assert "2 nové žádosti čekají na odpověď." in page_text(coordinator.get("/sprava/"))
+    service.transition(req.id, RequestState.IN_PROGRESS, req.coordinator)  # answered: no longer waiting
+    assert "1 nová žádost čeká na odpověď." in page_text(coordinator.get("/sprava/"))

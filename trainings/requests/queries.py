@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from .. import workdays
@@ -50,6 +50,13 @@ def request_rows(user: User, state_filter: str, kind: str | None, region: Region
     rows = [(r, workdays.is_overdue(r, now), workdays.answer_due(r)) for r in db.session.scalars(stmt)]
     rows.sort(key=lambda row: not row[1])
     return rows
+
+
+def waiting_for_answer(user: User) -> int:
+    """New requests she handles that nobody has answered yet: what her start page names first."""
+    return db.session.scalar(
+        select(func.count(SupportRequest.id)).where(requests_handled_by(user), SupportRequest.state == RequestState.NEW)
+    )
 
 
 def all_regions() -> list[Region]:

@@ -4,11 +4,12 @@ from datetime import datetime, time
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from ..access import ORGANISER, requires, term_filter
+from ..access import ORGANISER, may, requires, term_filter
 from ..forms import CzechForm
 from ..mail import admin as outbox_admin
 from ..models import OutboxState, StaffRole, utcnow
 from ..places import MAX_ID
+from ..requests import queries as request_queries
 from ..terms import queries as term_queries
 from ..timefmt import PRAGUE
 
@@ -23,7 +24,10 @@ def dashboard():
     today = datetime.combine(utcnow().astimezone(PRAGUE).date(), time(0), PRAGUE)
     mine = term_filter(current_user) if current_user.role == StaffRole.LECTURER else None
     rows = term_queries.term_rows(starts_from=today, lecturer_filter=mine, per_page=DASHBOARD_TERMS)
-    return render_template("staff/dashboard.html", rows=rows.items, more=rows.total - len(rows.items))
+    # A coordinator's (and an administrator's) work starts with the requests waiting for an answer.
+    waiting = request_queries.waiting_for_answer(current_user) if may("requests_staff.index") else 0
+    return render_template("staff/dashboard.html", rows=rows.items, more=rows.total - len(rows.items),
+                           waiting_requests=waiting)
 
 
 @bp.get("/emaily")
