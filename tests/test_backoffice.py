@@ -594,3 +594,12 @@ def test_the_start_page_shows_today_first_and_the_terms_list_a_page_at_a_time(ap
     first = staff.get("/sprava/terminy/").get_data(as_text=True)
     assert linked(first) == [running, later[0]] and "Strana 1 z 2" in first
     assert linked(staff.get("/sprava/terminy/?strana=2").get_data(as_text=True)) == later[1:]
+
+
+def test_a_term_that_ended_an_hour_ago_is_among_the_past_ones_at_once(app, staff):
+    ended = make_term(starts_in=timedelta(hours=-4), hours=3)  # ended an hour ago, today or yesterday
+    running = make_term(starts_in=timedelta(hours=-1), hours=3)
+    current = staff.get("/sprava/terminy/").get_data(as_text=True)
+    past = staff.get("/sprava/terminy/", query_string={"obdobi": "probehle"}).get_data(as_text=True)
+    assert f'href="/sprava/terminy/{running.id}"' in current and f'href="/sprava/terminy/{running.id}"' not in past
+    assert f'href="/sprava/terminy/{ended.id}"' in past and f'href="/sprava/terminy/{ended.id}"' not in current

@@ -18,7 +18,8 @@ from ..registration.service import registration_counts
 
 def term_rows(starts_from: datetime | None = None, starts_before: datetime | None = None,
               newest_first: bool = False, lecturer_filter=None, page: int = 1,
-              per_page: int | None = None) -> Page:
+              per_page: int | None = None, ends_from: datetime | None = None,
+              ends_before: datetime | None = None) -> Page:
     """Terms of every state and access in a window, with their counts: one page of them (all when
     `per_page` is None), counted, cut and loaded by the database, so the list costs the same with
     years of terms behind it.
@@ -30,6 +31,10 @@ def term_rows(starts_from: datetime | None = None, starts_before: datetime | Non
         where.append(Term.starts_at >= starts_from)
     if starts_before is not None:
         where.append(Term.starts_at < starts_before)
+    if ends_from is not None:
+        where.append(Term.ends_at >= ends_from)
+    if ends_before is not None:
+        where.append(Term.ends_at < ends_before)
     if lecturer_filter is not None:
         where.append(lecturer_filter)
     total = db.session.scalar(select(func.count()).select_from(Term).where(*where))

@@ -1,7 +1,7 @@
 """Back office: the terms of workshops (list, create, edit, duplicate, cancel),
 a message to a term's participants, and where interest lies (blueprint `staff_terms`)."""
 from collections import Counter
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -17,7 +17,6 @@ from ..places import MAX_ID, optional_int, regions_with_orps
 from ..registration import staff_actions
 from ..registration.service import registration_counts, seat_usage
 from ..staff.forms import MessageForm, TermCancelForm, TermEditForm
-from ..timefmt import PRAGUE
 from ..urls import absolute_url
 from . import queries
 from . import service as terms
@@ -56,16 +55,17 @@ def _render_form(form, term=None, source=None, status=200):
 @bp.get("/")
 @requires(ORGANISER, LECTURER)
 def index():
-    """Upcoming terms (from today, so a term running now is found at the door) or past ones."""
+    """Terms that have not ended (a term running now is found at the door) or those that have, the
+    moment they end (no-shows are marked and certificates printed from there)."""
     past = request.args.get("obdobi") == "probehle"
-    today = datetime.combine(utcnow().astimezone(PRAGUE).date(), time(0), PRAGUE)
+    now = utcnow()
     mine = term_filter(current_user)
     number = requested_page(request.args)
     if past:
-        rows = queries.term_rows(starts_from=today - timedelta(days=366), starts_before=today,
+        rows = queries.term_rows(ends_from=now - timedelta(days=366), ends_before=now,
                                  newest_first=True, lecturer_filter=mine, page=number, per_page=TERMS_PER_PAGE)
     else:
-        rows = queries.term_rows(starts_from=today, lecturer_filter=mine, page=number, per_page=TERMS_PER_PAGE)
+        rows = queries.term_rows(ends_from=now, lecturer_filter=mine, page=number, per_page=TERMS_PER_PAGE)
     return render_template("staff/terms.html", rows=rows.items, terms_page=rows, past=past)
 
 
