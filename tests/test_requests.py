@@ -331,6 +331,12 @@ def test_a_closed_term_is_reachable_only_through_its_own_link(app):
     # An ORP restriction is explained, and the form starts at that ORP.
     assert "jen pro pracovníky z ORP Litomyšl" in html
     assert f'<option selected value="{litomysl.id}">' in html
+    # It offers no other: one kraj, one ORP (the walk found every kraj listed).
+    raw = client.get("/prihlaska-na-termin/tajny-odkaz-1234567890").get_data(as_text=True)
+    orp_select = raw[raw.index('name="orp"'):raw.index("</select>", raw.index('name="orp"'))]
+    region_select = raw[raw.index('name="region"'):raw.index("</select>", raw.index('name="region"'))]
+    assert "Litomyšl" in orp_select and "Svitavy" not in orp_select
+    assert "Pardubický kraj" in region_select and "Jihomoravský kraj" not in region_select
     refused = post_form(client, "/prihlaska-na-termin/tajny-odkaz-1234567890", participant(1, orp_name="Svitavy"))
     assert field_error(page_text(refused), "orp") == "Tento termín je určen jen pro pracovníky z ORP Litomyšl."
 

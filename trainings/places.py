@@ -63,6 +63,19 @@ def regions_with_orps() -> tuple[PlaceRegion, ...]:
     return places().regions
 
 
+def regions_open_to(region_id: int | None, orp_id: int | None) -> tuple[PlaceRegion, ...]:
+    """The kraje (and ORP) a closed term admits, for its form: only its kraj, only its ORP; every one
+    when it is not restricted. The service decides (check_eligibility); the form offers no other."""
+    if orp_id is not None:
+        region_id = places().region_of_orp.get(orp_id, region_id)
+    if region_id is None:
+        return regions_with_orps()
+    return tuple(
+        PlaceRegion(r.id, r.name, tuple(o for o in r.orps if orp_id is None or o.id == orp_id))
+        for r in regions_with_orps() if r.id == region_id
+    )
+
+
 def region_exists(region_id) -> bool:
     return any(r.id == region_id for r in places().regions)
 

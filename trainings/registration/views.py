@@ -9,7 +9,7 @@ from ..exports.pdf import certificate_number, certificate_pdf
 from ..extensions import csrf, db
 from ..forms import show_error
 from ..models import Registration, Term
-from ..places import MAX_ID, regions_with_orps
+from ..places import MAX_ID, regions_open_to, regions_with_orps
 from ..security import limit_form_posts, private_page, unlisted
 from ..staff.downloads import PDF, download
 from ..timefmt import term_span
@@ -53,6 +53,8 @@ def _form_urls(term) -> dict:
 
 
 def _render_form(term, form, status=200):
+    if term.restricted_region_id is not None or term.restricted_orp_id is not None:
+        form.set_places(regions_open_to(term.restricted_region_id, term.restricted_orp_id))
     usage = service.seat_usage(term)
     return render_template("registration/form.html", term=term, form=form, usage=usage, **_form_urls(term)), status
 
