@@ -430,3 +430,18 @@ def test_counts_of_wrong_passwords_go_with_the_old_sessions_at_retention(app, or
     db.session.rollback()
     # The address typed again today keeps its count; the other one is gone.
     assert db.session.scalars(select(LoginFailures.attempts)).all() == [1]
+
+
+def test_a_session_that_ran_out_says_why_at_the_login(client, app, lecturer):
+    log_in(client, lecturer.email, "dlouhe-heslo-lektora")
+    row = session_row(lecturer.id)
+    row.last_seen_at = utcnow() - app.config["STAFF_IDLE_TIMEOUT"] - timedelta(seconds=1)
+    db.session.commit()
+    answer = client.get("/sprava/")
+    login = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert ("Přihlášení skončilo, protože jste správu delší dobu nepoužívali (ukončuje se po 30 minutách "
+            "nečinnosti). Přihlaste se prosím znovu.") in login
+    # A stranger who never logged in is told only to log in.
+    stranger = app.test_client()
+    page = stranger.get(stranger.get("/sprava/").headers["Location"]).get_data(as_text=True)
+    assert "Pro vstup do správy se přihlaste." in page and "nepoužívali" not in page

@@ -91,7 +91,7 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _init_login(app: Flask) -> None:
-    from .staff.sessions import load_user
+    from .staff.sessions import load_user, login_message
 
     # Flask-Login's own context processor loads the user for every template, error pages
     # included, and so queries the database while it is down; the proxy loads her only
@@ -101,6 +101,7 @@ def _init_login(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Pro vstup do správy se přihlaste."
     login_manager.login_message_category = "info"
+    login_manager.localize_callback = login_message
     # Flask-Login's own session protection would log staff out on a changed IP
     # (mobile networks); the server-side session rows (staff/sessions.py) do the real work.
     login_manager.session_protection = "basic"

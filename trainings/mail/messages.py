@@ -81,6 +81,7 @@ def compose(message) -> bool:
         "term": term,
         "offer": term.offer,
         "manage_url": absolute_url("registration.manage", token=token) if token else None,
+        "person_url": absolute_url("person.request_link"),
         **(_check_in(registration) if plan["check_in"] else {}),
         **extra,
     }

@@ -28,7 +28,7 @@ from flask import current_app, g, session
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import joinedload
 
-from .. import tokens
+from .. import czech, tokens
 from ..db_session import begin_write
 from ..extensions import db
 from ..models import LoginFailures, StaffRole, StaffSession, User, utcnow
@@ -97,6 +97,8 @@ def current() -> StaffSession | None:
         row_id = row.id
         if _is_over(row, now):
             if row.ended_at is None:
+                # Ran out rather than logged out: the login page says why (login_message).
+                g.staff_session_ran_out = row.user.active
                 _write(update(StaffSession).where(StaffSession.id == row_id).values(ended_at=now))
             row = None
         elif now - row.last_seen_at >= TOUCH_EVERY:
@@ -104,6 +106,15 @@ def current() -> StaffSession | None:
             row = db.session.get(StaffSession, row_id)
     g.staff_session = row
     return row
+
+
+def login_message(message: str) -> str:
+    """What the login page says to someone sent there: why, when her session ran out."""
+    if not g.get("staff_session_ran_out"):
+        return message
+    minutes = round(current_app.config["STAFF_IDLE_TIMEOUT"].total_seconds() / 60)
+    return ("Přihlášení skončilo, protože jste správu delší dobu nepoužívali (ukončuje se po "
+            f"{czech.count_noun(minutes, 'minutě', 'minutách', 'minutách')} nečinnosti). Přihlaste se prosím znovu.")
 
 
 def signed_in() -> StaffSession | None:
