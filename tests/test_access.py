@@ -87,6 +87,7 @@ ACCESS = {
     "registration.confirm_cancel": PUBLIC,
     "registration.cancel": PUBLIC,
     "registration.undo_cancel": PUBLIC,
+    "registration.open_moved": PUBLIC,
     "registration.switch_term": PUBLIC,
     "registration.withdraw_switch": PUBLIC,
     "registration.hand_over": PUBLIC,

@@ -109,7 +109,11 @@ def test_the_colleague_confirms_and_the_seat_moves_with_her_own_link_and_invitat
     handed = only_message("registration_handed_over", "jana.novakova@litomysl.cz")
     assert "převzala osoba, které jste je nabídli (Petra Malá)" in handed.body_text
     assert [(m, u) for m, u, _s, _st in calendar_objects(handed)] == [("CANCEL", uid(old))]
-    assert "Stav: <strong>zrušená</strong>" in open_link(app.test_client(), jana_link)
+    old_page = open_link(app.test_client(), jana_link)
+    assert "Stav: <strong>zrušená</strong>" in old_page
+    # Her old link says where the seat went, not only "zrušená" (she would sign up again).
+    assert "Místo převzala osoba, které jste je nabídli: <strong>Petra Malá</strong>" in old_page
+    assert "Přihlásit se můžete znovu" not in old_page
 
     # The link has done its work; the organiser sees the handover on both registrations.
     assert open_link_status(app, offer_link()) == 410

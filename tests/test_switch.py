@@ -15,6 +15,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from sqlalchemy import select
 
+from trainings import timefmt
 from trainings.db_session import availability_read
 from trainings.extensions import db
 from trainings.models import AuditEntry, EmployerType, OutboxMessage, Registration, RegistrationState
@@ -347,3 +348,33 @@ def test_a_promotion_that_needs_a_lower_term_held_elsewhere_steps_back_instead_o
     assert errors == []
     assert registration_on(thursday, "ucastnice1@ospod.cz").state == RegistrationState.CONFIRMED
     assert registration_on(monday, "ucastnice1@ospod.cz").state == RegistrationState.CANCELLED
+
+
+def test_her_old_link_says_where_the_seat_went_and_opens_the_new_registration(app):
+    monday = make_term(capacity=3, starts_in=timedelta(days=10))
+    thursday = make_term(capacity=3, starts_in=timedelta(days=20))
+    jana_link = manage_link(sign_up(app, monday, 1))
+    choose_term(app, jana_link, thursday)
+
+    browser = app.test_client()
+    old_page = open_link(browser, jana_link)
+    assert "Přihlášku jste přesunuli na jiný termín:" in old_page and "(stav: potvrzená)" in old_page
+    assert "Přihlásit se můžete znovu" not in old_page  # she is not cancelled: she moved
+    action = re.search(r'action="([^"]+/nova)"', old_page).group(1)
+    opened = browser.post(urljoin(jana_link, action), data={"csrf_token": _csrf(old_page)})
+    assert opened.status_code == 302
+    new_page = open_link(browser, urljoin(jana_link, opened.headers["Location"]))
+    new = registration_on(thursday, "ucastnice1@ospod.cz")
+    assert "Stav: <strong>potvrzená</strong>" in new_page and "Přihlášku jste přesunuli" not in new_page
+    assert new.state == RegistrationState.CONFIRMED
+    assert timefmt.term_span(thursday.starts_at, thursday.ends_at) in new_page  # the new term's page, hers
+
+
+def test_a_registration_that_was_not_moved_opens_nothing_else(app):
+    term = make_term(capacity=3)
+    link = manage_link(sign_up(app, term, 1))
+    browser = app.test_client()
+    page = open_link(browser, link)
+    answer = browser.post(urljoin(link, urlsplit(link).path + "/nova"), data={"csrf_token": _csrf(page)})
+    assert answer.status_code == 302 and urlsplit(answer.headers["Location"]).path == urlsplit(link).path
+    assert "nebyla přesunuta na jiný termín" in open_link(browser, link)

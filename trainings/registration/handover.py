@@ -82,6 +82,15 @@ def pending_handover(registration: Registration, now: datetime | None = None) ->
     ).first()
 
 
+def completed_handover(registration: Registration) -> SeatHandover | None:
+    """The offer a colleague confirmed, when this seat went to her: the giver's page says so."""
+    return db.session.scalars(
+        select(SeatHandover)
+        .where(SeatHandover.registration_id == registration.id, SeatHandover.confirmed_at.is_not(None))
+        .order_by(SeatHandover.id.desc())
+    ).first()
+
+
 def handover_for_token(token: str) -> SeatHandover | None:
     """The offer behind a colleague's link, in whatever state (the page says which)."""
     if not token or len(token) > 100:

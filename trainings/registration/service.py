@@ -72,6 +72,10 @@ class NotCancellable(RegistrationError):
     message = "Tuto přihlášku už nelze zrušit."
 
 
+class NotMoved(RegistrationError):
+    message = "Tato přihláška nebyla přesunuta na jiný termín."
+
+
 class UndoRefused(RegistrationError):
     """Undoing a cancellation is refused; the message says why and what she can do instead."""
 
@@ -513,6 +517,30 @@ def complete_switch(new: Registration, held: Registration, token: str | None = N
     audit.record("registration.switched", held, None, to_registration=new.id, to_term=new.term_id)
     audit.record("registration.switched_in", new, None, from_registration=held.id, from_term=held.term_id)
     return fill_free_seats(old_term)
+
+
+def moved_to(registration: Registration) -> Registration | None:
+    """Her registration on another term, when this one was given up by a switch (the audit entry
+    complete_switch wrote says which): her old link leads there instead of a bare "zrušená"."""
+    if registration.state != RegistrationState.CANCELLED:
+        return None
+    entry = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.object_type == Registration.__tablename__,
+                                 AuditEntry.object_id == registration.id,
+                                 AuditEntry.action == "registration.switched")
+        .order_by(AuditEntry.id.desc())
+    ).first()
+    return db.session.get(Registration, entry.data["to_registration"]) if entry is not None else None
+
+
+def open_moved_registration(registration: Registration) -> str:
+    """A fresh private link to the registration her switched one became (hers: the same address)."""
+    new = moved_to(registration)
+    if new is None or new.email_normalized != registration.email_normalized:
+        raise NotMoved()
+    token = issue_link(new)
+    db.session.commit()
+    return token
 
 
 def can_cancel(registration: Registration, now: datetime | None = None) -> bool:

@@ -202,6 +202,9 @@ def _after_cancelling(registration) -> dict:
     return {
         "undo_until": service.undo_deadline(registration) if refusal is None else None,
         "signup_url": _form_urls(term)["form_action"] if term.is_open() else None,
+        # Given up for another term or to a colleague: she is told where the seat went, not only "zrušená".
+        "moved_to": service.moved_to(registration),
+        "handed_to": handover.completed_handover(registration),
     }
 
 
@@ -259,6 +262,22 @@ def cancel(token):
     registration = _registration_or_404(token)
     return _button(token, lambda: service.cancel(registration.id),
                    "Přihláška je zrušená. Děkujeme, že jste uvolnili místo.")
+
+
+@bp.post("/prihlaska/<token>/nova")
+@public
+@limit_form_posts
+def open_moved(token):
+    """From the link of a registration she moved to another term, to the one it became."""
+    registration = _registration_or_404(token)
+    if not _button_pressed():
+        return redirect(url_for(".manage", token=token))
+    try:
+        new_token = service.open_moved_registration(registration)
+    except service.NotMoved as exc:
+        flash(exc.message, "error")
+        return redirect(url_for(".manage", token=token))
+    return redirect(url_for(".manage", token=new_token))
 
 
 @bp.post("/prihlaska/<token>/vratit-zruseni")
