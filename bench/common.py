@@ -63,3 +63,32 @@ def add_terms(count: int, capacity: int = 20) -> list[int]:
     db.session.add_all(terms)
     db.session.commit()
     return [t.id for t in terms]
+
+
+def count_statements(app, url: str, client=None) -> int:
+    """SQL statements one GET of `url` runs (through `client`, a fresh anonymous one by default)."""
+    from sqlalchemy import event
+
+    statements = []
+    with app.app_context():
+        engine = db.engine
+    listener = lambda *args: statements.append(1)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        response = (client or app.test_client()).get(url)
+        assert response.status_code == 200, (url, response.status_code)
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    return len(statements)
+
+
+def print_growth(results: dict, small: int, large: int, label: str = "page") -> list[str]:
+    """The statements per page at two sizes; returns the pages whose count grows with the data."""
+    print(f"{label:<24}{f'{small} terms':>10}{f'{large} terms':>11}")
+    grows = []
+    for name in results[small]:
+        print(f"{name:<24}{results[small][name]:>10}{results[large][name]:>11}")
+        if results[large][name] > results[small][name]:
+            grows.append(name)
+    print("statements grow with the number of terms on: " + (", ".join(grows) if grows else "no page"))
+    return grows

@@ -9,7 +9,7 @@ import os
 import re
 
 import psycopg
-from common import add_terms, build, postgres_url, sqlite_url
+from common import add_terms, build, count_statements, postgres_url, print_growth, sqlite_url
 from sqlalchemy import event, select
 
 from trainings.extensions import db
@@ -22,20 +22,6 @@ PAGES = {
     "kraj feed": "/kraj/pardubicky/kalendar.ics",
     "API terms": "/api/v1/terms?per_page=200",
 }
-
-
-def count_statements(app, url: str) -> int:
-    statements = []
-    with app.app_context():
-        engine = db.engine
-    listener = lambda *args: statements.append(1)  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        response = app.test_client().get(url)
-        assert response.status_code == 200, (url, response.status_code)
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
-    return len(statements)
 
 
 SIGNUP_TARGET = 6  # issue 14: lock, one grouped count, one duplicate check, the inserts
@@ -90,14 +76,7 @@ def main():
         with app.app_context():
             add_terms(size)
         results[size] = {name: count_statements(app, url) for name, url in PAGES.items()}
-    print(f"{'page':<22}{'10 terms':>10}{'500 terms':>11}")
-    grows = []
-    for name in PAGES:
-        small, large = results[10][name], results[500][name]
-        print(f"{name:<22}{small:>10}{large:>11}")
-        if large > small:
-            grows.append(name)
-    print("statements grow with the number of terms on: " + (", ".join(grows) if grows else "no page"))
+    grows = print_growth(results, 10, 500)
 
     statements = signup_statements()
     if statements is None:
