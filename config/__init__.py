@@ -46,7 +46,7 @@ class Config:
     DATABASE_PING_TIMEOUT = float(os.environ.get("DATABASE_PING_TIMEOUT", "1"))
     DATABASE_TCP_USER_TIMEOUT = float(os.environ.get("DATABASE_TCP_USER_TIMEOUT", "10"))
     # /health answers 503 when a fresh connection and SELECT 1 take longer than this.
-    HEALTH_TIMEOUT = float(os.environ.get("HEALTH_TIMEOUT", "1.5"))
+    HEALTH_TIMEOUT = float(os.environ.get("HEALTH_TIMEOUT", "1"))
     # Request size: the whole body, one form field, the number of fields.
     # No form uploads files; the longest text field takes 5000 characters.
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(2 * 1024 * 1024)))
