@@ -71,7 +71,7 @@ def test_an_urgent_request_or_one_waiting_too_long_says_specha(app):
 
     listing = staff_client(app, PARDUBICE).get("/sprava/zadosti/?stav=vse").get_data(as_text=True)
     rows = {int(m.group(1)): m.group(0) for m in re.finditer(
-        r'<tr class="[^"]*">\s*<td><a href="/sprava/zadosti/(\d+)">.*?</tr>', listing, re.S)}
+        r'<tr class="[^"]*">\s*<td[^>]*><a href="/sprava/zadosti/(\d+)">.*?</tr>', listing, re.S)}
     for pressing in (urgent, soon, waiting_long):
         assert "<strong class=\"pressing\">spěchá</strong>" in rows[pressing.id]
     for calm in (normal, urgent_but_rejected):
