@@ -100,6 +100,9 @@ class Config:
     # Personal data are anonymised this long after the activity (`retention run`).
     # Default: the length of the project's reporting period, 1. 1. 2026 – 30. 9. 2028.
     RETENTION_DAYS = int(os.environ.get("RETENTION_DAYS", "1003"))
+    # The ministry's data-protection officer as the privacy page names her (name, e-mail, phone in one line).
+    # Not in the project's documents, so the operator sets it; unset, the page points to the ministry's website.
+    DPO_CONTACT = os.environ.get("DPO_CONTACT", "").strip() or None
     REMINDER_DAYS_BEFORE = int(os.environ.get("REMINDER_DAYS_BEFORE", "2"))
 
     # /metrics (trainings/metrics.py): a 404 unless one of these is set; a bearer token

@@ -151,9 +151,9 @@ ACCESS = {
     "staff.outbox_retry": (ORGANISERS, None),
     "reports.index": (ORGANISERS, None),
     "reports.workbook": (ORGANISERS, None),
-    "feedback_staff.index": (ORGANISERS, None),
+    "feedback_staff.index": (AT_THE_DOOR, None),  # a lecturer: the results of her own terms
     "feedback_staff.workbook": (ORGANISERS, None),
-    "feedback_staff.term": (ORGANISERS, None),
+    "feedback_staff.term": (AT_THE_DOOR, "term"),
     "feedback_staff.group": (ORGANISERS, None),
     "feedback_staff.questions": (ORGANISERS, None),
     # requests carry OSPOD casework: coordinators, each for her kraj
@@ -355,7 +355,8 @@ def test_a_lecturer_is_refused_another_lecturers_term_at_every_door_page(app, ob
     rules = _scoped_rules(app, "term")
     assert {rule.endpoint for rule, _ in rules} == {
         "attendance.check_in", "attendance.mark", "attendance.admit", "attendance.no_shows",
-        "attendance.by_code", "staff_exports.attendance_sheet", "staff_exports.certificates"}
+        "attendance.by_code", "staff_exports.attendance_sheet", "staff_exports.certificates",
+        "feedback_staff.term"}
     for rule, method in rules:
         url = url_of(app, rule)
         response = call(other, method, url)
@@ -374,7 +375,7 @@ NAV = {  # the back-office menu: which role sees which link
     "Termíny a docházka": AT_THE_DOOR,
     "Zájem o workshopy": ORGANISERS,
     "Výkazy": ORGANISERS,
-    "Zpětná vazba": ORGANISERS,
+    "Zpětná vazba": AT_THE_DOOR,  # a lecturer: her own terms' results
     "E-maily": ORGANISERS,
     "Žádosti": COORDINATORS,
     "Dvoufázové ověření": EVERYONE_ON_STAFF,

@@ -141,12 +141,14 @@ def _seed(app) -> Site:
         site.request = submitted.request.id
         item = db.session.scalars(select(Offer.id).where(Offer.kind == OfferKind.REGION_SUPPORT)
                                   .order_by(Offer.position)).first()
-        site.package_request = requests_service.submit_region_package(
+        package = requests_service.submit_region_package(
             requests_service.Requester(name="Petra Krajská", email="petra@kr-pardubicky.cz",
                                        organisation="Krajský úřad Pardubického kraje"),
             requests_service.RegionPackage(region_id=pardubice.id, items=((item, "Pro nové pracovníky."),)),
-        ).request.id
+        )
+        site.package_request, site.package_token = package.request.id, package.token
         site.request_token = submitted.token
+        site.planned_request_token = _planned_request(ipod, pardubice, starts)
         closed = terms_service.create_term(terms_service.TermData(
             offer_id=ipod.id, starts_at=starts + timedelta(days=20), ends_at=starts + timedelta(days=20, hours=3),
             form=TermForm.ONLINE, capacity=15, online_url="https://meet.example.cz/x", public=False,
@@ -164,6 +166,27 @@ def _seed(app) -> Site:
         _seed_switch_and_handover(site, door, outcomes, pardubice, litomysl)
         db.session.remove()
     return site
+
+
+def _planned_request(ipod, pardubice, starts) -> str:
+    """A request that became a closed term: its page shows the term's sign-up link, a long word
+    that must still wrap at 320 px. The link of a request whose page shows it."""
+    from trainings.models import RequestState
+
+    planned = requests_service.submit_custom_workshop(
+        requests_service.Requester(name="Eva Krajská", email="eva@kr-pardubicky.cz",
+                                   organisation="Krajský úřad Pardubického kraje"),
+        requests_service.CustomWorkshop(region_id=pardubice.id, participant_needs="Tvorba IPOD.",
+                                        expected_participants=12, preferred_dates="duben 2027", topic_offer_id=ipod.id))
+    coordinator = planned.request.coordinator
+    requests_service.transition(planned.request.id, RequestState.IN_PROGRESS, coordinator, "Hledáme termín.")
+    requests_service.transition(planned.request.id, RequestState.AGREED, coordinator)
+    requests_service.create_closed_term(planned.request.id, terms_service.TermData(
+        offer_id=ipod.id, starts_at=starts + timedelta(days=30), ends_at=starts + timedelta(days=30, hours=3),
+        form=TermForm.ONLINE, capacity=12, online_url="https://meet.example.cz/y",
+        restricted_region_id=pardubice.id), coordinator)
+    db.session.commit()
+    return planned.token
 
 
 def _seed_switch_and_handover(site, door, outcomes, pardubice, litomysl):
@@ -351,6 +374,8 @@ def test_every_page_passes_axe_and_the_html_checker(browser, site):
         ("Moje vzdělávání", f"/moje-vzdelavani/{site.person_token}"),
         ("ended private link", "/moje-vzdelavani/neplatny-odkaz"),
         ("request follow page", f"/zadost/{site.request_token}"),
+        ("request follow page with a closed term's link", f"/zadost/{site.planned_request_token}"),
+        ("kraj package follow page", f"/zadost/{site.package_token}"),
         ("closed term sign-up", f"/prihlaska-na-termin/{site.closed_token}"),
         ("page after a sign-up", f"/termin/{site.term}/prihlaska/odeslano"),
         ("certificate verification form", "/overeni-osvedceni"),

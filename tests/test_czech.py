@@ -30,6 +30,8 @@ NBSP = "\xa0"
 # template or a message must be added here (test_every_counted_noun_is_reviewed_here says so).
 REVIEWED = {
     ("termín", "termíny", "termínů"): ("1 termín", "2 termíny", "5 termínů"),
+    # The privacy page: "anonymizujeme 1 den / 2 dny / 5 dní po skončení termínu".
+    ("den", "dny", "dní"): ("1 den", "2 dny", "5 dní"),
     ("místo", "místa", "míst"): ("1 místo", "2 místa", "5 míst"),
     # After "z": "z 1 místa", "z 2 míst", "z 5 míst" (the genitive follows the numeral).
     ("místa", "míst", "míst"): ("1 místa", "2 míst", "5 míst"),

@@ -318,7 +318,7 @@ def test_no_staff_page_shows_who_answered_what(app, client):
                for i in db.session.scalars(select(FeedbackInvitation)))  # the day, not the moment
 
 
-def test_feedback_pages_are_for_organisers_only(app):
+def test_the_questions_the_xlsx_and_the_summaries_across_lecturers_are_for_organisers_only(app):
     from .staff_helpers import remove_user, staff_user, log_in
     from trainings.models import StaffRole
 
@@ -326,9 +326,46 @@ def test_feedback_pages_are_for_organisers_only(app):
     try:
         client = app.test_client()
         assert log_in(client, lecturer.email, "dlouhe-heslo-pro-test").status_code == 302
-        for path in ("/sprava/zpetna-vazba/", "/sprava/zpetna-vazba/otazky", "/sprava/zpetna-vazba/vysledky.xlsx"):
+        for path in ("/sprava/zpetna-vazba/otazky", "/sprava/zpetna-vazba/vysledky.xlsx",
+                     "/sprava/zpetna-vazba/souhrn?lektor=Petra+Lektorov%C3%A1"):
             assert client.get(path).status_code == 403
-        assert "Zpětná vazba" not in client.get("/sprava/").get_data(as_text=True)
         assert "Zpětná vazba" in organiser_client(app).get("/sprava/").get_data(as_text=True)
     finally:
         remove_user(lecturer.id)
+
+
+def test_a_lecturer_sees_the_results_of_her_own_terms_and_no_one_elses(app, client):
+    """Petra's account is linked to her term; another lecturer's term of the same workshop, with as
+    many answers, stays hidden from her, on the list and by its address."""
+    from .staff_helpers import remove_user, staff_user, log_in
+    from trainings.models import StaffRole
+
+    petra = staff_user("petra.zv@example.cz", "Petra Lektorová", StaffRole.LECTURER)
+    try:
+        hers, _ = ended_term(present=3, lecturer="Mgr. Petra Lektorová")
+        other, _ = ended_term(present=3, lecturer="Mgr. Eva Jiná", first=100, days_ago=2)
+        db.session.get(Term, hers.id).lecturers.append(db.session.get(type(petra), petra.id))
+        db.session.commit()
+        _answers(app, client, hers, [{"q_obsah": "5", "comment": "Petřin termín byl skvělý."}] * 3)
+        _answers(app, client, other, [{"q_obsah": "2", "comment": "Evin termín byl dlouhý."}] * 3)
+
+        browser = app.test_client()
+        assert log_in(browser, petra.email, "dlouhe-heslo-pro-test").status_code == 302
+        assert "Zpětná vazba" in browser.get("/sprava/").get_data(as_text=True)
+        index = browser.get("/sprava/zpetna-vazba/")
+        assert index.status_code == 200
+        html = index.get_data(as_text=True)
+        assert f"/sprava/zpetna-vazba/termin/{hers.id}" in html
+        assert f"/sprava/zpetna-vazba/termin/{other.id}" not in html
+        assert "Mgr. Eva Jiná" not in html and "Podle workshopů" not in html and "XLSX" not in html
+
+        page = browser.get(f"/sprava/zpetna-vazba/termin/{hers.id}")
+        assert page.status_code == 200
+        assert "Petřin termín byl skvělý." in page.get_data(as_text=True)
+        assert browser.get(f"/sprava/zpetna-vazba/termin/{other.id}").status_code == 403
+
+        # The organiser still sees both.
+        everything = organiser_client(app).get("/sprava/zpetna-vazba/").get_data(as_text=True)
+        assert f"/termin/{hers.id}" in everything and f"/termin/{other.id}" in everything
+    finally:
+        remove_user(petra.id)

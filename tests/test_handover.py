@@ -90,7 +90,7 @@ def test_the_colleague_confirms_and_the_seat_moves_with_her_own_link_and_invitat
     assert refused.status_code == 422 and "Bez souhlasu" in refused.get_data(as_text=True)
     assert registration_on(term, "jana.novakova@litomysl.cz").state == RegistrationState.CONFIRMED
 
-    response = petra.post(offer_link(), data={"csrf_token": _csrf(page), "consent": "y"})
+    response = petra.post(offer_link(), data={"csrf_token": _csrf(page), "name": PETRA["name"], "consent": "y"})
 
     assert response.status_code == 302
     petra_page = open_link(petra, urljoin(offer_link(), response.headers["Location"]))
@@ -134,7 +134,7 @@ def test_the_organiser_sees_the_handover_in_the_registrations_history(app):
     name_colleague(app.test_client(), jana_link)
     petra = app.test_client()
     page = open_link(petra, offer_link())
-    petra.post(offer_link(), data={"csrf_token": _csrf(page), "consent": "y"})
+    petra.post(offer_link(), data={"csrf_token": _csrf(page), "name": PETRA["name"], "consent": "y"})
     old = registration_on(term, "jana.novakova@litomysl.cz")
     new = registration_on(term, "petra.mala@litomysl.cz")
 
@@ -205,7 +205,7 @@ def test_refused_at_confirmation_when_she_signed_up_herself_meanwhile(app):
     petra = app.test_client()
     page = open_link(petra, offer_link())
 
-    response = petra.post(offer_link(), data={"csrf_token": _csrf(page), "consent": "y"})
+    response = petra.post(offer_link(), data={"csrf_token": _csrf(page), "name": PETRA["name"], "consent": "y"})
 
     assert response.status_code == 409 and handover.ALREADY in response.get_data(as_text=True)
     assert registration_on(term, "jana.novakova@litomysl.cz").state == RegistrationState.CONFIRMED
@@ -232,3 +232,52 @@ def test_the_per_orp_limit_counts_the_seat_being_given_up_as_free(app):
     # Hana may not pass her seat to a second person from Litomyšl: Jana holds its one seat.
     response = name_colleague(app.test_client(), other, email="dalsi@litomysl.cz")
     assert response.status_code == 409 and field_error(response.get_data(as_text=True), "orp")
+
+
+def test_the_colleague_corrects_her_name_before_the_seat_is_hers(app):
+    """Jana typed "Petra Malá"; Petra's certificate must read "Mgr. Petra Malá, DiS.". She corrects
+    it as she confirms: the registration, Jana's e-mail and page and the organiser's history say so."""
+    from .staff_helpers import organiser_client
+
+    term = make_term(capacity=2)
+    jana_link = seat(term)
+    name_colleague(app.test_client(), jana_link)
+    petra = app.test_client()
+    page = open_link(petra, offer_link())
+    assert re.search(r'<input[^>]*id="name"[^>]*value="Petra Malá"', page), "the name as offered, to correct"
+
+    # A cleared name is refused next to the field; nothing moves.
+    refused = petra.post(offer_link(), data={"csrf_token": _csrf(page), "name": "  ", "consent": "y"})
+    assert refused.status_code == 422
+    assert field_error(refused.get_data(as_text=True), "name") == "Vyplňte prosím toto pole."
+    assert registration_on(term, "jana.novakova@litomysl.cz").state == RegistrationState.CONFIRMED
+
+    response = petra.post(offer_link(), data={"csrf_token": _csrf(page), "name": "Mgr. Petra Malá, DiS.",
+                                              "consent": "y"})
+
+    assert response.status_code == 302
+    new = registration_on(term, "petra.mala@litomysl.cz")
+    assert new.name == "Mgr. Petra Malá, DiS."
+    old = registration_on(term, "jana.novakova@litomysl.cz")
+    handed = only_message("registration_handed_over", "jana.novakova@litomysl.cz")
+    assert "(Mgr. Petra Malá, DiS.)" in handed.body_text
+    assert "<strong>Mgr. Petra Malá, DiS.</strong>" in open_link(app.test_client(), jana_link)
+    taken = db.session.scalars(select(AuditEntry).where(AuditEntry.object_id == new.id,
+                                                        AuditEntry.action == "registration.taken_over")).one()
+    assert taken.data["name"] == ["Petra Malá", "Mgr. Petra Malá, DiS."]
+    history = organiser_client(app).get(f"/sprava/prihlasky/{new.id}").get_data(as_text=True)
+    assert "jméno: Petra Malá → Mgr. Petra Malá, DiS." in history
+    assert old.state == RegistrationState.CANCELLED
+
+
+def test_a_name_left_as_offered_records_no_correction(app):
+    term = make_term(capacity=2)
+    name_colleague(app.test_client(), seat(term))
+    petra = app.test_client()
+    page = open_link(petra, offer_link())
+    assert petra.post(offer_link(), data={"csrf_token": _csrf(page), "name": "Petra Malá",
+                                          "consent": "y"}).status_code == 302
+    new = registration_on(term, "petra.mala@litomysl.cz")
+    taken = db.session.scalars(select(AuditEntry).where(AuditEntry.object_id == new.id,
+                                                        AuditEntry.action == "registration.taken_over")).one()
+    assert "name" not in taken.data and new.name == "Petra Malá"

@@ -567,7 +567,7 @@ def test_a_request_without_an_answer_for_more_than_5_working_days_is_highlighted
 
     listing = page_text(log_in(app, PARDUBICE).get("/sprava/zadosti/?stav=vse"))
     rows = {int(m.group(1)): m.group(0) for m in re.finditer(
-        r'<tr class="[^"]*">\s*<td><a href="/sprava/zadosti/(\d+)">.*?</tr>', listing, re.S)}
+        r'<tr class="[^"]*">\s*<td[^>]*><a href="/sprava/zadosti/(\d+)">.*?</tr>', listing, re.S)}
     assert "Po lhůtě" in rows[old.id] and "Po lhůtě" in rows[internal.id]  # an internal note is no answer
     for other in (fresh, answered, rejected):
         assert "Po lhůtě" not in rows[other.id]

@@ -412,6 +412,11 @@ class Term(db.Model):
         """It took place: its attendance and certificates stand, so it can no longer be called off."""
         return self.ends_at <= utcnow()
 
+    def is_running(self, now: datetime | None = None) -> bool:
+        """Started and not yet over: staff lists mark it "probíhá"."""
+        now = now or utcnow()
+        return self.state == TermState.SCHEDULED and self.starts_at <= now < self.ends_at
+
     @hybrid_method
     def is_open(self, now: datetime | None = None) -> bool:
         now = now or utcnow()

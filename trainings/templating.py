@@ -27,6 +27,7 @@ def register(app):
     app.add_template_filter(timefmt.date_time, "date_time")
     app.add_template_filter(timefmt.date_only, "date_only")
     app.add_template_global(timefmt.term_span, "term_span")
+    app.add_template_filter(timefmt.until, "until")  # "Přihlášky {{ term.closes_at | until }}"
     app.add_template_filter(description_parts, "description_parts")
     # Every count people read goes through these: {{ n | count_noun("termín", "termíny", "termínů") }}.
     app.add_template_filter(czech.plural, "plural")

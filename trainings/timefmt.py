@@ -56,3 +56,15 @@ def term_span(starts_at: datetime, ends_at: datetime, case: str = "nominative") 
 def month_label(year: int, month: int) -> str:
     """Nominative month and year for filters: "březen 2026"."""
     return format_date(datetime(year, month, 1), "LLLL y", locale=LOCALE)
+
+
+def until(dt: datetime, now: datetime | None = None) -> str:
+    """Until when sign-up runs: "do čtvrtka 12. března" (through that day, a deadline at 23:59), else with
+    the time ("do čtvrtka 12. března, 12:00"); the year only when it is not this year's."""
+    day = local(dt)
+    text = f"do {weekday(day, 'genitive')} {format_date(day, 'd. MMMM', locale=LOCALE)}"
+    if day.year != local(now or datetime.now(PRAGUE)).year:
+        text += f" {day.year}"
+    if (day.hour, day.minute) != (23, 59):
+        text += f", {format_time(day, 'H:mm', locale=LOCALE)}"
+    return text

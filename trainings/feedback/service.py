@@ -356,9 +356,11 @@ def _summarise(answers) -> Summary:
     return summary
 
 
-def _answers(period: Period | None = None, term_id: int | None = None):
+def _answers(period: Period | None = None, term_id: int | None = None, terms=None):
     stmt = (select(FeedbackAnswer).join(Term, Term.id == FeedbackAnswer.term_id)
             .options(joinedload(FeedbackAnswer.term).joinedload(Term.offer)))
+    if terms is not None:
+        stmt = stmt.where(terms)
     if period is not None:
         start, end = period.bounds()
         stmt = stmt.where(Term.starts_at >= start, Term.starts_at < end)
@@ -385,9 +387,10 @@ class Results:
     by_lecturer: list[Row]
 
 
-def results(period: Period) -> Results:
-    """Every term, workshop and lecturer with answers on terms that started in the period."""
-    answers = _answers(period)
+def results(period: Period, terms=None) -> Results:
+    """Every term, workshop and lecturer with answers on terms that started in the period;
+    `terms` (a WHERE clause on Term, access.term_filter) keeps only those a lecturer taught."""
+    answers = _answers(period, terms=terms)
     terms: dict[int, list] = defaultdict(list)
     offers: dict[int, list] = defaultdict(list)
     lecturers: dict[str, list] = defaultdict(list)

@@ -2,7 +2,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..access import ORGANISER, requires
+from ..access import LECTURER, ORGANISER, TERM, requires, term_filter
 from ..extensions import db
 from ..models import Offer
 from ..places import MAX_ID
@@ -20,12 +20,13 @@ def _common() -> dict:
 
 
 @bp.get("/")
-@requires(ORGANISER)
+@requires(ORGANISER, LECTURER)
 def index():
+    """Organisers see every term, workshop and lecturer; a lecturer the terms linked to her account."""
     form = ReportPeriodForm.from_query(request.args)
     if not form.validate():
         return render_template("staff/feedback/index.html", form=form, found=None, **_common()), 422
-    found = service.results(form.period())
+    found = service.results(form.period(), terms=term_filter(current_user))
     return render_template("staff/feedback/index.html", form=form, found=found, **_common())
 
 
@@ -41,7 +42,7 @@ def workbook():
 
 
 @bp.get("/termin/<int:term_id>")
-@requires(ORGANISER)
+@requires(ORGANISER, LECTURER, scope=TERM)
 def term(term_id):
     found = term_or_404(term_id)
     return render_template("staff/feedback/detail.html", term=found, summary=service.term_summary(found.id),

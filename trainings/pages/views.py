@@ -30,7 +30,12 @@ RETRY_AFTER_SECONDS = 30
 @bp.get("/ochrana-osobnich-udaju")
 @public
 def privacy():
-    return render_template("pages/privacy.html", consent_version=current_app.config["CONSENT_VERSION"])
+    from ..project import contacts, ministry
+
+    config = current_app.config
+    return render_template("pages/privacy.html", consent_version=config["CONSENT_VERSION"],
+                           retention_days=config["RETENTION_DAYS"], dpo_contact=config["DPO_CONTACT"],
+                           ministry=ministry(), contacts=contacts())
 
 
 @bp.get("/prohlaseni-o-pristupnosti")

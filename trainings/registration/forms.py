@@ -112,4 +112,13 @@ class HandoverForm(RegistrationForm):
 
 
 class HandoverConfirmForm(CzechForm):
+    """The colleague takes the seat: her name as it goes on the osvědčení (she may correct what the
+    first person typed, titles included), and her own consent."""
+
+    name = StringField(
+        "Jméno a příjmení",
+        validators=[DataRequired(REQUIRED), Length(max=200, message="Nejvýše 200 znaků.")],
+        description="Takto je uvedeno na přihlášce a bude na osvědčení. Opravte je i s tituly, je-li třeba.",
+        render_kw={"autocomplete": "name"},
+    )
     consent = consent_field()

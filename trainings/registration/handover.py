@@ -19,7 +19,9 @@ Decisions (the views and tests rely on them):
 * Refused with a Czech sentence: the colleague is already on the term, is
   outside a closed term's kraj/ORP, her ORP has no seat left, the offer lapsed
   or was withdrawn, the seat is no longer confirmed, the term has begun.
-* Both registrations record the handover in the audit trail.
+* The colleague may correct her name (titles included) as she confirms: it goes on
+  her certificate. The correction is in the audit trail with the handover, which
+  both registrations record.
 """
 from __future__ import annotations
 
@@ -171,8 +173,9 @@ def withdraw(registration_id: int, now: datetime | None = None) -> bool:
     return True
 
 
-def confirm(token: str, now: datetime | None = None) -> HandoverOutcome:
-    """The colleague takes the seat over, with her consent given now."""
+def confirm(token: str, now: datetime | None = None, name: str | None = None) -> HandoverOutcome:
+    """The colleague takes the seat over, with her consent given now; `name` is her name as she
+    corrected it (the first person typed it, and it goes on her certificate)."""
     now = now or utcnow()
     found = handover_for_token(token)
     if found is None:
@@ -188,7 +191,8 @@ def confirm(token: str, now: datetime | None = None) -> HandoverOutcome:
         giver = db.session.get(Registration, registration_id, populate_existing=True)
         if giver.state != RegistrationState.CONFIRMED or not can_cancel(giver, now):
             raise HandoverRefused(SEAT_GONE)
-        applicant = Applicant(name=handover.name, email=handover.email, phone=handover.phone,
+        corrected = name if name and name != handover.name else None
+        applicant = Applicant(name=corrected or handover.name, email=handover.email, phone=handover.phone,
                               employer_type=handover.employer_type, job_title=handover.job_title,
                               region_id=handover.region_id, orp_id=handover.orp_id)
         _check_colleague(term, giver, applicant)
@@ -202,12 +206,14 @@ def confirm(token: str, now: datetime | None = None) -> HandoverOutcome:
         handover.confirmed_at = now
         handover.new_registration_id = new.id
         token_new = issue_link(new)
-        messages.registration_handed_over(giver, handover.name)
+        messages.registration_handed_over(giver, new.name)
         messages.registration_confirmed(new, token_new)
         audit.record("registration.handed_over", giver, None, handover=handover.id, to_registration=new.id,
                      to_name=new.name)
+        # The name as offered and as she corrected it, like any other change of a registration.
         audit.record("registration.taken_over", new, None, handover=handover.id, from_registration=giver.id,
-                     from_name=giver.name)
+                     from_name=giver.name, **({"name": [handover.name, new.name]} if corrected else {}))
+        handover.name = new.name  # her old page names who took the seat as she is called
         return HandoverOutcome(new, token_new)
 
     try:

@@ -406,11 +406,11 @@ def take_over(token):
     if offered is None or not handover.is_open(offered):
         return private_page(render_template(
             "registration/handover_lapsed.html", handover=offered, message=handover.LAPSED), 410)
-    form = HandoverConfirmForm()
+    form = HandoverConfirmForm(data={"name": offered.name})
     status = 200
     if form.validate_on_submit():
         try:
-            outcome = handover.confirm(token)
+            outcome = handover.confirm(token, name=form.name.data)
         except handover.HandoverRefused as exc:
             show_error(form, exc)
             status = 409

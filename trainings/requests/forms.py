@@ -39,6 +39,13 @@ def _line(label, max_length, required=True, **kw):
     return StringField(label, validators=validators, **kw)
 
 
+def consent_field():
+    return BooleanField(
+        "Souhlasím se zpracováním osobních údajů pro vyřízení žádosti a vykazování projektu.",
+        validators=[DataRequired("Bez souhlasu se zpracováním údajů nelze žádost přijmout.")],
+    )
+
+
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
@@ -57,10 +64,8 @@ class RequesterForm(CzechForm):
     phone = phone_field()
     organisation = _line("Úřad nebo organizace", 300, render_kw={"autocomplete": "organization"})
     region = SelectField("Kraj", coerce=optional_int, validators=[DataRequired("Vyberte kraj.")])
-    consent = BooleanField(
-        "Souhlasím se zpracováním osobních údajů pro vyřízení žádosti a vykazování projektu.",
-        validators=[DataRequired("Bez souhlasu se zpracováním údajů nelze žádost přijmout.")],
-    )
+    # Each form declares its `consent = consent_field()` last: the error summary lists the fields
+    # in the order they are declared, and the consent is the last thing on every page.
 
     def set_places(self, regions):
         self.region.choices = region_choices(regions)
@@ -107,6 +112,7 @@ class CustomWorkshopForm(RequesterForm):
                       validators=[InputRequired("Vyberte formu.")])
     place = _line("Místo konání (nepovinné)", 300, required=False,
                   description="Např. zasedací místnost krajského úřadu; můžete doplnit i později.")
+    consent = consent_field()
 
     def set_topics(self, workshops):
         self.topic_offer.choices = [SelectChoice("", "Jiné téma (popište níže)")] + [
@@ -147,6 +153,7 @@ class SupportForm(RequesterForm):
         default=Urgency.NORMAL.value,
         validators=[InputRequired("Vyberte naléhavost.")],
     )
+    consent = consent_field()
 
     def set_items(self, offers):
         self.items.choices = [SelectChoice(o.id, f"{o.code}. {o.title}") for o in offers]
@@ -156,11 +163,16 @@ class SupportForm(RequesterForm):
             raise ValidationError("Vyberte alespoň jednu položku A1–A7.")
 
 
+def _package_note():
+    return _text("Poznámka k celému balíčku (nepovinné)", 3000, required=False)
+
+
 class RegionPackageForm(RequesterForm):
     """Items 1–12, each with a note; the note fields are added per item (package_form)."""
 
     items = MultiCheckboxField("Položky balíčku", coerce=int)
-    note = _text("Poznámka k celému balíčku (nepovinné)", 3000, required=False)
+    note = _package_note()
+    consent = consent_field()
 
     def validate_items(self, field):
         if not field.data:
@@ -181,6 +193,8 @@ def package_form(offers) -> RegionPackageForm:
 
     for offer in offers:
         setattr(Form, f"note_{offer.id}", _text(f"Poznámka k položce {offer.code}", 2000, required=False))
+    # The item notes stand inside the list of items, before the package's note and the consent.
+    Form.note, Form.consent = _package_note(), consent_field()
     form = Form()
     form.items.choices = [SelectChoice(o.id, f"{o.code}. {o.title}") for o in offers]
     return form

@@ -13,6 +13,7 @@ from ..extensions import db
 from ..models import Region, RequestKind, RequestState, SupportRequest, SupportRequestItem, User
 from ..places import in_czech_order
 from ..timefmt import PRAGUE
+from .service import is_pressing
 
 LIST_FILTERS = {
     "otevrene": ("otevřené", lambda: SupportRequest.state.not_in([RequestState.CLOSED, RequestState.REJECTED])),
@@ -29,7 +30,7 @@ def handled_regions(user: User) -> list[Region]:
 
 
 def request_rows(user: User, state_filter: str, kind: str | None, region: Region | None) -> list[tuple]:
-    """(request, overdue, answer due) for the list, newest first and the overdue ones on top:
+    """(request, overdue, answer due, pressing) for the list, newest first and the overdue ones on top:
     they are the ones that need her today."""
     stmt = (
         select(SupportRequest)
@@ -47,7 +48,8 @@ def request_rows(user: User, state_filter: str, kind: str | None, region: Region
     if region is not None:
         stmt = stmt.where(SupportRequest.region_id == region.id)
     now = datetime.now(PRAGUE)
-    rows = [(r, workdays.is_overdue(r, now), workdays.answer_due(r)) for r in db.session.scalars(stmt)]
+    rows = [(r, workdays.is_overdue(r, now), workdays.answer_due(r), is_pressing(r, now))
+            for r in db.session.scalars(stmt)]
     rows.sort(key=lambda row: not row[1])
     return rows
 

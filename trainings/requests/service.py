@@ -13,7 +13,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select
 
-from .. import audit, tokens
+from .. import audit, tokens, workdays
 from ..db_session import begin_write, locked
 from ..errors import ServiceError
 from ..extensions import db
@@ -374,6 +374,14 @@ def requester_message(request_id: int, text: str, now: datetime | None = None) -
 # --- from an agreed request to closed terms -------------------------------------------
 
 TERM_STATES = (RequestState.AGREED, RequestState.SCHEDULED)
+
+
+def is_pressing(request: SupportRequest, now: datetime) -> bool:
+    """"Spěchá" in the staff lists: asked as urgent or soon (support A1–A7), or left without an answer
+    past the working-day limit; never once closed or rejected."""
+    if request.state.is_final:
+        return False
+    return request.urgency in (Urgency.SOON, Urgency.URGENT) or workdays.is_overdue(request, now)
 
 
 def can_make_terms(request: SupportRequest) -> bool:

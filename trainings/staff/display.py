@@ -73,6 +73,7 @@ FIELDS = {
     "from_name": "od koho",
     "handover": "předání č.",
     "expires_at": "platí do",
+    "name": "jméno",
 }
 
 _STATES = {s.value: s.label for s in RegistrationState}
