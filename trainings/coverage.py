@@ -22,10 +22,9 @@ from .collation import czech_key
 from .exports.xlsx import workbook_of_sheets
 from .extensions import db
 from .models import Offer, Orp, Region, Registration, RegistrationState, Term, TermState, utcnow
+from .reporting import MONTH_NAMES
 from .timefmt import PRAGUE
 
-MONTHS = ("leden", "únor", "březen", "duben", "květen", "červen",
-          "červenec", "srpen", "září", "říjen", "listopad", "prosinec")
 
 
 @dataclass(frozen=True)
@@ -82,7 +81,7 @@ def coverage(region: Region, now: datetime | None = None) -> Coverage:
         joined.add_columns(Term.starts_at, func.count()).where(participants).group_by(Term.starts_at)
     ).all():
         months[_prague_month(starts_at)] += n
-    by_month = [Count(name, months[number]) for number, name in enumerate(MONTHS, start=1)]
+    by_month = [Count(name, months[number]) for number, name in enumerate(MONTH_NAMES, start=1)]
 
     by_workshop = sorted(
         (Count(title, n) for title, n in db.session.execute(

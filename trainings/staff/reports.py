@@ -10,12 +10,10 @@ from ..collation import czech_key
 from ..extensions import db
 from ..models import Region
 from . import charts
-from ..paging import page_of, requested_page
 from .downloads import XLSX, download
 from .forms import ReportPeriodForm
 
 bp = Blueprint("reports", __name__, url_prefix="/sprava/vykazy")
-PEOPLE_PER_PAGE = 200
 
 
 @bp.get("/")
@@ -24,10 +22,8 @@ def index():
     form = ReportPeriodForm.from_query(request.args)
     if not form.validate():
         return render_template("staff/reports.html", form=form, report=None), 422
-    report = reporting.build_report(form.period())
-    # A whole period holds tens of thousands of people: the page shows them a page at a time, the XLSX all.
-    people = page_of(report.by_person, requested_page(request.args), PEOPLE_PER_PAGE)
-    return render_template("staff/reports.html", form=form, report=report, people=people,
+    report = reporting.report_for(form.period())
+    return render_template("staff/reports.html", form=form, report=report,
                            breakdowns=reporting.BREAKDOWNS, columns=reporting.COLUMN_TITLES)
 
 
@@ -38,9 +34,9 @@ def workbook():
     if not form.validate():
         return render_template("staff/reports.html", form=form, report=None), 422
     period = form.period()
-    report = reporting.build_report(period)
+    report = reporting.report_for(period)
     filename = f"vykaz-spod4-{period.start:%Y-%m-%d}-{period.end:%Y-%m-%d}.xlsx"
-    return download(reporting.report_xlsx(report), XLSX, filename)
+    return download(reporting.report_xlsx(report, reporting.hours_per_person(period)), XLSX, filename)
 
 
 # --- Kde jsme byli / bílá místa ---------------------------------------------------------------
