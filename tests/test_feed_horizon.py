@@ -57,3 +57,26 @@ def test_coming_within_the_horizon_is_a_change_for_if_modified_since(app):
     day_after = now + timedelta(days=2)
     later = queries.last_change(queries.feed_version(queries.all_public(), day_after))
     assert abs(later - (now + timedelta(days=1))) < timedelta(seconds=1)
+
+
+def test_the_feed_is_the_calendar_icalendar_writes_for_the_same_terms(app):
+    """Each event is written once and joined: the bytes are those of one Calendar holding them all."""
+    from trainings.calendar import ics
+
+    terms = [make_term(starts_in=timedelta(days=3), venue=None),
+             make_term(slug="rodicovske-spory", starts_in=timedelta(days=40),
+                       lecturer="Mgr. Eva Nová; PhDr. Jan Malý, Ph.D.")]
+    terms[1].state, terms[1].cancelled_at = TermState.CANCELLED, utcnow()
+    db.session.commit()
+    ics.feed(terms, "SPOD4 – test")  # written once, kept
+    expected = ics._calendar("PUBLISH", "SPOD4 – test")
+    expected.add_component(ics.prague_timezone(terms))
+    for term, status in ((terms[0], "CONFIRMED"), (terms[1], "CANCELLED")):
+        expected.add_component(ics._event(
+            term, uid=ics.term_uid(term), sequence=term.sequence, stamp=term.updated_at, status=status,
+            note="Termín byl zrušen." if status == "CANCELLED" else None))
+    assert ics.feed(terms, "SPOD4 – test") == expected.to_ical()
+    # A change to a term shows at once, without its row's save time moving.
+    terms[0].lecturer = "Bc. Jiná Lektorka"
+    events = icalendar.Calendar.from_ical(ics.feed(terms, "SPOD4 – test")).walk("VEVENT")
+    assert "Lektorské vedení: Bc. Jiná Lektorka" in str(events[0]["description"])
