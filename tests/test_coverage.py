@@ -42,7 +42,8 @@ def year(app):
         ("od-analyzy-k-tvorbe-ipod", datetime(y, 1, 15, 9, tzinfo=PRAGUE),
          [(1, "Litomyšl", True), (2, "Litomyšl", True), (3, "Pardubice", True), (4, "Hlinsko", False),
           (5, ("CZ064", "Brno"), True)]),
-        ("rodicovske-spory", datetime(y, 3, 3, 9, tzinfo=PRAGUE), [(6, "Litomyšl", True), (7, None, True)]),  # 7 works at the krajský úřad
+        # 7 works at the krajský úřad, which has no ORP.
+        ("rodicovske-spory", datetime(y, 3, 3, 9, tzinfo=PRAGUE), [(6, "Litomyšl", True), (7, None, True)]),
         ("od-analyzy-k-tvorbe-ipod", datetime(y, 1, 1, 0, 30, tzinfo=PRAGUE), [(8, "Svitavy", True)]),
         ("od-analyzy-k-tvorbe-ipod", datetime(y - 1, 12, 31, 23, 30, tzinfo=PRAGUE), [(9, "Chrudim", True)]),
         ("od-analyzy-k-tvorbe-ipod", datetime(y, 5, 5, 9, tzinfo=PRAGUE), [(10, "Polička", True)]),
