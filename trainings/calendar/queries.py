@@ -1,10 +1,11 @@
 """What each calendar feed holds, and when that last changed (for Last-Modified)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, case, func, or_, select
-from sqlalchemy.orm import joinedload, load_only
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import Offer, Region, Registration, RegistrationState, Term, TermForm, TermState
@@ -79,19 +80,49 @@ def last_change(version: tuple) -> datetime | None:
     return _latest(updated, left=(ended, cancelled), entered=entered)
 
 
-def public_terms(scope, now: datetime) -> list[Term]:
+@dataclass(frozen=True)
+class Named:
+    title: str | None = None
+    slug: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class FeedTerm:
+    """What a public feed shows of a term, read as plain columns (no ORM objects: a feed holds a
+    thousand of them); the attributes `ics` reads from a Term."""
+    id: int
+    starts_at: datetime
+    ends_at: datetime
+    form: TermForm
+    venue: str | None
+    lecturer: str | None
+    state: TermState
+    sequence: int
+    updated_at: datetime | None
+    offer: Named
+    region: Named | None
+
+    @property
+    def is_online(self) -> bool:
+        return self.form == TermForm.ONLINE
+
+
+def public_terms(scope, now: datetime) -> list[FeedTerm]:
     """Public terms of a feed within its horizon, in start order, with only what the feed shows."""
-    return list(db.session.scalars(
-        select(Term)
-        .options(
-            load_only(Term.id, Term.offer_id, Term.region_id, Term.starts_at, Term.ends_at, Term.form, Term.venue,
-                      Term.lecturer, Term.state, Term.sequence, Term.updated_at),
-            joinedload(Term.offer).load_only(Offer.title, Offer.slug),
-            joinedload(Term.region).load_only(Region.name),
-        )
+    rows = db.session.execute(
+        select(Term.id, Term.starts_at, Term.ends_at, Term.form, Term.venue, Term.lecturer, Term.state, Term.sequence,
+               Term.updated_at, Offer.title, Offer.slug, Region.name)
+        .join(Offer, Offer.id == Term.offer_id)
+        .outerjoin(Region, Region.id == Term.region_id)
         .where(scope, _term_shown(now - KEEP_FOR, now + AHEAD))
         .order_by(Term.starts_at, Term.id)
-    ).all())
+    ).all()
+    return [
+        FeedTerm(*row[:9], offer=Named(title=row.title, slug=row.slug),
+                 region=Named(name=row.name) if row.name is not None else None)
+        for row in rows
+    ]
 
 
 def personal_registrations(email_normalized: str, now: datetime) -> tuple[list[Registration], datetime | None]:
