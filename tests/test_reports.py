@@ -144,7 +144,8 @@ def test_months_are_prague_calendar_months_and_only_those_with_terms(app):
         for registration, was_there in zip(registrations, present):
             attend(registration.id, was_there)
         held_on(term, when)
-    expected = [(f"leden {last_year}", 1, 2, 2, 2), (f"únor {last_year}", 1, 2, 2, 2), (f"duben {last_year}", 1, 3, 2, 2)]
+    expected = [(f"leden {last_year}", 1, 2, 2, 2), (f"únor {last_year}", 1, 2, 2, 2),
+                (f"duben {last_year}", 1, 3, 2, 2)]
     report = build_report(Period(date(last_year, 1, 1), date(last_year, 12, 31)))
     assert [(r.label, r.terms, r.confirmed, r.participants, r.unique_persons) for r in report.by_month] == expected
     workbook = load_workbook(io.BytesIO(organiser_client(app).get("/sprava/vykazy/vykaz.xlsx", query_string={
