@@ -43,6 +43,7 @@ STAFF = {
     "staff terms list": "/sprava/terminy/",
     "reports, this year": "/sprava/vykazy/",
     "reports, whole period": "/sprava/vykazy/?od=2025-07-01&do=2028-12-31",
+    "Kde jsme byli, a kraj": "/sprava/vykazy/kde-jsme-byli?kraj=pardubicky",
 }
 
 

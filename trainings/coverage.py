@@ -7,14 +7,13 @@ coordinator should reach — stand out; and the same participants by month and b
 "Participants" are counted as in the ministry report (trainings/reporting.py): confirmed
 registrations marked present at terms that were not cancelled and started this year, by now
 (Prague calendar year). The place is where the participant works (her registration), not where
-the term was held. Each count is one grouped query over the needed columns; months are
-bucketed in Python from per-day sums, since SQLite and PostgreSQL share no date function.
+the term was held.
 """
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import and_, func, select
 
@@ -66,38 +65,29 @@ def coverage(region: Region, now: datetime | None = None) -> Coverage:
     now = now or utcnow()
     year = now.astimezone(PRAGUE).year
     participants = _participants_of(region, year, now)
-    joined = select().select_from(Registration).join(Term, Term.id == Registration.term_id)
 
-    per_orp = dict(db.session.execute(
-        joined.add_columns(Registration.orp_id, func.count()).where(participants).group_by(Registration.orp_id)
-    ).all())
+    # One grouped query, by term and the participant's ORP: a few hundred rows a year, summed
+    # three ways here (months in Prague time, which SQLite cannot tell).
+    rows = db.session.execute(
+        select(Registration.orp_id, Term.starts_at, Offer.id, Offer.title, func.count())
+        .select_from(Registration).join(Term, Term.id == Registration.term_id).join(Offer, Offer.id == Term.offer_id)
+        .where(participants).group_by(Registration.orp_id, Term.id, Term.starts_at, Offer.id, Offer.title)
+    ).all()
+    per_orp: Counter[int | None] = Counter()
+    months: Counter[int] = Counter()
+    workshops: Counter[tuple[int, str]] = Counter()
+    for orp_id, starts_at, offer_id, title, n in rows:
+        per_orp[orp_id] += n
+        months[starts_at.astimezone(PRAGUE).month] += n
+        workshops[(offer_id, title)] += n
     orps = db.session.execute(select(Orp.id, Orp.name).where(Orp.region_id == region.id)).all()
-    places = sorted((Count(name, per_orp.get(orp_id, 0)) for orp_id, name in orps), key=lambda c: czech_key(c.label))
+    places = sorted((Count(name, per_orp[orp_id]) for orp_id, name in orps), key=lambda c: czech_key(c.label))
     # A registration's ORP belongs to its kraj (the sign-up form checks it); anything else counts as none.
     without_orp = sum(n for orp_id, n in per_orp.items() if orp_id not in {o for o, _ in orps})
-
-    months: Counter[int] = Counter()
-    for starts_at, n in db.session.execute(
-        joined.add_columns(Term.starts_at, func.count()).where(participants).group_by(Term.starts_at)
-    ).all():
-        months[_prague_month(starts_at)] += n
     by_month = [Count(name, months[number]) for number, name in enumerate(MONTH_NAMES, start=1)]
-
-    by_workshop = sorted(
-        (Count(title, n) for title, n in db.session.execute(
-            joined.add_columns(Offer.title, func.count()).join(Offer, Offer.id == Term.offer_id)
-            .where(participants).group_by(Offer.id, Offer.title)
-        ).all()),
-        key=lambda c: czech_key(c.label),
-    )
+    by_workshop = sorted((Count(title, n) for (_, title), n in workshops.items()), key=lambda c: czech_key(c.label))
     return Coverage(region=region, year=year, places=places, without_orp=without_orp,
                     by_month=by_month, by_workshop=by_workshop)
-
-
-def _prague_month(moment: datetime | date) -> int:
-    if isinstance(moment, datetime):
-        return moment.astimezone(PRAGUE).month
-    return moment.month
 
 
 def coverage_xlsx(report: Coverage) -> bytes:
