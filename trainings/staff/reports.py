@@ -41,6 +41,9 @@ def workbook():
 
 # --- Kde jsme byli / bílá místa ---------------------------------------------------------------
 
+# Under the month chart's columns: Roman numerals, as Czech writes months where room is short.
+ROMAN_MONTHS = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")
+
 
 def _chosen_region() -> tuple[Region | None, list[Region]]:
     """The kraj asked for (?kraj=slug), or hers when she sees only one; and the kraje she may choose.
@@ -69,9 +72,6 @@ def coverage():
         workshop_chart = charts.rows([(w.label, w.participants) for w in found.by_workshop])
     return render_template("staff/coverage.html", region=region, choices=choices, coverage=found,
                            month_chart=month_chart, workshop_chart=workshop_chart)
-
-
-ROMAN_MONTHS = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")
 
 
 @bp.get("/kde-jsme-byli.xlsx")
