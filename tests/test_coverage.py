@@ -8,7 +8,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from trainings.coverage import coverage
+from trainings.coverage import coverage, coverage_for
 from trainings.extensions import db
 from trainings.models import EmployerType, StaffRole, Term, TermState
 from trainings.timefmt import PRAGUE
@@ -171,3 +171,13 @@ def test_the_workbook_holds_the_orp_the_months_and_the_workshops(app, year):
     months = list(workbook["Podle měsíců"].iter_rows(values_only=True))
     assert months[0] == ("Měsíc", "Účastníci") and len(months) == 13 and months[1][0] == "leden"
     assert months[1][1] >= 1  # Svitavy on 1 January has taken place whatever the day today
+
+
+def test_the_page_seen_again_shows_who_was_marked_present_since(app):
+    term = make_term(capacity=10)
+    registration = sign_up(term, 1, orp_name="Holice")
+    move_to_past(term, 0)
+    pardubicky = region("CZ053")
+    assert "Holice" in [p.label for p in coverage_for(pardubicky).white_spots]
+    attend(registration.id)
+    assert "Holice" not in [p.label for p in coverage_for(pardubicky).white_spots]

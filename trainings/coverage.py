@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import and_, func, select
 
@@ -21,7 +21,7 @@ from .collation import czech_key
 from .exports.xlsx import workbook_of_sheets
 from .extensions import db
 from .models import Offer, Orp, Region, Registration, RegistrationState, Term, TermState, utcnow
-from .reporting import MONTH_NAMES
+from .reporting import MONTH_NAMES, Kept, Period, data_version
 from .timefmt import PRAGUE
 
 
@@ -58,6 +58,17 @@ def _participants_of(region: Region, year: int, now: datetime):
         Registration.state == RegistrationState.CONFIRMED, Registration.attended.is_(True),
         Registration.region_id == region.id,
     )
+
+
+_kept = Kept(32)
+
+
+def coverage_for(region: Region, now: datetime | None = None) -> Coverage:
+    """`coverage`, kept while nothing it counts has changed, as the reports are."""
+    now = now or utcnow()
+    year = now.astimezone(PRAGUE).year
+    version = data_version(Period(date(year, 1, 1), date(year, 12, 31)), now)
+    return _kept.get_or_make((region.id, year, *version), lambda: coverage(region, now))
 
 
 def coverage(region: Region, now: datetime | None = None) -> Coverage:

@@ -187,13 +187,33 @@ def _months(period: Period, now: datetime) -> list[tuple[str, datetime]]:
 
 # --- the same report again, while nothing it counts has changed --------------------------------
 
-_reports: OrderedDict[tuple, Report] = OrderedDict()
-_reports_lock = threading.Lock()
-KEPT_REPORTS = 32
+class Kept:
+    """The last few results by key, shared by a process's threads: numbers kept while the
+    `data_version` in their key stays the same."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._items: OrderedDict[tuple, object] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_make(self, key: tuple, make):
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        made = make()
+        with self._lock:
+            self._items[key] = made
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return made
 
 
-def _data_version(period: Period, now: datetime) -> tuple:
-    """What a report's numbers depend on besides the period: the latest change of any term or
+_reports = Kept(32)
+
+
+def data_version(period: Period, now: datetime) -> tuple:
+    """What numbers over a period depend on besides the period: the latest change of any term or
     registration (rows are never deleted, every change sets updated_at), and the latest term of
     the period that has started by now. Indexed maxima: a millisecond however much data."""
     start, end = period.bounds()
@@ -208,18 +228,7 @@ def _data_version(period: Period, now: datetime) -> tuple:
 def report_for(period: Period, now: datetime | None = None) -> Report:
     """`build_report`, kept while nothing it counts has changed (see the module's docstring)."""
     now = now or utcnow()
-    key = (period, *_data_version(period, now))
-    with _reports_lock:
-        kept = _reports.get(key)
-        if kept is not None:
-            _reports.move_to_end(key)
-            return kept
-    report = build_report(period, now)
-    with _reports_lock:
-        _reports[key] = report
-        while len(_reports) > KEPT_REPORTS:
-            _reports.popitem(last=False)
-    return report
+    return _reports.get_or_make((period, *data_version(period, now)), lambda: build_report(period, now))
 
 
 def hours_per_person(period: Period, now: datetime | None = None) -> list[PersonHours]:

@@ -65,7 +65,7 @@ def _chosen_region() -> tuple[Region | None, list[Region]]:
 @requires(ORGANISER, COORDINATOR)
 def coverage():
     region, choices = _chosen_region()
-    found = coverage_rules.coverage(region) if region is not None else None
+    found = coverage_rules.coverage_for(region) if region is not None else None
     month_chart = workshop_chart = None
     if found is not None:
         month_chart = charts.columns([(roman, m.participants) for roman, m in zip(ROMAN_MONTHS, found.by_month)])
@@ -80,5 +80,5 @@ def coverage_workbook():
     region, _ = _chosen_region()
     if region is None:
         abort(404)
-    found = coverage_rules.coverage(region)
+    found = coverage_rules.coverage_for(region)
     return download(coverage_rules.coverage_xlsx(found), XLSX, f"kde-jsme-byli-{region.slug}-{found.year}.xlsx")
