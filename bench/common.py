@@ -20,15 +20,18 @@ def sqlite_url() -> str:
     return f"sqlite:///{Path(tempfile.mkdtemp(prefix='spod4-bench-')) / 'bench.sqlite3'}"
 
 
-def postgres_url(name: str) -> str | None:
-    """A fresh PostgreSQL database for the benchmark, or None when none answers."""
+def postgres_url(name: str, fresh: bool = True) -> str | None:
+    """A fresh PostgreSQL database for the benchmark (or, with fresh=False, the one left by an
+    earlier run, created when missing), or None when none answers."""
     import psycopg
 
     admin = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
     try:
         with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}"')
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+            if fresh or not exists:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                conn.execute(f'CREATE DATABASE "{name}"')
     except psycopg.OperationalError:
         return None
     return admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1) + f"/{name}"

@@ -47,6 +47,7 @@ EVERYONE_ON_STAFF = frozenset(StaffRole)
 ORGANISERS = frozenset({ADMIN, ORGANISER})
 AT_THE_DOOR = frozenset({ADMIN, ORGANISER, LECTURER})
 COORDINATORS = frozenset({ADMIN, COORDINATOR})
+KRAJ_NUMBERS = frozenset({ADMIN, ORGANISER, COORDINATOR})  # a coordinator only her kraj: tests/test_coverage.py
 ADMINS = frozenset({ADMIN})
 
 ACCESS = {
@@ -151,6 +152,8 @@ ACCESS = {
     "staff.outbox_retry": (ORGANISERS, None),
     "reports.index": (ORGANISERS, None),
     "reports.workbook": (ORGANISERS, None),
+    "reports.coverage": (KRAJ_NUMBERS, None),
+    "reports.coverage_workbook": (KRAJ_NUMBERS, None),
     "feedback_staff.index": (AT_THE_DOOR, None),  # a lecturer: the results of her own terms
     "feedback_staff.workbook": (ORGANISERS, None),
     "feedback_staff.term": (AT_THE_DOOR, "term"),
@@ -375,6 +378,7 @@ NAV = {  # the back-office menu: which role sees which link
     "Termíny a docházka": AT_THE_DOOR,
     "Zájem o workshopy": ORGANISERS,
     "Výkazy": ORGANISERS,
+    "Kde jsme byli": KRAJ_NUMBERS,
     "Zpětná vazba": AT_THE_DOOR,  # a lecturer: her own terms' results
     "E-maily": ORGANISERS,
     "Žádosti": COORDINATORS,

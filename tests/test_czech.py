@@ -43,6 +43,8 @@ REVIEWED = {
         ("1 potvrzená přihláška", "2 potvrzené přihlášky", "5 potvrzených přihlášek"),
     ("unikátní osoba", "unikátní osoby", "unikátních osob"):
         ("1 unikátní osoba", "2 unikátní osoby", "5 unikátních osob"),
+    # "(celkem 5 osob)": nominative after "celkem".
+    ("osoba", "osoby", "osob"): ("1 osoba", "2 osoby", "5 osob"),
     ("nemá", "nemají", "nemá"): ("1 nemá", "2 nemají", "5 nemá"),
     ("přihláška", "přihlášky", "přihlášek"): ("1 přihláška", "2 přihlášky", "5 přihlášek"),
     ("adresu", "adresy", "adres"): ("1 adresu", "2 adresy", "5 adres"),

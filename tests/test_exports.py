@@ -181,7 +181,7 @@ def test_report_page_and_workbook(app, season):
     assert response.status_code == 200
     workbook = load_workbook(io.BytesIO(response.data))
     assert workbook.sheetnames == ["Souhrn", "Podle workshopů", "Podle krajů", "Podle ORP", "Podle zaměstnavatele",
-                                   "Hodiny podle osob"]
+                                   "Podle měsíců", "Hodiny podle osob"]
     summary = dict(workbook["Souhrn"].iter_rows(min_row=2, values_only=True))
     assert summary["Účastníci (přítomní)"] == 3 and summary["Unikátní osoby"] == 2
     assert summary["Registrační číslo"] == REG_NO

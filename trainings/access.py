@@ -59,6 +59,14 @@ def can_handle(user: User, support_request: SupportRequest) -> bool:
     return support_request.coordinator_id == user.id or support_request.region.coordinator_id == user.id
 
 
+def may_see_region(user: User, region: Region) -> bool:
+    """A kraj's participation (Kde jsme byli): organisers every kraj, a coordinator the kraje
+    she coordinates. Lecturers none."""
+    if user.role in (ADMIN, ORGANISER):
+        return True
+    return user.role == COORDINATOR and region.coordinator_id == user.id
+
+
 # --- the same rules for lists -----------------------------------------------------------
 
 
@@ -69,6 +77,15 @@ def term_filter(user: User):
     if user.role != LECTURER:
         return Term.id.is_(None)
     return Term.id.in_(select(term_lecturers.c.term_id).where(term_lecturers.c.user_id == user.id))
+
+
+def regions_seen_by(user: User):
+    """`may_see_region` as a WHERE clause on Region."""
+    if user.role in (ADMIN, ORGANISER):
+        return Region.id.is_not(None)
+    if user.role != COORDINATOR:
+        return Region.id.is_(None)
+    return Region.coordinator_id == user.id
 
 
 def requests_handled_by(user: User):

@@ -459,7 +459,8 @@ class Registration(db.Model):
     consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
     consent_version: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Indexed: its latest value tells the reports whether anything changed (trainings/reporting.py).
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, index=True)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Raised when this person's own event changes (cancellation), on top of the term's sequence.
     calendar_sequence: Mapped[int] = mapped_column(default=0)

@@ -12,14 +12,25 @@ type:
 * unique persons: distinct e-mail addresses among those present.
 
 The kraj and ORP are where the participant works (from her registration),
-not where the term took place. Each breakdown is one grouped query.
+not where the term took place. Each breakdown is one grouped query over the
+needed columns; months are Prague calendar months, told apart in SQL by their
+boundaries (the same on SQLite and PostgreSQL).
+
+A whole period is tens of thousands of registrations, and counting distinct
+persons over them takes the database most of a second. The numbers change only
+when a term or a registration does, or when another term starts: `report_for`
+keeps each period's report, in each process, until one of those moves (one
+indexed query tells), so viewing the same report again costs next to nothing.
 
 Per person (a person is her e-mail address, as on Moje vzdělávání): the
 workshops she was present at and their hours (`Term.length_hours`), for the
-24 hours a year of zákon 108/2006 Sb., § 111.
+24 hours a year of zákon 108/2006 Sb., § 111. Tens of thousands of rows sorted
+by Czech surname: only in the XLSX, never on a page.
 """
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -78,7 +89,7 @@ class Report:
     by_region: list[ReportRow]
     by_orp: list[ReportRow]
     by_employer: list[ReportRow]
-    by_person: list[PersonHours]
+    by_month: list[ReportRow]
 
 
 _present = Registration.attended.is_(True)
@@ -139,6 +150,9 @@ def build_report(period: Period, now: datetime | None = None) -> Report:
         lambda key: EmployerType(key[0]).label,
     )
     employer_order = [t.label for t in EmployerType]
+    months = _months(period, now)
+    month_of = case(*((Term.starts_at < end, index) for index, (_, end) in enumerate(months)), else_=len(months))
+    month_rows = {row[0]: row[1:] for row in db.session.execute(_base(period, now, month_of).group_by(month_of))}
     return Report(
         period=period,
         totals=totals,
@@ -146,8 +160,75 @@ def build_report(period: Period, now: datetime | None = None) -> Report:
         by_region=sorted(by_region, key=lambda r: czech_key(r.label)),
         by_orp=sorted(by_orp, key=lambda r: czech_key(r.label)),
         by_employer=sorted(by_employer, key=lambda r: employer_order.index(r.label)),
-        by_person=hours_per_person(period, now),
+        by_month=[ReportRow(label, *month_rows[i]) for i, (label, _) in enumerate(months) if i in month_rows],
     )
+
+
+MONTH_NAMES = ("leden", "únor", "březen", "duben", "květen", "červen",
+               "červenec", "srpen", "září", "říjen", "listopad", "prosinec")
+
+
+def _months(period: Period, now: datetime) -> list[tuple[str, datetime]]:
+    """("leden 2026", the first moment after it) for every Prague calendar month of the period that
+    can hold a term counted: from the first term there is to now (a period typed as 1900–2100
+    must not become three thousand months)."""
+    first = db.session.scalar(select(func.min(Term.starts_at)))
+    if first is None:
+        return []
+    start = max(period.start, first.astimezone(PRAGUE).date())
+    end = min(period.end, now.astimezone(PRAGUE).date())
+    months, day = [], date(start.year, start.month, 1)
+    while day <= end:
+        following = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+        months.append((f"{MONTH_NAMES[day.month - 1]} {day.year}", datetime.combine(following, time(0), PRAGUE)))
+        day = following
+    return months
+
+
+# --- the same report again, while nothing it counts has changed --------------------------------
+
+class Kept:
+    """The last few results by key, shared by a process's threads: numbers kept while the
+    `data_version` in their key stays the same."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._items: OrderedDict[tuple, object] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_make(self, key: tuple, make):
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        made = make()
+        with self._lock:
+            self._items[key] = made
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return made
+
+
+_reports = Kept(32)
+
+
+def data_version(period: Period, now: datetime) -> tuple:
+    """What numbers over a period depend on besides the period: the latest change of any term or
+    registration (rows are never deleted, every change sets updated_at), and the latest term of
+    the period that has started by now. Indexed maxima: a millisecond however much data."""
+    start, end = period.bounds()
+    started = and_(Term.starts_at >= start, Term.starts_at < end, Term.starts_at <= now)
+    return tuple(db.session.execute(select(
+        select(func.max(Term.updated_at)).scalar_subquery(),
+        select(func.max(Registration.updated_at)).scalar_subquery(),
+        select(func.max(Term.starts_at)).where(started).scalar_subquery(),
+    )).one())
+
+
+def report_for(period: Period, now: datetime | None = None) -> Report:
+    """`build_report`, kept while nothing it counts has changed (see the module's docstring)."""
+    now = now or utcnow()
+    return _reports.get_or_make((period, *data_version(period, now)), lambda: build_report(period, now))
 
 
 def hours_per_person(period: Period, now: datetime | None = None) -> list[PersonHours]:
@@ -192,13 +273,14 @@ BREAKDOWNS = [
     ("by_region", "Podle krajů", "Kraj (pracoviště)"),
     ("by_orp", "Podle ORP", "ORP (kraj)"),
     ("by_employer", "Podle zaměstnavatele", "Typ zaměstnavatele"),
+    ("by_month", "Podle měsíců", "Měsíc (začátek termínu)"),
 ]
 COLUMN_TITLES = ["Termíny", "Potvrzené přihlášky", "Účastníci (přítomní)", "Unikátní osoby"]
 PERSON_TITLE = "Hodiny podle osob"
 PERSON_COLUMNS = ["Jméno", "E-mail", "ORP", "Workshopy", "Hodiny"]
 
 
-def report_xlsx(report: Report) -> bytes:
+def report_xlsx(report: Report, people: list[PersonHours]) -> bytes:
     project = project_facts.facts()
     summary = [
         ["Spolufinancováno Evropskou unií", ""],
@@ -214,6 +296,6 @@ def report_xlsx(report: Report) -> bytes:
     for attribute, title, key_title in BREAKDOWNS:
         rows = [[r.label, r.terms, r.confirmed, r.participants, r.unique_persons] for r in getattr(report, attribute)]
         sheets.append((title, [key_title, *COLUMN_TITLES], [50, 10, 20, 20, 16], rows))
-    people = [[p.name, p.email, p.place, p.workshops, p.hours] for p in report.by_person]
-    sheets.append((PERSON_TITLE, PERSON_COLUMNS, [30, 34, 26, 12, 10], people))
+    rows = [[p.name, p.email, p.place, p.workshops, p.hours] for p in people]
+    sheets.append((PERSON_TITLE, PERSON_COLUMNS, [30, 34, 26, 12, 10], rows))
     return workbook_of_sheets(sheets)

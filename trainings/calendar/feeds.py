@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, abort, current_app, request
 from sqlalchemy import select
 
 from ..access import public
@@ -24,6 +27,32 @@ bp = Blueprint("calendar", __name__)
 # Subscribed calendars poll anyway (REFRESH-INTERVAL); a short cache only
 # spares the database when many of them ask at once.
 MAX_AGE = 300
+
+# Rendered public feeds, by address and `queries.feed_version`: a feed is the same bytes while
+# its version is, so polling calendars cost one aggregate query, not a rendering of every term.
+# Workshop titles are not in the version (they change only when the catalogue is loaded
+# again), hence the time limit, the same as the clients' own cache.
+_feeds: OrderedDict[tuple, tuple[float, bytes]] = OrderedDict()
+_feeds_lock = threading.Lock()
+KEPT_FEEDS = 64
+
+
+def _public_feed(scope, name: str, filename: str) -> Response:
+    now = utcnow()
+    version = queries.feed_version(scope, now)
+    key = (request.path, current_app.config["PUBLIC_BASE_URL"], version)
+    with _feeds_lock:
+        kept = _feeds.get(key)
+    if kept is not None and kept[0] > time.monotonic():
+        body = kept[1]
+    else:
+        body = ics.feed(queries.public_terms(scope, now), name)
+        with _feeds_lock:
+            _feeds[key] = (time.monotonic() + MAX_AGE, body)
+            _feeds.move_to_end(key)
+            while len(_feeds) > KEPT_FEEDS:
+                _feeds.popitem(last=False)
+    return _ics_response(body, filename, queries.last_change(version))
 
 
 def _ics_response(body: bytes, filename: str, last_modified: datetime | None, private: bool = False) -> Response:
@@ -46,9 +75,7 @@ def _ics_response(body: bytes, filename: str, last_modified: datetime | None, pr
 @public
 @cached_page
 def all_terms():
-    terms, changed = queries.public_terms(queries.all_public(), utcnow())
-    body = ics.feed(terms, "SPOD4 – workshopy MPSV")
-    return _ics_response(body, "spod4-workshopy.ics", changed)
+    return _public_feed(queries.all_public(), "SPOD4 – workshopy MPSV", "spod4-workshopy.ics")
 
 
 @bp.get("/nabidka/<slug>/kalendar.ics")
@@ -58,9 +85,7 @@ def offer_terms(slug):
     offer = offer_by_slug(slug)
     if offer is None or offer.kind != OfferKind.WORKSHOP:
         abort(404)
-    terms, changed = queries.public_terms(queries.of_offer(offer), utcnow())
-    body = ics.feed(terms, f"SPOD4 – {offer.title}")
-    return _ics_response(body, f"spod4-{offer.slug}.ics", changed)
+    return _public_feed(queries.of_offer(offer), f"SPOD4 – {offer.title}", f"spod4-{offer.slug}.ics")
 
 
 @bp.get("/kraj/<slug>/kalendar.ics")
@@ -70,9 +95,7 @@ def region_terms(slug):
     region = db.session.scalars(select(Region).where(Region.slug == slug)).one_or_none()
     if region is None:
         abort(404)
-    terms, changed = queries.public_terms(queries.of_region(region), utcnow())
-    body = ics.feed(terms, f"SPOD4 – {region.name} a online")
-    return _ics_response(body, f"spod4-{region.slug}.ics", changed)
+    return _public_feed(queries.of_region(region), f"SPOD4 – {region.name} a online", f"spod4-{region.slug}.ics")
 
 
 @bp.get("/moje-vzdelavani/kalendar/<token>.ics")

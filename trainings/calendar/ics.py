@@ -6,6 +6,8 @@ clock time in summer and in winter.
 """
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from datetime import date, datetime, timedelta, timezone
 from email.utils import parseaddr
 from functools import lru_cache
@@ -256,21 +258,53 @@ def feed(terms, name: str, now: datetime | None = None) -> bytes:
 
     DTSTAMP is the term's updated_at; `now` stands in only for a term not yet
     saved. Which terms belong in the feed is the caller's choice (queries.py).
+    The same bytes as adding every event to one Calendar, but each event's text
+    is written once per version of its term (`_public_event`) and joined.
     """
     terms = list(terms)
     cal = _calendar("PUBLISH", name)
-    for term in terms:
-        cal.add_component(
-            _event(
-                term,
-                uid=term_uid(term),
-                sequence=term.sequence,
-                stamp=_stamp(term.updated_at, now=now),
-                status="CANCELLED" if term.state == TermState.CANCELLED else "CONFIRMED",
-                note="Termín byl zrušen." if term.state == TermState.CANCELLED else None,
-            )
-        )
-    return _serialise(cal, terms)
+    if terms:
+        # A VTIMEZONE must come before the events that use it.
+        cal.add_component(prague_timezone(terms))
+    head = cal.to_ical()
+    return head[:-len(_END)] + b"".join(_public_event(term, now) for term in terms) + _END
+
+
+_END = b"END:VCALENDAR\r\n"
+# Written events of public terms, by everything their text is made of (the row's updated_at
+# moves on every edit; the fields are in the key too, for a term changed but not yet saved).
+_events: OrderedDict[tuple, bytes] = OrderedDict()
+_events_lock = threading.Lock()
+KEPT_EVENTS = 20_000
+
+
+def _public_event(term: Term, now: datetime | None) -> bytes:
+    key = (term.id, term.updated_at, term.sequence, term.state, term.starts_at, term.ends_at, term.form, term.venue,
+           term.lecturer, term.offer.title, term.offer.slug, term.region.name if term.region else None,
+           current_app.config["PUBLIC_BASE_URL"])
+    if term.id is None or term.updated_at is None:
+        return _write_public_event(term, now)
+    with _events_lock:
+        written = _events.get(key)
+    if written is None:
+        written = _write_public_event(term, now)
+        with _events_lock:
+            _events[key] = written
+            while len(_events) > KEPT_EVENTS:
+                _events.popitem(last=False)
+    return written
+
+
+def _write_public_event(term: Term, now: datetime | None) -> bytes:
+    cancelled = term.state == TermState.CANCELLED
+    return _event(
+        term,
+        uid=term_uid(term),
+        sequence=term.sequence,
+        stamp=_stamp(term.updated_at, now=now),
+        status="CANCELLED" if cancelled else "CONFIRMED",
+        note="Termín byl zrušen." if cancelled else None,
+    ).to_ical()
 
 
 def personal_feed(registrations, name: str, now: datetime | None = None) -> bytes:

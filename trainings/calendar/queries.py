@@ -1,6 +1,7 @@
 """What each calendar feed holds, and when that last changed (for Last-Modified)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, case, func, or_, select
@@ -13,6 +14,10 @@ from ..models import Offer, Region, Registration, RegistrationState, Term, TermF
 # terms too, because a subscribed calendar deletes whatever leaves the feed and
 # people want last week's workshop still in theirs.
 KEEP_FOR = timedelta(days=30)
+# How far ahead the public feeds reach: half a year is more than anyone plans a workshop ahead,
+# and the catalogue lists everything further. A subscribed calendar polls hourly, so a term
+# appears as the horizon reaches it. (The personal feeds hold all of the person's terms.)
+AHEAD = timedelta(days=183)
 
 
 def all_public() -> object:
@@ -31,41 +36,93 @@ def of_region(region: Region) -> object:
     )
 
 
-def _term_shown(cutoff: datetime):
-    return or_(
+def _term_shown(cutoff: datetime, until: datetime | None = None):
+    shown = or_(
         and_(Term.state == TermState.SCHEDULED, Term.ends_at > cutoff),
         and_(Term.state == TermState.CANCELLED, Term.cancelled_at > cutoff),
     )
+    return shown if until is None else and_(Term.starts_at <= until, shown)
 
 
-def _latest(*values: datetime | None, left: tuple[datetime | None, ...] = ()) -> datetime | None:
-    """The newest change: an edit, or the moment an item aged out of the feed.
+def _latest(*values: datetime | None, left: tuple[datetime | None, ...] = (),
+            entered: datetime | None = None) -> datetime | None:
+    """The newest change: an edit, the moment an item aged out of the feed, or the moment the
+    horizon reached the latest term in it.
 
-    Ageing out changes the feed without touching any row, so without the
-    second part an If-Modified-Since client would keep a term that is gone.
+    Ageing out and coming within the horizon change the feed without touching any row, so
+    without them an If-Modified-Since client would keep a term that is gone, or miss one.
     """
     moments = [v for v in values if v is not None] + [v + KEEP_FOR for v in left if v is not None]
+    if entered is not None:
+        moments.append(entered - AHEAD)
     return max(moments, default=None)
 
 
-def public_terms(scope, now: datetime) -> tuple[list[Term], datetime | None]:
-    """Public terms of a feed in start order, and when the feed last changed."""
-    cutoff = now - KEEP_FOR
-    terms = db.session.scalars(
-        select(Term)
-        .options(joinedload(Term.offer), joinedload(Term.region))
-        .where(scope, _term_shown(cutoff))
-        .order_by(Term.starts_at, Term.id)
-    ).all()
+def feed_version(scope, now: datetime) -> tuple:
+    """Everything the feed's content depends on besides the rows' own columns, in one aggregate:
+    the latest edit in scope, the latest term that aged out, and the latest start within the
+    horizon. While it is the same, the feed is the same (up to the titles of workshops)."""
+    cutoff, until = now - KEEP_FOR, now + AHEAD
     # Over every term in scope, shown or not: a term made closed changes the feed too.
-    updated, ended, cancelled = db.session.execute(
+    return tuple(db.session.execute(
         select(
             func.max(Term.updated_at),
             func.max(case((and_(Term.state == TermState.SCHEDULED, Term.ends_at <= cutoff), Term.ends_at))),
             func.max(case((and_(Term.state == TermState.CANCELLED, Term.cancelled_at <= cutoff), Term.cancelled_at))),
+            func.max(case((Term.starts_at <= until, Term.starts_at))),
         ).where(scope)
-    ).one()
-    return list(terms), _latest(updated, left=(ended, cancelled))
+    ).one())
+
+
+def last_change(version: tuple) -> datetime | None:
+    """When the feed of this `feed_version` last changed (its Last-Modified)."""
+    updated, ended, cancelled, entered = version
+    return _latest(updated, left=(ended, cancelled), entered=entered)
+
+
+@dataclass(frozen=True)
+class Named:
+    title: str | None = None
+    slug: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class FeedTerm:
+    """What a public feed shows of a term, read as plain columns (no ORM objects: a feed holds a
+    thousand of them); the attributes `ics` reads from a Term."""
+    id: int
+    starts_at: datetime
+    ends_at: datetime
+    form: TermForm
+    venue: str | None
+    lecturer: str | None
+    state: TermState
+    sequence: int
+    updated_at: datetime | None
+    offer: Named
+    region: Named | None
+
+    @property
+    def is_online(self) -> bool:
+        return self.form == TermForm.ONLINE
+
+
+def public_terms(scope, now: datetime) -> list[FeedTerm]:
+    """Public terms of a feed within its horizon, in start order, with only what the feed shows."""
+    rows = db.session.execute(
+        select(Term.id, Term.starts_at, Term.ends_at, Term.form, Term.venue, Term.lecturer, Term.state, Term.sequence,
+               Term.updated_at, Offer.title, Offer.slug, Region.name)
+        .join(Offer, Offer.id == Term.offer_id)
+        .outerjoin(Region, Region.id == Term.region_id)
+        .where(scope, _term_shown(now - KEEP_FOR, now + AHEAD))
+        .order_by(Term.starts_at, Term.id)
+    ).all()
+    return [
+        FeedTerm(*row[:9], offer=Named(title=row.title, slug=row.slug),
+                 region=Named(name=row.name) if row.name is not None else None)
+        for row in rows
+    ]
 
 
 def personal_registrations(email_normalized: str, now: datetime) -> tuple[list[Registration], datetime | None]:
