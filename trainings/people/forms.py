@@ -16,13 +16,14 @@ def _id_or_none(value):
         return None
 
 
-def role_choices():
-    return [SelectChoice(role.value, role.label.capitalize()) for role in StaffRole]
+def role_choices(placeholder: bool):
+    roles = [SelectChoice(role.value, role.label.capitalize()) for role in StaffRole]
+    return [SelectChoice("", "Vyberte roli"), *roles] if placeholder else roles
 
 
 class RoleField(SelectField):
-    def __init__(self, label="Role", **kwargs):
-        super().__init__(label, choices=role_choices(), validate_choice=True,
+    def __init__(self, label="Role", placeholder=False, **kwargs):
+        super().__init__(label, choices=role_choices(placeholder), validate_choice=True,
                          validators=[DataRequired("Vyberte roli.")], **kwargs)
 
 
@@ -33,7 +34,7 @@ class InviteForm(CzechForm):
                                                        Length(max=200)],
                        description="Tak, jak se má zobrazovat, např. „Mgr. Jana Nováková“.",
                        render_kw={"autocomplete": "off"})
-    role = RoleField()
+    role = RoleField(placeholder=True)
     region_id = SelectField("Kraj (jen pro koordinaci kraje)", coerce=_id_or_none, validate_choice=False,
                             description="Koordinace kraje dostává žádosti z tohoto kraje.")
 
