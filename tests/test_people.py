@@ -104,7 +104,7 @@ def test_the_list_is_by_surname_in_czech_order_with_role_kraj_state_and_second_f
     assert order == sorted(order)  # C < Č < H < Ch
     rows = {marker: row_of(page, marker) for marker in ("Petr Čermák", "Jan Chalupa", "Světluše Kotrčová", ADMIN_EMAIL)}
     assert "organizace termínů" in rows["Petr Čermák"] and "deaktivovaný" in rows["Petr Čermák"]
-    assert "pozvaný účet, zatím bez přihlášení" in rows["Jan Chalupa"]
+    assert "zatím bez prvního přihlášení" in rows["Jan Chalupa"]
     assert "koordinace kraje" in rows["Světluše Kotrčová"] and "Pardubický kraj" in rows["Světluše Kotrčová"]
     assert "aktivní" in rows[ADMIN_EMAIL] and "nastavené" in rows[ADMIN_EMAIL]
     assert "nenastavené" in rows["Jan Chalupa"]

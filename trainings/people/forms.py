@@ -53,7 +53,7 @@ class RegionForm(CzechForm):
 
 
 class TermForm(CzechForm):
-    term_id = SelectField("Termín", coerce=_id_or_none, validate_choice=False,
+    term_id = SelectField("Další termín, který vede", coerce=_id_or_none, validate_choice=False,
                           validators=[DataRequired("Vyberte termín.")])
 
 

@@ -34,7 +34,7 @@ class AccountState(str, enum.Enum):
 
     @property
     def label(self) -> str:
-        return {"active": "aktivní", "invited": "pozvaný účet, zatím bez přihlášení",
+        return {"active": "aktivní", "invited": "zatím bez prvního přihlášení",
                 "deactivated": "deaktivovaný"}[self.value]
 
 
@@ -85,7 +85,7 @@ def invite(email: str, name: str, role: StaffRole, region_id: int | None, actor:
         raise PeopleError("Účet s touto e-mailovou adresou už existuje.", "email")
     region = _region(region_id) if role == StaffRole.COORDINATOR else None
     user = accounts.create_user(email, name, role)
-    record("user.invited", user, actor, role=role, region_id=region.id if region else None)
+    record("user.invited", user, actor, role=role, region=region.name if region else None)
     if region is not None:
         _take_over(region, user, actor)
     accounts.send_password_link(user)  # commits the audit entries and the kraj with the e-mail
@@ -107,7 +107,7 @@ def change_role(user: User, role: StaffRole, actor: User) -> bool:
         return False
     if user.id == actor.id:
         raise PeopleError("Svou vlastní roli změnit nemůžete: správu systému musí mít vždy někdo. "
-                          "Požádejte o to jiného správce.", "role")
+                          "Požádejte o to jinou osobu se správou systému.", "role")
     if user.role == StaffRole.COORDINATOR and user.regions:
         names = ", ".join(region.name for region in regions_in_order(user.regions))
         raise PeopleError(f"Tento účet koordinuje: {names}. Nejprve kraj přidělte jiné koordinaci, "
@@ -153,10 +153,10 @@ def _take_over(region: Region, user: User, actor: User) -> Handover:
                                          SupportRequest.coordinator_id == previous.id)
             .values(coordinator_id=user.id)
         ).rowcount
-        record("user.region_removed", previous, actor, region_id=region.id, to_name=user.name)
+        record("user.region_removed", previous, actor, region=region.name, new_coordinator=user.name)
     region.coordinator = user
-    record("user.region_assigned", user, actor, region_id=region.id,
-           from_name=previous.name if previous else None, requests_moved=moved)
+    record("user.region_assigned", user, actor, region=region.name,
+           previous_coordinator=previous.name if previous else None, requests_moved=moved)
     return Handover(region, previous, moved)
 
 

@@ -114,9 +114,11 @@ def assign_region(user_id):
         else:
             message = f"{handover.region.name}: koordinace je přidělená účtu {user.name}."
             if handover.previous is not None:
-                message += (f" Dosavadní koordinace ({handover.previous.name}) kraj už nemá; "
-                            f"nové žádosti z kraje i ty dosavadní (počet: {handover.requests_moved}) "
-                            f"teď vyřizuje {user.name}. Veřejný seznam koordinátorů to už ukazuje.")
+                message += f" Dosavadní koordinace ({handover.previous.name}) kraj už nemá."
+            message += " Nové žádosti z kraje teď dostává tento účet"
+            if handover.requests_moved:
+                message += f" a převzal i dosavadní žádosti kraje (počet: {handover.requests_moved})"
+            message += "; veřejný seznam koordinátorů ho už uvádí."
             flash(message, "success")
             return redirect(url_for(".detail", user_id=user.id))
     return _detail(user, 422, region_form=form)
@@ -194,4 +196,4 @@ def reset_second_factor(user_id):
 @bp.post("/<int:user_id>/odkaz")
 @requires(ADMIN)
 def send_link(user_id):
-    return _action(user_id, service.send_new_link, "Nový odkaz k nastavení hesla je na cestě e-mailem (platí 3 dny).")
+    return _action(user_id, service.send_new_link, "Odkaz k nastavení hesla je na cestě e-mailem (platí 3 dny).")

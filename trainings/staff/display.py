@@ -94,6 +94,9 @@ FIELDS = {
     "until": "blokováno do",
     "left": "zbývá záložních kódů",
     "requests_moved": "převzaté žádosti",
+    "region": "kraj",
+    "previous_coordinator": "dosavadní koordinace",
+    "new_coordinator": "nová koordinace",
 }
 
 _STATES = {s.value: s.label for s in RegistrationState}
