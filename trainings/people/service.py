@@ -13,6 +13,7 @@ import enum
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ..audit import record
@@ -44,6 +45,9 @@ def state_of(user: User) -> AccountState:
     if user.last_login_at is None:
         return AccountState.INVITED
     return AccountState.ACTIVE
+
+
+TAKEN = "Účet s touto e-mailovou adresou už existuje."
 
 
 class PeopleError(ServiceError):
@@ -82,9 +86,13 @@ def invite(email: str, name: str, role: StaffRole, region_id: int | None, actor:
     coordinator gets her kraj at once. The second factor is set up at her first login."""
     email = email.strip().lower()
     if accounts.user_by_email(email) is not None:
-        raise PeopleError("Účet s touto e-mailovou adresou už existuje.", "email")
+        raise PeopleError(TAKEN, "email")
     region = _region(region_id) if role == StaffRole.COORDINATOR else None
-    user = accounts.create_user(email, name, role)
+    try:
+        user = accounts.create_user(email, name, role)
+    except IntegrityError:  # the same address sent twice at once: the unique index took the first
+        db.session.rollback()
+        raise PeopleError(TAKEN, "email") from None
     record("user.invited", user, actor, role=role, region=region.name if region else None)
     if region is not None:
         _take_over(region, user, actor)
