@@ -170,6 +170,18 @@ ACCESS = {
     "privacy.person": (ADMINS, None),
     "privacy.export": (ADMINS, None),
     "privacy.erase": (ADMINS, None),
+    # Lidé: staff accounts, roles, kraje, a lecturer's terms
+    "people.index": (ADMINS, None),
+    "people.invite": (ADMINS, None),
+    "people.detail": (ADMINS, None),
+    "people.change_role": (ADMINS, None),
+    "people.assign_region": (ADMINS, None),
+    "people.link_term": (ADMINS, None),
+    "people.unlink_term": (ADMINS, None),
+    "people.deactivate": (ADMINS, None),
+    "people.reactivate": (ADMINS, None),
+    "people.reset_second_factor": (ADMINS, None),
+    "people.send_link": (ADMINS, None),
 }
 
 
@@ -382,6 +394,7 @@ NAV = {  # the back-office menu: which role sees which link
     "Zpětná vazba": AT_THE_DOOR,  # a lecturer: her own terms' results
     "E-maily": ORGANISERS,
     "Žádosti": COORDINATORS,
+    "Lidé": ADMINS,
     "Dvoufázové ověření": EVERYONE_ON_STAFF,
 }
 

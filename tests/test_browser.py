@@ -121,6 +121,10 @@ def _seed(app) -> Site:
             employer_type=registration_service.EmployerType.OSPOD, job_title="sociální pracovnice",
             region_id=pardubice.id, orp_id=litomysl.id)) for i in range(3)]
         site.door_term = door.id
+        # Lidé: a lecturer's page, with the term she teaches.
+        lecturer = accounts.create_user("lektorka@spod4.example", "Lucie Lektorská", StaffRole.LECTURER)
+        door.lecturers.append(lecturer)
+        site.person = lecturer.id
         site.registration = outcomes[0].registration.id
         site.manage_token = outcomes[0].token
         site.check_in_code = db.session.get(Registration, site.registration).check_in_code
@@ -326,7 +330,7 @@ def _submit_empty(page, form_selector="main form[method=post]:not([action$=odhla
 
 def _fill_path(rule, site) -> str | None:
     values = {"term_id": site.door_term, "registration_id": site.registration, "request_id": site.request,
-              "code": site.check_in_code, "token": site.password_token}
+              "code": site.check_in_code, "token": site.password_token, "user_id": site.person}
     path = rule.rule
     for argument in rule.arguments:
         if argument not in values:
@@ -639,3 +643,101 @@ def test_keyboard_journeys(browser, site):
         page.keyboard.press("Enter")
     assert page.locator(".check-in-row.is-present").count() == 1, page.content()[:3000]
     context.close()
+
+
+def _choose_starting(page, prefix: str, limit=40) -> None:
+    """Pick the option of the focused <select> whose text starts with `prefix`, with the arrow keys."""
+    for _ in range(limit):
+        if (page.evaluate("document.activeElement.selectedOptions[0]?.text") or "").startswith(prefix):
+            return
+        page.keyboard.press("ArrowDown")
+    raise AssertionError(f"no option starting {prefix!r} reached by the keyboard")
+
+
+def _press_enter(page):
+    with page.expect_navigation() as navigation:
+        page.keyboard.press("Enter")
+    return navigation.value
+
+
+def test_an_administrator_invites_a_coordinator_who_sets_her_password_and_sees_her_krajs_requests(browser, site):
+    """Lidé by keyboard only: the administrator invites a coordinator for Kraj Vysočina, then gives
+    her Pardubický kraj; she sets her password from the e-mailed link, sets up her app at the first
+    login and finds the kraj's request. Every page of the way passes axe and the HTML checker."""
+    import pyotp
+
+    from .helpers import outbox
+
+    findings = Findings(site.folder)
+    email = "nova.koordinace@mpsv.gov.cz"
+    context = _context(browser, site)
+    page = context.new_page()
+    _log_in(page, site, site.admin_email, site.admin_password)
+    _tab_to(page, "el.tagName === 'A' && el.textContent.trim() === 'Lidé'")
+    _focus_visible(page)
+    findings.check(page, "people.index", _press_enter(page), site.base)
+    _tab_to(page, "el.tagName === 'A' && el.textContent.trim() === 'Pozvat nový účet'")
+    findings.check(page, "people.invite", _press_enter(page), site.base)
+    _tab_to(page, "el.type === 'submit' && el.textContent.trim() === 'Pozvat'")
+    response = _press_enter(page)
+    assert page.evaluate("document.activeElement.id") == "chyby"  # the summary takes the focus
+    findings.check(page, "people.invite (errors)", response, site.base, expect_status=422)
+    _tab_to(page, _named("email"))
+    page.keyboard.type(email)
+    page.keyboard.press("Tab")
+    page.keyboard.type("Mgr. Nová Koordinátorka")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.name") == "role"
+    _choose(page, "Koordinace kraje")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.name") == "region_id"
+    _choose_starting(page, "Kraj Vysočina")
+    _tab_to(page, "el.type === 'submit' && el.textContent.trim() === 'Pozvat'")
+    _focus_visible(page)
+    findings.check(page, "people.detail (coordinator)", _press_enter(page), site.base)
+    assert "odkaz k nastavení hesla je na cestě" in page.content()
+
+    _tab_to(page, _named("region_id"))
+    _choose_starting(page, "Pardubický kraj")
+    _tab_to(page, "el.type === 'submit' && el.textContent.trim() === 'Přidělit kraj'")
+    _press_enter(page)
+    notice = page.locator(".notice").all_inner_texts()
+    assert any("Dosavadní koordinace (Světluše Kotrčová) kraj už nemá" in text for text in notice), notice
+    context.close()
+
+    # She sets her password from the e-mail, as she would click it.
+    with site.app.app_context():
+        (message,) = outbox("staff_password_link", email)
+        link = re.search(r"https?://\S+/sprava/heslo/[\w-]+", message.body_text).group(0)
+    context = _context(browser, site)
+    page = context.new_page()
+    findings.check(page, "auth.set_password (invited)", page.goto(site.base + urlsplit(link).path), site.base)
+    _tab_to(page, _named("password"))
+    page.keyboard.type("heslo-nove-koordinace")
+    page.keyboard.press("Tab")
+    page.keyboard.type("heslo-nove-koordinace")
+    _press_enter(page)
+    assert urlsplit(page.url).path == "/sprava/prihlaseni"
+
+    # Her first login leads to the app's setup; then the kraj's requests.
+    _tab_to(page, _named("email"))
+    page.keyboard.type(email)
+    page.keyboard.press("Tab")
+    page.keyboard.type("heslo-nove-koordinace")
+    _press_enter(page)
+    assert urlsplit(page.url).path == "/sprava/overeni/nastaveni"
+    with site.app.app_context():
+        secret = accounts.user_by_email(email).totp_secret
+    _tab_to(page, _named("code"))
+    page.keyboard.type(pyotp.TOTP(secret).now())
+    _press_enter(page)
+    _tab_to(page, "el.tagName === 'A' && el.textContent.includes('pokračovat')")
+    _press_enter(page)
+    _tab_to(page, "el.tagName === 'A' && el.textContent.trim() === 'Žádosti'")
+    findings.check(page, "requests_staff.index (new coordinator)", _press_enter(page), site.base)
+    assert "Petra Krajská" in page.content()
+    context.close()
+
+    assert not findings.axe, _report_axe(findings.axe)
+    assert not findings.overflow, findings.overflow
+    assert _validate(findings.html) == []

@@ -49,9 +49,11 @@ from trainings.models import (
     EmployerType,
     Offer,
     OfferKind,
+    Region,
     Registration,
     RequestState,
     StaffRole,
+    StaffSession,
     SupportRequest,
     Term,
     TermForm,
@@ -60,6 +62,8 @@ from trainings.models import (
     UserToken,
     utcnow,
 )
+from trainings.people.forms import RegionForm, RoleForm, UnlinkTermForm
+from trainings.people.forms import TermForm as PersonTermForm
 from trainings.privacy.views import EraseForm, PersonForm
 from trainings.registration import service as registration_service
 from trainings.registration.forms import CancelForm, ResendLinkForm
@@ -68,7 +72,7 @@ from trainings.requests.forms import CommentForm, RequesterMessageForm, Transiti
 from trainings.registration.staff_forms import AttendanceForm, ConfirmRegistrationForm, NoteForm, StaffCancelForm
 
 from .conftest import FULL_TESTS
-from .helpers import make_term, model_for
+from .helpers import empty_tables, make_term, model_for
 from .staff_helpers import CREATED, browser
 
 # `make test` hands whole files to its pytest-xdist workers (--dist loadfile), so this module
@@ -108,6 +112,14 @@ POSTED_FROM_ELSEWHERE = {
     "requests_staff.comment": CommentForm,
     "requests_staff.transition": TransitionForm,
     "requests_staff.transition_item": TransitionForm,  # with prefix item<id>
+    "people.change_role": RoleForm,
+    "people.assign_region": RegionForm,
+    "people.link_term": PersonTermForm,
+    "people.unlink_term": UnlinkTermForm,
+    "people.deactivate": CzechForm,
+    "people.reactivate": CzechForm,
+    "people.reset_second_factor": CzechForm,
+    "people.send_link": CzechForm,
 }
 
 MARKERS = ("<script>alert(", "<img src=x onerror=alert(", "<svg onload=alert(")
@@ -389,8 +401,21 @@ def world(app, objects):
         f"/termin/{public_term.id}/prihlaska", f"/prihlaska-na-termin/{closed.signup_token}",
         f"/prihlaska/{registration_token}", f"/zadost/{request_token}",
     ]
+    # What Lidé may change on the seeded staff (the first account is a kraj's coordinator) goes back.
+    kraje = dict(db.session.execute(select(Region.id, Region.coordinator_id)).all())
+    kept = ("role", "active", "password_hash", "totp_secret", "totp_confirmed_at", "totp_last_step")
+    staff = {u.id: [getattr(u, name) for name in kept] for u in db.session.scalars(select(User))}
     yield world
-    db.session.rollback()
+    empty_tables()
+    for kraj in db.session.scalars(select(Region)):
+        kraj.coordinator_id = kraje[kraj.id]
+    for person in db.session.scalars(select(User)):
+        for name, value in zip(kept, staff.get(person.id, ())):
+            setattr(person, name, value)
+    invited = [i for i in db.session.scalars(select(User.id)) if i not in staff]
+    db.session.execute(StaffSession.__table__.delete().where(StaffSession.user_id.in_(invited)))
+    db.session.execute(User.__table__.delete().where(User.id.in_(invited)))
+    db.session.commit()
     db.session.execute(UserToken.__table__.delete().where(UserToken.user_id == user.id))
     db.session.execute(User.__table__.delete().where(User.id == user.id))
     db.session.commit()
@@ -671,7 +696,7 @@ def stored_pages(app, world) -> list[str]:
     db.session.rollback()
     pages = list(world.public_pages)
     pages += ["/sprava/", "/sprava/terminy/", "/sprava/terminy/?obdobi=probehle", "/sprava/terminy/zajem",
-              "/sprava/emaily", "/sprava/zadosti/?stav=vse", "/sprava/osobni-udaje/"]
+              "/sprava/emaily", "/sprava/zadosti/?stav=vse", "/sprava/osobni-udaje/", "/sprava/lide/"]
     # The newest rows: the world's and what the fuzz created last (the lists above show all of them).
     term_ids = {world.url_args["public_term"], world.url_args["closed_term"],
                 *db.session.scalars(select(Term.id).order_by(Term.id.desc()).limit(3))}

@@ -65,6 +65,7 @@ def _register_blueprints(app: Flask) -> None:
     from .feedback import staff_views as feedback_staff
     from .feedback import views as feedback
     from .pages.views import bp as pages_bp
+    from .people.views import bp as people_bp
     from .person.views import bp as person_bp
     from .privacy.views import bp as privacy_bp
     from .registration.attendance_views import bp as attendance_bp
@@ -86,6 +87,7 @@ def _register_blueprints(app: Flask) -> None:
         attendance_bp, staff_exports_bp, reports_bp, requests_bp, requests_staff_bp,
     ):
         app.register_blueprint(blueprint)
+    app.register_blueprint(people_bp)  # Lidé: staff accounts, for administrators
     init_metrics(app)  # /metrics for operators
     register_error_handlers(app)
 

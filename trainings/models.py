@@ -149,6 +149,16 @@ class StaffRole(str, enum.Enum):
     COORDINATOR = "coordinator"
     LECTURER = "lecturer"
 
+    @property
+    def label(self) -> str:
+        """What the back office calls the role: the work, not a gendered title of the person."""
+        return {
+            "admin": "správa systému",
+            "organiser": "organizace termínů",
+            "coordinator": "koordinace kraje",
+            "lecturer": "lektorské vedení",
+        }[self.value]
+
 
 class OutboxState(str, enum.Enum):
     QUEUED = "queued"

@@ -61,11 +61,12 @@ def seed_regions() -> None:
         )
         if user.role is None:
             user.role = StaffRole.COORDINATOR
-        regions[item["code"]] = _upsert(
-            Region,
-            {"code": item["code"]},
-            {"slug": item["slug"], "name": item["name"], "coordinator": user},
-        )
+        region = _upsert(Region, {"code": item["code"]}, {"slug": item["slug"], "name": item["name"]})
+        # Only a kraj without one gets the seed's coordinator: after that administrators assign
+        # them under Lidé, and a deploy's seed must not undo their choice.
+        if region.coordinator_id is None and region.coordinator is None:
+            region.coordinator = user
+        regions[item["code"]] = region
     db.session.flush()
 
     with open(DATA_DIR / "orp.csv", encoding="utf-8", newline="") as f:

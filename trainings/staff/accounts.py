@@ -96,10 +96,18 @@ def set_password(user: User, password: str) -> None:
     _lift_lock(user.email)  # the guesses were at the old password
 
 
-def deactivate(user: User) -> None:
+def deactivate(user: User, actor: User | None = None) -> None:
     """Take away a person's access: her sessions end now, and she can no longer log in."""
     user.active = False
     sessions.end_all(user)
+    record("user.deactivated", user, actor)
+    db.session.commit()
+
+
+def reactivate(user: User, actor: User | None = None) -> None:
+    """Give a deactivated person her access back, with the password she had (if any)."""
+    user.active = True
+    record("user.reactivated", user, actor)
     db.session.commit()
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import AuditEntry, Offer, Orp, Region, Registration, RegistrationState, Term, TermForm
+from ..models import AuditEntry, Offer, Orp, Region, Registration, RegistrationState, StaffRole, Term, TermForm
 from ..timefmt import date_time, term_span
 
 ACTIONS = {
@@ -34,6 +34,22 @@ ACTIONS = {
     "registration.handover_withdrawn": "nabídka předání místa odvolána",
     "registration.handed_over": "místo předáno",
     "registration.taken_over": "místo převzato předáním",
+    "login.locked": "přihlášení zablokováno po nesprávných heslech",
+    "second_factor.enabled": "dvoufázové ověření zapnuto",
+    "second_factor.disabled": "dvoufázové ověření vypnuto",
+    "second_factor.reset": "ověřovací aplikace zrušena kvůli nastavení nové",
+    "second_factor.reset_by_administrator": "ověřovací aplikace a záložní kódy zrušeny správcem",
+    "second_factor.recovery_code_used": "přihlášení záložním kódem",
+    "second_factor.recovery_codes_renewed": "nové záložní kódy",
+    "user.invited": "účet založen a pozvánka odeslána",
+    "user.link_sent": "odeslán nový odkaz k nastavení hesla",
+    "user.role_changed": "změna role",
+    "user.region_assigned": "přidělen kraj",
+    "user.region_removed": "kraj přidělen jiné koordinaci",
+    "user.term_linked": "přidělen termín",
+    "user.term_unlinked": "odebrán termín",
+    "user.deactivated": "účet deaktivován",
+    "user.reactivated": "účet znovu aktivován",
 }
 
 FIELDS = {
@@ -74,6 +90,14 @@ FIELDS = {
     "handover": "předání č.",
     "expires_at": "platí do",
     "name": "jméno",
+    "role": "role",
+    "attempts": "nesprávných hesel",
+    "until": "blokováno do",
+    "left": "zbývá záložních kódů",
+    "requests_moved": "převzaté žádosti",
+    "region": "kraj",
+    "previous_coordinator": "dosavadní koordinace",
+    "new_coordinator": "nová koordinace",
 }
 
 _STATES = {s.value: s.label for s in RegistrationState}
@@ -90,6 +114,8 @@ def _value(name: str, value) -> str:
         return "ano" if value else "ne"
     if name == "state":
         return _STATES.get(value, str(value))
+    if name == "role":
+        return StaffRole(value).label if value in StaffRole._value2member_map_ else str(value)
     if name == "form":
         return _FORMS.get(value, str(value))
     if name in ("term", "to_term", "from_term") and isinstance(value, int):
@@ -99,7 +125,7 @@ def _value(name: str, value) -> str:
         # A handful of kraje, ORP and workshops: the session's identity map keeps the look-ups cheap.
         obj = db.session.get(_NAMED[name], value)
         return getattr(obj, "title", None) or getattr(obj, "name", None) or str(value)
-    if isinstance(value, str) and name.endswith(("_at", "deadline")):
+    if isinstance(value, str) and (name.endswith(("_at", "deadline")) or name == "until"):
         try:
             return date_time(datetime.fromisoformat(value))
         except ValueError:

@@ -155,6 +155,29 @@ def _lecturers_text(users) -> str | None:
     return ", ".join(account_label(user) for user in in_czech_order(users)) or None
 
 
+def _relink(term: Term, lecturers: list[User]) -> dict:
+    """Link exactly these accounts to the term; the audit change ({} when none)."""
+    if {user.id for user in lecturers} == {user.id for user in term.lecturers}:
+        return {}
+    change = {"lecturers": [_lecturers_text(term.lecturers), _lecturers_text(lecturers)]}
+    term.lecturers = lecturers
+    return change
+
+
+def set_lecturer(term_id: int, user: User, teaches: bool, actor: User | None) -> bool:
+    """Link one lecturer account to a term or take it off, as the term form does for all of
+    them (the same accounts allowed, the same entry in the term's trail). False when nothing changed."""
+    with locked(Term, term_id) as term:
+        if term.state == TermState.CANCELLED:
+            raise TermError("Zrušený termín nelze upravovat.")
+        ids = {linked.id for linked in term.lecturers}
+        ids = ids | {user.id} if teaches else ids - {user.id}
+        change = _relink(term, _linked_lecturers(ids, linked=term.lecturers))
+        if change:
+            audit.record("term.updated", term, actor, **change)
+    return bool(change)
+
+
 def create_term(data: TermData, actor: User | None, copied_from: int | None = None) -> Term:
     """`copied_from` names the term the organiser duplicated, for the audit trail."""
     check(data)
@@ -216,9 +239,7 @@ def update_term(term_id: int, data: TermData, actor: User | None) -> list[Regist
         before = {name: getattr(term, name) for name in diff}
         for name in diff:
             setattr(term, name, new_values[name])
-        if {user.id for user in lecturers} != {user.id for user in term.lecturers}:
-            diff["lecturers"] = [_lecturers_text(term.lecturers), _lecturers_text(lecturers)]
-            term.lecturers = lecturers
+        diff.update(_relink(term, lecturers))
         if not diff:
             return []
         if not term.public and term.signup_token is None:
