@@ -169,3 +169,11 @@ def test_a_report_seen_again_shows_what_changed_since(app, month):
     # The term starts: its row is not touched, only the clock moves past its start.
     assert report_for(month, now=coming.starts_at + timedelta(minutes=1)).totals.terms == before.totals.terms + 1
     assert attend_later.term_id == coming.id
+
+
+def test_a_programme_without_any_term_yet_has_a_report_of_nothing(app):
+    """The first day after launch: no term at all, and the page still answers with zeros."""
+    response = organiser_client(app).get("/sprava/vykazy/")
+    assert response.status_code == 200
+    report = build_report(this_month(), utcnow())
+    assert report.by_month == [] and report.by_workshop == []

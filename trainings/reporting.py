@@ -151,8 +151,11 @@ def build_report(period: Period, now: datetime | None = None) -> Report:
     )
     employer_order = [t.label for t in EmployerType]
     months = _months(period, now)
-    month_of = case(*((Term.starts_at < end, index) for index, (_, end) in enumerate(months)), else_=len(months))
-    month_rows = {row[0]: row[1:] for row in db.session.execute(_base(period, now, month_of).group_by(month_of))}
+    month_rows = {}
+    if months:  # no term yet: nothing to count, and a CASE without a WHEN is not SQL
+        month_of = case(*((Term.starts_at < end, index) for index, (_, end) in enumerate(months)),
+                        else_=len(months))
+        month_rows = {row[0]: row[1:] for row in db.session.execute(_base(period, now, month_of).group_by(month_of))}
     return Report(
         period=period,
         totals=totals,
