@@ -35,6 +35,7 @@ from ..extensions import db
 from ..mail import messages
 from ..models import Registration, RegistrationState, SeatHandover, Term, utcnow
 from ..urls import absolute_url
+from . import lifecycle
 from .service import (
     AlreadyRegistered,
     Applicant,
@@ -192,9 +193,7 @@ def confirm(token: str, now: datetime | None = None) -> HandoverOutcome:
                               employer_type=handover.employer_type, job_title=handover.job_title,
                               region_id=handover.region_id, orp_id=handover.orp_id)
         _check_colleague(term, giver, applicant)
-        giver.state = RegistrationState.CANCELLED
-        giver.cancelled_at = now
-        giver.calendar_sequence += 1  # the CANCEL must outrank the invitation it withdraws
+        lifecycle.hand_over(giver, now)
         db.session.flush()
         # Confirmed directly: the seat is handed over, not freed for the waiting list.
         new = enter(term, applicant, handover.email_normalized, RegistrationState.CONFIRMED, now)
