@@ -20,7 +20,7 @@ from flask import current_app
 from sqlalchemy import delete, func, or_, select, update
 
 from .. import audit
-from ..db_session import begin_write
+from ..db_session import begin_write, locked_many, transaction
 from ..extensions import db
 from ..models import (
     AuditEntry,
@@ -38,7 +38,7 @@ from ..models import (
     User,
     utcnow,
 )
-from ..registration.service import can_cancel, cancel, normalize_email
+from ..registration.service import NotCancellable, can_cancel, cancel, normalize_email
 from ..staff import sessions
 
 ANONYMOUS_NAME = "anonymizováno"
@@ -260,27 +260,34 @@ def export_person(email: str, actor: User | None) -> dict:
 
 
 def erase_person(email: str, actor: User | None, now: datetime | None = None) -> Outcome:
-    """Erase one person on request: active registrations are cancelled first (their
-    seats go to the waiting list), then everything is anonymised like old data."""
+    """Erase one person on request, in one transaction: active registrations are cancelled first
+    (their seats go to the waiting list), then everything is anonymised like old data. Should
+    any step fail, nothing is done: no seat given up without the erasure, nor the reverse."""
     now = now or utcnow()
     outcome = Outcome()
-    registrations, _, _ = _person_rows(email)
-    for registration in registrations:
-        # The one cancellation rule: a seat on a term that was itself cancelled, or has begun,
-        # is not given up again; anonymising is all it needs.
-        if can_cancel(registration, now):
-            cancel(registration.id, now=now)
-            outcome.cancelled.append(registration.id)
-    begin_write()
-    registrations, interest, requests = _person_rows(email)
-    _anonymise_registrations(registrations, outcome)
-    _anonymise_interest(interest, outcome)
-    _anonymise_requests(requests, outcome)
-    outcome.messages += db.session.execute(
-        delete(OutboxMessage).where(func.lower(OutboxMessage.recipient) == normalize_email(email))
-    ).rowcount
-    # Also when the address had nothing else: a link asked for just before the erasure.
-    db.session.execute(delete(PersonLink).where(PersonLink.email_normalized == normalize_email(email)))
-    audit.record("privacy.erase", audit.PRIVACY, actor, **outcome.as_dict())
-    db.session.commit()
+    with transaction():
+        registrations, _, _ = _person_rows(email)
+        # Every term she may leave is locked here, in order, before any seat moves.
+        with locked_many(Term, {r.term_id for r in registrations if can_cancel(r, now)}):
+            for registration in registrations:
+                # The one cancellation rule: a seat on a term that was itself cancelled, or has begun,
+                # is not given up again; anonymising is all it needs.
+                if not can_cancel(registration, now):
+                    continue
+                try:
+                    cancel(registration.id, now=now)
+                except NotCancellable:
+                    continue  # cancelled meanwhile, before the lock: nothing to give up
+                outcome.cancelled.append(registration.id)
+            registrations, interest, requests = _person_rows(email)
+            _anonymise_registrations(registrations, outcome)
+            _anonymise_interest(interest, outcome)
+            _anonymise_requests(requests, outcome)
+            outcome.messages += db.session.execute(
+                delete(OutboxMessage).where(func.lower(OutboxMessage.recipient) == normalize_email(email))
+            ).rowcount
+            # Also when the address had nothing else: a link asked for just before the erasure.
+            db.session.execute(delete(PersonLink).where(PersonLink.email_normalized == normalize_email(email)))
+            audit.record("privacy.erase", audit.PRIVACY, actor, **outcome.as_dict())
+            db.session.flush()
     return outcome

@@ -48,6 +48,7 @@ from .service import (
     normalize_email,
     refuse_if_registered,
     seat_usage,
+    term_id_of,
 )
 
 
@@ -128,7 +129,7 @@ def _check_colleague(term: Term, giver: Registration, applicant: Applicant) -> N
 def offer(registration_id: int, applicant: Applicant, now: datetime | None = None) -> Offered:
     """Offer the seat to a colleague: an e-mail with her link; nothing moves yet."""
     now = now or utcnow()
-    term_id = db.session.scalar(select(Registration.term_id).where(Registration.id == registration_id))
+    term_id = term_id_of(registration_id)
     if term_id is None:
         raise HandoverRefused(SEAT_GONE)
 
@@ -179,7 +180,7 @@ def confirm(token: str, now: datetime | None = None) -> HandoverOutcome:
     if found is None:
         raise HandoverRefused(LAPSED)
     handover_id, registration_id = found.id, found.registration_id
-    term_id = db.session.scalar(select(Registration.term_id).where(Registration.id == registration_id))
+    term_id = term_id_of(registration_id)
 
     def operation(terms):
         term = terms[term_id]

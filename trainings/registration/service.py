@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 from babel.dates import format_timedelta
 from flask import current_app
 from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm.util import identity_key
 
 from .. import audit, czech, places, tokens
-from ..db_session import NotFound, availability_read, lock_also, locked, run_locked
+from ..db_session import NotFound, availability_read, lock_also, locked, run_locked, transaction
 from ..extensions import db
 from ..mail import messages
 from ..models import (
@@ -147,6 +148,15 @@ _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 def new_check_in_code() -> str:
     """A short code for the door; 31^8 values make a collision (caught by the unique index) remote."""
     return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
+
+
+def term_id_of(registration_id: int) -> int | None:
+    """The term of a registration, None when there is none. A registration's term never changes,
+    so one already loaded in this transaction (the access check's) answers without a query."""
+    loaded = db.session.identity_map.get(identity_key(Registration, registration_id))
+    if loaded is not None and "term_id" in loaded.__dict__:
+        return loaded.term_id
+    return db.session.scalar(select(Registration.term_id).where(Registration.id == registration_id))
 
 
 def registration_for_token(token: str, now: datetime | None = None) -> Registration | None:
@@ -405,7 +415,7 @@ def register(term_id: int, applicant: Applicant, now: datetime | None = None,
     now = now or utcnow()
     email_normalized = normalize_email(applicant.email)
     try:
-        with locked(Term, term_id) as term:
+        with transaction(), locked(Term, term_id) as term:
             if not term.public and not (signup_token and term.signup_token
                                         and secrets.compare_digest(signup_token, term.signup_token)):
                 raise TermNotFound()
@@ -567,7 +577,7 @@ def cancel(
     cancellation and the promotions it causes go to the audit trail.
     """
     now = now or utcnow()
-    term_id = db.session.scalar(select(Registration.term_id).where(Registration.id == registration_id))
+    term_id = term_id_of(registration_id)
     if term_id is None:
         raise NotCancellable()
 
@@ -655,10 +665,10 @@ def undo_cancel(registration_id: int, now: datetime | None = None) -> Registrati
     Like a promotion, she gets a new REQUEST invitation whose SEQUENCE outranks the
     CANCEL she was sent, and a fresh private link."""
     now = now or utcnow()
-    term_id = db.session.scalar(select(Registration.term_id).where(Registration.id == registration_id))
+    term_id = term_id_of(registration_id)
     if term_id is None:
         raise UndoRefused()
-    with locked(Term, term_id):
+    with transaction(), locked(Term, term_id):
         registration = db.session.get(Registration, registration_id, populate_existing=True)
         refusal = undo_refusal(registration, now)
         if refusal is not None:

@@ -35,7 +35,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from .. import audit
-from ..db_session import NotFound, locked
+from ..db_session import NotFound, locked, transaction
 from ..extensions import db
 from ..mail import messages
 from ..models import Registration, RegistrationState, Term, TermState, User, utcnow
@@ -53,6 +53,7 @@ from .service import (
     normalize_email,
     refuse_if_registered,
     seat_usage,
+    term_id_of,
     waitlisted_message,
 )
 
@@ -82,12 +83,13 @@ class AttendanceNotOpen(RegistrationError):
 @contextmanager
 def _locked_registration(registration_id: int):
     """The registration with its term locked, as every seat-changing rule needs."""
-    term_id = db.session.scalar(select(Registration.term_id).where(Registration.id == registration_id))
-    if term_id is None:
-        raise RegistrationNotFound()
-    with locked(Term, term_id) as term:
-        registration = db.session.get(Registration, registration_id, populate_existing=True)
-        yield term, registration
+    with transaction():
+        term_id = term_id_of(registration_id)
+        if term_id is None:
+            raise RegistrationNotFound()
+        with locked(Term, term_id) as term:
+            registration = db.session.get(Registration, registration_id, populate_existing=True)
+            yield term, registration
 
 
 def _not_cancelled(term: Term) -> None:
@@ -112,7 +114,7 @@ def add_by_hand(
     email_normalized = normalize_email(applicant.email)
     actor_id = actor.id  # read now: the lock below expires loaded objects
     try:
-        with locked(Term, term_id) as term:
+        with transaction(), locked(Term, term_id) as term:
             _not_cancelled(term)
             refuse_if_registered(term, email_normalized)
             reason = seat_usage(term).refusal(applicant.orp_id)
@@ -183,7 +185,7 @@ def move_to_waitlist(registration_id: int, actor: User, now: datetime | None = N
 def fill_from_waitlist(term_id: int, actor: User, now: datetime | None = None) -> list[Registration]:
     """Hand free seats to the waiting list in queue order, as a cancellation would."""
     try:
-        with locked(Term, term_id) as term:
+        with transaction(), locked(Term, term_id) as term:
             _not_cancelled(term)
             promoted = fill_free_seats(term, now)
             for registration in promoted:
@@ -260,7 +262,7 @@ def mark_no_shows(term_id: int, actor: User, now: datetime | None = None) -> int
     """After the term, everyone confirmed and not marked present is a no-show; returns how many."""
     now = now or utcnow()
     try:
-        with locked(Term, term_id) as term:
+        with transaction(), locked(Term, term_id) as term:
             if term.state == TermState.CANCELLED or now < term.ends_at:
                 raise AttendanceNotOpen("Neúčast lze hromadně zapsat až po skončení termínu.")
             unmarked = db.session.scalars(
@@ -292,7 +294,7 @@ def registration_for_code(code: str) -> Registration | None:
 def message_participants(term_id: int, subject: str, body: str, actor: User) -> int:
     """One e-mail per confirmed participant, through the outbox; returns how many."""
     try:
-        with locked(Term, term_id) as term:
+        with transaction(), locked(Term, term_id) as term:
             people = db.session.scalars(
                 select(Registration)
                 .where(Registration.term_id == term.id, Registration.state == RegistrationState.CONFIRMED)

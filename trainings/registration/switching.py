@@ -48,6 +48,7 @@ from .service import (
     pending_switches,
     refuse_if_registered,
     seat_usage,
+    term_id_of,
 )
 
 
@@ -150,7 +151,7 @@ def _exchange_partner(registration: Registration, target: Term, now: datetime) -
 
 def switch(registration_id: int, target_term_id: int, now: datetime | None = None) -> SwitchOutcome:
     now = now or utcnow()
-    term_id = db.session.scalar(select(Registration.term_id).where(Registration.id == registration_id))
+    term_id = term_id_of(registration_id)
     if term_id is None:
         raise SwitchRefused()
     if term_id == target_term_id:
@@ -218,7 +219,7 @@ def _enter(target: Term, registration: Registration, state, now) -> Registration
 def withdraw_switch(entry_id: int, now: datetime | None = None) -> Registration:
     """She no longer wants to move: the waiting-list entry goes, her seat stays as it was."""
     now = now or utcnow()
-    term_id = db.session.scalar(select(Registration.term_id).where(Registration.id == entry_id))
+    term_id = term_id_of(entry_id)
     if term_id is None:
         raise SwitchRefused("Změna termínu už neplatí.")
 

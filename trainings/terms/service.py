@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from .. import audit, czech
 from ..collation import person_key
-from ..db_session import begin_write, locked
+from ..db_session import begin_write, locked, transaction
 from ..errors import ServiceError
 from ..extensions import db
 from ..mail import messages
@@ -207,7 +207,7 @@ def _describe(term: Term, before: dict) -> list[str]:
 def update_term(term_id: int, data: TermData, actor: User | None) -> list[Registration]:
     """Save the organiser's changes; returns who was promoted from the waiting list."""
     check(data)
-    with locked(Term, term_id) as term:
+    with transaction(), locked(Term, term_id) as term:
         if term.state == TermState.CANCELLED:
             raise TermError("Zrušený termín nelze upravovat.")
         new_values = asdict(data)
@@ -242,7 +242,7 @@ class TermTookPlace(TermError):
 
 def cancel_term(term_id: int, actor: User | None, reason: str | None = None) -> int:
     """Cancel a term and tell everyone on it; returns how many people were told."""
-    with locked(Term, term_id) as term:
+    with transaction(), locked(Term, term_id) as term:
         if term.state == TermState.CANCELLED:
             return 0
         if term.has_ended:
