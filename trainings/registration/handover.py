@@ -30,7 +30,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from .. import audit, tokens
-from ..db_session import NotFound, run_locked
+from ..db_session import NotFound, run_locked, transaction
 from ..extensions import db
 from ..mail import messages
 from ..models import Registration, RegistrationState, SeatHandover, Term, utcnow
@@ -163,13 +163,13 @@ def offer(registration_id: int, applicant: Applicant, now: datetime | None = Non
 def withdraw(registration_id: int, now: datetime | None = None) -> bool:
     """She keeps her seat after all; False when no offer was open."""
     now = now or utcnow()
-    registration = db.session.get(Registration, registration_id)
-    handover = pending_handover(registration, now) if registration else None
-    if handover is None:
-        return False
-    handover.ended_at = now
-    audit.record("registration.handover_withdrawn", registration, None, handover=handover.id)
-    db.session.commit()
+    with transaction():
+        registration = db.session.get(Registration, registration_id)
+        handover = pending_handover(registration, now) if registration else None
+        if handover is None:
+            return False
+        handover.ended_at = now
+        audit.record("registration.handover_withdrawn", registration, None, handover=handover.id)
     return True
 
 

@@ -177,16 +177,16 @@ def registration_for_token(token: str, now: datetime | None = None) -> Registrat
 
 def revoke_other_links(registration: Registration, keep_token: str) -> int:
     """End every private link of the registration but the one in use (a forwarded e-mail, a shared computer)."""
-    links = db.session.scalars(
-        select(RegistrationLink).where(
-            RegistrationLink.registration_id == registration.id,
-            RegistrationLink.revoked_at.is_(None),
-            RegistrationLink.token_hash != tokens.token_hash(keep_token),
-        )
-    ).all()
-    for link in links:
-        link.revoked_at = utcnow()
-    db.session.commit()
+    with transaction():
+        links = db.session.scalars(
+            select(RegistrationLink).where(
+                RegistrationLink.registration_id == registration.id,
+                RegistrationLink.revoked_at.is_(None),
+                RegistrationLink.token_hash != tokens.token_hash(keep_token),
+            )
+        ).all()
+        for link in links:
+            link.revoked_at = utcnow()
     return len(links)
 
 
@@ -551,11 +551,11 @@ def moved_to(registration: Registration) -> Registration | None:
 
 def open_moved_registration(registration: Registration) -> str:
     """A fresh private link to the registration her switched one became (hers: the same address)."""
-    new = moved_to(registration)
-    if new is None or new.email_normalized != registration.email_normalized:
-        raise NotMoved()
-    token = issue_link(new)
-    db.session.commit()
+    with transaction():
+        new = moved_to(registration)
+        if new is None or new.email_normalized != registration.email_normalized:
+            raise NotMoved()
+        token = issue_link(new)
     return token
 
 

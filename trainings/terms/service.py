@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from .. import audit, czech
 from ..collation import person_key
-from ..db_session import begin_write, locked, transaction
+from ..db_session import locked, transaction
 from ..errors import ServiceError
 from ..extensions import db
 from ..mail import messages
@@ -158,19 +158,18 @@ def _lecturers_text(users) -> str | None:
 def create_term(data: TermData, actor: User | None, copied_from: int | None = None) -> Term:
     """`copied_from` names the term the organiser duplicated, for the audit trail."""
     check(data)
-    begin_write()
-    values = asdict(data)
-    lecturers = _linked_lecturers(values.pop("lecturer_ids"))
-    term = Term(**values, lecturers=lecturers)
-    if not data.public:
-        term.signup_token = secrets.token_urlsafe(24)
-    db.session.add(term)
-    db.session.flush()
-    extra = {"copied_from": copied_from} if copied_from is not None else {}
-    audit.record("term.created", term, actor, **values, lecturers=_lecturers_text(lecturers), **extra)
-    if term.public:
-        notify_interest_list(term)
-    db.session.commit()
+    with transaction():
+        values = asdict(data)
+        lecturers = _linked_lecturers(values.pop("lecturer_ids"))
+        term = Term(**values, lecturers=lecturers)
+        if not data.public:
+            term.signup_token = secrets.token_urlsafe(24)
+        db.session.add(term)
+        db.session.flush()
+        extra = {"copied_from": copied_from} if copied_from is not None else {}
+        audit.record("term.created", term, actor, **values, lecturers=_lecturers_text(lecturers), **extra)
+        if term.public:
+            notify_interest_list(term)
     return term
 
 
