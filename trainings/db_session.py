@@ -8,9 +8,11 @@ is always taken at the start of a fresh transaction.
 
 PostgreSQL: the term row is locked with SELECT … FOR UPDATE.
 
-Rules for the lock (after pretix): lock what you are about to make less
-available (the term), at the start of the transaction, before reading
-availability, and commit or roll back at once. Most operations lock one term.
+Rules for the lock (after pretix): a use case opens its one transaction at
+its entry (`transaction()`), and a lock outside one is refused
+(OutsideTransaction); lock what you are about to make less available (the
+term), at the start of the transaction, before reading availability, and
+commit or roll back at once. Most operations lock one term.
 A switch of term (and a promotion that completes one) touches two or more
 terms of one workshop; those are locked together, in ascending id order
 (`locked_many`). A promotion may find out only under the lock that it needs
