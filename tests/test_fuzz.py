@@ -798,8 +798,9 @@ def test_ids_beyond_what_the_database_holds_are_not_found(app, world, record_err
     assert world.admin.get(f"/sprava/zadosti/{huge}").status_code == 404
     assert world.admin.post(f"/sprava/zadosti/{huge}/komentar",
                             data={"csrf_token": world.admin.token, "text": "x"}).status_code == 404
+    # The id converter answers for every URL alike, the outbox's retry button included.
     retry = world.admin.post(f"/sprava/emaily/{huge}/znovu", data={"csrf_token": world.admin.token})
-    assert retry.status_code == 302
+    assert retry.status_code == 404
 
 
 def test_a_nul_character_in_any_text_field_is_refused_next_to_the_field(app, world, record_errors):

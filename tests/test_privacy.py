@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 
 from trainings.catalogue.interest import add_interest
 from trainings.extensions import db
@@ -129,6 +130,44 @@ def test_erasure_on_request_cancels_future_seats_hands_them_on_and_anonymises(ap
     assert "jana@mesto.cz" not in everything_stored()
     assert db.session.scalars(select(AuditEntry).where(AuditEntry.action == "privacy.erase")).one().data[
         "registrations"] == 1
+
+
+def test_an_erasure_that_fails_at_its_last_step_leaves_nothing_half_done(app):
+    """The account that asked for the erasure was removed meanwhile: its audit entry, the last
+    thing written, breaks the database's own rule (audit_entries.actor_id). Her seat must not be
+    given up, nor the colleague waiting promoted, without the erasure they were part of."""
+    term, other_term = make_term(capacity=1), make_term(starts_in=timedelta(days=20))
+    jana = sign_up(term, "jana@mesto.cz").registration.id
+    jana_elsewhere = sign_up(other_term, "jana@mesto.cz").registration.id
+    petr = sign_up(term, "petr@mesto.cz", name="Petr Čekající").registration.id
+    mails_before = db.session.scalar(select(func.count(OutboxMessage.id)))
+    removed = accounts.create_user("odejita@mpsv.example", "Odešlá Správkyně", StaffRole.ADMIN, "heslo-spravce-123")
+    removed_id = removed.id  # loads the row, so it can be used after it is gone
+    db.session.expunge(removed)
+    db.session.execute(delete(AuditEntry).where(AuditEntry.actor_id == removed_id))
+    db.session.execute(delete(User).where(User.id == removed_id))
+    db.session.commit()
+
+    with pytest.raises(IntegrityError):
+        privacy.erase_person("jana@mesto.cz", actor=removed)
+
+    db.session.rollback()
+    for registration_id in (jana, jana_elsewhere):
+        registration = db.session.get(Registration, registration_id)
+        assert registration.state == RegistrationState.CONFIRMED and registration.cancelled_at is None
+        assert (registration.name, registration.email) == ("Jana Nováková", "jana@mesto.cz")
+        assert db.session.scalar(select(func.count(RegistrationLink.id))
+                                 .where(RegistrationLink.registration_id == registration_id)) == 1
+    assert db.session.get(Registration, petr).state == RegistrationState.WAITLISTED
+    assert db.session.scalar(select(func.count(OutboxMessage.id))) == mails_before
+    assert not db.session.scalars(select(AuditEntry).where(AuditEntry.action == "privacy.erase")).all()
+
+    # Asked again by someone whose account exists, it is done whole.
+    outcome = privacy.erase_person("jana@mesto.cz", actor=None)
+    assert sorted(outcome.cancelled) == [jana, jana_elsewhere]
+    db.session.rollback()
+    assert db.session.get(Registration, petr).state == RegistrationState.CONFIRMED
+    assert "jana@mesto.cz" not in everything_stored()
 
 
 @pytest.fixture

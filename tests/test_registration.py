@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from trainings import timefmt
-from trainings.db_session import locked
+from trainings.db_session import locked, transaction
 from trainings.extensions import db
 from trainings.models import (
     EmployerType,
@@ -860,7 +860,7 @@ def test_raising_capacity_and_filling_free_seats_promotes_in_queue_order(app):
                 for n, orp_name in enumerate(["Litomyšl", "Svitavy", "Chrudim", "Polička"], 1)]
     assert [o.waitlist_position for o in outcomes] == [None, 1, 2, 3]
 
-    with locked(Term, term.id) as locked_term:
+    with transaction(), locked(Term, term.id) as locked_term:
         locked_term.capacity = 3
         promoted = service.fill_free_seats(locked_term)
     assert [r.email for r in promoted] == ["ucastnice2@ospod.cz", "ucastnice3@ospod.cz"]
@@ -879,7 +879,7 @@ def test_filling_free_seats_skips_a_full_orp_and_keeps_that_place_in_the_queue(a
     for n, orp_name in enumerate(["Litomyšl", "Litomyšl", "Svitavy", "Chrudim"], 1):
         service.register(term.id, applicant(n, orp_name))
 
-    with locked(Term, term.id) as locked_term:
+    with transaction(), locked(Term, term.id) as locked_term:
         locked_term.capacity = 3
         promoted = service.fill_free_seats(locked_term)
     assert [r.email for r in promoted] == ["ucastnice4@ospod.cz"]
@@ -890,7 +890,7 @@ def test_fill_free_seats_on_a_full_term_promotes_nobody(app):
     term = make_term(capacity=1)
     service.register(term.id, applicant(1))
     service.register(term.id, applicant(2))
-    with locked(Term, term.id) as locked_term:
+    with transaction(), locked(Term, term.id) as locked_term:
         assert service.fill_free_seats(locked_term) == []
     assert messages("registration_promoted") == []
 

@@ -312,7 +312,7 @@ def test_a_promotion_that_needs_a_lower_term_held_elsewhere_steps_back_instead_o
     jana, eva = _seat(monday, 1), _seat(thursday, 3)
     assert switching.switch(jana, thursday.id).kind == switching.WAITING
     monday_id, thursday_id = monday.id, thursday.id
-    from trainings.db_session import lock_also, locked
+    from trainings.db_session import lock_also, locked, transaction
     from trainings.models import Term
 
     holding, errors = threading.Event(), []
@@ -320,7 +320,7 @@ def test_a_promotion_that_needs_a_lower_term_held_elsewhere_steps_back_instead_o
     def holder():
         with threads_app.app_context():
             try:
-                with locked(Term, monday_id):
+                with transaction(), locked(Term, monday_id):
                     holding.set()
                     threading.Event().wait(0.5)  # the cancellation starts meanwhile
                     lock_also(Term, thursday_id)

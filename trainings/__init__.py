@@ -1,5 +1,6 @@
 """The application factory."""
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 from flask_login import current_user
 
 import config as settings
@@ -8,6 +9,7 @@ from . import templating
 from .cli import register_commands
 from .db_session import configure_engine, engine_options
 from .logs import configure_logging
+from .places import MAX_ID
 from .security import init_security
 from .extensions import csrf, db, login_manager, mail, migrate
 from .urls import for_public_base, public_base
@@ -48,10 +50,19 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     with app.app_context():
         configure_engine(db.engine)
 
+    app.url_map.converters["id"] = IdConverter
     _register_blueprints(app)
     templating.register(app)
     register_commands(app)
     return app
+
+
+class IdConverter(IntegerConverter):
+    """`<id:term_id>`: a row's id as the database can hold it. 0, a sign and anything above
+    MAX_ID are no page (404) before a view or an access check runs, so no handler guards it."""
+
+    def __init__(self, url_map):
+        super().__init__(url_map, min=1, max=MAX_ID)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -17,13 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from flask import Flask, abort, current_app, request
+from flask import Flask, abort, current_app, g, request
 from flask_login import current_user
 from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
 
 from .extensions import db, login_manager
 from .models import Region, Registration, StaffRole, SupportRequest, Term, User, term_lecturers
-from .places import MAX_ID
 
 ADMIN, ORGANISER, COORDINATOR, LECTURER = (
     StaffRole.ADMIN, StaffRole.ORGANISER, StaffRole.COORDINATOR, StaffRole.LECTURER)
@@ -104,12 +104,38 @@ def requests_handled_by(user: User):
 
 
 def _row(model, value):
-    # Werkzeug's int converter takes any size; the database's integer does not.
-    return db.session.get(model, value) if 0 < value <= MAX_ID else None
+    return db.session.get(model, value)
+
+
+# The row a scope loaded is the one the handler works on: kept for the request (`loaded`),
+# so the page or the tap reads it once. Loaded with what those handlers show of it.
+def _remember(row):
+    if row is not None:
+        g.setdefault("access_rows", {})[(type(row), row.id)] = row
+    return row
+
+
+def loaded(model, object_id):
+    """The row of `model` this request's access check loaded, or None when it loaded none."""
+    return g.get("access_rows", {}).get((model, object_id))
+
+
+def _term(term_id: int):
+    return _remember(db.session.scalars(
+        select(Term)
+        .options(joinedload(Term.offer), joinedload(Term.region), joinedload(Term.restricted_region),
+                 joinedload(Term.restricted_orp))
+        .where(Term.id == term_id)
+    ).one_or_none())
 
 
 def _term_of_registration(registration_id: int):
-    registration = _row(Registration, registration_id)
+    registration = _remember(db.session.scalars(
+        select(Registration)
+        .options(joinedload(Registration.term).joinedload(Term.offer), joinedload(Registration.region),
+                 joinedload(Registration.orp))
+        .where(Registration.id == registration_id)
+    ).one_or_none())
     return registration.term if registration is not None else None
 
 
@@ -132,7 +158,7 @@ class Scope:
     find: Callable[..., object | None]
 
 
-TERM = Scope("term", may_take_attendance, lambda term_id, **_: _row(Term, term_id))
+TERM = Scope("term", may_take_attendance, lambda term_id, **_: _term(term_id))
 REGISTRATION_TERM = Scope("term", may_take_attendance,
                           lambda registration_id, **_: _term_of_registration(registration_id))
 CHECK_IN_CODE_TERM = Scope("term", may_take_attendance, lambda code, **_: _term_of_check_in_code(code))

@@ -8,9 +8,11 @@ is always taken at the start of a fresh transaction.
 
 PostgreSQL: the term row is locked with SELECT … FOR UPDATE.
 
-Rules for the lock (after pretix): lock what you are about to make less
-available (the term), at the start of the transaction, before reading
-availability, and commit or roll back at once. Most operations lock one term.
+Rules for the lock (after pretix): a use case opens its one transaction at
+its entry (`transaction()`), and a lock outside one is refused
+(OutsideTransaction); lock what you are about to make less available (the
+term), at the start of the transaction, before reading availability, and
+commit or roll back at once. Most operations lock one term.
 A switch of term (and a promotion that completes one) touches two or more
 terms of one workshop; those are locked together, in ascending id order
 (`locked_many`). A promotion may find out only under the lock that it needs
@@ -53,6 +55,7 @@ import psycopg
 from psycopg import pq
 from sqlalchemy import event, exc, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from .extensions import db
 
@@ -458,23 +461,84 @@ class NotFound(LookupError):
     pass
 
 
+# Whether the session's transaction has written (begin_write continues only one that has not).
+@event.listens_for(Session, "after_flush")
+def _flushed(session, _context):
+    session.info["wrote"] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _executed(state):
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info["wrote"] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _ended(session, transaction):
+    if transaction.parent is None:
+        session.info.pop("wrote", None)
+
+
 def begin_write(immediate: bool = True) -> None:
     """Start a fresh transaction that is going to write.
 
     On SQLite it takes the write lock at once (BEGIN IMMEDIATE), waiting for
     it up to the busy timeout, instead of failing later when a read
-    transaction tries to become a write one. Elsewhere it just begins.
+    transaction tries to become a write one; a read transaction the caller
+    had open is ended first. PostgreSQL's READ COMMITTED has no such trap:
+    every statement sees the newest committed rows and the lock reads the
+    newest version of its row, so a transaction that only read (the request
+    loading the row it checks access to) goes on, and what it loaded stays
+    loaded.
     """
     session = db.session
     if session.new or session.dirty or session.deleted:
         raise RuntimeError("unflushed changes before starting a write transaction")
+    if session().in_transaction() and session.get_bind().dialect.name == "postgresql" \
+            and not session.info.get("wrote"):
+        return
     session.rollback()  # end any read transaction the caller had open
     session.connection(execution_options={"sqlite_begin": "IMMEDIATE" if immediate else "DEFERRED"})
 
 
+class OutsideTransaction(RuntimeError):
+    """A row lock asked for outside a use case's transaction: it would be released by whatever
+    commit came next, in the middle of the use case, and guard nothing."""
+
+
+def in_use_case() -> bool:
+    return bool(db.session.info.get("use_case"))
+
+
+@contextmanager
+def transaction():
+    """A use case's one transaction: begun at its entry, committed when the block ends, rolled
+    back on any error, the row locks released with it.
+
+    A use case called inside another one joins the outer transaction, so use cases combine (the
+    erasure of a person cancels her seats in its own transaction): nothing of the inner one is
+    committed before the outer one is, and a failure anywhere leaves nothing done.
+    """
+    session = db.session
+    if in_use_case():
+        yield
+        return
+    begin_write(immediate=current_app.config["REGISTRATION_LOCKING"])
+    session.info["use_case"] = True
+    try:
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.info["use_case"] = False
+        session.info.pop("locked_rows", None)
+
+
 @contextmanager
 def locked(model, object_id):
-    """Yield the row of `model` locked for this transaction; commit on success.
+    """Yield the row of `model` locked for the use case's transaction (`transaction()`).
 
     With REGISTRATION_LOCKING off (only the concurrency tests do that) the row
     is read without a lock, which shows the race the lock prevents.
@@ -505,43 +569,32 @@ def _lock_stmt(model, object_id, nowait=False):
 
 @contextmanager
 def locked_many(model, object_ids):
-    """Yield {id: row} of `model`, every row locked for this transaction in
-    ascending id order (the fixed order that keeps two transactions from
-    waiting on each other); commit on success, roll back on any error."""
-    session = db.session
-    begin_write(immediate=current_app.config["REGISTRATION_LOCKING"])
-    held = _held(model)
-    held.clear()
-    try:
-        for object_id in sorted(set(object_ids)):
-            obj = session.scalars(_lock_stmt(model, object_id)).one_or_none()
-            if obj is None:
-                raise NotFound(f"{model.__name__} {object_id}")
-            held[object_id] = obj
-        yield dict(held)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        held.clear()
+    """Yield {id: row} of `model`, every row locked for the use case's transaction in ascending
+    id order (the fixed order that keeps two transactions from waiting on each other). Rows
+    the transaction holds already are not read again. Raises OutsideTransaction outside one:
+    the use case's entry opens it (`transaction()`), and its end releases the locks."""
+    if not in_use_case():
+        raise OutsideTransaction(f"{model.__name__} {sorted(set(object_ids))} locked outside a transaction")
+    yield {object_id: lock_also(model, object_id) for object_id in sorted(set(object_ids))}
 
 
 def lock_also(model, object_id):
-    """One more row locked inside a `locked`/`locked_many` block (see the module's rules).
+    """One more row locked inside a use case's transaction (see the module's rules).
 
     Above every held id it is locked in order; below, only if free at once,
-    else MoreLocksNeeded (the transaction is then rolled back by the block and
+    else MoreLocksNeeded (the transaction is then rolled back and
     `run_locked` runs it again with all of them locked in order). SQLite's
     BEGIN IMMEDIATE already holds the whole database, so it just reads the row.
     """
+    if not in_use_case():
+        raise OutsideTransaction(f"{model.__name__} {object_id} locked outside a transaction")
     held = _held(model)
     if object_id in held:
         return held[object_id]
     session = db.session
     in_order = not held or object_id > max(held)
-    # A caller that cannot be run again (a plain `locked` block) waits instead;
-    # should that close a cycle, PostgreSQL's deadlock detection ends one side.
+    # A caller that cannot be run again waits instead; should that close a cycle,
+    # PostgreSQL's deadlock detection ends one side.
     nowait = not in_order and session.info.get("can_retry", False) and \
         session.get_bind().dialect.name == "postgresql"
     try:
@@ -557,15 +610,20 @@ def lock_also(model, object_id):
 
 
 def run_locked(model, object_ids, operation, attempts: int = 20):
-    """`operation(rows)` inside locked_many, run again with more rows locked
-    whenever it finds (MoreLocksNeeded) that it needs rows it could not take
-    in order. The set only grows, so this ends; `attempts` is a guard."""
+    """A use case: `operation(rows)` in its transaction with the rows locked, run again with
+    more rows locked whenever it finds (MoreLocksNeeded) that it needs rows it could not take
+    in order. The set only grows, so this ends; `attempts` is a guard. Called inside another
+    use case it joins that transaction and runs once: it cannot be rolled back alone, so a
+    lock it needs out of order is waited for instead."""
+    if in_use_case():
+        with locked_many(model, object_ids) as rows:
+            return operation(rows)
     needed = set(object_ids)
     session = db.session
     for _ in range(attempts):
         session.info["can_retry"] = True
         try:
-            with locked_many(model, needed) as rows:
+            with transaction(), locked_many(model, needed) as rows:
                 return operation(rows)
         except MoreLocksNeeded as more:
             needed |= more.ids

@@ -41,7 +41,7 @@ def workbook():
     return download(service.results_xlsx(service.results(period)), XLSX, filename)
 
 
-@bp.get("/termin/<int:term_id>")
+@bp.get("/termin/<id:term_id>")
 @requires(ORGANISER, LECTURER, scope=TERM)
 def term(term_id):
     found = term_or_404(term_id)

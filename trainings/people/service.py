@@ -63,7 +63,8 @@ def staff() -> list[User]:
 
 
 def person(user_id: int) -> User | None:
-    return db.session.get(User, user_id) if 0 < user_id <= MAX_ID else None
+    """`user_id` comes from the URL, whose `<id:…>` converter has refused what the database cannot hold."""
+    return db.session.get(User, user_id)
 
 
 def regions_in_order(regions) -> list[Region]:

@@ -79,13 +79,13 @@ def _detail(user, status=200, **forms):
     ), status
 
 
-@bp.get("/<int:user_id>")
+@bp.get("/<id:user_id>")
 @requires(ADMIN)
 def detail(user_id):
     return _detail(_person_or_404(user_id))
 
 
-@bp.post("/<int:user_id>/role")
+@bp.post("/<id:user_id>/role")
 @requires(ADMIN)
 def change_role(user_id):
     user = _person_or_404(user_id)
@@ -101,7 +101,7 @@ def change_role(user_id):
     return _detail(user, 422, role_form=form)
 
 
-@bp.post("/<int:user_id>/kraj")
+@bp.post("/<id:user_id>/kraj")
 @requires(ADMIN)
 def assign_region(user_id):
     user = _person_or_404(user_id)
@@ -124,7 +124,7 @@ def assign_region(user_id):
     return _detail(user, 422, region_form=form)
 
 
-@bp.post("/<int:user_id>/terminy")
+@bp.post("/<id:user_id>/terminy")
 @requires(ADMIN)
 def link_term(user_id):
     user = _person_or_404(user_id)
@@ -142,7 +142,7 @@ def link_term(user_id):
     return _detail(user, 422, term_form=form)
 
 
-@bp.post("/<int:user_id>/terminy/odebrat")
+@bp.post("/<id:user_id>/terminy/odebrat")
 @requires(ADMIN)
 def unlink_term(user_id):
     user = _person_or_404(user_id)
@@ -172,20 +172,20 @@ def _action(user_id, act, done: str):
     return redirect(url_for(".detail", user_id=user.id))
 
 
-@bp.post("/<int:user_id>/deaktivovat")
+@bp.post("/<id:user_id>/deaktivovat")
 @requires(ADMIN)
 def deactivate(user_id):
     return _action(user_id, service.deactivate,
                    "Účet je deaktivovaný: všechna jeho přihlášení jsou ukončená a přihlásit se už nelze.")
 
 
-@bp.post("/<int:user_id>/aktivovat")
+@bp.post("/<id:user_id>/aktivovat")
 @requires(ADMIN)
 def reactivate(user_id):
     return _action(user_id, service.reactivate, "Účet je znovu aktivní.")
 
 
-@bp.post("/<int:user_id>/dvoufazove-overeni")
+@bp.post("/<id:user_id>/dvoufazove-overeni")
 @requires(ADMIN)
 def reset_second_factor(user_id):
     return _action(user_id, service.reset_second_factor,
@@ -193,7 +193,7 @@ def reset_second_factor(user_id):
                    "Při příštím přihlášení se aplikace nastaví znovu.")
 
 
-@bp.post("/<int:user_id>/odkaz")
+@bp.post("/<id:user_id>/odkaz")
 @requires(ADMIN)
 def send_link(user_id):
     return _action(user_id, service.send_new_link, "Odkaz k nastavení hesla je na cestě e-mailem (platí 3 dny).")

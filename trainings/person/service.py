@@ -29,7 +29,6 @@ from .. import tokens
 from ..extensions import db
 from ..mail import messages
 from ..models import PersonLink, Registration, Term, utcnow
-from ..places import MAX_ID
 from ..registration.service import issue_link, link_expiry, normalize_email
 from ..urls import absolute_url
 
@@ -139,7 +138,7 @@ def overview(email_normalized: str, now: datetime | None = None) -> Overview:
 
 def registration_of(email_normalized: str, registration_id: int) -> Registration | None:
     """One of the address's registrations, or None (someone else's, or none at all)."""
-    registration = db.session.get(Registration, registration_id) if 0 < registration_id <= MAX_ID else None
+    registration = db.session.get(Registration, registration_id)
     if registration is None or registration.email_normalized != email_normalized:
         return None
     return registration

@@ -70,7 +70,7 @@ def _checked_post(token):
     return link, None
 
 
-@bp.post("/<token>/prihlaska/<int:registration_id>")
+@bp.post("/<token>/prihlaska/<id:registration_id>")
 @public
 @limit_form_posts
 def open_registration(token, registration_id):
@@ -110,7 +110,7 @@ def end_links(token):
     return redirect(url_for(".request_link"))
 
 
-@bp.get("/<token>/osvedceni/<int:registration_id>.pdf")
+@bp.get("/<token>/osvedceni/<id:registration_id>.pdf")
 @public
 def certificate(token, registration_id):
     """An osvědčení for any workshop this address attended."""

@@ -20,7 +20,7 @@ from flask import current_app
 from sqlalchemy import delete, func, or_, select, update
 
 from .. import audit
-from ..db_session import begin_write
+from ..db_session import locked_many, transaction
 from ..extensions import db
 from ..models import (
     AuditEntry,
@@ -38,7 +38,7 @@ from ..models import (
     User,
     utcnow,
 )
-from ..registration.service import can_cancel, cancel, normalize_email
+from ..registration.service import NotCancellable, can_cancel, cancel, normalize_email
 from ..staff import sessions
 
 ANONYMOUS_NAME = "anonymizováno"
@@ -150,44 +150,44 @@ def run_retention(older_than: timedelta | None = None, now: datetime | None = No
     now = now or utcnow()
     cutoff = now - (older_than or default_retention())
     outcome = Outcome()
-    begin_write()
-    registrations = db.session.scalars(
-        select(Registration)
-        .join(Term, Term.id == Registration.term_id)
-        .where(Term.ends_at < cutoff, ~Registration.email_normalized.endswith(ANONYMOUS_DOMAIN))
-    ).all()
-    _anonymise_registrations(registrations, outcome)
-    _anonymise_interest(
-        db.session.scalars(
-            select(InterestEntry).where(
-                InterestEntry.created_at < cutoff, ~InterestEntry.email_normalized.endswith(ANONYMOUS_DOMAIN)
-            )
-        ).all(),
-        outcome,
-    )
-    _anonymise_requests(
-        db.session.scalars(
-            select(SupportRequest).where(
-                SupportRequest.updated_at < cutoff,
-                SupportRequest.state.in_([RequestState.CLOSED, RequestState.REJECTED]),
-                ~SupportRequest.requester_email.endswith(ANONYMOUS_DOMAIN),
-            )
-        ).all(),
-        outcome,
-    )
-    outcome.messages += db.session.execute(
-        delete(OutboxMessage).where(
-            OutboxMessage.created_at < cutoff, OutboxMessage.state.in_([OutboxState.SENT, OutboxState.FAILED])
+    with transaction():
+        registrations = db.session.scalars(
+            select(Registration)
+            .join(Term, Term.id == Registration.term_id)
+            .where(Term.ends_at < cutoff, ~Registration.email_normalized.endswith(ANONYMOUS_DOMAIN))
+        ).all()
+        _anonymise_registrations(registrations, outcome)
+        _anonymise_interest(
+            db.session.scalars(
+                select(InterestEntry).where(
+                    InterestEntry.created_at < cutoff, ~InterestEntry.email_normalized.endswith(ANONYMOUS_DOMAIN)
+                )
+            ).all(),
+            outcome,
         )
-    ).rowcount
-    # Links that can no longer open anything are only a record of who used the service.
-    db.session.execute(delete(PersonLink).where(or_(PersonLink.expires_at < now, PersonLink.revoked_at.is_not(None))))
-    db.session.execute(delete(RegistrationLink).where(
-        or_(RegistrationLink.expires_at < now, RegistrationLink.revoked_at.is_not(None))))
-    outcome.staff_sessions = sessions.delete_old(now)
-    audit.record("privacy.retention", audit.PRIVACY, actor, cutoff=cutoff, **outcome.as_dict(),
-                 staff_sessions=outcome.staff_sessions)
-    db.session.commit()
+        _anonymise_requests(
+            db.session.scalars(
+                select(SupportRequest).where(
+                    SupportRequest.updated_at < cutoff,
+                    SupportRequest.state.in_([RequestState.CLOSED, RequestState.REJECTED]),
+                    ~SupportRequest.requester_email.endswith(ANONYMOUS_DOMAIN),
+                )
+            ).all(),
+            outcome,
+        )
+        outcome.messages += db.session.execute(
+            delete(OutboxMessage).where(
+                OutboxMessage.created_at < cutoff, OutboxMessage.state.in_([OutboxState.SENT, OutboxState.FAILED])
+            )
+        ).rowcount
+        # Links that can no longer open anything are only a record of who used the service.
+        db.session.execute(delete(PersonLink).where(
+            or_(PersonLink.expires_at < now, PersonLink.revoked_at.is_not(None))))
+        db.session.execute(delete(RegistrationLink).where(
+            or_(RegistrationLink.expires_at < now, RegistrationLink.revoked_at.is_not(None))))
+        outcome.staff_sessions = sessions.delete_old(now)
+        audit.record("privacy.retention", audit.PRIVACY, actor, cutoff=cutoff, **outcome.as_dict(),
+                     staff_sessions=outcome.staff_sessions)
     return outcome
 
 
@@ -207,80 +207,87 @@ def _person_rows(email: str):
 
 def export_person(email: str, actor: User | None) -> dict:
     """Everything held about one e-mail address, as plain data (a JSON download for staff)."""
-    registrations, interest, requests = _person_rows(email)
-    messages = db.session.scalars(
-        select(OutboxMessage).where(
-            or_(func.lower(OutboxMessage.recipient) == normalize_email(email),
-                OutboxMessage.registration_id.in_([r.id for r in registrations]))
-        ).order_by(OutboxMessage.id)
-    ).all()
-    data = {
-        "email": normalize_email(email),
-        "registrations": [
-            {
-                "workshop": r.term.offer.title,
-                "term_starts_at": r.term.starts_at.isoformat(),
-                "state": r.state.value,
-                "name": r.name,
-                "email": r.email,
-                "phone": r.phone,
-                "employer_type": r.employer_type.value,
-                "region": r.region.name,
-                "orp": r.orp.name if r.orp else None,
-                "job_title": r.job_title,
-                "attended": r.attended,
-                "consent_at": r.consent_at.isoformat(),
-                "consent_version": r.consent_version,
-                "created_at": r.created_at.isoformat(),
-            }
-            for r in registrations
-        ],
-        "interest": [
-            {"workshop": e.offer.title, "region": e.region.name, "orp": e.orp.name if e.orp else None,
-             "consent_at": e.consent_at.isoformat(), "consent_version": e.consent_version,
-             "created_at": e.created_at.isoformat()}
-            for e in interest
-        ],
-        "requests": [
-            {"kind": r.kind.value, "state": r.state.value, "requester_name": r.requester_name,
-             "requester_email": r.requester_email, "requester_phone": r.requester_phone,
-             "organisation": r.organisation, "situation": r.situation, "participant_needs": r.participant_needs,
-             "created_at": r.created_at.isoformat()}
-            for r in requests
-        ],
-        "emails": [
-            {"subject": m.subject, "state": m.state.value, "created_at": m.created_at.isoformat()}
-            for m in messages
-        ],
-    }
-    audit.record("privacy.export", audit.PRIVACY, actor, registrations=len(registrations),
-                 interest_entries=len(interest), requests=len(requests))
-    db.session.commit()
+    with transaction():
+        registrations, interest, requests = _person_rows(email)
+        messages = db.session.scalars(
+            select(OutboxMessage).where(
+                or_(func.lower(OutboxMessage.recipient) == normalize_email(email),
+                    OutboxMessage.registration_id.in_([r.id for r in registrations]))
+            ).order_by(OutboxMessage.id)
+        ).all()
+        data = {
+            "email": normalize_email(email),
+            "registrations": [
+                {
+                    "workshop": r.term.offer.title,
+                    "term_starts_at": r.term.starts_at.isoformat(),
+                    "state": r.state.value,
+                    "name": r.name,
+                    "email": r.email,
+                    "phone": r.phone,
+                    "employer_type": r.employer_type.value,
+                    "region": r.region.name,
+                    "orp": r.orp.name if r.orp else None,
+                    "job_title": r.job_title,
+                    "attended": r.attended,
+                    "consent_at": r.consent_at.isoformat(),
+                    "consent_version": r.consent_version,
+                    "created_at": r.created_at.isoformat(),
+                }
+                for r in registrations
+            ],
+            "interest": [
+                {"workshop": e.offer.title, "region": e.region.name, "orp": e.orp.name if e.orp else None,
+                 "consent_at": e.consent_at.isoformat(), "consent_version": e.consent_version,
+                 "created_at": e.created_at.isoformat()}
+                for e in interest
+            ],
+            "requests": [
+                {"kind": r.kind.value, "state": r.state.value, "requester_name": r.requester_name,
+                 "requester_email": r.requester_email, "requester_phone": r.requester_phone,
+                 "organisation": r.organisation, "situation": r.situation, "participant_needs": r.participant_needs,
+                 "created_at": r.created_at.isoformat()}
+                for r in requests
+            ],
+            "emails": [
+                {"subject": m.subject, "state": m.state.value, "created_at": m.created_at.isoformat()}
+                for m in messages
+            ],
+        }
+        audit.record("privacy.export", audit.PRIVACY, actor, registrations=len(registrations),
+                     interest_entries=len(interest), requests=len(requests))
     return data
 
 
 def erase_person(email: str, actor: User | None, now: datetime | None = None) -> Outcome:
-    """Erase one person on request: active registrations are cancelled first (their
-    seats go to the waiting list), then everything is anonymised like old data."""
+    """Erase one person on request, in one transaction: active registrations are cancelled first
+    (their seats go to the waiting list), then everything is anonymised like old data. Should
+    any step fail, nothing is done: no seat given up without the erasure, nor the reverse."""
     now = now or utcnow()
     outcome = Outcome()
-    registrations, _, _ = _person_rows(email)
-    for registration in registrations:
-        # The one cancellation rule: a seat on a term that was itself cancelled, or has begun,
-        # is not given up again; anonymising is all it needs.
-        if can_cancel(registration, now):
-            cancel(registration.id, now=now)
-            outcome.cancelled.append(registration.id)
-    begin_write()
-    registrations, interest, requests = _person_rows(email)
-    _anonymise_registrations(registrations, outcome)
-    _anonymise_interest(interest, outcome)
-    _anonymise_requests(requests, outcome)
-    outcome.messages += db.session.execute(
-        delete(OutboxMessage).where(func.lower(OutboxMessage.recipient) == normalize_email(email))
-    ).rowcount
-    # Also when the address had nothing else: a link asked for just before the erasure.
-    db.session.execute(delete(PersonLink).where(PersonLink.email_normalized == normalize_email(email)))
-    audit.record("privacy.erase", audit.PRIVACY, actor, **outcome.as_dict())
-    db.session.commit()
+    with transaction():
+        registrations, _, _ = _person_rows(email)
+        # Every term she may leave is locked here, in order, before any seat moves.
+        with locked_many(Term, {r.term_id for r in registrations if can_cancel(r, now)}):
+            for registration in registrations:
+                # The one cancellation rule: a seat on a term that was itself cancelled, or has begun,
+                # is not given up again; anonymising is all it needs.
+                if not can_cancel(registration, now):
+                    continue
+                try:
+                    cancel(registration.id, now=now)
+                except NotCancellable:
+                    continue  # cancelled meanwhile, before the lock: nothing to give up
+                outcome.cancelled.append(registration.id)
+            registrations, interest, requests = _person_rows(email)
+            _anonymise_registrations(registrations, outcome)
+            _anonymise_interest(interest, outcome)
+            _anonymise_requests(requests, outcome)
+            outcome.messages += db.session.execute(
+                delete(OutboxMessage).where(func.lower(OutboxMessage.recipient) == normalize_email(email))
+            ).rowcount
+            # Also when the address had nothing else: a link asked for just before the erasure.
+            db.session.execute(delete(PersonLink).where(PersonLink.email_normalized == normalize_email(email)))
+            audit.record("privacy.erase", audit.PRIVACY, actor, **outcome.as_dict())
+            db.session.flush()
     return outcome

@@ -23,7 +23,7 @@ bp = Blueprint("attendance", __name__, url_prefix="/sprava")
 VIEWS = {"": "všichni", "nezapsani": "nezapsaní", "pritomni": "přítomní", "nepritomni": "nepřítomní"}
 
 
-@bp.get("/terminy/<int:term_id>/prichody")
+@bp.get("/terminy/<id:term_id>/prichody")
 @requires(ORGANISER, LECTURER, scope=TERM)
 def check_in(term_id):
     term = term_or_404(term_id)
@@ -63,40 +63,43 @@ def _back_to_list(term_id: int, registration_id: int | None = None):
     return redirect(url_for(".check_in", term_id=term_id, _anchor=anchor, **params))
 
 
-@bp.post("/prihlasky/<int:registration_id>/dochazka")
+@bp.post("/prihlasky/<id:registration_id>/dochazka")
 @requires(ORGANISER, LECTURER, scope=REGISTRATION_TERM)
 def mark(registration_id):
     registration = registration_or_404(registration_id)
+    # Read before the tap's transaction ends, which expires the row: the answer needs no reload.
+    term_id, name = registration.term_id, registration.name
     form = AttendanceForm()
     if not form.validate_on_submit():
         flash("Zápis se nepodařil (stránka mohla vypršet), klepněte prosím znovu.", "error")
-        return _back_to_list(registration.term_id, registration.id)
+        return _back_to_list(term_id, registration_id)
     try:
-        staff_actions.mark_attendance(registration.id, form.value, current_user)
+        staff_actions.mark_attendance(registration_id, form.value, current_user)
     except staff_actions.RegistrationError as exc:
         flash(exc.message, "error")
     else:
         label = {True: "přítomnost zapsána", False: "neúčast zapsána", None: "zápis zrušen"}[form.value]
-        flash(f"{registration.name}: {label}.", "success")
-    return _back_to_list(registration.term_id, registration.id)
+        flash(f"{name}: {label}.", "success")
+    return _back_to_list(term_id, registration_id)
 
 
-@bp.post("/prihlasky/<int:registration_id>/vpustit")
+@bp.post("/prihlasky/<id:registration_id>/vpustit")
 @requires(ORGANISER, LECTURER, scope=REGISTRATION_TERM)
 def admit(registration_id):
     registration = registration_or_404(registration_id)
+    term_id, name = registration.term_id, registration.name
     if not CzechForm().validate_on_submit():
         abort(400)
     try:
-        staff_actions.admit_from_waitlist(registration.id, current_user)
+        staff_actions.admit_from_waitlist(registration_id, current_user)
     except staff_actions.RegistrationError as exc:
         flash(exc.message, "error")
     else:
-        flash(f"{registration.name}: přihláška potvrzena z čekací listiny, přítomnost zapsána.", "success")
-    return _back_to_list(registration.term_id, registration.id)
+        flash(f"{name}: přihláška potvrzena z čekací listiny, přítomnost zapsána.", "success")
+    return _back_to_list(term_id, registration_id)
 
 
-@bp.post("/terminy/<int:term_id>/neucast")
+@bp.post("/terminy/<id:term_id>/neucast")
 @requires(ORGANISER, LECTURER, scope=TERM)
 def no_shows(term_id):
     term = term_or_404(term_id)

@@ -32,11 +32,12 @@ from flask import current_app
 from sqlalchemy import select
 
 from .. import audit, tokens
-from ..db_session import NotFound, run_locked
+from ..db_session import NotFound, run_locked, transaction
 from ..extensions import db
 from ..mail import messages
 from ..models import Registration, RegistrationState, SeatHandover, Term, utcnow
 from ..urls import absolute_url
+from . import lifecycle
 from .service import (
     AlreadyRegistered,
     Applicant,
@@ -49,6 +50,7 @@ from .service import (
     normalize_email,
     refuse_if_registered,
     seat_usage,
+    term_id_of,
 )
 
 
@@ -129,7 +131,7 @@ def _check_colleague(term: Term, giver: Registration, applicant: Applicant) -> N
 def offer(registration_id: int, applicant: Applicant, now: datetime | None = None) -> Offered:
     """Offer the seat to a colleague: an e-mail with her link; nothing moves yet."""
     now = now or utcnow()
-    term_id = db.session.scalar(select(Registration.term_id).where(Registration.id == registration_id))
+    term_id = term_id_of(registration_id)
     if term_id is None:
         raise HandoverRefused(SEAT_GONE)
 
@@ -163,13 +165,13 @@ def offer(registration_id: int, applicant: Applicant, now: datetime | None = Non
 def withdraw(registration_id: int, now: datetime | None = None) -> bool:
     """She keeps her seat after all; False when no offer was open."""
     now = now or utcnow()
-    registration = db.session.get(Registration, registration_id)
-    handover = pending_handover(registration, now) if registration else None
-    if handover is None:
-        return False
-    handover.ended_at = now
-    audit.record("registration.handover_withdrawn", registration, None, handover=handover.id)
-    db.session.commit()
+    with transaction():
+        registration = db.session.get(Registration, registration_id)
+        handover = pending_handover(registration, now) if registration else None
+        if handover is None:
+            return False
+        handover.ended_at = now
+        audit.record("registration.handover_withdrawn", registration, None, handover=handover.id)
     return True
 
 
@@ -181,7 +183,7 @@ def confirm(token: str, now: datetime | None = None, name: str | None = None) ->
     if found is None:
         raise HandoverRefused(LAPSED)
     handover_id, registration_id = found.id, found.registration_id
-    term_id = db.session.scalar(select(Registration.term_id).where(Registration.id == registration_id))
+    term_id = term_id_of(registration_id)
 
     def operation(terms):
         term = terms[term_id]
@@ -196,9 +198,7 @@ def confirm(token: str, now: datetime | None = None, name: str | None = None) ->
                               employer_type=handover.employer_type, job_title=handover.job_title,
                               region_id=handover.region_id, orp_id=handover.orp_id)
         _check_colleague(term, giver, applicant)
-        giver.state = RegistrationState.CANCELLED
-        giver.cancelled_at = now
-        giver.calendar_sequence += 1  # the CANCEL must outrank the invitation it withdraws
+        lifecycle.hand_over(giver, now)
         db.session.flush()
         # Confirmed directly: the seat is handed over, not freed for the waiting list.
         new = enter(term, applicant, handover.email_normalized, RegistrationState.CONFIRMED, now)

@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 from babel.dates import format_timedelta
 from flask import current_app
 from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm.util import identity_key
 
 from .. import audit, czech, places, tokens
-from ..db_session import NotFound, availability_read, lock_also, locked, run_locked
-from ..errors import ServiceError
+from ..db_session import NotFound, availability_read, lock_also, locked, run_locked, transaction
 from ..extensions import db
 from ..mail import messages
 from ..models import (
@@ -29,12 +29,8 @@ from ..models import (
     TermState,
     utcnow,
 )
-
-
-class RegistrationError(ServiceError):
-    """An expected refusal; `message` is Czech and meant for the person."""
-
-    message = "Přihlášku nelze přijmout."
+from . import lifecycle
+from .lifecycle import RegistrationError
 
 
 class TermNotFound(RegistrationError):
@@ -154,6 +150,15 @@ def new_check_in_code() -> str:
     return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
 
 
+def term_id_of(registration_id: int) -> int | None:
+    """The term of a registration, None when there is none. A registration's term never changes,
+    so one already loaded in this transaction (the access check's) answers without a query."""
+    loaded = db.session.identity_map.get(identity_key(Registration, registration_id))
+    if loaded is not None and "term_id" in loaded.__dict__:
+        return loaded.term_id
+    return db.session.scalar(select(Registration.term_id).where(Registration.id == registration_id))
+
+
 def registration_for_token(token: str, now: datetime | None = None) -> Registration | None:
     """The registration of a private link that is neither ended nor expired.
 
@@ -172,16 +177,16 @@ def registration_for_token(token: str, now: datetime | None = None) -> Registrat
 
 def revoke_other_links(registration: Registration, keep_token: str) -> int:
     """End every private link of the registration but the one in use (a forwarded e-mail, a shared computer)."""
-    links = db.session.scalars(
-        select(RegistrationLink).where(
-            RegistrationLink.registration_id == registration.id,
-            RegistrationLink.revoked_at.is_(None),
-            RegistrationLink.token_hash != tokens.token_hash(keep_token),
-        )
-    ).all()
-    for link in links:
-        link.revoked_at = utcnow()
-    db.session.commit()
+    with transaction():
+        links = db.session.scalars(
+            select(RegistrationLink).where(
+                RegistrationLink.registration_id == registration.id,
+                RegistrationLink.revoked_at.is_(None),
+                RegistrationLink.token_hash != tokens.token_hash(keep_token),
+            )
+        ).all()
+        for link in links:
+            link.revoked_at = utcnow()
     return len(links)
 
 
@@ -218,6 +223,21 @@ class SeatUsage:
         self.confirmed += 1
         if orp_id is not None:
             self.confirmed_per_orp[orp_id] += 1
+
+
+def next_in_line(usage: SeatUsage, queue):
+    """Who of the waiting list, given in queue order, gets the free seats; takes them in `usage`.
+
+    Someone whose ORP has used its seats is passed over, not removed: she keeps her place for
+    a seat her ORP may still get, and the people behind her from other ORPs go first."""
+    chosen = []
+    for waiting in queue:
+        if not usage.fits(None):
+            break
+        if usage.fits(waiting.orp_id):
+            usage.take(waiting.orp_id)
+            chosen.append(waiting)
+    return chosen
 
 
 def waitlist_reason_text(reason: str | None, per_orp_limit: int | None) -> str:
@@ -395,7 +415,7 @@ def register(term_id: int, applicant: Applicant, now: datetime | None = None,
     now = now or utcnow()
     email_normalized = normalize_email(applicant.email)
     try:
-        with locked(Term, term_id) as term:
+        with transaction(), locked(Term, term_id) as term:
             if not term.public and not (signup_token and term.signup_token
                                         and secrets.compare_digest(signup_token, term.signup_token)):
                 raise TermNotFound()
@@ -435,13 +455,14 @@ def _sign_up(term: Term, applicant: Applicant, email_normalized: str, usage: Sea
     return Outcome(registration, token, position, reason)
 
 
-def fill_free_seats(term: Term) -> list[Registration]:
+def fill_free_seats(term: Term, now: datetime | None = None) -> list[Registration]:
     """Promote waitlisted people, in queue order, into seats that are free.
 
     Someone whose ORP has reached the per-ORP limit is skipped, not removed:
     they keep their place for a seat their ORP may still get. Call only with
     the term locked.
     """
+    now = now or utcnow()
     usage = seat_usage(term)
     promoted = []
     if not usage.fits(None):
@@ -451,21 +472,16 @@ def fill_free_seats(term: Term) -> list[Registration]:
         .where(Registration.term_id == term.id, Registration.state == RegistrationState.WAITLISTED)
         .order_by(Registration.queued_at, Registration.id)
     )
-    for registration in queue:
-        if not usage.fits(None):
-            break
-        if not usage.fits(registration.orp_id):
-            continue
-        registration.state = RegistrationState.CONFIRMED
-        usage.take(registration.orp_id)
+    for registration in next_in_line(usage, queue):
+        lifecycle.confirm(registration, now)
         promoted.append(registration)
     db.session.flush()
     for registration in promoted:
-        held = pending_switch_seat(registration)
+        held = pending_switch_seat(registration, now)
         if held is None:
             messages.registration_promoted(registration, issue_link(registration))
         else:
-            complete_switch(registration, held)
+            complete_switch(registration, held, now=now)
     return promoted
 
 
@@ -478,12 +494,12 @@ def fill_free_seats(term: Term) -> list[Registration]:
 # and a seat here is simply hers. The link is kept either way, for the history.
 
 
-def pending_switch_seat(registration: Registration) -> Registration | None:
+def pending_switch_seat(registration: Registration, now: datetime | None = None) -> Registration | None:
     """The seat this entry would give up when it is confirmed, or None for a plain entry."""
     held = registration.replaces_registration
     if held is None or held.state == RegistrationState.CANCELLED:
         return None
-    if held.term.state != TermState.SCHEDULED or utcnow() >= held.term.starts_at:
+    if held.term.state != TermState.SCHEDULED or (now or utcnow()) >= held.term.starts_at:
         return None
     return held
 
@@ -497,18 +513,18 @@ def pending_switches(held: Registration) -> list[Registration]:
     ).all()
 
 
-def complete_switch(new: Registration, held: Registration, token: str | None = None) -> list[Registration]:
+def complete_switch(new: Registration, held: Registration, token: str | None = None,
+                    now: datetime | None = None) -> list[Registration]:
     """She was just confirmed on `new`: give up `held`, hand its seat on, tell her once.
 
     Called under the lock of new's term; held's term is locked here (in order,
     or the whole operation runs again with both locked: db_session.run_locked).
     The seat freed on held's term is filled like after any cancellation, which
     may complete another switch in turn."""
+    now = now or utcnow()
     old_term = lock_also(Term, held.term_id)
     db.session.refresh(held)
-    held.state = RegistrationState.CANCELLED
-    held.cancelled_at = utcnow()
-    held.calendar_sequence += 1  # the CANCEL must outrank the invitation it withdraws
+    lifecycle.cancel(held, now)
     for other in pending_switches(held):
         if other.id != new.id:
             other.replaces_registration_id = new.id  # a further switch she asked for now starts from here
@@ -516,7 +532,7 @@ def complete_switch(new: Registration, held: Registration, token: str | None = N
     messages.registration_switched(new, held, token or issue_link(new))
     audit.record("registration.switched", held, None, to_registration=new.id, to_term=new.term_id)
     audit.record("registration.switched_in", new, None, from_registration=held.id, from_term=held.term_id)
-    return fill_free_seats(old_term)
+    return fill_free_seats(old_term, now)
 
 
 def moved_to(registration: Registration) -> Registration | None:
@@ -535,11 +551,11 @@ def moved_to(registration: Registration) -> Registration | None:
 
 def open_moved_registration(registration: Registration) -> str:
     """A fresh private link to the registration her switched one became (hers: the same address)."""
-    new = moved_to(registration)
-    if new is None or new.email_normalized != registration.email_normalized:
-        raise NotMoved()
-    token = issue_link(new)
-    db.session.commit()
+    with transaction():
+        new = moved_to(registration)
+        if new is None or new.email_normalized != registration.email_normalized:
+            raise NotMoved()
+        token = issue_link(new)
     return token
 
 
@@ -561,7 +577,7 @@ def cancel(
     cancellation and the promotions it causes go to the audit trail.
     """
     now = now or utcnow()
-    term_id = db.session.scalar(select(Registration.term_id).where(Registration.id == registration_id))
+    term_id = term_id_of(registration_id)
     if term_id is None:
         raise NotCancellable()
 
@@ -570,14 +586,11 @@ def cancel(
         registration = db.session.get(Registration, registration_id, populate_existing=True)
         if not can_cancel(registration, now):
             raise NotCancellable()
-        previous_state = registration.state
-        registration.state = RegistrationState.CANCELLED
-        registration.cancelled_at = now
-        registration.calendar_sequence += 1  # the CANCEL must outrank the invitation it withdraws
+        previous_state = lifecycle.cancel(registration, now)
         # Her link comes along: the e-mail tells her how to undo it while that is possible.
         messages.registration_cancelled(registration, issue_link(registration, now))
         # The seat may go to someone whose switch gives up a seat on another term (complete_switch).
-        promoted = fill_free_seats(term)
+        promoted = fill_free_seats(term, now)
         if actor is not None:
             audit.record("registration.cancelled", registration, actor, state=[previous_state, "cancelled"],
                          reason=reason)
@@ -652,19 +665,15 @@ def undo_cancel(registration_id: int, now: datetime | None = None) -> Registrati
     Like a promotion, she gets a new REQUEST invitation whose SEQUENCE outranks the
     CANCEL she was sent, and a fresh private link."""
     now = now or utcnow()
-    term_id = db.session.scalar(select(Registration.term_id).where(Registration.id == registration_id))
+    term_id = term_id_of(registration_id)
     if term_id is None:
         raise UndoRefused()
-    with locked(Term, term_id):
+    with transaction(), locked(Term, term_id):
         registration = db.session.get(Registration, registration_id, populate_existing=True)
         refusal = undo_refusal(registration, now)
         if refusal is not None:
             raise UndoRefused(refusal)
-        registration.state = RegistrationState.CONFIRMED
-        registration.cancelled_at = None
-        registration.calendar_sequence += 1
-        registration.attended = None
-        registration.attendance_marked_at = None
+        lifecycle.reinstate(registration, now)
         db.session.flush()
         messages.registration_confirmed(registration, issue_link(registration, now))
     return registration

@@ -35,10 +35,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from .. import audit
-from ..db_session import NotFound, locked
+from ..db_session import NotFound, locked, transaction
 from ..extensions import db
 from ..mail import messages
 from ..models import Registration, RegistrationState, Term, TermState, User, utcnow
+from . import lifecycle
 from .service import (
     Applicant,
     Outcome,
@@ -52,6 +53,7 @@ from .service import (
     normalize_email,
     refuse_if_registered,
     seat_usage,
+    term_id_of,
     waitlisted_message,
 )
 
@@ -81,12 +83,13 @@ class AttendanceNotOpen(RegistrationError):
 @contextmanager
 def _locked_registration(registration_id: int):
     """The registration with its term locked, as every seat-changing rule needs."""
-    term_id = db.session.scalar(select(Registration.term_id).where(Registration.id == registration_id))
-    if term_id is None:
-        raise RegistrationNotFound()
-    with locked(Term, term_id) as term:
-        registration = db.session.get(Registration, registration_id, populate_existing=True)
-        yield term, registration
+    with transaction():
+        term_id = term_id_of(registration_id)
+        if term_id is None:
+            raise RegistrationNotFound()
+        with locked(Term, term_id) as term:
+            registration = db.session.get(Registration, registration_id, populate_existing=True)
+            yield term, registration
 
 
 def _not_cancelled(term: Term) -> None:
@@ -111,7 +114,7 @@ def add_by_hand(
     email_normalized = normalize_email(applicant.email)
     actor_id = actor.id  # read now: the lock below expires loaded objects
     try:
-        with locked(Term, term_id) as term:
+        with transaction(), locked(Term, term_id) as term:
             _not_cancelled(term)
             refuse_if_registered(term, email_normalized)
             reason = seat_usage(term).refusal(applicant.orp_id)
@@ -137,8 +140,10 @@ def add_by_hand(
     return Outcome(registration, token, position, None if position is None else reason)
 
 
-def confirm(registration_id: int, actor: User, *, over_capacity: bool = False) -> Registration:
+def confirm(registration_id: int, actor: User, *, over_capacity: bool = False,
+            now: datetime | None = None) -> Registration:
     """Move someone from the waiting list to the confirmed list."""
+    now = now or utcnow()
     with _locked_registration(registration_id) as (term, registration):
         _not_cancelled(term)
         if registration.state != RegistrationState.WAITLISTED:
@@ -146,7 +151,7 @@ def confirm(registration_id: int, actor: User, *, over_capacity: bool = False) -
         fits = seat_usage(term).fits(registration.orp_id)
         if not fits and not over_capacity:
             raise NoSeat()
-        registration.state = RegistrationState.CONFIRMED
+        lifecycle.confirm(registration, now)
         messages.registration_promoted(registration, issue_link(registration))
         audit.record(
             "registration.confirmed", registration, actor, state=["waitlisted", "confirmed"],
@@ -155,36 +160,34 @@ def confirm(registration_id: int, actor: User, *, over_capacity: bool = False) -
     return registration
 
 
-def move_to_waitlist(registration_id: int, actor: User) -> int:
+def move_to_waitlist(registration_id: int, actor: User, now: datetime | None = None) -> int:
     """Move a confirmed person to the end of the waiting list; returns her position.
 
-    The seat is not handed on here (see the module's notes).
+    The seat is not handed on here (see the module's notes). Her CANCEL outranks the
+    invitation she had; a later promotion raises the counter again (lifecycle.confirm).
     """
+    now = now or utcnow()
     with _locked_registration(registration_id) as (term, registration):
         _not_cancelled(term)
         if registration.state != RegistrationState.CONFIRMED:
             raise WrongState("Na čekací listinu lze přesunout jen potvrzenou přihlášku.")
         if registration.attended is not None:
             raise WrongState("Osoba už má zapsanou docházku; nejdřív zápis zrušte.")
-        registration.state = RegistrationState.WAITLISTED
-        registration.queued_at = utcnow()
+        lifecycle.waitlist(registration, now)
         db.session.flush()
         position = registration.waitlist_position()
-        registration.calendar_sequence += 1  # the CANCEL outranks the invitation she had
         messages.registration_moved_to_waitlist(registration, issue_link(registration), position)
-        # Raised once more, so a later promotion (fill_free_seats too) outranks this CANCEL.
-        registration.calendar_sequence += 1
         audit.record("registration.waitlisted", registration, actor, state=["confirmed", "waitlisted"],
                      position=position)
     return position
 
 
-def fill_from_waitlist(term_id: int, actor: User) -> list[Registration]:
+def fill_from_waitlist(term_id: int, actor: User, now: datetime | None = None) -> list[Registration]:
     """Hand free seats to the waiting list in queue order, as a cancellation would."""
     try:
-        with locked(Term, term_id) as term:
+        with transaction(), locked(Term, term_id) as term:
             _not_cancelled(term)
-            promoted = fill_free_seats(term)
+            promoted = fill_free_seats(term, now)
             for registration in promoted:
                 audit.record("registration.promoted", registration, actor, reason="staff")
     except NotFound as exc:
@@ -230,11 +233,9 @@ def mark_attendance(registration_id: int, attended: bool | None, actor: User,
             )
         if registration.state != RegistrationState.CONFIRMED:
             raise WrongState("Docházku lze zapsat jen potvrzeným účastníkům.")
-        if registration.attended != attended:
-            audit.record("registration.attendance", registration, actor,
-                         attended=[registration.attended, attended])
-            registration.attended = attended
-            registration.attendance_marked_at = None if attended is None else now
+        before = registration.attended
+        if lifecycle.attend(registration, attended, now):
+            audit.record("registration.attendance", registration, actor, attended=[before, attended])
     return registration
 
 
@@ -250,9 +251,8 @@ def admit_from_waitlist(registration_id: int, actor: User, now: datetime | None 
         if registration.state != RegistrationState.WAITLISTED:
             raise WrongState("Tato osoba není na čekací listině.")
         fits = seat_usage(term).fits(registration.orp_id)
-        registration.state = RegistrationState.CONFIRMED
-        registration.attended = True
-        registration.attendance_marked_at = now
+        lifecycle.confirm(registration, now)
+        lifecycle.attend(registration, True, now)
         audit.record("registration.admitted", registration, actor, state=["waitlisted", "confirmed"],
                      attended=[None, True], over_capacity=not fits)
     return registration
@@ -262,7 +262,7 @@ def mark_no_shows(term_id: int, actor: User, now: datetime | None = None) -> int
     """After the term, everyone confirmed and not marked present is a no-show; returns how many."""
     now = now or utcnow()
     try:
-        with locked(Term, term_id) as term:
+        with transaction(), locked(Term, term_id) as term:
             if term.state == TermState.CANCELLED or now < term.ends_at:
                 raise AttendanceNotOpen("Neúčast lze hromadně zapsat až po skončení termínu.")
             unmarked = db.session.scalars(
@@ -273,8 +273,7 @@ def mark_no_shows(term_id: int, actor: User, now: datetime | None = None) -> int
                 )
             ).all()
             for registration in unmarked:
-                registration.attended = False
-                registration.attendance_marked_at = now
+                lifecycle.attend(registration, False, now)
                 audit.record("registration.attendance", registration, actor, attended=[None, False])
             audit.record("term.no_shows_marked", term, actor, count=len(unmarked))
     except NotFound as exc:
@@ -295,7 +294,7 @@ def registration_for_code(code: str) -> Registration | None:
 def message_participants(term_id: int, subject: str, body: str, actor: User) -> int:
     """One e-mail per confirmed participant, through the outbox; returns how many."""
     try:
-        with locked(Term, term_id) as term:
+        with transaction(), locked(Term, term_id) as term:
             people = db.session.scalars(
                 select(Registration)
                 .where(Registration.term_id == term.id, Registration.state == RegistrationState.CONFIRMED)

@@ -7,12 +7,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from .. import audit, czech
-from ..access import ORGANISER, requires
+from ..access import ORGANISER, loaded, requires
 from ..exports.pdf import certificate_number, certificate_pdf
 from ..extensions import db
 from ..forms import CzechForm, show_error
 from ..models import Registration, RegistrationState, Term
-from ..places import MAX_ID, regions_with_orps
+from ..places import regions_with_orps
 from ..staff import display
 from ..staff.downloads import PDF, download
 from ..terms.staff_views import term_or_404
@@ -32,9 +32,7 @@ STATE_FILTERS = {
 
 
 def registration_or_404(registration_id: int) -> Registration:
-    if not 0 < registration_id <= MAX_ID:
-        abort(404)
-    registration = db.session.scalars(
+    registration = loaded(Registration, registration_id) or db.session.scalars(
         select(Registration)
         .options(joinedload(Registration.term).joinedload(Term.offer), joinedload(Registration.region),
                  joinedload(Registration.orp))
@@ -45,7 +43,7 @@ def registration_or_404(registration_id: int) -> Registration:
     return registration
 
 
-@bp.get("/terminy/<int:term_id>/prihlasky")
+@bp.get("/terminy/<id:term_id>/prihlasky")
 @requires(ORGANISER)
 def index(term_id):
     term = term_or_404(term_id)
@@ -61,7 +59,7 @@ def index(term_id):
     )
 
 
-@bp.route("/terminy/<int:term_id>/prihlasky/nova", methods=["GET", "POST"])
+@bp.route("/terminy/<id:term_id>/prihlasky/nova", methods=["GET", "POST"])
 @requires(ORGANISER)
 def add(term_id):
     term = term_or_404(term_id)
@@ -92,7 +90,7 @@ def add(term_id):
                            usage=service.seat_usage(term)), 409
 
 
-@bp.get("/prihlasky/<int:registration_id>")
+@bp.get("/prihlasky/<id:registration_id>")
 @requires(ORGANISER)
 def detail(registration_id):
     registration = registration_or_404(registration_id)
@@ -135,7 +133,7 @@ def _run(registration_id, action, success: str):
     return _back(registration_id)
 
 
-@bp.post("/prihlasky/<int:registration_id>/potvrdit")
+@bp.post("/prihlasky/<id:registration_id>/potvrdit")
 @requires(ORGANISER)
 def confirm(registration_id):
     registration = registration_or_404(registration_id)
@@ -147,7 +145,7 @@ def confirm(registration_id):
                 f"{registration.name}: přihláška je potvrzená; posíláme e-mail.")
 
 
-@bp.post("/prihlasky/<int:registration_id>/na-cekaci-listinu")
+@bp.post("/prihlasky/<id:registration_id>/na-cekaci-listinu")
 @requires(ORGANISER)
 def to_waitlist(registration_id):
     registration = registration_or_404(registration_id)
@@ -158,7 +156,7 @@ def to_waitlist(registration_id):
                 "dokud někoho nepotvrdíte nebo nedoplníte z čekací listiny.")
 
 
-@bp.post("/prihlasky/<int:registration_id>/zrusit")
+@bp.post("/prihlasky/<id:registration_id>/zrusit")
 @requires(ORGANISER)
 def cancel(registration_id):
     registration = registration_or_404(registration_id)
@@ -180,7 +178,7 @@ def cancel(registration_id):
     return _back(registration.id)
 
 
-@bp.post("/prihlasky/<int:registration_id>/poznamka")
+@bp.post("/prihlasky/<id:registration_id>/poznamka")
 @requires(ORGANISER)
 def note(registration_id):
     registration = registration_or_404(registration_id)
@@ -191,7 +189,7 @@ def note(registration_id):
                 "Poznámka je uložená.")
 
 
-@bp.post("/terminy/<int:term_id>/doplnit")
+@bp.post("/terminy/<id:term_id>/doplnit")
 @requires(ORGANISER)
 def fill(term_id):
     term = term_or_404(term_id)
@@ -208,7 +206,7 @@ def fill(term_id):
     return _return(url_for(".index", term_id=term.id))
 
 
-@bp.get("/prihlasky/<int:registration_id>/osvedceni.pdf")
+@bp.get("/prihlasky/<id:registration_id>/osvedceni.pdf")
 @requires(ORGANISER)
 def certificate(registration_id):
     registration = registration_or_404(registration_id)

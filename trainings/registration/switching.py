@@ -32,6 +32,7 @@ from ..db_session import NotFound, availability_read, run_locked
 from ..extensions import db
 from ..mail import messages
 from ..models import Registration, RegistrationState, Term, TermState, utcnow
+from . import lifecycle
 from .service import (
     AlreadyRegistered,
     Applicant,
@@ -47,6 +48,7 @@ from .service import (
     pending_switches,
     refuse_if_registered,
     seat_usage,
+    term_id_of,
 )
 
 
@@ -128,7 +130,7 @@ def _without(usage: SeatUsage, registration: Registration) -> SeatUsage:
     return SeatUsage(usage.capacity, usage.per_orp_limit, usage.confirmed - 1, per_orp, usage.waitlisted)
 
 
-def _exchange_partner(registration: Registration, target: Term) -> Registration | None:
+def _exchange_partner(registration: Registration, target: Term, now: datetime) -> Registration | None:
     """Someone waiting on her term for a switch from a seat on `target`, whose seat fits her and hers fits them."""
     candidates = db.session.scalars(
         select(Registration)
@@ -139,7 +141,7 @@ def _exchange_partner(registration: Registration, target: Term) -> Registration 
     here = _without(seat_usage(registration.term), registration)
     there = seat_usage(target)
     for candidate in candidates:
-        held = pending_switch_seat(candidate)
+        held = pending_switch_seat(candidate, now)
         if held is None or held.term_id != target.id or held.state != RegistrationState.CONFIRMED:
             continue
         if _without(there, held).fits(registration.orp_id) and here.fits(candidate.orp_id):
@@ -149,7 +151,7 @@ def _exchange_partner(registration: Registration, target: Term) -> Registration 
 
 def switch(registration_id: int, target_term_id: int, now: datetime | None = None) -> SwitchOutcome:
     now = now or utcnow()
-    term_id = db.session.scalar(select(Registration.term_id).where(Registration.id == registration_id))
+    term_id = term_id_of(registration_id)
     if term_id is None:
         raise SwitchRefused()
     if term_id == target_term_id:
@@ -176,16 +178,16 @@ def switch(registration_id: int, target_term_id: int, now: datetime | None = Non
         if usage.fits(registration.orp_id):
             new = _enter(target, registration, RegistrationState.CONFIRMED, now)
             token = issue_link(new)
-            complete_switch(new, registration, token)
+            complete_switch(new, registration, token, now=now)
             return SwitchOutcome(MOVED, new, token)
-        partner = _exchange_partner(registration, target)
+        partner = _exchange_partner(registration, target, now)
         if partner is not None:
-            partner_seat = pending_switch_seat(partner)
-            partner.state = RegistrationState.CONFIRMED
+            partner_seat = pending_switch_seat(partner, now)
+            lifecycle.confirm(partner, now)
             new = _enter(target, registration, RegistrationState.CONFIRMED, now)
             token = issue_link(new)
-            complete_switch(new, registration, token)
-            complete_switch(partner, partner_seat)
+            complete_switch(new, registration, token, now=now)
+            complete_switch(partner, partner_seat, now=now)
             return SwitchOutcome(EXCHANGED, new, token)
         entry = _enter(target, registration, RegistrationState.WAITLISTED, now)
         entry.replaces_registration_id = registration.id
@@ -217,17 +219,16 @@ def _enter(target: Term, registration: Registration, state, now) -> Registration
 def withdraw_switch(entry_id: int, now: datetime | None = None) -> Registration:
     """She no longer wants to move: the waiting-list entry goes, her seat stays as it was."""
     now = now or utcnow()
-    term_id = db.session.scalar(select(Registration.term_id).where(Registration.id == entry_id))
+    term_id = term_id_of(entry_id)
     if term_id is None:
         raise SwitchRefused("Změna termínu už neplatí.")
 
     def operation(terms):
         entry = db.session.get(Registration, entry_id, populate_existing=True)
-        held = pending_switch_seat(entry) if entry.state == RegistrationState.WAITLISTED else None
+        held = pending_switch_seat(entry, now) if entry.state == RegistrationState.WAITLISTED else None
         if held is None:
             raise SwitchRefused("Změna termínu už neplatí.")
-        entry.state = RegistrationState.CANCELLED
-        entry.cancelled_at = now
+        lifecycle.cancel(entry, now)
         audit.record("registration.switch_withdrawn", held, None, registration=entry.id, term=entry.term_id)
         audit.record("registration.switch_withdrawn", entry, None, registration=held.id, term=held.term_id)
         return held

@@ -9,7 +9,7 @@ from ..exports.pdf import certificate_number, certificate_pdf
 from ..extensions import csrf, db
 from ..forms import show_error
 from ..models import Registration, Term
-from ..places import MAX_ID, regions_open_to, regions_with_orps
+from ..places import regions_open_to, regions_with_orps
 from ..security import limit_form_posts, private_page, unlisted
 from ..staff.downloads import PDF, download
 from ..timefmt import term_span
@@ -20,8 +20,6 @@ bp = Blueprint("registration", __name__)
 
 
 def _public_term(term_id: int) -> Term:
-    if not 0 < term_id <= MAX_ID:  # Werkzeug's int converter takes any size; the database does not
-        abort(404)
     term = db.session.scalars(
         select(Term).options(joinedload(Term.offer), joinedload(Term.region)).where(Term.id == term_id)
     ).one_or_none()
@@ -59,13 +57,11 @@ def _render_form(term, form, status=200):
     return render_template("registration/form.html", term=term, form=form, usage=usage, **_form_urls(term)), status
 
 
-@bp.route("/termin/<int:term_id>/prihlaska", methods=["GET", "POST"])
+@bp.route("/termin/<id:term_id>/prihlaska", methods=["GET", "POST"])
 @public
 @limit_form_posts
 @csrf.exempt  # the form checks its own token, so an expired one re-shows her data with a Czech message
 def register(term_id):
-    if not 0 < term_id <= MAX_ID:
-        abort(404)
     return _register(term_id, lambda: _public_term(term_id))
 
 
@@ -110,7 +106,7 @@ def _register(term_id, load_term, signup_token=None):
                     else url_for(".closed_term_sent", signup_token=signup_token))
 
 
-@bp.get("/termin/<int:term_id>/prihlaska/odeslano")
+@bp.get("/termin/<id:term_id>/prihlaska/odeslano")
 @public
 def sent(term_id):
     return _sent(_public_term(term_id))
@@ -128,7 +124,7 @@ def _sent(term):
                                         **_form_urls(term)))
 
 
-@bp.post("/termin/<int:term_id>/odkaz")
+@bp.post("/termin/<id:term_id>/odkaz")
 @public
 @limit_form_posts
 def resend_link(term_id):
@@ -336,12 +332,12 @@ def _target_label(target) -> str:
     return f"{span}, {target.term.form.label.lower()} – obsazeno, čekací listina"
 
 
-@bp.post("/prihlaska/<token>/zmena-terminu/<int:registration_id>/zrusit")
+@bp.post("/prihlaska/<token>/zmena-terminu/<id:registration_id>/zrusit")
 @public
 def withdraw_switch(token, registration_id):
     """From her seat's page or from the waiting entry's own page."""
     registration = _registration_or_404(token)
-    entry = db.session.get(Registration, registration_id) if 0 < registration_id <= MAX_ID else None
+    entry = db.session.get(Registration, registration_id)
     if entry is None or registration.id not in (entry.id, entry.replaces_registration_id):
         abort(404)
     return _button(token, lambda: switching.withdraw_switch(entry.id),
@@ -443,7 +439,7 @@ def _attendance_context(registration) -> dict:
     }
 
 
-@bp.get("/prihlaska/<token>/osvedceni/<int:registration_id>.pdf")
+@bp.get("/prihlaska/<token>/osvedceni/<id:registration_id>.pdf")
 @public
 def certificate(token, registration_id):
     """The osvědčení of this registration (the id in the path is the link's own registration)."""

@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from .. import audit, tokens, workdays
-from ..db_session import begin_write, locked
+from ..db_session import begin_write, locked, transaction
 from ..errors import ServiceError
 from ..extensions import db
 from ..mail import messages
@@ -284,7 +284,7 @@ def transition(request_id: int, to_state: RequestState, actor: User, text: str |
                now: datetime | None = None) -> SupportRequest:
     """Move the request on; a closed or rejected request takes its open items with it."""
     now = now or utcnow()
-    with locked(SupportRequest, request_id) as request:
+    with transaction(), locked(SupportRequest, request_id) as request:
         current = request.state
         _check_transition(current, to_state, text)
         change = _Change()
@@ -310,7 +310,7 @@ def transition_item(request_id: int, item_id: int, to_state: RequestState, actor
                     text: str | None = None, now: datetime | None = None) -> SupportRequestItem:
     """Move one item of a package (or one A1–A7 item) on, on its own."""
     now = now or utcnow()
-    with locked(SupportRequest, request_id) as request:
+    with transaction(), locked(SupportRequest, request_id) as request:
         item = next((i for i in request.items if i.id == item_id), None)
         if item is None:
             raise RequestError("Tato položka k žádosti nepatří.")
@@ -339,7 +339,7 @@ def comment(request_id: int, actor: User, text: str, visible_to_requester: bool,
     text = (text or "").strip()
     if not text:
         raise RequestError("Napište text komentáře.", "text")
-    with locked(SupportRequest, request_id) as request:
+    with transaction(), locked(SupportRequest, request_id) as request:
         event = RequestEvent(at=now, actor=actor, kind=RequestEventKind.COMMENT, text=text,
                              visible_to_requester=visible_to_requester)
         request.events.append(event)
@@ -358,7 +358,7 @@ def requester_message(request_id: int, text: str, now: datetime | None = None) -
     text = (text or "").strip()
     if not text:
         raise RequestError("Napište text zprávy.", "text")
-    with locked(SupportRequest, request_id) as request:
+    with transaction(), locked(SupportRequest, request_id) as request:
         if request.state.is_final:
             raise RequestError("Žádost je uzavřená. S novou potřebou pošlete prosím novou žádost.")
         event = RequestEvent(at=now, actor=None, kind=RequestEventKind.COMMENT, text=text,
@@ -412,7 +412,7 @@ def create_closed_term(request_id: int, data: terms_service.TermData, actor: Use
             raise RequestError(f"Termín lze omezit jen na ORP z tohoto kraje: {request.region.name}.", "restriction")
     term = terms_service.create_term(replace(data, public=False), actor)
     now = now or utcnow()
-    with locked(SupportRequest, request_id) as request:
+    with transaction(), locked(SupportRequest, request_id) as request:
         term = db.session.get(Term, term.id)
         term.request_id = request.id
         change = _Change()

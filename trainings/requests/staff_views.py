@@ -77,7 +77,7 @@ def _render_detail(req, status=200, **forms):
     ), status
 
 
-@staff_bp.get("/<int:request_id>")
+@staff_bp.get("/<id:request_id>")
 @requires(COORDINATOR, scope=REQUEST)
 def detail(request_id):
     req = _handled_request(request_id)
@@ -91,7 +91,7 @@ def _state_from(form) -> RequestState | None:
         return None
 
 
-@staff_bp.post("/<int:request_id>/stav")
+@staff_bp.post("/<id:request_id>/stav")
 @requires(COORDINATOR, scope=REQUEST)
 def transition(request_id):
     req = _handled_request(request_id)
@@ -110,7 +110,7 @@ def transition(request_id):
     return redirect(url_for(".detail", request_id=req.id))
 
 
-@staff_bp.post("/<int:request_id>/polozka/<int:item_id>/stav")
+@staff_bp.post("/<id:request_id>/polozka/<id:item_id>/stav")
 @requires(COORDINATOR, scope=REQUEST)
 def transition_item(request_id, item_id):
     req = _handled_request(request_id)
@@ -132,7 +132,7 @@ def transition_item(request_id, item_id):
     return redirect(url_for(".detail", request_id=req.id, _anchor=f"polozka-{item_id}"))
 
 
-@staff_bp.post("/<int:request_id>/komentar")
+@staff_bp.post("/<id:request_id>/komentar")
 @requires(COORDINATOR, scope=REQUEST)
 def comment(request_id):
     req = _handled_request(request_id)
@@ -152,7 +152,7 @@ def comment(request_id):
 # --- closed terms ---------------------------------------------------------------------
 
 
-@staff_bp.route("/<int:request_id>/termin", methods=["GET", "POST"])
+@staff_bp.route("/<id:request_id>/termin", methods=["GET", "POST"])
 @requires(COORDINATOR, scope=REQUEST)
 def new_term(request_id):
     req = _handled_request(request_id)

@@ -28,21 +28,21 @@ def download(data: bytes, content_type: str, filename: str) -> Response:
     })
 
 
-@bp.get("/<int:term_id>/export.csv")
+@bp.get("/<id:term_id>/export.csv")
 @requires(ORGANISER)
 def participants_csv(term_id):
     term = term_or_404(term_id)
     return download(csv_export.participants_csv(term), CSV, export_filename(term, "csv"))
 
 
-@bp.get("/<int:term_id>/export.xlsx")
+@bp.get("/<id:term_id>/export.xlsx")
 @requires(ORGANISER)
 def participants_xlsx(term_id):
     term = term_or_404(term_id)
     return download(xlsx.participants_xlsx(term), XLSX, export_filename(term, "xlsx"))
 
 
-@bp.get("/<int:term_id>/prezencni-listina.pdf")
+@bp.get("/<id:term_id>/prezencni-listina.pdf")
 @requires(ORGANISER, LECTURER, scope=TERM)
 def attendance_sheet(term_id):
     """Lecturers print it too, for their own terms."""
@@ -50,7 +50,7 @@ def attendance_sheet(term_id):
     return download(pdf.attendance_sheet_pdf(term), PDF, export_filename(term, "pdf", prefix="prezencni-listina"))
 
 
-@bp.get("/<int:term_id>/osvedceni.pdf")
+@bp.get("/<id:term_id>/osvedceni.pdf")
 @requires(ORGANISER, LECTURER, scope=TERM)
 def certificates(term_id):
     """Every osvědčení of the term, a page each, for whoever prints the prezenční listina."""

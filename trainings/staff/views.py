@@ -8,7 +8,6 @@ from ..access import ORGANISER, may, requires, term_filter
 from ..forms import CzechForm
 from ..mail import admin as outbox_admin
 from ..models import OutboxState, StaffRole, utcnow
-from ..places import MAX_ID
 from ..requests import queries as request_queries
 from ..terms import queries as term_queries
 from ..timefmt import PRAGUE
@@ -39,12 +38,12 @@ def outbox():
     )
 
 
-@bp.post("/emaily/<int:message_id>/znovu")
+@bp.post("/emaily/<id:message_id>/znovu")
 @requires(ORGANISER)
 def outbox_retry(message_id):
     if not CzechForm().validate_on_submit():
         abort(400)
-    if 0 < message_id <= MAX_ID and outbox_admin.retry_now(message_id):
+    if outbox_admin.retry_now(message_id):
         flash("Zpráva je znovu ve frontě k odeslání.", "success")
     else:
         flash("Tuto zprávu nelze znovu odeslat.", "error")

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from .. import audit, czech
 from ..collation import person_key
-from ..db_session import begin_write, locked
+from ..db_session import locked, transaction
 from ..errors import ServiceError
 from ..extensions import db
 from ..mail import messages
@@ -167,7 +167,7 @@ def _relink(term: Term, lecturers: list[User]) -> dict:
 def set_lecturer(term_id: int, user: User, teaches: bool, actor: User | None) -> bool:
     """Link one lecturer account to a term or take it off, as the term form does for all of
     them (the same accounts allowed, the same entry in the term's trail). False when nothing changed."""
-    with locked(Term, term_id) as term:
+    with transaction(), locked(Term, term_id) as term:
         if term.state == TermState.CANCELLED:
             raise TermError("Zrušený termín nelze upravovat.")
         ids = {linked.id for linked in term.lecturers}
@@ -181,19 +181,18 @@ def set_lecturer(term_id: int, user: User, teaches: bool, actor: User | None) ->
 def create_term(data: TermData, actor: User | None, copied_from: int | None = None) -> Term:
     """`copied_from` names the term the organiser duplicated, for the audit trail."""
     check(data)
-    begin_write()
-    values = asdict(data)
-    lecturers = _linked_lecturers(values.pop("lecturer_ids"))
-    term = Term(**values, lecturers=lecturers)
-    if not data.public:
-        term.signup_token = secrets.token_urlsafe(24)
-    db.session.add(term)
-    db.session.flush()
-    extra = {"copied_from": copied_from} if copied_from is not None else {}
-    audit.record("term.created", term, actor, **values, lecturers=_lecturers_text(lecturers), **extra)
-    if term.public:
-        notify_interest_list(term)
-    db.session.commit()
+    with transaction():
+        values = asdict(data)
+        lecturers = _linked_lecturers(values.pop("lecturer_ids"))
+        term = Term(**values, lecturers=lecturers)
+        if not data.public:
+            term.signup_token = secrets.token_urlsafe(24)
+        db.session.add(term)
+        db.session.flush()
+        extra = {"copied_from": copied_from} if copied_from is not None else {}
+        audit.record("term.created", term, actor, **values, lecturers=_lecturers_text(lecturers), **extra)
+        if term.public:
+            notify_interest_list(term)
     return term
 
 
@@ -230,7 +229,7 @@ def _describe(term: Term, before: dict) -> list[str]:
 def update_term(term_id: int, data: TermData, actor: User | None) -> list[Registration]:
     """Save the organiser's changes; returns who was promoted from the waiting list."""
     check(data)
-    with locked(Term, term_id) as term:
+    with transaction(), locked(Term, term_id) as term:
         if term.state == TermState.CANCELLED:
             raise TermError("Zrušený termín nelze upravovat.")
         new_values = asdict(data)
@@ -263,7 +262,7 @@ class TermTookPlace(TermError):
 
 def cancel_term(term_id: int, actor: User | None, reason: str | None = None) -> int:
     """Cancel a term and tell everyone on it; returns how many people were told."""
-    with locked(Term, term_id) as term:
+    with transaction(), locked(Term, term_id) as term:
         if term.state == TermState.CANCELLED:
             return 0
         if term.has_ended:

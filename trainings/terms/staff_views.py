@@ -8,12 +8,12 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import audit, czech
-from ..access import LECTURER, ORGANISER, requires, term_filter
+from ..access import LECTURER, ORGANISER, loaded, requires, term_filter
 from ..extensions import db
 from ..forms import show_error
-from ..models import Offer, OfferKind, TermState, utcnow
+from ..models import Offer, OfferKind, Term, TermState, utcnow
 from ..paging import requested_page
-from ..places import MAX_ID, optional_int, regions_with_orps
+from ..places import optional_int, regions_with_orps
 from ..registration import staff_actions
 from ..registration.service import registration_counts, seat_usage
 from ..staff.forms import MessageForm, TermCancelForm, TermEditForm
@@ -26,8 +26,7 @@ TERMS_PER_PAGE = 50
 
 
 def term_or_404(term_id: int):
-    # Werkzeug's int converter takes any size; PostgreSQL's integer does not.
-    term = queries.term_with_facts(term_id) if 0 < term_id <= MAX_ID else None
+    term = loaded(Term, term_id) or queries.term_with_facts(term_id)
     if term is None:
         abort(404)
     return term
@@ -96,7 +95,7 @@ def new():
     return redirect(url_for(".detail", term_id=term.id))
 
 
-@bp.get("/<int:term_id>")
+@bp.get("/<id:term_id>")
 @requires(ORGANISER)
 def detail(term_id):
     term = term_or_404(term_id)
@@ -111,7 +110,7 @@ def detail(term_id):
     )
 
 
-@bp.route("/<int:term_id>/upravit", methods=["GET", "POST"])
+@bp.route("/<id:term_id>/upravit", methods=["GET", "POST"])
 @requires(ORGANISER)
 def edit(term_id):
     term = term_or_404(term_id)
@@ -136,7 +135,7 @@ def edit(term_id):
     return redirect(url_for(".detail", term_id=term.id))
 
 
-@bp.route("/<int:term_id>/zrusit", methods=["GET", "POST"])
+@bp.route("/<id:term_id>/zrusit", methods=["GET", "POST"])
 @requires(ORGANISER)
 def cancel(term_id):
     term = term_or_404(term_id)
@@ -160,7 +159,7 @@ def cancel(term_id):
     return redirect(url_for(".detail", term_id=term.id))
 
 
-@bp.route("/<int:term_id>/zprava", methods=["GET", "POST"])
+@bp.route("/<id:term_id>/zprava", methods=["GET", "POST"])
 @requires(ORGANISER)
 def message(term_id):
     term = term_or_404(term_id)
