@@ -91,6 +91,8 @@ def compose(message) -> bool:
         context["old_term"] = withdrawn.term
     if extra.get("held_term_id"):
         context["held_term"] = db.session.get(Term, extra["held_term_id"])
+    if extra.get("new_term_id"):
+        context["new_term"] = db.session.get(Term, extra["new_term_id"])
     if message.kind == "term_cancelled":
         context["offer_url"] = absolute_url("catalogue.offer", slug=term.offer.slug)
     if message.kind == "registration_cancelled":
@@ -100,11 +102,8 @@ def compose(message) -> bool:
                                  if service.undo_refusal(registration) is None else None)
     message.subject = _about(term, plan["subject_prefix"])
     message.body_text, message.body_html = _bodies(message.kind, context)
+    # One calendar object with one METHOD per e-mail: many clients act on the first only.
     message.attachments = [invitation(registration, plan["method"], plan.get("sequence"))] if plan["method"] else []
-    if withdrawn is not None:
-        # A switch of term: the old event's CANCEL travels in the same e-mail as the new
-        # one's REQUEST, as a calendar object of its own (one METHOD per object, RFC 5546).
-        message.attachments.append(invitation(withdrawn, "CANCEL", extra.get("withdrawn_sequence")))
     # The token is needed only until the message is written.
     message.context = {**plan, "token": None}
     return True
@@ -184,11 +183,19 @@ def registration_cancelled(registration, token):
 
 def registration_switched(registration, withdrawn, token):
     """She moved to another term of the workshop (at once, or when her waiting-list entry got a seat):
-    one e-mail with the new invitation and the cancellation of the old one."""
-    return _registration_message(
+    the e-mail about the move with the new date's invitation, then a short one with the old date's
+    cancellation. Two e-mails, as a calendar client acts on one calendar object per e-mail
+    (Outlook, Gmail and Apple Mail each take only the first of two)."""
+    moved = _registration_message(
         "registration_switched", "Přihláška přesunuta na jiný termín", registration, token, "REQUEST",
-        check_in=True, withdrawn_registration_id=withdrawn.id, withdrawn_sequence=withdrawn.calendar_sequence,
+        check_in=True, withdrawn_registration_id=withdrawn.id,
     )
+    # The old seat's link is not sent again: it leads to the new registration anyway (service.moved_to).
+    released = _registration_message(
+        "registration_switched_old_term", "Původní termín zrušen v kalendáři", withdrawn, None, "CANCEL",
+        new_term_id=registration.term_id,
+    )
+    return moved, released
 
 
 def registration_switch_pending(registration, held, token, position):
