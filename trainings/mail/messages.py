@@ -82,6 +82,8 @@ def compose(message) -> bool:
         "offer": term.offer,
         "manage_url": absolute_url("registration.manage", token=token) if token else None,
         "person_url": absolute_url("person.request_link"),
+        # Offered only while her page offers it: someone added at the door cannot be asked to cancel.
+        "can_cancel": service.can_cancel(registration),
         **(_check_in(registration) if plan["check_in"] else {}),
         **extra,
     }
