@@ -564,6 +564,16 @@ def test_someone_added_at_the_door_is_not_asked_to_cancel_if_unable_to_come(app)
     for body in (early.body_text, early.body_html):
         assert "Pokud nemůžete přijít, přihlášku prosím zrušte" in body and "Workshop už" not in body
 
+    # Someone waiting who came anyway, confirmed by the organiser while the workshop runs.
+    small = make_term(form=TermForm.IN_PERSON, venue="Litomyšl, sál 2", capacity=1, starts_in=timedelta(hours=-1))
+    staff_actions.add_by_hand(small.id, applicant(2), organiser())
+    waiting = staff_actions.add_by_hand(small.id, applicant(3), organiser()).registration
+    staff_actions.confirm(waiting.id, organiser(), over_capacity=True)
+    (promoted,) = [m for m in mails("registration_promoted") if m.registration_id == waiting.id]
+    for body in (promoted.body_text, promoted.body_html):
+        assert "nemůžete přijít" not in body and "zrušit" not in body
+        assert "Workshop už probíhá, přihlásili jsme vás přímo na místě." in body
+
 
 def test_someone_from_the_waiting_list_at_the_door_is_let_in_with_one_tap(app, staff):
     term = make_term(capacity=1, starts_in=timedelta(minutes=30))

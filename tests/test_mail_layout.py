@@ -113,6 +113,8 @@ def test_every_email_fits_a_phone_without_sideways_scrolling(app, backend):
     for message in composed:
         by_kind.setdefault(message.kind, message)
     assert mail_kinds() <= set(by_kind), sorted(mail_kinds() - set(by_kind))
+    # One calendar object per e-mail at most: clients act on one calendar attachment only.
+    assert all(len(m.attachments) <= 1 for m in composed), [(m.kind, len(m.attachments)) for m in composed]
 
     too_wide = {}
     with sync_playwright() as p:
