@@ -26,7 +26,7 @@ from trainings.models import (
     TermState,
     utcnow,
 )
-from trainings.registration import check_in
+from trainings.registration import check_in, service
 from trainings.timefmt import PRAGUE
 
 from .helpers import make_term, offer, orp, outbox, post_form, region, register_via_form
@@ -563,6 +563,15 @@ def test_someone_added_at_the_door_is_not_asked_to_cancel_if_unable_to_come(app)
         assert "Workshop už proběhl, přihlášku jsme zapsali dodatečně." in body
     for body in (early.body_text, early.body_html):
         assert "Pokud nemůžete přijít, přihlášku prosím zrušte" in body and "Workshop už" not in body
+
+    # Written after she cancelled again at once (the worker writes it when it sends it): the term is
+    # ahead, so it neither claims the workshop is under way nor offers to cancel what she cancelled.
+    later = make_term(form=TermForm.IN_PERSON, venue="Litomyšl, sál 2", starts_in=timedelta(days=5))
+    quick = staff_actions.add_by_hand(later.id, applicant(4), organiser()).registration
+    service.cancel(quick.id)
+    (written,) = [m for m in mails("registration_confirmed") if m.registration_id == quick.id]
+    for body in (written.body_text, written.body_html):
+        assert "Workshop už" not in body and "nemůžete přijít" not in body and "/prihlaska/" in body
 
     # Someone waiting who came anyway, confirmed by the organiser while the workshop runs.
     small = make_term(form=TermForm.IN_PERSON, venue="Litomyšl, sál 2", capacity=1, starts_in=timedelta(hours=-1))

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from ..calendar import ics
 from ..db_session import begin_write
 from ..extensions import db
-from ..models import OutboxMessage, OutboxState, Registration, Term
+from ..models import OutboxMessage, OutboxState, Registration, Term, utcnow
 from ..registration.check_in import check_in_url, qr_html_table
 from ..timefmt import date_only
 from ..urls import absolute_url
@@ -82,8 +82,10 @@ def compose(message) -> bool:
         "offer": term.offer,
         "manage_url": absolute_url("registration.manage", token=token) if token else None,
         "person_url": absolute_url("person.request_link"),
-        # Offered only while her page offers it: someone added at the door cannot be asked to cancel.
+        # Offered only while her page offers it: someone added at the door cannot be asked to cancel,
+        # and is told the workshop is under way (mail/_cancel_or_underway.*).
         "can_cancel": service.can_cancel(registration),
+        "term_begun": term.starts_at <= utcnow(),
         **(_check_in(registration) if plan["check_in"] else {}),
         **extra,
     }
