@@ -127,6 +127,7 @@ ACCESS = {
     "staff_terms.edit": (ORGANISERS, None),
     "staff_terms.cancel": (ORGANISERS, None),
     "staff_terms.message": (ORGANISERS, None),
+    "staff_terms.send_feedback": (ORGANISERS, None),
     "staff_terms.interest": (ORGANISERS, None),
     # at the door and the printed lists: a lecturer for her own terms
     "attendance.check_in": (AT_THE_DOOR, "term"),

@@ -26,7 +26,7 @@ from trainings.models import (
     TermState,
     utcnow,
 )
-from trainings.registration import check_in
+from trainings.registration import check_in, service
 from trainings.timefmt import PRAGUE
 
 from .helpers import make_term, offer, orp, outbox, post_form, region, register_via_form
@@ -539,6 +539,49 @@ def service_sign_up_after_the_fact(term, i):
     from trainings.registration import staff_actions
 
     return staff_actions.add_by_hand(term.id, applicant(i), organiser()).registration
+
+
+def test_someone_added_at_the_door_is_not_asked_to_cancel_if_unable_to_come(app):
+    """The organiser adds a walk-in while the workshop runs (or afterwards, from the paper list): her
+    confirmation fits someone who is already there and offers no cancellation, which the term's start
+    has closed (service.can_cancel). Someone added days ahead is still asked to free the seat."""
+    from trainings.registration import staff_actions
+
+    running = make_term(form=TermForm.IN_PERSON, venue="Litomyšl, sál 2", starts_in=timedelta(hours=-1))
+    over = make_term(form=TermForm.IN_PERSON, venue="Litomyšl, sál 2", starts_in=timedelta(days=-1))
+    ahead = make_term(form=TermForm.IN_PERSON, venue="Litomyšl, sál 2", starts_in=timedelta(days=3))
+    for term in (running, over, ahead):
+        staff_actions.add_by_hand(term.id, applicant(1), organiser())
+    by_term = {m.registration.term_id: m for m in mails("registration_confirmed")}
+
+    walk_in, after_the_fact, early = by_term[running.id], by_term[over.id], by_term[ahead.id]
+    for body in (walk_in.body_text, walk_in.body_html):
+        assert "Pokud nemůžete přijít" not in body and "zrušit" not in body and "zrušte" not in body
+        assert "Workshop už probíhá, přihlásili jsme vás přímo na místě." in body
+    for body in (after_the_fact.body_text, after_the_fact.body_html):
+        assert "Pokud nemůžete přijít" not in body and "zrušit" not in body
+        assert "Workshop už proběhl, přihlášku jsme zapsali dodatečně." in body
+    for body in (early.body_text, early.body_html):
+        assert "Pokud nemůžete přijít, přihlášku prosím zrušte" in body and "Workshop už" not in body
+
+    # Written after she cancelled again at once (the worker writes it when it sends it): the term is
+    # ahead, so it neither claims the workshop is under way nor offers to cancel what she cancelled.
+    later = make_term(form=TermForm.IN_PERSON, venue="Litomyšl, sál 2", starts_in=timedelta(days=5))
+    quick = staff_actions.add_by_hand(later.id, applicant(4), organiser()).registration
+    service.cancel(quick.id)
+    (written,) = [m for m in mails("registration_confirmed") if m.registration_id == quick.id]
+    for body in (written.body_text, written.body_html):
+        assert "Workshop už" not in body and "nemůžete přijít" not in body and "/prihlaska/" in body
+
+    # Someone waiting who came anyway, confirmed by the organiser while the workshop runs.
+    small = make_term(form=TermForm.IN_PERSON, venue="Litomyšl, sál 2", capacity=1, starts_in=timedelta(hours=-1))
+    staff_actions.add_by_hand(small.id, applicant(2), organiser())
+    waiting = staff_actions.add_by_hand(small.id, applicant(3), organiser()).registration
+    staff_actions.confirm(waiting.id, organiser(), over_capacity=True)
+    (promoted,) = [m for m in mails("registration_promoted") if m.registration_id == waiting.id]
+    for body in (promoted.body_text, promoted.body_html):
+        assert "nemůžete přijít" not in body and "zrušit" not in body
+        assert "Workshop už probíhá, přihlásili jsme vás přímo na místě." in body
 
 
 def test_someone_from_the_waiting_list_at_the_door_is_let_in_with_one_tap(app, staff):

@@ -194,11 +194,49 @@ def test_invitation_carries_the_meeting_link_only_for_a_confirmed_seat(app):
     assert event.location.value == "online"
     assert MEETING in event.description.value
     assert "Mgr. Petra Dvořáková" in event.description.value
-    assert event.url.value == "http://spod4.test/nabidka/od-analyzy-k-tvorbe-ipod"
+    # Her URL is the meeting (below); the workshop's page is in the description.
+    assert "http://spod4.test/nabidka/od-analyzy-k-tvorbe-ipod" in event.description.value
     assert "DTSTART;TZID=Europe/Prague:" in text and "DTEND;TZID=Europe/Prague:" in text
     assert read(text).vtimezone.tzid.value == "Europe/Prague"
     assert MEETING not in ics.registration_invitation(waiting, "REQUEST")
     assert MEETING not in ics.registration_invitation(confirmed, "CANCEL")
+
+
+def test_a_confirmed_seat_gets_the_meeting_as_a_conference_a_calendar_can_open(app):
+    """LOCATION says only "online": the link itself is the event's CONFERENCE (RFC 7986) and URL,
+    which calendars show as a button or a link, and only where online_link lets her have it."""
+    term = make_term()
+    confirmed = make_registration(term)
+    waiting = make_registration(term, email="eva@mesto-policka.cz", state=RegistrationState.WAITLISTED)
+
+    request = ics.registration_invitation(confirmed, "REQUEST")
+    event = read(request).vevent
+    assert event.location.value == "online"
+    (conference,) = event.contents["conference"]
+    assert conference.value == MEETING
+    assert params(conference) == {"VALUE": "URI", "FEATURE": "VIDEO", "LABEL": "Online setkání"}
+    assert event.url.value == MEETING
+    assert MEETING in event.description.value  # for clients that show neither
+
+    not_hers = [ics.registration_invitation(waiting, "REQUEST"), ics.registration_invitation(confirmed, "CANCEL"),
+                ics.feed([term], "SPOD4 – všechny workshopy")]
+    for text in not_hers:
+        event = read(text).vevent
+        assert "conference" not in event.contents
+        assert event.url.value == "http://spod4.test/nabidka/od-analyzy-k-tvorbe-ipod"
+
+    js_request, *js_others = icaljs(request, *not_hers)
+    (event,) = js_request["events"]
+    assert event["conferences"] == [{"uri": MEETING, "type": "uri", "feature": "VIDEO", "label": "Online setkání"}]
+    assert event["url"] == MEETING
+    for js in js_others:
+        assert [e["conferences"] for e in js["events"]] == [[]]
+
+    # A seat she no longer has takes the link out of her feed's event too.
+    waiting_feed = read(ics.personal_feed([waiting], "SPOD4 – moje workshopy")).vevent
+    assert "conference" not in waiting_feed.contents
+    confirmed_feed = read(ics.personal_feed([confirmed], "SPOD4 – moje workshopy")).vevent
+    assert confirmed_feed.contents["conference"][0].value == MEETING
 
 
 def test_invitation_for_a_term_in_person_names_the_venue_and_a_cancelled_term_is_cancelled(app):

@@ -62,6 +62,8 @@ REVIEWED = {
     ("další termín", "další termíny", "dalších termínů"): ("1 další termín", "2 další termíny", "5 dalších termínů"),
     ("nová žádost čeká", "nové žádosti čekají", "nových žádostí čeká"):
         ("1 nová žádost čeká", "2 nové žádosti čekají", "5 nových žádostí čeká"),
+    ("osoba", "osoby", "osob"): ("1 osoba", "2 osoby", "5 osob"),
+    ("den", "dny", "dní"): ("1 den", "2 dny", "5 dní"),
 }
 
 

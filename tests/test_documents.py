@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
+from pypdf.generic import ContentStream
 from sqlalchemy import func, select
 
 from trainings import emblem
@@ -17,6 +18,7 @@ from trainings.exports import pdf
 from trainings.extensions import db
 from trainings.models import Offer, Registration, Term, TermForm
 from trainings.registration import hours
+from trainings.timefmt import term_span
 
 from .helpers import make_term, region
 from .staff_helpers import attend, fresh, log_in, move_to_past, organiser_client, sign_up
@@ -178,14 +180,56 @@ def test_the_prezencni_listina_carries_the_emblem_and_no_slash_forms(app):
     assert ESF in text and "Lektorské vedení" in text and "Mgr. Jana Lektorová" in text
     assert not SLASH_FORM.search(text), SLASH_FORM.findall(text)
     assert EMBLEM_BLUE in content_of(data) and EMBLEM_GOLD in content_of(data)
-    assert f"{term.offer.title} · " in text and "strana 1/1" in text  # a title that fits is not cut
+    assert f"{term.offer.title} {term_span(term.starts_at, term.ends_at)} · strana 1/1" in text  # not cut
+
+
+def sheet_table_margins_mm(data: bytes) -> tuple[float, float]:
+    """Left and right margin of the table on page 1, from the header row's fills (WeasyPrint draws
+    each as a rectangle in CSS px under a 0.75 scale: 96 px an inch)."""
+    page = PdfReader(io.BytesIO(data)).pages[0]
+    fills = [[float(x) for x in operands] for operands, op in ContentStream(page.get_contents(), page.pdf).operations
+             if op == b"re"]
+    header = [(x, x + w) for x, _y, w, h in fills if 20 < h < 40]  # the 7 mm header cells, not the emblem
+    page_px = float(page.mediabox.width) / 0.75
+    px_mm = 25.4 / 96
+    return min(a for a, _ in header) * px_mm, (page_px - max(b for _, b in header)) * px_mm
+
+
+def test_the_sheet_has_equal_margins_a_plain_footer_and_shows_the_attendance_already_recorded(app):
+    """At the door some are marked present or absent before the sheet is printed: their row says so
+    in the signature cell, small enough to leave the room to sign."""
+    term = make_term(form=TermForm.IN_PERSON, region=region("CZ053"), venue="Pardubice, sál 2",
+                     starts_in=timedelta(hours=1))
+    present, absent, unmarked = (sign_up(term, i, name=name) for i, name in
+                                 enumerate(["Jana Nováková", "Petr Svoboda", "Marie Dvořáková"], start=1))
+    attend(present.id, True)
+    attend(absent.id, False)
+    data = pdf.attendance_sheet_pdf(fresh(Term, term.id))
+
+    left, right = sheet_table_margins_mm(data)
+    assert abs(left - 12) < 0.5 and abs(right - left) < 0.5, (left, right)
+
+    text = "\n".join(pages_of(data))
+    span = term_span(term.starts_at, term.ends_at)
+    assert f"{span} · strana 1/1" in text and f"· {span}" not in text
+
+    page = PdfReader(io.BytesIO(data)).pages[0]
+    runs = []  # (text, y) of each piece of text on the page
+    page.extract_text(visitor_text=lambda run, cm, tm, *_: runs.append((run.strip(), tm[5])) if run.strip() else None)
+    heights = {t: y for t, y in runs}
+    marks = {t: y for t, y in runs if t in ("přítomnost zapsána", "nepřítomnost zapsána")}
+    assert sorted(marks) == ["nepřítomnost zapsána", "přítomnost zapsána"], runs
+    row_mm = 9 * 72 / 25.4
+    assert abs(marks["přítomnost zapsána"] - heights["Jana Nováková"]) < row_mm / 2
+    assert abs(marks["nepřítomnost zapsána"] - heights["Petr Svoboda"]) < row_mm / 2
+    assert all(abs(y - heights["Marie Dvořáková"]) > row_mm / 2 for y in marks.values())
 
 
 def test_a_long_title_gives_way_to_the_page_number_in_the_sheets_footer(app):
     longest_title = db.session.scalars(select(Offer).order_by(func.length(Offer.title).desc())).first()
     term = make_term(slug=longest_title.slug)
     text = "\n".join(pages_of(pdf.attendance_sheet_pdf(fresh(Term, term.id))))
-    assert "… · " in text and "strana 1/1" in text
+    assert f"… {term_span(term.starts_at, term.ends_at)} · strana 1/1" in text
 
 
 def test_a_term_over_midnight_still_prints_both_dates_and_the_page_number(app):
@@ -197,7 +241,7 @@ def test_a_term_over_midnight_still_prints_both_dates_and_the_page_number(app):
     db.session.commit()
     data = pdf.attendance_sheet_pdf(fresh(Term, term.id))
     text = "\n".join(pages_of(data))
-    assert "… · " in text and " – " in text.splitlines()[-1] and "strana 1/1" in text
+    assert f"… {term_span(term.starts_at, term.ends_at)} · strana 1/1" in text and " – " in text.splitlines()[-1]
     # Right-aligned and nowrap, the footer overflows its box (and runs off the page, taking the page
     # number) exactly when it has to start at the box's left edge: it must start to the right of it.
     css = PRINT_CSS.read_text()

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from trainings.extensions import db
 from trainings.feedback import service as feedback
-from trainings.models import FeedbackAnswer, FeedbackInvitation, Registration, Term, TermState, utcnow
+from trainings.models import AuditEntry, FeedbackAnswer, FeedbackInvitation, Registration, Term, TermState, utcnow
 from trainings.privacy.service import erase_person
 
 from .helpers import make_term, outbox
@@ -369,3 +369,100 @@ def test_a_lecturer_sees_the_results_of_her_own_terms_and_no_one_elses(app, clie
         assert f"/termin/{hers.id}" in everything and f"/termin/{other.id}" in everything
     finally:
         remove_user(petra.id)
+
+
+# --- sending from the term's page ---------------------------------------------------------------
+
+
+def send_from_term_page(client, term):
+    """On the term's page: "Poslat osvědčení a dotazník"; returns the page it leads back to."""
+    response = client.post(f"/sprava/terminy/{term.id}/osvedceni-a-dotaznik", data={"csrf_token": client.token})
+    assert response.status_code == 302, response.status_code
+    assert response.headers["Location"].endswith(f"/sprava/terminy/{term.id}")
+    return client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_the_organiser_sends_the_osvedceni_and_questionnaire_from_the_terms_page_once_per_person(app):
+    term, people = ended_term(present=2, absent=1, unmarked=1)
+    staff = organiser_client(app)
+    page = staff.get(f"/sprava/terminy/{term.id}").get_data(as_text=True)
+    assert "Poslat osvědčení a dotazník" in page and "poslány" not in page
+
+    page = send_from_term_page(staff, term)
+    assert "Osvědčení a dotazník jsou ve frontě k odeslání na 2 adresy." in page
+    assert "Osvědčení a dotazník poslány na 2 adresy (naposledy: " in page
+    assert "Poslat osvědčení a dotazník</button>" not in page  # nobody left to send to
+    assert sorted(m.recipient for m in outbox("feedback_invitation")) == sorted(p.email for p in people["present"])
+
+    # Pressed again (another tab, a double click) and cron after it: nobody gets a second one.
+    page = send_from_term_page(staff, term)
+    assert "Osvědčení a dotazník už odešly všem, kdo mají zapsanou účast; nic dalšího se neposílá." in page
+    assert "Dotazníků zařazeno do fronty: 0, připomínek: 0." in run_cron(app)
+    assert len(outbox("feedback_invitation")) == 2
+
+    # Someone marked present later is sent hers alone.
+    late = people["unmarked"][0]
+    attend(late.id, True)
+    page = staff.get(f"/sprava/terminy/{term.id}").get_data(as_text=True)
+    assert "Poslat osvědčení a dotazník</button>" in page
+    assert "Osvědčení a dotazník jsou ve frontě k odeslání na 1 adresu." in send_from_term_page(staff, term)
+    assert [m.recipient for m in outbox("feedback_invitation")][-1] == late.email
+    assert len(outbox("feedback_invitation")) == 3
+    assert db.session.scalars(select(AuditEntry.data).where(AuditEntry.action == "term.feedback_sent")).all() == [
+        {"count": 2}, {"count": 0}, {"count": 1}]
+
+
+def test_sending_from_the_terms_page_waits_for_the_end_and_for_someone_marked_present(app):
+    staff = organiser_client(app)
+    running = make_term(hours=4)
+    person = sign_up(running, 1)
+    running = move_to_past(running, 0)  # started just now, ends in four hours
+    attend(person.id, True)
+    nobody, _ = ended_term(present=0, absent=1, first=10)
+    cancelled, _ = ended_term(present=1, first=20)
+    cancelled.state = TermState.CANCELLED
+    db.session.commit()
+    long_ago, _ = ended_term(present=1, days_ago=45, first=30)
+
+    refusals = {
+        running.id: "Osvědčení a dotazník lze poslat až po skončení termínu.",
+        nobody.id: "Nikdo není zapsaný jako přítomný, není komu poslat osvědčení a dotazník.",
+        cancelled.id: "Termín je zrušený.",
+        long_ago.id: "Osvědčení a dotazník se posílají nejpozději 30 dní po skončení termínu.",
+    }
+    for term_id, refusal in refusals.items():
+        page = staff.get(f"/sprava/terminy/{term_id}").get_data(as_text=True)
+        assert "Poslat osvědčení a dotazník</button>" not in page
+        assert refusal in page, term_id
+        assert refusal in send_from_term_page(staff, fresh(Term, term_id))
+    assert not outbox("feedback_invitation")
+    assert not db.session.scalars(select(AuditEntry).where(AuditEntry.action == "term.feedback_sent")).all()
+
+
+def test_only_organisers_send_them_not_even_the_terms_lecturer(app):
+    from trainings.models import StaffRole
+
+    from .staff_helpers import browser, remove_user, staff_user
+
+    term, _people = ended_term(present=1)
+    lecturer = staff_user("lektorka.odeslani@example.cz", "Petra Lektorová", StaffRole.LECTURER)
+    coordinator = staff_user("koordinatorka.odeslani@example.cz", "Eva Koordinátorová", StaffRole.COORDINATOR)
+    db.session.get(Term, term.id).lecturers.append(lecturer)  # her own term: she takes its attendance
+    db.session.commit()
+    try:
+        for email in (lecturer.email, coordinator.email):
+            client = browser(app, email)
+            response = client.post(f"/sprava/terminy/{term.id}/osvedceni-a-dotaznik",
+                                   data={"csrf_token": client.token})
+            assert response.status_code == 403, email
+        anonymous = browser(app)
+        response = anonymous.post(f"/sprava/terminy/{term.id}/osvedceni-a-dotaznik",
+                                  data={"csrf_token": anonymous.token})
+        assert response.status_code == 302 and "/sprava/prihlaseni" in response.headers["Location"]
+        # Without the form's CSRF token nothing is sent either.
+        staff = organiser_client(app)
+        assert staff.post(f"/sprava/terminy/{term.id}/osvedceni-a-dotaznik").status_code == 400
+        assert not outbox("feedback_invitation")
+    finally:
+        remove_user(lecturer.id)
+        remove_user(coordinator.id)

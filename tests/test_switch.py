@@ -2,8 +2,9 @@
 
 Jana cannot come on the day she signed up for. A term of the same workshop with
 a seat for her: she moves at once, her old seat goes to the first person waiting
-there, and one e-mail carries the new invitation and the cancellation of the old
-one. A full term: she waits for it while keeping her seat, and the swap happens
+there. Her calendar follows: the e-mail about the move carries the new
+date's invitation, and a short one about the old date carries its cancellation,
+each a single calendar object, as many clients act on one attachment only. A full term: she waits for it while keeping her seat, and the swap happens
 by itself when a seat there frees up. Through HTTP as a browser does it; the
 threads at the end call the service directly, as in test_concurrency.py.
 """
@@ -86,13 +87,21 @@ def test_she_switches_to_a_term_with_a_free_seat_and_her_old_seat_goes_to_the_fi
     assert "Stav: <strong>zrušená</strong>" in old_page
     assert "Vrátit zrušení" not in old_page  # undoing would give her a second seat
 
-    # One e-mail to her: the new event's REQUEST and the old event's CANCEL, two calendar objects.
+    # The e-mail about the move carries the new event's REQUEST; the old event's CANCEL comes in
+    # a short e-mail of its own: one calendar object with one METHOD per e-mail.
     switched = only_message("registration_switched", "ucastnice1@ospod.cz")
     assert "přesunutá na jiný termín" in switched.body_text
     assert [(method, uid_, status) for method, uid_, _seq, status in calendar_objects(switched)] == [
-        ("REQUEST", uid(new), "CONFIRMED"), ("CANCEL", uid(old), "CANCELLED")]
+        ("REQUEST", uid(new), "CONFIRMED")]
+    released = only_message("registration_switched_old_term", "ucastnice1@ospod.cz")
+    assert [(method, uid_, status) for method, uid_, _seq, status in calendar_objects(released)] == [
+        ("CANCEL", uid(old), "CANCELLED")]
+    assert released.subject.startswith("Původní termín zrušen v kalendáři: ")
+    assert timefmt.date_only(monday.starts_at) in released.subject
+    assert timefmt.term_span(thursday.starts_at, thursday.ends_at) in released.body_text
     assert not outbox("registration_cancelled", "ucastnice1@ospod.cz")
-    assert [m.kind for m in outbox(to="ucastnice1@ospod.cz")] == ["registration_confirmed", "registration_switched"]
+    assert [m.kind for m in outbox(to="ucastnice1@ospod.cz")] == [
+        "registration_confirmed", "registration_switched", "registration_switched_old_term"]
     assert manage_link(switched) and open_link(app.test_client(), manage_link(switched))
 
     # Monday's seat went to the first person waiting there, with her usual e-mail and invitation.
@@ -135,9 +144,12 @@ def test_she_waits_for_a_full_term_keeping_her_seat_and_a_cancellation_there_com
     assert (held.state, entry.state) == (RegistrationState.CANCELLED, RegistrationState.CONFIRMED)
     assert registration_on(monday, "ucastnice2@ospod.cz").state == RegistrationState.CONFIRMED
     assert [m.kind for m in outbox(to="ucastnice1@ospod.cz")] == [
-        "registration_confirmed", "registration_switch_pending", "registration_switched"]
+        "registration_confirmed", "registration_switch_pending", "registration_switched",
+        "registration_switched_old_term"]
     switched = only_message("registration_switched", "ucastnice1@ospod.cz")
-    assert [(m, u) for m, u, _s, _st in calendar_objects(switched)] == [("REQUEST", uid(entry)), ("CANCEL", uid(held))]
+    assert [(m, u) for m, u, _s, _st in calendar_objects(switched)] == [("REQUEST", uid(entry))]
+    released = only_message("registration_switched_old_term", "ucastnice1@ospod.cz")
+    assert [(m, u) for m, u, _s, _st in calendar_objects(released)] == [("CANCEL", uid(held))]
     only_message("registration_promoted", "ucastnice2@ospod.cz")
     assert "Stav: <strong>potvrzená</strong>" in open_link(app.test_client(), manage_link(switched))
 
@@ -170,6 +182,7 @@ def test_a_pending_switch_becomes_a_plain_waiting_entry_when_she_cancels_her_sea
 
     assert registration_on(thursday, "ucastnice1@ospod.cz").state == RegistrationState.CONFIRMED
     assert outbox("registration_promoted", "ucastnice1@ospod.cz") and not outbox("registration_switched")
+    assert not outbox("registration_switched_old_term")
 
 
 def test_two_people_on_two_full_terms_exchange_their_seats(app):
@@ -189,6 +202,8 @@ def test_two_people_on_two_full_terms_exchange_their_seats(app):
     assert registration_on(monday, "ucastnice4@ospod.cz").state == RegistrationState.WAITLISTED
     only_message("registration_switched", "ucastnice1@ospod.cz")
     only_message("registration_switched", "ucastnice3@ospod.cz")
+    only_message("registration_switched_old_term", "ucastnice1@ospod.cz")
+    only_message("registration_switched_old_term", "ucastnice3@ospod.cz")
 
 
 def test_a_switch_follows_the_per_orp_limit_and_the_waiting_list_stays_in_order(app):

@@ -41,6 +41,14 @@ const output = input.map((text) => {
         organizer: vevent.getFirstPropertyValue("organizer"),
         attendees: vevent.getAllProperties("attendee").length,
         attendee_cn: vevent.getAllProperties("attendee").map((p) => p.getParameter("cn")),
+        url: vevent.getFirstPropertyValue("url"),
+        // RFC 7986 CONFERENCE: ical.js keeps it with its parameters though it has no rule for it.
+        conferences: vevent.getAllProperties("conference").map((p) => ({
+          uri: p.getFirstValue(),
+          type: p.type,  // from VALUE=URI: ical.js reads the value as a URI, not text
+          feature: p.getParameter("feature"),
+          label: p.getParameter("label"),
+        })),
         start: time(event.startDate),
         end: time(event.endDate),
       };

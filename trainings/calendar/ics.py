@@ -175,7 +175,15 @@ def _event(term: Term, *, uid: str, sequence: int, stamp: datetime, status: str,
     if location:
         event.add("location", location)
     event.add("description", _description(term, online_url, note))
-    event.add("url", absolute_url("catalogue.offer", slug=term.offer.slug))
+    if online_url:
+        # LOCATION stays "online": the link is the event's conference (RFC 7986), which
+        # calendars offer as a join button, and its URL, which the others show as a link.
+        # online_url is given only where Registration.online_link allows it.
+        event.add("conference", online_url,
+                  parameters={"VALUE": "URI", "FEATURE": "VIDEO", "LABEL": "Online setkání"})
+        event.add("url", online_url)
+    else:
+        event.add("url", absolute_url("catalogue.offer", slug=term.offer.slug))
     event.add("status", status)
     # A cancelled event must not block the time in free/busy.
     event.add("transp", "TRANSPARENT" if cancelled else "OPAQUE")

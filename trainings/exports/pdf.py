@@ -107,8 +107,10 @@ def qr_svg(url: str) -> Markup:
 
 
 def attendance_sheet_pdf(term: Term) -> bytes:
-    """One row per confirmed participant, by surname, with an empty cell to sign; a few blank rows at the end."""
-    people = [{"name": r.name, "organisation": organisation(r)}
+    """One row per confirmed participant, by surname, with a cell to sign; a few blank rows at the end.
+
+    Attendance already marked (at the door, before printing) is noted in the signature cell."""
+    people = [{"name": r.name, "organisation": organisation(r), "attended": r.attended}
               for r in term_registrations(term.id, states=[RegistrationState.CONFIRMED])]
     return _write(
         "exports/attendance_sheet.html",

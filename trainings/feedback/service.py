@@ -31,13 +31,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from .. import czech
+from .. import audit, czech
 from ..collation import czech_key, fold
 from ..db_session import begin_write
+from ..errors import ServiceError
 from ..extensions import db
 from ..mail import messages
 from ..models import (
@@ -156,15 +157,13 @@ def _not_anonymised():
     return ~Registration.email_normalized.endswith("@" + ANONYMOUS_DOMAIN)
 
 
-def send_invitations(now: datetime | None = None) -> int:
-    """Queue the one e-mail (osvědčení link + questionnaire) for everyone due; returns how many."""
-    now = now or utcnow()
-    begin_write()
-    due = db.session.scalars(
+def _due(now: datetime):
+    """Who is owed the invitation now: marked present on a term that ended within INVITE_WINDOW,
+    not asked yet. The query narrows; certificate_available is the rule itself."""
+    return (
         select(Registration)
         .join(Term, Term.id == Registration.term_id)
         .outerjoin(FeedbackInvitation, FeedbackInvitation.registration_id == Registration.id)
-        .options(joinedload(Registration.term).joinedload(Term.offer))
         .where(
             FeedbackInvitation.id.is_(None),
             Registration.attended.is_(True),
@@ -174,8 +173,18 @@ def send_invitations(now: datetime | None = None) -> int:
             Term.ends_at > now - INVITE_WINDOW,
             _not_anonymised(),
         )
-        .order_by(Registration.id)
-    ).all()
+    )
+
+
+def send_invitations(now: datetime | None = None, term_id: int | None = None) -> int:
+    """Queue the one e-mail (osvědčení link + questionnaire) for everyone due, or everyone due
+    from one term; returns how many."""
+    now = now or utcnow()
+    begin_write()
+    query = _due(now).options(joinedload(Registration.term).joinedload(Term.offer)).order_by(Registration.id)
+    if term_id is not None:
+        query = query.where(Registration.term_id == term_id)
+    due = db.session.scalars(query).all()
     queued = 0
     for registration in due:
         if not certificate_available(registration, now):  # the rule itself; the query only narrows
@@ -234,6 +243,68 @@ def send_reminders(after_days: int = REMINDER_AFTER_DAYS, now: datetime | None =
 def send(after_days: int = REMINDER_AFTER_DAYS, now: datetime | None = None) -> tuple[int, int]:
     """What cron runs: new invitations, then due reminders."""
     return send_invitations(now), send_reminders(after_days, now)
+
+
+# --- sending from the term's page ----------------------------------------------------------------
+# The organiser need not wait for cron: the term's page sends the same invitations, through
+# send_invitations, so each person still gets hers once however the two meet.
+
+
+class NotDue(ServiceError):
+    """The term's invitations cannot be sent (yet): `message` says why."""
+
+
+@dataclass(frozen=True)
+class TermSending:
+    refusal: str | None  # why the button is not offered; None when it is
+    waiting: int  # present people not sent theirs yet
+    sent: int  # invitations already queued for this term
+    last_sent_at: datetime | None
+
+
+def term_sending(term: Term, now: datetime | None = None) -> TermSending:
+    """What the term's page says about sending the osvědčení and questionnaire."""
+    now = now or utcnow()
+    sent, last = db.session.execute(
+        select(func.count(FeedbackInvitation.id), func.max(FeedbackInvitation.sent_at))
+        .join(Registration, Registration.id == FeedbackInvitation.registration_id)
+        .where(Registration.term_id == term.id)
+    ).one()
+    waiting = [r for r in db.session.scalars(_due(now).where(Registration.term_id == term.id))
+               if certificate_available(r, now)]
+    return TermSending(_refusal(term, now), len(waiting), sent, last)
+
+
+def _refusal(term: Term, now: datetime) -> str | None:
+    if term.state == TermState.CANCELLED:
+        return "Termín je zrušený."
+    if now < term.ends_at:
+        return "Osvědčení a dotazník lze poslat až po skončení termínu."
+    if term.ends_at <= now - INVITE_WINDOW:
+        return (f"Osvědčení a dotazník se posílají nejpozději "
+                f"{czech.count_noun(INVITE_WINDOW.days, 'den', 'dny', 'dní')} po skončení termínu.")
+    present = db.session.scalar(select(func.count(Registration.id)).where(
+        Registration.term_id == term.id, Registration.attended.is_(True),
+        Registration.state == RegistrationState.CONFIRMED))
+    if not present:
+        return "Nikdo není zapsaný jako přítomný, není komu poslat osvědčení a dotazník."
+    return None
+
+
+def send_for_term(term_id: int, actor: User, now: datetime | None = None) -> int:
+    """The organiser's "Poslat osvědčení a dotazník": queue the invitations still owed on this
+    term (NotDue when the term has not ended, ended too long ago, or nobody is marked present);
+    returns how many."""
+    now = now or utcnow()
+    term = db.session.get(Term, term_id)
+    refusal = _refusal(term, now)
+    if refusal:
+        raise NotDue(refusal)
+    queued = send_invitations(now, term_id=term_id)
+    begin_write()
+    audit.record("term.feedback_sent", db.session.get(Term, term_id), actor, count=queued)
+    db.session.commit()
+    return queued
 
 
 # --- answering -----------------------------------------------------------------------

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from ..calendar import ics
 from ..db_session import begin_write
 from ..extensions import db
-from ..models import OutboxMessage, OutboxState, Registration, Term
+from ..models import OutboxMessage, OutboxState, Registration, Term, utcnow
 from ..registration.check_in import check_in_url, qr_html_table
 from ..timefmt import date_only
 from ..urls import absolute_url
@@ -82,6 +82,10 @@ def compose(message) -> bool:
         "offer": term.offer,
         "manage_url": absolute_url("registration.manage", token=token) if token else None,
         "person_url": absolute_url("person.request_link"),
+        # Offered only while her page offers it: someone added at the door cannot be asked to cancel,
+        # and is told the workshop is under way (mail/_cancel_or_underway.*).
+        "can_cancel": service.can_cancel(registration),
+        "term_begun": term.starts_at <= utcnow(),
         **(_check_in(registration) if plan["check_in"] else {}),
         **extra,
     }
@@ -91,6 +95,8 @@ def compose(message) -> bool:
         context["old_term"] = withdrawn.term
     if extra.get("held_term_id"):
         context["held_term"] = db.session.get(Term, extra["held_term_id"])
+    if extra.get("new_term_id"):
+        context["new_term"] = db.session.get(Term, extra["new_term_id"])
     if message.kind == "term_cancelled":
         context["offer_url"] = absolute_url("catalogue.offer", slug=term.offer.slug)
     if message.kind == "registration_cancelled":
@@ -100,11 +106,8 @@ def compose(message) -> bool:
                                  if service.undo_refusal(registration) is None else None)
     message.subject = _about(term, plan["subject_prefix"])
     message.body_text, message.body_html = _bodies(message.kind, context)
+    # One calendar object with one METHOD per e-mail: many clients act on the first only.
     message.attachments = [invitation(registration, plan["method"], plan.get("sequence"))] if plan["method"] else []
-    if withdrawn is not None:
-        # A switch of term: the old event's CANCEL travels in the same e-mail as the new
-        # one's REQUEST, as a calendar object of its own (one METHOD per object, RFC 5546).
-        message.attachments.append(invitation(withdrawn, "CANCEL", extra.get("withdrawn_sequence")))
     # The token is needed only until the message is written.
     message.context = {**plan, "token": None}
     return True
@@ -184,11 +187,19 @@ def registration_cancelled(registration, token):
 
 def registration_switched(registration, withdrawn, token):
     """She moved to another term of the workshop (at once, or when her waiting-list entry got a seat):
-    one e-mail with the new invitation and the cancellation of the old one."""
-    return _registration_message(
+    the e-mail about the move with the new date's invitation, then a short one with the old date's
+    cancellation. Two e-mails, as a calendar client acts on one calendar object per e-mail
+    (Outlook, Gmail and Apple Mail each take only the first of two)."""
+    moved = _registration_message(
         "registration_switched", "Přihláška přesunuta na jiný termín", registration, token, "REQUEST",
-        check_in=True, withdrawn_registration_id=withdrawn.id, withdrawn_sequence=withdrawn.calendar_sequence,
+        check_in=True, withdrawn_registration_id=withdrawn.id,
     )
+    # The old seat's link is not sent again: it leads to the new registration anyway (service.moved_to).
+    released = _registration_message(
+        "registration_switched_old_term", "Původní termín zrušen v kalendáři", withdrawn, None, "CANCEL",
+        new_term_id=registration.term_id,
+    )
+    return moved, released
 
 
 def registration_switch_pending(registration, held, token, position):

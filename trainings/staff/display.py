@@ -17,6 +17,7 @@ ACTIONS = {
     "term.cancelled": "termín zrušen",
     "term.message_sent": "zpráva účastníkům",
     "term.no_shows_marked": "hromadně zapsána neúčast",
+    "term.feedback_sent": "osvědčení a dotazník poslány",
     "registration.added": "přidána organizátorem",
     "registration.confirmed": "potvrzena z čekací listiny",
     "registration.promoted": "posunuta z čekací listiny",

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from .. import audit, czech
 from ..access import LECTURER, ORGANISER, loaded, requires, term_filter
 from ..extensions import db
+from ..feedback import service as feedback
 from ..forms import show_error
 from ..models import Offer, OfferKind, Term, TermState, utcnow
 from ..paging import requested_page
@@ -107,6 +108,7 @@ def detail(term_id):
         lecturers=[terms.account_label(user) for user in terms.in_czech_order(term.lecturers)],
         counts={state.value: n for state, n in registration_counts([term.id]).get(term.id, Counter()).items()},
         trail=audit.trail(term),
+        feedback=feedback.term_sending(term),
     )
 
 
@@ -156,6 +158,23 @@ def cancel(term_id):
         return redirect(url_for(".detail", term_id=term.id))
     flash(f"Termín je zrušený. E-mail o zrušení posíláme na {czech.count_noun(told, *czech.ADDRESSES)}.",
           "success")
+    return redirect(url_for(".detail", term_id=term.id))
+
+
+@bp.post("/<id:term_id>/osvedceni-a-dotaznik")
+@requires(ORGANISER)
+def send_feedback(term_id):
+    term = term_or_404(term_id)
+    try:
+        queued = feedback.send_for_term(term.id, current_user)
+    except feedback.NotDue as exc:
+        flash(exc.message, "error")
+        return redirect(url_for(".detail", term_id=term.id))
+    if queued:
+        flash(f"Osvědčení a dotazník jsou ve frontě k odeslání na {czech.count_noun(queued, *czech.ADDRESSES)}.",
+              "success")
+    else:
+        flash("Osvědčení a dotazník už odešly všem, kdo mají zapsanou účast; nic dalšího se neposílá.", "info")
     return redirect(url_for(".detail", term_id=term.id))
 
 
