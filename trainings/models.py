@@ -320,6 +320,10 @@ class Offer(db.Model):
     description: Mapped[str | None] = mapped_column(Text)
     audience: Mapped[str | None] = mapped_column(Text)
     prerequisite_hint: Mapped[str | None] = mapped_column(Text)
+    # Set once staff publish a change (or add or withdraw it): `flask seed` then leaves the row alone.
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Out of the public catalogue and sign-up; its terms' pages, feeds and certificates stay.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     terms: Mapped[list[Term]] = relationship(back_populates="offer", order_by="Term.starts_at")
 
@@ -327,6 +331,27 @@ class Offer(db.Model):
     def form_labels(self) -> list[str]:
         return [TermForm(f).label for f in self.forms or []]
 
+
+class OfferRevision(db.Model):
+    """One version of an offer's texts: a draft while `published_at` is None (at most one per
+    offer), else what the catalogue showed from then on."""
+
+    __tablename__ = "offer_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"), index=True)
+    # "baseline" (the catalogue before the first staff change), "edit", "restore", "created".
+    action: Mapped[str] = mapped_column(String(20))
+    values: Mapped[dict] = mapped_column(JSON)  # every editable field, as catalogue/editing.py names them
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)  # {field: [old, new]} against the version before
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    restored_from_id: Mapped[int | None] = mapped_column(ForeignKey("offer_revisions.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    offer: Mapped[Offer] = relationship()
+    author: Mapped[User | None] = relationship()
+    restored_from: Mapped[OfferRevision | None] = relationship(remote_side=[id])
 
 
 # A term's lecturers as staff accounts. Only this link opens a term's check-in, attendance and
@@ -424,6 +449,10 @@ class Term(db.Model):
         now = now or utcnow()
         return and_(cls.state == TermState.SCHEDULED, cls.starts_at > now,
                     or_(cls.registration_deadline.is_(None), cls.registration_deadline > now))
+
+    def takes_sign_ups(self, now: datetime | None = None) -> bool:
+        """Open, and its workshop still in the catalogue: a withdrawn one takes nobody new."""
+        return self.is_open(now) and self.offer.withdrawn_at is None
 
 
 class Registration(db.Model):

@@ -1,7 +1,7 @@
 """Loading the SPOD4 catalogue and reference data from the package's data files.
 
 Every loader is an upsert keyed by a natural key (slug, code, e-mail), so
-running `flask --app app seed` twice changes nothing.
+running `flask --app app seed` twice changes nothing; offers staff have edited are skipped.
 """
 import csv
 import unicodedata
@@ -88,7 +88,12 @@ def seed_regions() -> None:
 
 
 def seed_catalogue() -> None:
+    """The catalogue file is the first seed only: an offer staff have changed, added or withdrawn
+    in the back office (`edited_at`) is left as they made it (trainings/catalogue/editing.py)."""
+    edited = set(db.session.scalars(select(Offer.slug).where(Offer.edited_at.is_not(None))))
     for position, item in enumerate(catalogue_document()["offers"]):
+        if item["slug"] in edited:
+            continue
         _upsert(
             Offer,
             {"slug": item["slug"]},

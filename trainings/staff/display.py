@@ -34,6 +34,10 @@ ACTIONS = {
     "registration.handover_withdrawn": "nabídka předání místa odvolána",
     "registration.handed_over": "místo předáno",
     "registration.taken_over": "místo převzato předáním",
+    "offer.created": "nabídka přidána",
+    "offer.published": "zveřejněna nová verze",
+    "offer.withdrawn": "stažena z nabídky",
+    "offer.returned": "znovu zařazena do nabídky",
 }
 
 FIELDS = {
@@ -73,6 +77,8 @@ FIELDS = {
     "from_name": "od koho",
     "handover": "předání č.",
     "expires_at": "platí do",
+    "revision": "verze č.",
+    "title": "název",
 }
 
 _STATES = {s.value: s.label for s in RegistrationState}

@@ -1,0 +1,50 @@
+"""The back office's form for one catalogue offer; the rules themselves are in editing.py."""
+from wtforms import RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..forms import CzechForm
+from ..models import OfferKind, TermForm
+from .editing import PERIOD_MAX, STATUS_LABELS, TITLE_MAX
+
+TEXT_MAX = 20_000
+
+
+class FormsField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _text(label, description=None, rows=4):
+    return TextAreaField(label, validators=[Optional(), Length(max=TEXT_MAX, message=f"Nejvýše {TEXT_MAX:,} znaků."
+                                                                  .replace(",", "\u00a0"))],
+                         description=description, render_kw={"rows": rows})
+
+
+class OfferForm(CzechForm):
+    """Field names follow editing.FIELDS, so a service refusal lands next to its field."""
+
+    title = StringField("Název", validators=[DataRequired("Vyplňte prosím název."),
+                                             Length(max=TITLE_MAX, message=f"Nejvýše {TITLE_MAX} znaků.")],
+                        description="Adresa stránky se změnou názvu nemění, staré odkazy dál fungují.")
+    status = RadioField("Stav workshopu", choices=[SelectChoice(v, label) for v, label in STATUS_LABELS.items()],
+                        validators=[DataRequired("Vyberte, zda workshop probíhá, nebo je plánovaný.")])
+    forms = FormsField("Forma", choices=[SelectChoice(f.value, f.label) for f in TermForm],
+                       validators=[Optional()])
+    period = StringField("Plánované období", validators=[Optional(), Length(
+        max=PERIOD_MAX, message=f"Nejvýše {PERIOD_MAX} znaků.")],
+        description="U plánovaného workshopu, např. „jaro 2027“ nebo „od září 2027“.")
+    audience = _text("Pro koho", rows=2)
+    summary = _text("Shrnutí", "Krátký text do přehledu nabídky.", rows=3)
+    description = _text("Popis", "Odstavce oddělte prázdným řádkem; řádek začínající pomlčkou je odrážka.", rows=10)
+    prerequisite_hint = _text("Doporučená návaznost", "Název jiného workshopu se na stránce stane odkazem.", rows=2)
+
+    def for_kind(self, kind: OfferKind) -> "OfferForm":
+        """Only workshops run or are planned: other kinds have no status field."""
+        if kind != OfferKind.WORKSHOP:
+            del self.status
+        return self
+
+    def values(self) -> dict:
+        return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
