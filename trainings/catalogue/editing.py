@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import case, select
 
-from .. import audit
+from .. import audit, czech
 from ..errors import ServiceError
 from ..extensions import db
 from ..models import Offer, OfferKind, OfferRevision, OfferStatus, TermForm, User, utcnow
@@ -86,10 +86,10 @@ def clean(offer_kind: OfferKind, values: dict) -> dict:
     if not title:
         raise EditRefused("Vyplňte prosím název.", "title")
     if len(title) > TITLE_MAX:
-        raise EditRefused(f"Název může mít nejvýše {TITLE_MAX} znaků.", "title")
+        raise EditRefused(f"Název může mít nejvýše {czech.count_noun(TITLE_MAX, *czech.CHARACTERS)}.", "title")
     period = (values.get("period") or "").strip() or None
     if period and len(period) > PERIOD_MAX:
-        raise EditRefused(f"Období může mít nejvýše {PERIOD_MAX} znaků.", "period")
+        raise EditRefused(f"Období může mít nejvýše {czech.count_noun(PERIOD_MAX, *czech.CHARACTERS)}.", "period")
     status = values.get("status") or None
     if offer_kind == OfferKind.WORKSHOP:
         if status not in STATUS_LABELS:

@@ -4,6 +4,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from .. import czech
 from ..forms import CzechForm
 from ..models import OfferKind, TermForm
 from .editing import PERIOD_MAX, STATUS_LABELS, TITLE_MAX
@@ -16,9 +17,12 @@ class FormsField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+def _at_most(length: int) -> str:
+    return f"Nejvýše {czech.count_noun(length, *czech.CHARACTERS)}."
+
+
 def _text(label, description=None, rows=4):
-    return TextAreaField(label, validators=[Optional(), Length(max=TEXT_MAX, message=f"Nejvýše {TEXT_MAX:,} znaků."
-                                                                  .replace(",", "\u00a0"))],
+    return TextAreaField(label, validators=[Optional(), Length(max=TEXT_MAX, message=_at_most(TEXT_MAX))],
                          description=description, render_kw={"rows": rows})
 
 
@@ -26,18 +30,18 @@ class OfferForm(CzechForm):
     """Field names follow editing.FIELDS, so a service refusal lands next to its field."""
 
     title = StringField("Název", validators=[DataRequired("Vyplňte prosím název."),
-                                             Length(max=TITLE_MAX, message=f"Nejvýše {TITLE_MAX} znaků.")],
+                                             Length(max=TITLE_MAX, message=_at_most(TITLE_MAX))],
                         description="Adresa stránky se změnou názvu nemění, staré odkazy dál fungují.")
     status = RadioField("Stav workshopu", choices=[SelectChoice(v, label) for v, label in STATUS_LABELS.items()],
                         validators=[DataRequired("Vyberte, zda workshop probíhá, nebo je plánovaný.")])
     forms = FormsField("Forma", choices=[SelectChoice(f.value, f.label) for f in TermForm],
                        validators=[Optional()])
     period = StringField("Plánované období", validators=[Optional(), Length(
-        max=PERIOD_MAX, message=f"Nejvýše {PERIOD_MAX} znaků.")],
+        max=PERIOD_MAX, message=_at_most(PERIOD_MAX))],
         description="U plánovaného workshopu, např. „jaro 2027“ nebo „od září 2027“.")
     audience = _text("Pro koho", rows=2)
     summary = _text("Shrnutí", "Krátký text do přehledu nabídky.", rows=3)
-    description = _text("Popis", "Odstavce oddělte prázdným řádkem; řádek začínající pomlčkou je odrážka.", rows=10)
+    description = _text("Popis", "Každý řádek je odstavec; řádek začínající pomlčkou a mezerou („- “) je odrážka.", rows=10)
     prerequisite_hint = _text("Doporučená návaznost", "Název jiného workshopu se na stránce stane odkazem.", rows=2)
 
     def for_kind(self, kind: OfferKind) -> "OfferForm":
