@@ -74,6 +74,25 @@ def test_a_draft_changes_nothing_public_until_published(app):
         as_text=True))["items"]]
 
 
+@pytest.mark.parametrize("kind", [OfferKind.SUPPORT, OfferKind.REGION_SUPPORT, OfferKind.TRAINING])
+def test_every_kind_is_previewed_on_its_public_page_before_it_is_published(app, kind):
+    client, public = organiser_client(app), app.test_client()
+    item = db.session.scalars(select(Offer).where(Offer.kind == kind).order_by(Offer.position)).first()
+    response = client.post(f"/sprava/nabidka/{item.id}/upravit", data=edit_data(
+        item, client, audience="Pracovníci OSPOD celého kraje."))
+    assert response.status_code == 302
+    preview = client.get(f"/sprava/nabidka/{item.id}/nahled")
+    assert preview.status_code == 200 and "Pracovníci OSPOD celého kraje." in html(preview)
+    assert "Pro koho Předtím" not in text(preview) and "Pro koho" in text(preview)
+    public_page = {OfferKind.SUPPORT: "/metodicka-podpora", OfferKind.REGION_SUPPORT: "/nabidka-pro-kraje",
+                   OfferKind.TRAINING: f"/nabidka/{item.slug}"}[kind]
+    assert "Pracovníci OSPOD celého kraje." not in html(public.get(public_page))
+    publish(client, item)
+    assert "Pracovníci OSPOD celého kraje." in html(public.get(public_page)) or kind == OfferKind.REGION_SUPPORT
+    db.session.expire_all()
+    assert db.session.get(Offer, item.id).audience == "Pracovníci OSPOD celého kraje."
+
+
 def test_history_shows_each_change_field_by_field_in_czech_and_restores_a_version(app):
     client = organiser_client(app)
     item = planned_workshop()

@@ -136,13 +136,13 @@ def support():
     return _render_support()
 
 
-def _with_draft(items, draft):
+def _with_draft(items, previewed):
     """The list with one offer replaced by its previewed draft (the back office's preview)."""
-    return [draft if draft is not None and i.id == draft.id else i for i in items]
+    return [previewed if previewed is not None and i.id == previewed.id else i for i in items]
 
 
-def _render_support(draft=None, template="catalogue/support.html", **extra):
-    items = _with_draft(queries.offers_of_kind(OfferKind.SUPPORT), draft)
+def _render_support(previewed=None, template="catalogue/support.html", **extra):
+    items = _with_draft(queries.offers_of_kind(OfferKind.SUPPORT), previewed)
     return render_template(template, items=items, doc=catalogue_document(), **extra)
 
 
@@ -153,9 +153,9 @@ def region_offer():
     return _render_region_offer()
 
 
-def _render_region_offer(draft=None, template="catalogue/region_offer.html", **extra):
+def _render_region_offer(previewed=None, template="catalogue/region_offer.html", **extra):
     doc = catalogue_document()
-    items = _with_draft(queries.offers_of_kind(OfferKind.REGION_SUPPORT), draft)
+    items = _with_draft(queries.offers_of_kind(OfferKind.REGION_SUPPORT), previewed)
     groups = [(g, [i for i in items if i.group == g["code"]]) for g in doc["region_groups"]]
     return render_template(template, groups=groups, regions=regions_with_coordinators(), doc=doc, **extra)
 
