@@ -192,7 +192,7 @@ def _publish_values(offer: Offer, values: dict, actor: User, revision: OfferRevi
     revision.author = actor
     revision.published_at = now
     db.session.flush()
-    audit.record("offer.published", offer, actor, revision=revision.id)
+    audit.record("offer.published", offer, actor, fields=", ".join(FIELDS[name] for name in FIELDS if name in changes))
     db.session.commit()
     return revision
 

@@ -1,7 +1,7 @@
 """The back office's form for one catalogue offer; the rules themselves are in editing.py."""
 from wtforms import RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import czech
@@ -15,6 +15,12 @@ TEXT_MAX = 20_000
 class FormsField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+    def pre_validate(self, form):
+        # WTForms' own message is English and repeats the value sent.
+        known = {choice.value for choice in self.choices}
+        if any(value not in known for value in self.data or []):
+            raise ValidationError("Vyberte formu ze seznamu.")
 
 
 def _at_most(length: int) -> str:

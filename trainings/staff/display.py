@@ -77,7 +77,7 @@ FIELDS = {
     "from_name": "od koho",
     "handover": "předání č.",
     "expires_at": "platí do",
-    "revision": "verze č.",
+    "fields": "změněno",
     "title": "název",
 }
 
