@@ -144,6 +144,7 @@ def seed_demo_terms(today=None) -> int:
             Offer.kind == OfferKind.WORKSHOP,
             Offer.status == OfferStatus.RUNNING,
             Offer.custom.is_(False),
+            Offer.withdrawn_at.is_(None),
         ).order_by(Offer.position)
     ).all()
     regions = {r.code: r for r in db.session.scalars(select(Region))}
@@ -283,7 +284,7 @@ def seed_demo_term_today(now: datetime | None = None) -> Term:
     region = db.session.scalars(select(Region).where(Region.code == DEMO_REGION)).one()
     offer = db.session.scalars(
         select(Offer).where(Offer.kind == OfferKind.WORKSHOP, Offer.status == OfferStatus.RUNNING,
-                            Offer.custom.is_(False)).order_by(Offer.position)
+                            Offer.custom.is_(False), Offer.withdrawn_at.is_(None)).order_by(Offer.position)
     ).first()
     term = Term(offer=offer, starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=2),
                 form=TermForm.IN_PERSON, region=region, venue=_DEMO_PLACES[0][1], capacity=16, per_orp_limit=3,
