@@ -80,10 +80,6 @@ def listed_offer_by_slug(slug: str) -> Offer | None:
     return found if found is not None and found.withdrawn_at is None else None
 
 
-def _withdrawn_offer_ids():
-    return select(Offer.id).where(Offer.withdrawn_at.is_not(None))
-
-
 def _month_bounds(month: date) -> tuple[datetime, datetime]:
     start = datetime.combine(month, time(0), PRAGUE)
     following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
@@ -100,7 +96,7 @@ def _upcoming(stmt, flt: TermFilter, offer: Offer | None, now: datetime, include
         stmt = stmt.where(Term.offer_id == offer.id)
     else:
         # A withdrawn workshop's terms leave the lists with it (its own page is gone too).
-        stmt = stmt.where(Term.offer_id.not_in(_withdrawn_offer_ids()))
+        stmt = stmt.where(Term.offer_withdrawn_at.is_(None))
     if flt.form:
         stmt = stmt.where(Term.form == flt.form)
     if flt.region_id:
