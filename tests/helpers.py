@@ -43,6 +43,22 @@ def empty_tables() -> None:
         if table.name not in REFERENCE_TABLES:
             db.session.execute(table.delete())
     db.session.commit()
+    restore_catalogue()
+
+
+def restore_catalogue() -> None:
+    """Offers are seeded once per session; after a test that edited, added or withdrew one in the
+    back office (`edited_at`), the catalogue file's offers are put back as they were."""
+    from trainings.catalogue.seed import seed_catalogue
+    from trainings.project import catalogue_document
+
+    if db.session.scalar(select(Offer.id).where(Offer.edited_at.is_not(None)).limit(1)) is None:
+        return
+    slugs = [item["slug"] for item in catalogue_document()["offers"]]
+    db.session.execute(Offer.__table__.delete().where(Offer.slug.not_in(slugs)))
+    db.session.execute(Offer.__table__.update().values(edited_at=None, withdrawn_at=None))
+    seed_catalogue()
+    db.session.commit()
 
 
 # --- the outbox ---------------------------------------------------------------------

@@ -129,6 +129,17 @@ ACCESS = {
     "staff_terms.message": (ORGANISERS, None),
     "staff_terms.send_feedback": (ORGANISERS, None),
     "staff_terms.interest": (ORGANISERS, None),
+    # the catalogue's texts: organisers
+    "catalogue_staff.index": (ORGANISERS, None),
+    "catalogue_staff.new": (ORGANISERS, None),
+    "catalogue_staff.edit": (ORGANISERS, None),
+    "catalogue_staff.preview": (ORGANISERS, None),
+    "catalogue_staff.publish": (ORGANISERS, None),
+    "catalogue_staff.discard": (ORGANISERS, None),
+    "catalogue_staff.history": (ORGANISERS, None),
+    "catalogue_staff.restore": (ORGANISERS, None),
+    "catalogue_staff.withdraw": (ORGANISERS, None),
+    "catalogue_staff.return_to_catalogue": (ORGANISERS, None),
     # at the door and the printed lists: a lecturer for her own terms
     "attendance.check_in": (AT_THE_DOOR, "term"),
     "attendance.mark": (AT_THE_DOOR, "term"),

@@ -32,6 +32,7 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from trainings import tokens
+from trainings.catalogue import editing as catalogue_editing
 from trainings.catalogue.seed import DEMO_ORGANISER, seed_demo_organiser, seed_demo_terms
 from trainings.extensions import db
 from trainings.models import (
@@ -168,6 +169,7 @@ def _seed(app) -> Site:
         db.session.commit()
         _seed_after_the_workshop(site, ipod, pardubice, litomysl, organiser)
         _seed_switch_and_handover(site, door, outcomes, pardubice, litomysl)
+        _seed_catalogue_edits(site, organiser)
         db.session.remove()
     return site
 
@@ -191,6 +193,17 @@ def _planned_request(ipod, pardubice, starts) -> str:
         restricted_region_id=pardubice.id), coordinator)
     db.session.commit()
     return planned.token
+
+
+def _seed_catalogue_edits(site, organiser):
+    """A support item edited once and with a draft waiting: its history has a version to restore and
+    its preview shows the draft in the public list (the staff page walk takes its id)."""
+    support = db.session.scalars(select(Offer).where(Offer.kind == OfferKind.SUPPORT).order_by(Offer.position)).first()
+    values = catalogue_editing.values_of(support)
+    catalogue_editing.save_draft(support, {**values, "audience": "Pracovníci OSPOD a krajských úřadů."}, organiser)
+    catalogue_editing.publish(support, organiser)
+    draft = catalogue_editing.save_draft(support, {**values, "summary": "Nové shrnutí položky."}, organiser)
+    site.offer_id, site.revision_id = support.id, draft.id
 
 
 def _seed_switch_and_handover(site, door, outcomes, pardubice, litomysl):
@@ -331,6 +344,7 @@ def _submit_empty(page, form_selector="main form[method=post]:not([action$=odhla
 def _fill_path(rule, site) -> str | None:
     values = {"term_id": site.door_term, "registration_id": site.registration, "request_id": site.request,
               "code": site.check_in_code, "token": site.password_token, "user_id": site.person}
+    values.update(offer_id=site.offer_id, revision_id=site.revision_id)
     path = rule.rule
     for argument in rule.arguments:
         if argument not in values:
@@ -741,3 +755,90 @@ def test_an_administrator_invites_a_coordinator_who_sets_her_password_and_sees_h
     assert not findings.axe, _report_axe(findings.axe)
     assert not findings.overflow, findings.overflow
     assert _validate(findings.html) == []
+
+
+def test_an_organiser_edits_previews_publishes_and_restores_a_workshop_by_keyboard(browser, site):
+    """A planned workshop starts running: the organiser changes its status, period and description,
+    sees the draft as the public page, publishes it (the public page and the API change only then),
+    and restores the previous version from the history; every page passes axe-core and vnu."""
+    with site.app.app_context():
+        planned = db.session.scalars(select(Offer).where(Offer.slug == site.planned_slug)).one()
+        title, old_description = planned.title, planned.description
+    public_url, api_url = f"{site.base}/nabidka/{site.planned_slug}", f"{site.base}/api/v1/offers/{site.planned_slug}"
+    shots = Path("/tmp/catalogue")
+    shots.mkdir(exist_ok=True)
+    findings = Findings(site.folder)
+    context = _context(browser, site)
+    page = context.new_page()
+    anonymous = browser.new_context()
+
+    def public_text():
+        return anonymous.request.get(public_url).text()
+
+    def api():
+        return anonymous.request.get(api_url).json()
+
+    _log_in(page, site)
+    _tab_to(page, "el.tagName === 'A' && el.textContent.trim() === 'Katalog nabídky'")
+    _focus_visible(page)
+    with page.expect_navigation() as nav:
+        page.keyboard.press("Enter")
+    findings.check(page, "catalogue list", nav.value, site.base)
+    _tab_to(page, f"el.tagName === 'A' && el.textContent.trim() === {json.dumps(title)}")
+    with page.expect_navigation() as nav:
+        page.keyboard.press("Enter")
+    findings.check(page, "offer form", nav.value, site.base)
+    page.screenshot(path=shots / "edit-1280.png", full_page=True)
+
+    _tab_to(page, _named("status"))
+    page.keyboard.press("ArrowUp")  # "probíhající" comes before "plánovaný"
+    assert page.evaluate("document.querySelector('[name=status]:checked').value") == "running"
+    _tab_to(page, _named("period"))
+    page.keyboard.press("Control+A")
+    page.keyboard.type("podzim 2027")
+    _tab_to(page, _named("description"))
+    page.keyboard.press("Control+A")
+    page.keyboard.type("Workshop o práci s celou rodinou: jak vyhodnotit vztahy a zdroje.")
+    _tab_to(page, "el.type === 'submit' && el.textContent.includes('náhled')")
+    _focus_visible(page)
+    with page.expect_navigation() as nav:
+        page.keyboard.press("Enter")
+    findings.check(page, "offer preview", nav.value, site.base)
+    assert "/nahled" in page.url
+    assert "Workshop o práci s celou rodinou" in page.content() and "podzim 2027" in page.content()
+    page.screenshot(path=shots / "preview-1280.png", full_page=True)
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.screenshot(path=shots / "preview-375.png", full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    # Only a draft so far: the public page and the API are as they were.
+    assert "Workshop o práci s celou rodinou" not in public_text()
+    assert api()["status"] == "planned"
+
+    _tab_to(page, "el.type === 'submit' && el.textContent.trim() === 'Zveřejnit'")
+    _focus_visible(page)
+    with page.expect_navigation() as nav:
+        page.keyboard.press("Enter")
+    findings.check(page, "offer history", nav.value, site.base)
+    page.screenshot(path=shots / "history-1280.png", full_page=True)
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.screenshot(path=shots / "history-375.png", full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    assert "Workshop o práci s celou rodinou" in public_text()
+    assert api()["status"] == "running" and api()["planned_period"] == "podzim 2027"
+
+    _tab_to(page, "el.type === 'submit' && el.textContent.startsWith('Obnovit tuto verzi')")
+    _focus_visible(page)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "Verze je obnovená a zveřejněná." in page.content()
+    assert "Workshop o práci s celou rodinou" not in public_text()
+    assert old_description.splitlines()[0].strip().removeprefix("- ") in public_text()
+    assert api()["status"] == "planned"
+    anonymous.close()
+    context.close()
+
+    vnu = _validate(findings.html)
+    assert not findings.axe, _report_axe(findings.axe)
+    assert not vnu, "\n".join(vnu)
+    assert not findings.overflow, findings.overflow
+    assert set(findings.status.values()) == {200}, findings.status

@@ -71,6 +71,7 @@ def _register_blueprints(app: Flask) -> None:
     the top: a worker or script that imports one service does not load every view."""
     from .api.views import bp as api_bp
     from .calendar.feeds import bp as calendar_bp
+    from .catalogue.staff_views import bp as catalogue_staff_bp
     from .catalogue.views import bp as catalogue_bp
     from .certificates.views import bp as certificates_bp
     from .feedback import staff_views as feedback_staff
@@ -96,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
         catalogue_bp, registration_bp, person_bp, certificates_bp, feedback.bp, feedback_staff.bp, pages_bp,
         privacy_bp, calendar_bp, api_bp, auth_bp, staff_bp, staff_terms_bp, staff_registrations_bp,
         attendance_bp, staff_exports_bp, reports_bp, requests_bp, requests_staff_bp,
+        catalogue_staff_bp,
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(people_bp)  # Lidé: staff accounts, for administrators

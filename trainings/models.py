@@ -30,7 +30,7 @@ from sqlalchemy import (
 from flask_login import UserMixin
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import Numeric
 
@@ -330,6 +330,10 @@ class Offer(db.Model):
     description: Mapped[str | None] = mapped_column(Text)
     audience: Mapped[str | None] = mapped_column(Text)
     prerequisite_hint: Mapped[str | None] = mapped_column(Text)
+    # Set once staff publish a change (or add or withdraw it): `flask seed` then leaves the row alone.
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Out of the public catalogue and sign-up; its terms' pages, feeds and certificates stay.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     terms: Mapped[list[Term]] = relationship(back_populates="offer", order_by="Term.starts_at")
 
@@ -337,6 +341,27 @@ class Offer(db.Model):
     def form_labels(self) -> list[str]:
         return [TermForm(f).label for f in self.forms or []]
 
+
+class OfferRevision(db.Model):
+    """One version of an offer's texts: a draft while `published_at` is None (at most one per
+    offer), else what the catalogue showed from then on."""
+
+    __tablename__ = "offer_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"), index=True)
+    # "baseline" (the catalogue before the first staff change), "edit", "restore", "created".
+    action: Mapped[str] = mapped_column(String(20))
+    values: Mapped[dict] = mapped_column(JSON)  # every editable field, as catalogue/editing.py names them
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)  # {field: [old, new]} against the version before
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    restored_from_id: Mapped[int | None] = mapped_column(ForeignKey("offer_revisions.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    offer: Mapped[Offer] = relationship()
+    author: Mapped[User | None] = relationship()
+    restored_from: Mapped[OfferRevision | None] = relationship(remote_side=[id])
 
 
 # A term's lecturers as staff accounts. Only this link opens a term's check-in, attendance and
@@ -389,6 +414,10 @@ class Term(db.Model):
 
     offer: Mapped[Offer] = relationship(back_populates="terms")
     request: Mapped[SupportRequest | None] = relationship(back_populates="terms")
+    # Read with the term in the same statement (the sign-up's lock too), so the rule in
+    # takes_sign_ups costs no query of its own.
+    offer_withdrawn_at: Mapped[datetime | None] = column_property(
+        select(Offer.withdrawn_at).where(Offer.id == offer_id).correlate_except(Offer).scalar_subquery())
     region: Mapped[Region | None] = relationship(foreign_keys=[region_id])
     restricted_region: Mapped[Region | None] = relationship(foreign_keys=[restricted_region_id])
     restricted_orp: Mapped[Orp | None] = relationship(foreign_keys=[restricted_orp_id])
@@ -439,6 +468,10 @@ class Term(db.Model):
         now = now or utcnow()
         return and_(cls.state == TermState.SCHEDULED, cls.starts_at > now,
                     or_(cls.registration_deadline.is_(None), cls.registration_deadline > now))
+
+    def takes_sign_ups(self, now: datetime | None = None) -> bool:
+        """Open, and its workshop still in the catalogue: a withdrawn one takes nobody new."""
+        return self.is_open(now) and self.offer_withdrawn_at is None
 
 
 class Registration(db.Model):

@@ -169,7 +169,7 @@ def offers():
 @bp.get("/offers/<slug>")
 @public
 def offer(slug):
-    item = queries.offer_by_slug(slug)
+    item = queries.listed_offer_by_slug(slug)
     if item is None:
         abort(404)
     return _json(_offer(item))
@@ -203,7 +203,7 @@ def terms():
     offer_slug = request.args.get("offer")
     offer = None
     if offer_slug:
-        offer = queries.offer_by_slug(offer_slug)
+        offer = queries.listed_offer_by_slug(offer_slug)
         if offer is None:
             raise BadParameter("offer", "Neznámý workshop.")
         filters["offer"] = offer_slug

@@ -63,11 +63,21 @@ def matches_text(offer: Offer, text: str) -> bool:
 
 
 def offers_of_kind(kind: OfferKind) -> list[Offer]:
-    return db.session.scalars(select(Offer).where(Offer.kind == kind).order_by(Offer.position)).all()
+    """The public catalogue's offers of a kind: withdrawn ones left out."""
+    return db.session.scalars(
+        select(Offer).where(Offer.kind == kind, Offer.withdrawn_at.is_(None)).order_by(Offer.position)
+    ).all()
 
 
 def offer_by_slug(slug: str) -> Offer | None:
+    """Any offer, withdrawn ones too: their terms' feeds stay valid."""
     return db.session.scalars(select(Offer).where(Offer.slug == slug)).one_or_none()
+
+
+def listed_offer_by_slug(slug: str) -> Offer | None:
+    """An offer of the public catalogue; a withdrawn one is not found."""
+    found = offer_by_slug(slug)
+    return found if found is not None and found.withdrawn_at is None else None
 
 
 def _month_bounds(month: date) -> tuple[datetime, datetime]:
@@ -84,6 +94,9 @@ def _upcoming(stmt, flt: TermFilter, offer: Offer | None, now: datetime, include
         stmt = stmt.where(Term.public.is_(True))
     if offer is not None:
         stmt = stmt.where(Term.offer_id == offer.id)
+    else:
+        # A withdrawn workshop's terms leave the lists with it (its own page is gone too).
+        stmt = stmt.where(Term.offer_withdrawn_at.is_(None))
     if flt.form:
         stmt = stmt.where(Term.form == flt.form)
     if flt.region_id:
@@ -94,7 +107,7 @@ def _upcoming(stmt, flt: TermFilter, offer: Offer | None, now: datetime, include
         stmt = stmt.where(Term.starts_at >= start, Term.starts_at < end)
     if flt.text:
         # Few offers, matched in Python (Czech folding); their terms then in SQL.
-        offers = db.session.scalars(select(Offer).where(Offer.kind == OfferKind.WORKSHOP)).all()
+        offers = offers_of_kind(OfferKind.WORKSHOP)
         stmt = stmt.where(Term.offer_id.in_([o.id for o in offers if matches_text(o, flt.text)]))
     if flt.free_only:
         stmt = stmt.where(Term.is_open(now), _has_free_seat())
@@ -192,6 +205,6 @@ def upcoming_months(now=None, count: int = 12) -> list[date]:
 def workshops(status: OfferStatus) -> list[Offer]:
     return db.session.scalars(
         select(Offer)
-        .where(Offer.kind == OfferKind.WORKSHOP, Offer.status == status)
+        .where(Offer.kind == OfferKind.WORKSHOP, Offer.status == status, Offer.withdrawn_at.is_(None))
         .order_by(Offer.position)
     ).all()

@@ -1,7 +1,7 @@
 """Loading the SPOD4 catalogue and reference data from the package's data files.
 
 Every loader is an upsert keyed by a natural key (slug, code, e-mail), so
-running `flask --app app seed` twice changes nothing.
+running `flask --app app seed` twice changes nothing; offers staff have edited are skipped.
 """
 import csv
 import unicodedata
@@ -89,7 +89,12 @@ def seed_regions() -> None:
 
 
 def seed_catalogue() -> None:
+    """The catalogue file is the first seed only: an offer staff have changed, added or withdrawn
+    in the back office (`edited_at`) is left as they made it (trainings/catalogue/editing.py)."""
+    edited = set(db.session.scalars(select(Offer.slug).where(Offer.edited_at.is_not(None))))
     for position, item in enumerate(catalogue_document()["offers"]):
+        if item["slug"] in edited:
+            continue
         _upsert(
             Offer,
             {"slug": item["slug"]},
@@ -140,6 +145,7 @@ def seed_demo_terms(today=None) -> int:
             Offer.kind == OfferKind.WORKSHOP,
             Offer.status == OfferStatus.RUNNING,
             Offer.custom.is_(False),
+            Offer.withdrawn_at.is_(None),
         ).order_by(Offer.position)
     ).all()
     regions = {r.code: r for r in db.session.scalars(select(Region))}
@@ -279,7 +285,7 @@ def seed_demo_term_today(now: datetime | None = None) -> Term:
     region = db.session.scalars(select(Region).where(Region.code == DEMO_REGION)).one()
     offer = db.session.scalars(
         select(Offer).where(Offer.kind == OfferKind.WORKSHOP, Offer.status == OfferStatus.RUNNING,
-                            Offer.custom.is_(False)).order_by(Offer.position)
+                            Offer.custom.is_(False), Offer.withdrawn_at.is_(None)).order_by(Offer.position)
     ).first()
     term = Term(offer=offer, starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=2),
                 form=TermForm.IN_PERSON, region=region, venue=_DEMO_PLACES[0][1], capacity=16, per_orp_limit=3,

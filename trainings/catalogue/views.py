@@ -76,7 +76,7 @@ def index():
 @public
 @cached_page
 def offer(slug):
-    item = queries.offer_by_slug(slug)
+    item = queries.listed_offer_by_slug(slug)
     if item is None:
         abort(404)
     if item.kind == OfferKind.SUPPORT:
@@ -86,7 +86,8 @@ def offer(slug):
     return _render_offer(item)
 
 
-def _render_offer(item, interest_form=None):
+def _render_offer(item, interest_form=None, template="catalogue/offer.html", **extra):
+    """`template` and `extra`: the back office's preview shows a draft through this same page."""
     rows = queries.upcoming_terms(offer=item) if item.kind == OfferKind.WORKSHOP else []
     terms_page = page_of(rows, requested_page(request.args), TERMS_PER_PAGE)
     if interest_form is None and not rows and item.kind == OfferKind.WORKSHOP and not item.custom:
@@ -95,13 +96,14 @@ def _render_offer(item, interest_form=None):
         interest_form = InterestForm()
         interest_form.set_places(regions_with_orps())
     return render_template(
-        "catalogue/offer.html",
+        template,
         offer=item,
         rows=terms_page.items,
         terms_page=terms_page,
         interest_form=interest_form,
         aliases=aliases(item.slug),
         doc=catalogue_document(),
+        **extra,
     )
 
 
@@ -110,7 +112,7 @@ def _render_offer(item, interest_form=None):
 @limit_form_posts
 @csrf.exempt  # the form checks its own token and keeps what was typed
 def interest(slug):
-    item = queries.offer_by_slug(slug)
+    item = queries.listed_offer_by_slug(slug)
     if item is None or item.kind != OfferKind.WORKSHOP:
         abort(404)
     form = InterestForm()
@@ -131,21 +133,42 @@ def interest(slug):
 @public
 @cached_page
 def support():
-    return render_template(
-        "catalogue/support.html", items=queries.offers_of_kind(OfferKind.SUPPORT), doc=catalogue_document()
-    )
+    return _render_support()
+
+
+def _with_draft(items, previewed):
+    """The list with one offer replaced by its previewed draft (the back office's preview)."""
+    return [previewed if previewed is not None and i.id == previewed.id else i for i in items]
+
+
+def _render_support(previewed=None, template="catalogue/support.html", **extra):
+    items = _with_draft(queries.offers_of_kind(OfferKind.SUPPORT), previewed)
+    return render_template(template, items=items, doc=catalogue_document(), **extra)
 
 
 @bp.get("/nabidka-pro-kraje")
 @public
 @cached_page
 def region_offer():
+    return _render_region_offer()
+
+
+def _render_region_offer(previewed=None, template="catalogue/region_offer.html", **extra):
     doc = catalogue_document()
-    items = queries.offers_of_kind(OfferKind.REGION_SUPPORT)
+    items = _with_draft(queries.offers_of_kind(OfferKind.REGION_SUPPORT), previewed)
     groups = [(g, [i for i in items if i.group == g["code"]]) for g in doc["region_groups"]]
-    return render_template(
-        "catalogue/region_offer.html", groups=groups, regions=regions_with_coordinators(), doc=doc
-    )
+    return render_template(template, groups=groups, regions=regions_with_coordinators(), doc=doc, **extra)
+
+
+def render_public_page(item, template, **extra):
+    """The public page that shows `item` (its own page, or the list it is part of) through
+    `template`, which extends that page's template, named to it as `public_template`: the back
+    office's preview of a draft is the public page itself."""
+    if item.kind == OfferKind.SUPPORT:
+        return _render_support(item, template, public_template="catalogue/support.html", **extra)
+    if item.kind == OfferKind.REGION_SUPPORT:
+        return _render_region_offer(item, template, public_template="catalogue/region_offer.html", **extra)
+    return _render_offer(item, template=template, public_template="catalogue/offer.html", **extra)
 
 
 @bp.get("/favicon.ico")

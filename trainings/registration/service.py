@@ -419,7 +419,7 @@ def register(term_id: int, applicant: Applicant, now: datetime | None = None,
             if not term.public and not (signup_token and term.signup_token
                                         and secrets.compare_digest(signup_token, term.signup_token)):
                 raise TermNotFound()
-            if not term.is_open(now):
+            if not term.takes_sign_ups(now):
                 raise TermClosed()
             check_eligibility(term, applicant.region_id, applicant.orp_id)
             # Also asked by enter(); here first, so a bad place is refused alike for every address.

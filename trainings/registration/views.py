@@ -197,7 +197,7 @@ def _after_cancelling(registration) -> dict:
     refusal = service.undo_refusal(registration)
     return {
         "undo_until": service.undo_deadline(registration) if refusal is None else None,
-        "signup_url": _form_urls(term)["form_action"] if term.is_open() else None,
+        "signup_url": _form_urls(term)["form_action"] if term.takes_sign_ups() else None,
         # Given up for another term or to a colleague: she is told where the seat went, not only "zrušená".
         "moved_to": service.moved_to(registration),
         "handed_to": handover.completed_handover(registration),

@@ -51,6 +51,10 @@ ACTIONS = {
     "user.term_unlinked": "odebrán termín",
     "user.deactivated": "účet deaktivován",
     "user.reactivated": "účet znovu aktivován",
+    "offer.created": "nabídka přidána",
+    "offer.published": "zveřejněna nová verze",
+    "offer.withdrawn": "stažena z nabídky",
+    "offer.returned": "znovu zařazena do nabídky",
 }
 
 FIELDS = {
@@ -99,6 +103,8 @@ FIELDS = {
     "region": "kraj",
     "previous_coordinator": "dosavadní koordinace",
     "new_coordinator": "nová koordinace",
+    "fields": "změněno",
+    "title": "název",
 }
 
 _STATES = {s.value: s.label for s in RegistrationState}
