@@ -80,3 +80,30 @@ def test_the_feed_is_the_calendar_icalendar_writes_for_the_same_terms(app):
     terms[0].lecturer = "Bc. Jiná Lektorka"
     events = icalendar.Calendar.from_ical(ics.feed(terms, "SPOD4 – test")).walk("VEVENT")
     assert "Lektorské vedení: Bc. Jiná Lektorka" in str(events[0]["description"])
+
+
+def test_a_workshop_renamed_in_the_back_office_is_renamed_in_the_feed_at_once(client):
+    """The feed is kept while nothing in it changes; a published new title is a change."""
+    from trainings.catalogue import editing
+    from sqlalchemy import delete
+
+    from trainings.models import OfferRevision, StaffRole
+
+    from .staff_helpers import remove_user, staff_user
+
+    term = make_term(starts_in=timedelta(days=7))
+    before = client.get("/kalendar.ics").data.decode()
+    organiser = staff_user("katalog.feed@example.cz", "Olga Katalogová", StaffRole.ORGANISER)
+    try:
+        offer = term.offer
+        editing.save_draft(offer, {**editing.values_of(offer), "title": "Workshop přejmenovaný ve správě"}, organiser)
+        editing.publish(offer, organiser)
+        db.session.commit()
+        after = client.get("/kalendar.ics").data.decode()
+        assert "Workshop přejmenovaný ve správě" not in before
+        assert "Workshop přejmenovaný ve správě" in after.replace("\r\n ", "")
+    finally:
+        # The catalogue itself is put back after every test (helpers.restore_catalogue); her versions go first.
+        db.session.execute(delete(OfferRevision))
+        db.session.commit()
+        remove_user(organiser.id)

@@ -177,3 +177,26 @@ def test_a_programme_without_any_term_yet_has_a_report_of_nothing(app):
     assert response.status_code == 200
     report = build_report(this_month(), utcnow())
     assert report.by_month == [] and report.by_workshop == []
+
+
+def test_a_workshop_renamed_in_the_back_office_is_reported_under_its_new_title(app, month):
+    from sqlalchemy import delete
+
+    from trainings.catalogue import editing
+    from trainings.models import OfferRevision, StaffRole
+
+    from .staff_helpers import remove_user, staff_user
+
+    before = report_for(month)
+    offer = db.session.scalars(select(Term)).first().offer
+    assert offer.title in [row.label for row in before.by_workshop]
+    organiser = staff_user("katalog.vykazy@example.cz", "Olga Katalogová", StaffRole.ORGANISER)
+    try:
+        editing.save_draft(offer, {**editing.values_of(offer), "title": "Workshop přejmenovaný ve správě"}, organiser)
+        editing.publish(offer, organiser)
+        db.session.commit()
+        assert "Workshop přejmenovaný ve správě" in [row.label for row in report_for(month).by_workshop]
+    finally:
+        db.session.execute(delete(OfferRevision))
+        db.session.commit()
+        remove_user(organiser.id)

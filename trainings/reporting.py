@@ -217,14 +217,16 @@ _reports = Kept(32)
 
 def data_version(period: Period, now: datetime) -> tuple:
     """What numbers over a period depend on besides the period: the latest change of any term or
-    registration (rows are never deleted, every change sets updated_at), and the latest term of
-    the period that has started by now. Indexed maxima: a millisecond however much data."""
+    registration (rows are never deleted, every change sets updated_at), the latest term of the
+    period that has started by now, and the latest edit of a workshop's title. Indexed maxima: a millisecond however much data."""
     start, end = period.bounds()
     started = and_(Term.starts_at >= start, Term.starts_at < end, Term.starts_at <= now)
     return tuple(db.session.execute(select(
         select(func.max(Term.updated_at)).scalar_subquery(),
         select(func.max(Registration.updated_at)).scalar_subquery(),
         select(func.max(Term.starts_at)).where(started).scalar_subquery(),
+        # Rows are labelled with the workshops' titles, which the back office edits.
+        select(func.max(Offer.edited_at)).scalar_subquery(),
     )).one())
 
 

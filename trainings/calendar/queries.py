@@ -61,7 +61,7 @@ def _latest(*values: datetime | None, left: tuple[datetime | None, ...] = (),
 def feed_version(scope, now: datetime) -> tuple:
     """Everything the feed's content depends on besides the rows' own columns, in one aggregate:
     the latest edit in scope, the latest term that aged out, and the latest start within the
-    horizon. While it is the same, the feed is the same (up to the titles of workshops)."""
+    horizon. While it is the same, the feed is the same."""
     cutoff, until = now - KEEP_FOR, now + AHEAD
     # Over every term in scope, shown or not: a term made closed changes the feed too.
     return tuple(db.session.execute(
@@ -70,14 +70,16 @@ def feed_version(scope, now: datetime) -> tuple:
             func.max(case((and_(Term.state == TermState.SCHEDULED, Term.ends_at <= cutoff), Term.ends_at))),
             func.max(case((and_(Term.state == TermState.CANCELLED, Term.cancelled_at <= cutoff), Term.cancelled_at))),
             func.max(case((Term.starts_at <= until, Term.starts_at))),
+            # A workshop's title is in every event of its terms: a published edit is a change too.
+            select(func.max(Offer.edited_at)).scalar_subquery(),
         ).where(scope)
     ).one())
 
 
 def last_change(version: tuple) -> datetime | None:
     """When the feed of this `feed_version` last changed (its Last-Modified)."""
-    updated, ended, cancelled, entered = version
-    return _latest(updated, left=(ended, cancelled), entered=entered)
+    updated, ended, cancelled, entered, retitled = version
+    return _latest(updated, retitled, left=(ended, cancelled), entered=entered)
 
 
 @dataclass(frozen=True)
