@@ -72,8 +72,9 @@ def test_a_door_tap_reads_the_registration_once_before_its_lock(app):
     assert "Účastnice Nováková 1: přítomnost zapsána." in client.get(response.headers["Location"]).get_data(
         as_text=True)
     statements = [s for s in statements if not s.startswith("BEGIN")]  # SQLite's own, sent by us
-    reads_of_registration = [s for s in statements if s.lstrip().startswith("SELECT registrations.")]
-    reads_of_term = [s for s in statements if s.lstrip().startswith("SELECT terms.")]
+    # By what they read from, not how the column list begins (a term's row carries a subquery column).
+    reads_of_registration = [s for s in statements if s.lstrip().startswith("SELECT") and "FROM registrations" in s]
+    reads_of_term = [s for s in statements if s.lstrip().startswith("SELECT") and "FROM terms" in s]
     if engine.dialect.name == "postgresql":
         # the staff session, the registration with its term, the lock, the fresh read, the change, the trail
         assert len(statements) == 6, statements
