@@ -9,14 +9,13 @@ changes, so every printed copy keeps working.
 The page answers one question, "is this osvědčení valid?", and says no more than
 the paper already does, minus what identifies the holder beyond the paper's
 reader: the workshop, its date and hours, and the holder as "J. Nováková". No
-e-mail, workplace, ORP or employer. Validity is `hours.certificate_available`
-(the one rule for issuing it) and the registration not anonymised: a
-cancelled seat, a changed attendance or an erased person all read "not valid".
+e-mail, workplace, ORP or employer. Validity is `rule.can_issue` (the one rule
+for issuing it, which also refuses an anonymised registration): a cancelled
+seat, a changed attendance or an erased person all read "not valid".
 """
 from __future__ import annotations
 
 import re
-import secrets
 from dataclasses import dataclass
 from enum import Enum
 
@@ -24,25 +23,26 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from .. import tokens
 from ..collation import split_name
 from ..db_session import begin_write
 from ..extensions import db
 from ..models import Registration, Term
-from ..privacy.service import is_anonymised
-from ..registration.hours import certificate_available, format_hours
+from ..registration.hours import format_hours
 from ..timefmt import term_span
 from ..urls import absolute_url
+from .rule import can_issue
 
-# No 0/O, 1/I/L: people type the code from paper. 31^12 ≈ 8·10^17 codes, so one
+# People type the code from paper (tokens.READABLE). 31^12 ≈ 8·10^17 codes, so one
 # cannot be found by trying, and a collision (caught by the unique index) is remote.
-ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+ALPHABET = tokens.READABLE
 LENGTH = 12
 GROUP = 4
 _CODE = re.compile(f"[{ALPHABET}]{{{LENGTH}}}")
 
 
 def new_code() -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+    return tokens.readable_code(LENGTH)
 
 
 def display_code(code: str) -> str:
@@ -131,7 +131,7 @@ def verify(code: str | None) -> Verification:
         ).one_or_none()
     if registration is None:
         return Verification(Status.UNKNOWN)
-    if not certificate_available(registration) or is_anonymised(registration):
+    if not can_issue(registration):
         # Neither the workshop nor the name: the paper no longer stands for a recorded attendance.
         return Verification(Status.NOT_VALID, code=code)
     term = registration.term

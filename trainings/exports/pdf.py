@@ -27,10 +27,11 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from .. import project
+from ..certificates.rule import can_issue
 from ..certificates.service import certificate_number, display_code, issue_codes, verification_url
 from ..models import Registration, RegistrationState, Term, utcnow
 from ..registration.check_in import qr_rows
-from ..registration.hours import certificate_available, format_hours
+from ..registration.hours import format_hours
 from ..registration.roster import organisation, term_registrations
 from ..timefmt import PRAGUE, term_span
 from .rows import place_label
@@ -145,14 +146,16 @@ def _certificates(title: str, people: list[Registration], issued: date | None) -
 
 
 def certificate_pdf(registration: Registration, issued: date | None = None) -> bytes:
-    """The osvědčení of one person, one page; the caller has checked `hours.certificate_available`."""
+    """The osvědčení of one person, one page."""
+    if not can_issue(registration):
+        raise ValueError(f"registration {registration.id} gets no osvědčení")
     issue_codes([registration])
     return _certificates(f"Osvědčení – {registration.name}", [registration], issued)
 
 
 def term_certificates(term: Term) -> list[Registration]:
     """Who gets an osvědčení from this term, by surname (the order of the prezenční listina)."""
-    return [r for r in term_registrations(term.id, states=[RegistrationState.CONFIRMED]) if certificate_available(r)]
+    return [r for r in term_registrations(term.id, states=[RegistrationState.CONFIRMED]) if can_issue(r)]
 
 
 def term_certificates_pdf(term: Term, issued: date | None = None) -> bytes | None:

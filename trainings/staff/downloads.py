@@ -2,9 +2,11 @@
 prezenční listina as PDF)."""
 from urllib.parse import quote
 
-from flask import Blueprint, Response, flash, redirect, url_for
+from flask import Blueprint, Response, abort, flash, redirect, url_for
 
 from ..access import LECTURER, ORGANISER, TERM, requires
+from ..certificates.rule import can_issue
+from ..certificates.service import certificate_number
 from ..exports import csv_export, pdf, xlsx
 from ..exports.rows import export_filename
 from ..models import TermState, utcnow
@@ -26,6 +28,13 @@ def download(data: bytes, content_type: str, filename: str) -> Response:
         "Content-Disposition": f"attachment; filename=\"{filename}\"; filename*=UTF-8''{quote(filename)}",
         "Cache-Control": "private, no-store",
     })
+
+
+def certificate_download(registration) -> Response:
+    """One person's osvědčení, wherever it is asked for (her pages, the staff's); 404 unless she gets one."""
+    if not can_issue(registration):
+        abort(404)
+    return download(pdf.certificate_pdf(registration), PDF, f"osvedceni-{certificate_number(registration)}.pdf")
 
 
 @bp.get("/<int:term_id>/export.csv")
