@@ -272,3 +272,30 @@ def test_an_erased_person_gets_no_page_in_the_terms_osvedceni(app):
     assert len(pages) == 1 and "Petr Čech" in pages[0]
     assert not any("anonymizováno" in page for page in pages)
     assert fresh(Registration, erased.id).certificate_code is None  # no code drawn for her either
+
+
+def test_a_terms_codes_are_issued_in_a_few_statements_however_many_people(app):
+    """One UPDATE for the whole term and one SELECT reading the rows back, not two per person."""
+    from sqlalchemy import event
+
+    counts = {}
+    for size in (3, 30):
+        term = make_term(capacity=40)
+        term_id = term.id
+        people = [sign_up(term, i, name=f"Jana Nováková {i}") for i in range(size)]
+        ended(term)
+        for person in people:
+            attend(person.id)
+        db.session.expunge_all()
+        statements = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            text = "\n".join(pages_of(pdf.term_certificates_pdf(db.session.get(Term, term_id))))
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        counts[size] = len(statements)
+        codes = db.session.scalars(select(Registration.certificate_code).where(Registration.term_id == term_id)).all()
+        assert len(set(codes)) == size and all(codes)
+        assert all(f"{code[:4]}-{code[4:8]}-{code[8:]}" in text for code in codes)
+    assert counts[30] == counts[3] and counts[3] <= 8, counts

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -37,6 +37,7 @@ from .rule import can_issue
 # cannot be found by trying, and a collision (caught by the unique index) is remote.
 ALPHABET = tokens.READABLE
 LENGTH = 12
+ISSUE_BATCH = 500  # registrations per statement: a term has at most 500 seats
 GROUP = 4
 _CODE = re.compile(f"[{ALPHABET}]{{{LENGTH}}}")
 
@@ -67,26 +68,42 @@ def issue_codes(registrations: list[Registration]) -> None:
     file). The UPDATE only fills an empty code, so two downloads at the same
     moment cannot print two different codes: the later one keeps the first.
     Nothing happens (no write transaction) when all codes exist already.
+
+    A constant number of statements for a whole term: one UPDATE per ISSUE_BATCH
+    registrations (each its own code, by a CASE on the id), then one SELECT that
+    reads the committed rows back into the objects the caller holds.
     """
     missing = [r.id for r in registrations if not r.certificate_code]
     if not missing:
         return
+    ids = [r.id for r in registrations]  # read now: after the commit, reading an id loads its row
     for _attempt in range(3):
         begin_write()
         try:
-            for registration_id in missing:
+            for start in range(0, len(missing), ISSUE_BATCH):
+                batch = missing[start:start + ISSUE_BATCH]
                 db.session.execute(
                     update(Registration)
-                    .where(Registration.id == registration_id, Registration.certificate_code.is_(None))
+                    .where(Registration.id.in_(batch), Registration.certificate_code.is_(None))
                     # Not a change of the registration by anyone: its updated_at stays.
-                    .values(certificate_code=new_code(), updated_at=Registration.updated_at)
+                    .values(certificate_code=case({i: new_code() for i in batch}, value=Registration.id),
+                            updated_at=Registration.updated_at)
                     .execution_options(synchronize_session=False)
                 )
-            db.session.commit()  # expires the objects: their next read loads the codes
-            return
+            db.session.commit()
+            break
         except IntegrityError:  # two equal random codes: practically never, and a new draw fixes it
             db.session.rollback()
-    raise RuntimeError("could not draw a unique certificate code")
+    else:
+        raise RuntimeError("could not draw a unique certificate code")
+    # The commit expired the objects; one query refreshes them all instead of one each on first read.
+    for start in range(0, len(ids), ISSUE_BATCH):
+        db.session.scalars(
+            select(Registration)
+            .options(joinedload(Registration.term).joinedload(Term.offer), joinedload(Registration.region),
+                     joinedload(Registration.orp))
+            .where(Registration.id.in_(ids[start:start + ISSUE_BATCH]))
+        ).all()
 
 
 class Status(str, Enum):

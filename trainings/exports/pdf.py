@@ -13,9 +13,16 @@ Czech letters print the same on every server.
 
 WeasyPrint reads files only through `_LocalFiles`: the static files and the fonts,
 never the network, whatever a template or a value typed by staff points at.
+
+What every document shares (the parsed print CSS with its fonts, the emblem read once) is
+made once per thread (`_printer`), not per document. A term's osvědčení are laid out in
+chunks of pages, so whoever makes them (trainings/documents/) can say how far it got, and
+written as one file.
 """
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -69,16 +76,50 @@ class _LocalFiles(URLFetcher):
         return URLFetcherResponse(path.as_uri(), path.read_bytes())
 
 
-def _write(template: str, **context) -> bytes:
+PDF_OPTIONS = {"pdf_variant": "pdf/ua-1", "pdf_tags": True}
+
+
+class _Printer:
+    """The parsed print CSS, its fonts and WeasyPrint's image cache, for one thread.
+
+    One font configuration per thread, not per process: @font-face registers into it and
+    gunicorn's threads render at the same time. Parsing the CSS and loading the two fonts
+    each time cost a few hundred milliseconds a document; the images cache keeps the
+    emblem, read and parsed once. print.css is read when the thread first prints: a
+    change to it needs a restart, like a change to the code.
+    """
+
+    def __init__(self, static: Path):
+        self.static = static
+        self.base_url = f"{static.parent.as_uri()}/"
+        self.fetcher = _LocalFiles(static, FONT_DIR)
+        self.fonts = FontConfiguration()
+        self.css = weasyprint.CSS(filename=str(PRINT_CSS), url_fetcher=self.fetcher, font_config=self.fonts)
+        self.images: dict = {}
+
+
+_threads = threading.local()
+
+
+def _printer() -> _Printer:
     static = Path(current_app.static_folder)
-    fetcher = _LocalFiles(static, FONT_DIR)
-    # One font configuration per document: @font-face registers into it, and gunicorn's threads
-    # render at the same time.
-    fonts = FontConfiguration()
-    css = weasyprint.CSS(filename=str(PRINT_CSS), url_fetcher=fetcher, font_config=fonts)
+    printer = getattr(_threads, "printer", None)
+    if printer is None or printer.static != static:
+        printer = _threads.printer = _Printer(static)
+    return printer
+
+
+def _layout(template: str, **context):
+    """The laid-out pages of one template (a weasyprint Document), not yet written."""
+    printer = _printer()
     html = render_template(template, project=project.facts(), **context)
-    document = weasyprint.HTML(string=html, base_url=f"{static.parent.as_uri()}/", url_fetcher=fetcher)
-    return document.write_pdf(stylesheets=[css], font_config=fonts, pdf_variant="pdf/ua-1", pdf_tags=True)
+    document = weasyprint.HTML(string=html, base_url=printer.base_url, url_fetcher=printer.fetcher)
+    return document.render(stylesheets=[printer.css], font_config=printer.fonts, cache=printer.images,
+                           **PDF_OPTIONS)
+
+
+def _write(template: str, **context) -> bytes:
+    return _layout(template, **context).write_pdf(**PDF_OPTIONS)
 
 
 def qr_svg(url: str) -> Markup:
@@ -137,12 +178,26 @@ def _certificate(registration: Registration) -> dict:
     }
 
 
-def _certificates(title: str, people: list[Registration], issued: date | None) -> bytes:
-    """Osvědčení, one A4 page each; one for a person, or all of a term in one file."""
+CHUNK = 20  # pages laid out at a time: progress moves about every second
+
+
+def _certificates(title: str, people: list[Registration], issued: date | None,
+                  progress: Callable[[int], None] | None = None) -> bytes:
+    """Osvědčení, one A4 page each; one for a person, or all of a term in one file.
+
+    What each page says is read from the database first, so `progress` may commit between
+    chunks without the pages' rows being read again."""
     issued = issued or utcnow().astimezone(PRAGUE).date()
-    return _write("exports/certificate.html", title=title, ministry=project.MINISTRY,
-                  issued=f"{issued.day}. {issued.month}. {issued.year}",
-                  certificates=[_certificate(r) for r in people])
+    pages = [_certificate(r) for r in people]
+    documents = []
+    for start in range(0, len(pages), CHUNK):
+        documents.append(_layout("exports/certificate.html", title=title, ministry=project.MINISTRY,
+                                 issued=f"{issued.day}. {issued.month}. {issued.year}",
+                                 certificates=pages[start:start + CHUNK]))
+        if progress:
+            progress(min(start + CHUNK, len(pages)))
+    # WeasyPrint's way to join documents: the first one's metadata (title, language), every page.
+    return documents[0].copy([page for document in documents for page in document.pages]).write_pdf(**PDF_OPTIONS)
 
 
 def certificate_pdf(registration: Registration, issued: date | None = None) -> bytes:
@@ -158,12 +213,14 @@ def term_certificates(term: Term) -> list[Registration]:
     return [r for r in term_registrations(term.id, states=[RegistrationState.CONFIRMED]) if can_issue(r)]
 
 
-def term_certificates_pdf(term: Term, issued: date | None = None) -> bytes | None:
+def term_certificates_pdf(term: Term, issued: date | None = None, people: list[Registration] | None = None,
+                          progress: Callable[[int], None] | None = None) -> bytes | None:
     """All osvědčení of a term in one file, a page each; None while nobody has one (the term has not ended,
-    or nobody is marked present)."""
-    people = term_certificates(term)
+    or nobody is marked present). `people`: `term_certificates(term)` when the caller has it already;
+    `progress` is told how many pages are laid out."""
+    people = term_certificates(term) if people is None else people
     if not people:
         return None
     issue_codes(people)  # one transaction for the whole term, not one per page
     return _certificates(f"Osvědčení – {term.offer.title}, {term_span(term.starts_at, term.ends_at)}",
-                         people, issued)
+                         people, issued, progress)
