@@ -62,6 +62,7 @@ def _register_blueprints(app: Flask) -> None:
     from .calendar.feeds import bp as calendar_bp
     from .catalogue.views import bp as catalogue_bp
     from .certificates.views import bp as certificates_bp
+    from .documents.staff_views import bp as staff_documents_bp
     from .feedback import staff_views as feedback_staff
     from .feedback import views as feedback
     from .pages.views import bp as pages_bp
@@ -86,6 +87,7 @@ def _register_blueprints(app: Flask) -> None:
         attendance_bp, staff_exports_bp, reports_bp, requests_bp, requests_staff_bp,
     ):
         app.register_blueprint(blueprint)
+    app.register_blueprint(staff_documents_bp)  # a term's osvědčení made by the documents worker
     init_metrics(app)  # /metrics for operators
     register_error_handlers(app)
 

@@ -21,6 +21,8 @@ written as one file.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 from collections.abc import Callable
 from datetime import date
@@ -211,6 +213,15 @@ def certificate_pdf(registration: Registration, issued: date | None = None) -> b
 def term_certificates(term: Term) -> list[Registration]:
     """Who gets an osvědčení from this term, by surname (the order of the prezenční listina)."""
     return [r for r in term_registrations(term.id, states=[RegistrationState.CONFIRMED]) if can_issue(r)]
+
+
+def certificates_fingerprint(term: Term, people: list[Registration]) -> str:
+    """What a term's osvědčení print apart from the codes and the day: a file made for one fingerprint
+    is out of date once it differs (someone marked present or absent, a name or the term changed)."""
+    facts = [term.id, term.offer.title, term_span(term.starts_at, term.ends_at), place_label(term),
+             format_hours(term.length_hours), term.lecturer or ""]
+    facts += [(r.id, r.name, organisation(r)) for r in people]
+    return hashlib.sha256(json.dumps(facts, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
 def term_certificates_pdf(term: Term, issued: date | None = None, people: list[Registration] | None = None,
