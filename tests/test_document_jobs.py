@@ -35,7 +35,7 @@ def small_threshold(monkeypatch):
 
 
 def ended_term(lecturers=(), names=NAMES[:3]) -> tuple[Term, dict[str, Registration]]:
-    term = make_term(lecturer="Mgr. Petra Lektorová", lecturers=list(lecturers))
+    term = make_term(lecturer="Mgr. Petra Lektorová", lecturers=list(lecturers), capacity=max(10, len(names)))
     people = {name: sign_up(term, i, name=name) for i, name in enumerate(names)}
     move_to_past(term, days=3)
     for person in people.values():
@@ -189,3 +189,47 @@ def test_expired_files_are_deleted(app, small_threshold):
     assert service.purge() == 0
     assert service.purge(now=utcnow() + timedelta(hours=25)) == 1
     assert jobs_of(term.id) == [] and fresh(Term, term.id) is not None
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def documents_worker(database_url, log, *args, **env):
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "app", "documents", "work", "--interval", "0.2", *args],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        env={**os.environ, "TRAININGS_CONFIG": "development", "DATABASE_URL": database_url,
+             **{k: str(v) for k, v in env.items()}})
+
+
+@pytest.mark.slow
+def test_a_worker_process_killed_mid_job_leaves_it_to_the_next_one(app, database_url, tmp_path):
+    names = [f"Jana Nováková {i:02}" for i in range(40)]
+    term, _ = ended_term(names=names)
+    job = service.request_certificates(term, None)
+    with open(tmp_path / "first.log", "w+") as log:
+        first = documents_worker(database_url, log)
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                seen = fresh(DocumentJob, job.id)
+                if seen.state == DocumentState.RUNNING and seen.done > 0:
+                    break
+                time.sleep(0.05)
+            first.send_signal(signal.SIGKILL)  # no goodbye: it stops mid-job
+            first.wait(timeout=10)
+        finally:
+            if first.poll() is None:
+                first.kill()
+    killed = fresh(DocumentJob, job.id)
+    assert killed.state == DocumentState.RUNNING and 0 < killed.done and killed.data is None, log
+    time.sleep(1.5)  # past the reclaim window given to the next worker
+    with open(tmp_path / "second.log", "w+") as log:
+        second = documents_worker(database_url, log, "--exit-when-idle", DOCUMENTS_RECLAIM_AFTER=1)
+        assert second.wait(timeout=120) == 0
+        log.seek(0)
+        assert "took back job" in log.read()
+    done = fresh(DocumentJob, job.id)
+    assert done.state == DocumentState.DONE and done.attempts == 2 and (done.done, done.total) == (40, 40)
+    pages = pages_of(done.data)
+    assert len(pages) == 40 and all(name in "".join(pages) for name in names)
