@@ -21,6 +21,7 @@ written as one file.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import threading
@@ -124,11 +125,14 @@ def _write(template: str, **context) -> bytes:
     return _layout(template, **context).write_pdf(**PDF_OPTIONS)
 
 
+@functools.lru_cache(maxsize=2048)
 def qr_svg(url: str) -> Markup:
     """The QR code of `url` as inline SVG (vectors: sharp at any print size), quiet zone included.
 
     One path segment per run of dark modules in a row keeps the page small; the <title> is the
-    figure's alternative text in the tagged PDF.
+    figure's alternative text in the tagged PDF. Kept per process: a code never changes, and a
+    term's file made again (after a change of attendance) draws the same codes, a fifth of a
+    page's cost.
     """
     rows = qr_rows(url)
     path = []
