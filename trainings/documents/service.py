@@ -13,8 +13,8 @@ patience. Rules:
   renders it in chunks and writes `done` and a heartbeat after each; every write is fenced by
   its claim token, so a worker whose job was taken back writes nothing.
 - A running job whose heartbeat is older than `reclaim_after()` (DOCUMENTS_RECLAIM_AFTER, 120 s;
-  a chunk takes a second or two) belongs to a dead worker and is taken back; after MAX_ATTEMPTS
-  runs it fails instead of killing workers for ever.
+  a chunk of 50 pages takes about 3 s, writing a 500-page file about 15 s) belongs to a dead worker
+  and is taken back; after MAX_ATTEMPTS runs it fails instead of killing workers for ever.
 - The file is kept in the row for KEEP (24 h) after it is finished; the worker deletes expired
   jobs with their files.
 """

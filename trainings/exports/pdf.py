@@ -184,7 +184,7 @@ def _certificate(registration: Registration) -> dict:
     }
 
 
-CHUNK = 20  # pages laid out at a time: progress moves about every second
+CHUNK = 50  # pages laid out at a time: progress moves every ~3 s; each chunk costs ~0.1 s more
 
 
 def _certificates(title: str, people: list[Registration], issued: date | None,
