@@ -233,3 +233,16 @@ def test_a_worker_process_killed_mid_job_leaves_it_to_the_next_one(app, database
     assert done.state == DocumentState.DONE and done.attempts == 2 and (done.done, done.total) == (40, 40)
     pages = pages_of(done.data)
     assert len(pages) == 40 and all(name in "".join(pages) for name in names)
+
+
+def test_no_job_for_a_term_without_osvedceni(app, small_threshold):
+    term = make_term()
+    person = sign_up(term, 1)
+    move_to_past(term, days=1)
+    attend(person.id, False)
+    staff = organiser_client(app)
+    page = staff.get(f"/sprava/terminy/{term.id}/osvedceni", follow_redirects=True).get_data(as_text=True)
+    assert "Nikdo není zapsaný jako přítomný" in page
+    response = staff.post(f"/sprava/terminy/{term.id}/osvedceni", data={"csrf_token": staff.token},
+                          follow_redirects=True)
+    assert "Nikdo není zapsaný jako přítomný" in response.get_data(as_text=True) and jobs_of(term.id) == []

@@ -61,6 +61,11 @@ def _latest(term_id: int, now: datetime, *states: DocumentState) -> DocumentJob 
     ).first()
 
 
+def anyone(term: Term) -> bool:
+    """Whether the term has any osvědčení to make (it has ended and someone was present)."""
+    return bool(pdf.term_certificates(term))
+
+
 def fingerprint(term: Term) -> str:
     return pdf.certificates_fingerprint(term, pdf.term_certificates(term))
 

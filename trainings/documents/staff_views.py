@@ -25,6 +25,8 @@ def certificates(term_id):
     """Where the term's osvědčení stand; the page reloads itself (no script) while they are being made."""
     term = term_or_404(term_id)
     job, current = service.shown_job(term)
+    if job is None and not service.anyone(term):  # the term's download says why there are none
+        return redirect(url_for("staff_exports.certificates", term_id=term.id))
     working = job is not None and current and job.state in (DocumentState.QUEUED, DocumentState.RUNNING)
     return render_template("staff/documents.html", term=term, job=job, current=current, working=working,
                            refresh=REFRESH_SECONDS if working else None, form=PrepareForm())
@@ -34,6 +36,8 @@ def certificates(term_id):
 @requires(ORGANISER, LECTURER, scope=TERM)
 def prepare_certificates(term_id):
     term = term_or_404(term_id)
+    if not service.anyone(term):
+        return redirect(url_for("staff_exports.certificates", term_id=term.id))
     if PrepareForm().validate_on_submit():
         service.request_certificates(term, current_user)
     # An expired form just shows the page again, with the button.
