@@ -18,6 +18,7 @@ from trainings.documents import service
 from trainings.exports import pdf
 from trainings.extensions import db
 from trainings.models import DocumentJob, DocumentState, Registration, StaffRole, Term, utcnow
+from trainings.privacy.service import erase_person
 from trainings.staff import accounts
 
 from .helpers import csrf, make_term
@@ -246,3 +247,15 @@ def test_no_job_for_a_term_without_osvedceni(app, small_threshold):
     response = staff.post(f"/sprava/terminy/{term.id}/osvedceni", data={"csrf_token": staff.token},
                           follow_redirects=True)
     assert "Nikdo není zapsaný jako přítomný" in response.get_data(as_text=True) and jobs_of(term.id) == []
+
+
+def test_erasing_a_person_deletes_the_prepared_files_that_print_her_page(app, small_threshold):
+    term, people = ended_term()
+    service.request_certificates(term, None)
+    service.run_next()
+    erase_person(fresh(Registration, people["Petr Čech"].id).email, None)
+    assert jobs_of(term.id) == []
+    service.request_certificates(fresh(Term, term.id), None)
+    service.run_next()
+    text = "".join(pages_of(jobs_of(term.id)[0].data))
+    assert "Petr Čech" not in text and "anonymizováno" not in text and "Žofie Žáková" in text
