@@ -28,12 +28,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | icu pango
 
 # The embedded default: SQLite under instance/, e-mails as .eml files in
 # instance/mail/, the SPOD4 catalogue and demo terms seeded, an outbox worker
-# beside the web server.
+# and a documents worker (a term's osvědčení) beside the web server.
 run: setup
 	mkdir -p instance
 	$(FLASK) db upgrade
 	$(FLASK) seed --demo
-	$(FLASK) outbox work & trap "kill $$!" EXIT; $(FLASK) run --debug
+	$(FLASK) outbox work & OUTBOX=$$!; $(FLASK) documents work & trap "kill $$OUTBOX $$!" EXIT; $(FLASK) run --debug
 
 # ical.js (Thunderbird's parser) reads every .ics the tests produce; axe-core and the
 # Nu HTML Checker (vnu-jar, run with java) check every page in tests/test_browser.py.

@@ -84,6 +84,9 @@ class Config:
     # A message left "sending" this long (a crashed worker's) is taken by another
     # worker; never less than four times MAIL_SEND_DEADLINE (trainings/mail/dispatch.py).
     OUTBOX_RECLAIM_AFTER = float(os.environ.get("OUTBOX_RECLAIM_AFTER", "600"))
+    # A document job whose worker wrote no progress this long (a dead worker's) is taken back
+    # (trainings/documents/service.py); a chunk of 50 pages takes about 3 s, writing the file ~15 s.
+    DOCUMENTS_RECLAIM_AFTER = float(os.environ.get("DOCUMENTS_RECLAIM_AFTER", "120"))
     # ORGANIZER of the calendar invitations (RFC 5546): the mailbox replies go to.
     # Default: the address of MAIL_DEFAULT_SENDER.
     ICS_ORGANIZER_EMAIL = os.environ.get("ICS_ORGANIZER_EMAIL")

@@ -148,6 +148,9 @@ ACCESS = {
     "attendance.by_code": (AT_THE_DOOR, "term"),
     "staff_exports.attendance_sheet": (AT_THE_DOOR, "term"),
     "staff_exports.certificates": (AT_THE_DOOR, "term"),
+    "staff_documents.certificates": (AT_THE_DOOR, "term"),
+    "staff_documents.prepare_certificates": (AT_THE_DOOR, "term"),
+    "staff_documents.certificates_file": (AT_THE_DOOR, "term"),
     # participants' data beyond the door: organisers
     "staff_exports.participants_csv": (ORGANISERS, None),
     "staff_exports.participants_xlsx": (ORGANISERS, None),
@@ -383,7 +386,8 @@ def test_a_lecturer_is_refused_another_lecturers_term_at_every_door_page(app, ob
     assert {rule.endpoint for rule, _ in rules} == {
         "attendance.check_in", "attendance.mark", "attendance.admit", "attendance.no_shows",
         "attendance.by_code", "staff_exports.attendance_sheet", "staff_exports.certificates",
-        "feedback_staff.term"}
+        "feedback_staff.term",
+        "staff_documents.certificates", "staff_documents.prepare_certificates", "staff_documents.certificates_file"}
     for rule, method in rules:
         url = url_of(app, rule)
         response = call(other, method, url)

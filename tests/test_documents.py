@@ -14,14 +14,15 @@ from sqlalchemy import func, select
 
 from trainings import emblem
 from trainings.catalogue import seed
+from trainings.certificates.rule import can_issue
 from trainings.exports import pdf
 from trainings.extensions import db
 from trainings.models import Offer, Registration, Term, TermForm
-from trainings.registration import hours
+from trainings.privacy.service import erase_person
 from trainings.timefmt import term_span
 
 from .helpers import make_term, region
-from .staff_helpers import attend, fresh, log_in, move_to_past, organiser_client, sign_up
+from .staff_helpers import attend, fresh, log_in, move_to_past, organiser, organiser_client, sign_up
 
 PRINT_CSS = Path(__file__).resolve().parent.parent / "templates/exports/print.css"
 
@@ -105,9 +106,9 @@ def test_no_osvedceni_while_the_term_is_still_running(app):
     attend(person.id)
     person = fresh(Registration, person.id)
     assert person.attended is True
-    assert not hours.certificate_available(person)
-    assert hours.certificate_available(person, now=term.ends_at)  # from the end on
-    assert not hours.certificate_available(person, now=term.ends_at - timedelta(minutes=1))
+    assert not can_issue(person)
+    assert can_issue(person, now=term.ends_at)  # from the end on
+    assert not can_issue(person, now=term.ends_at - timedelta(minutes=1))
 
     staff = organiser_client(app)
     assert staff.get(f"/sprava/prihlasky/{person.id}/osvedceni.pdf").status_code == 404
@@ -297,3 +298,48 @@ def test_every_page_shows_the_emblem_beside_the_funding_line(app):
     svg = client.get(img.group(1))
     assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
     assert svg.get_data(as_text=True) == emblem.emblem_svg()
+
+
+def test_an_erased_person_gets_no_page_in_the_terms_osvedceni(app):
+    """Her page would print "anonymizováno" and a code the public page calls not valid."""
+    term = make_term(lecturer="Mgr. Petra Lektorová")
+    kept = sign_up(term, 1, name="Petr Čech")
+    erased = sign_up(term, 2, name="Jana Nováková", email="jana.erased@example.cz")
+    ended(term)
+    attend(kept.id)
+    attend(erased.id)
+    erase_person("jana.erased@example.cz", organiser())
+
+    response = organiser_client(app).get(f"/sprava/terminy/{term.id}/osvedceni.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    pages = pages_of(response.data)
+    assert len(pages) == 1 and "Petr Čech" in pages[0]
+    assert not any("anonymizováno" in page for page in pages)
+    assert fresh(Registration, erased.id).certificate_code is None  # no code drawn for her either
+
+
+def test_a_terms_codes_are_issued_in_a_few_statements_however_many_people(app):
+    """One UPDATE for the whole term and one SELECT reading the rows back, not two per person."""
+    from sqlalchemy import event
+
+    counts = {}
+    for size in (3, 30):
+        term = make_term(capacity=40)
+        term_id = term.id
+        people = [sign_up(term, i, name=f"Jana Nováková {i}") for i in range(size)]
+        ended(term)
+        for person in people:
+            attend(person.id)
+        db.session.expunge_all()
+        statements = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            text = "\n".join(pages_of(pdf.term_certificates_pdf(db.session.get(Term, term_id))))
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        counts[size] = len(statements)
+        codes = db.session.scalars(select(Registration.certificate_code).where(Registration.term_id == term_id)).all()
+        assert len(set(codes)) == size and all(codes)
+        assert all(f"{code[:4]}-{code[4:8]}-{code[8:]}" in text for code in codes)
+    assert counts[30] == counts[3] and counts[3] <= 8, counts

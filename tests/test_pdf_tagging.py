@@ -65,6 +65,21 @@ def test_the_osvedceni_is_tagged_pdf_ua_with_alt_text_for_the_emblem_and_the_qr_
     assert qr.startswith("QR kód adresy http://spod4.test/overeni-osvedceni/")
 
 
+def test_a_terms_osvedceni_laid_out_in_chunks_are_one_tagged_file_with_every_page_in_the_tree(app, monkeypatch):
+    monkeypatch.setattr(pdf, "CHUNK", 2)  # three people: two chunks joined into one file
+    term = make_term(form=TermForm.IN_PERSON, region=region("CZ053"), venue="Pardubice, sál 2")
+    people = [sign_up(term, i, name=name) for i, name in enumerate(["Hana Přítomná", "Eva Bílá", "Ida Malá"])]
+    move_to_past(term, days=7)
+    for person in people:
+        attend(person.id)
+    term = fresh(Term, term.id)
+    data = pdf.term_certificates_pdf(term)
+    elements = assert_tagged(data, f"Osvědčení – {term.offer.title}, {pdf.term_span(term.starts_at, term.ends_at)}")
+    assert len(PdfReader(io.BytesIO(data)).pages) == 3
+    assert [e["type"] for e in elements].count("H1") == 3
+    assert sum(e["alt"].startswith("QR kód adresy") for e in elements) == 3
+
+
 def test_weasyprint_reads_only_the_static_files_and_the_fonts(app):
     """Whatever a template or a value typed by staff points at, the renderer never leaves the application."""
     static = Path(app.static_folder)

@@ -74,6 +74,7 @@ def _register_blueprints(app: Flask) -> None:
     from .catalogue.staff_views import bp as catalogue_staff_bp
     from .catalogue.views import bp as catalogue_bp
     from .certificates.views import bp as certificates_bp
+    from .documents.staff_views import bp as staff_documents_bp
     from .feedback import staff_views as feedback_staff
     from .feedback import views as feedback
     from .pages.views import bp as pages_bp
@@ -101,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(people_bp)  # Lidé: staff accounts, for administrators
+    app.register_blueprint(staff_documents_bp)  # a term's osvědčení made by the documents worker
     init_metrics(app)  # /metrics for operators
     register_error_handlers(app)
 

@@ -8,6 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from . import czech
 from .catalogue.seed import Demo, seed_all, seed_demo
+from .documents.service import work as make_documents
 from .mail.dispatch import send_due, work
 from .registration.reminders import send_reminders
 from .models import StaffRole
@@ -187,5 +188,22 @@ def register_commands(app: Flask) -> None:
         click.echo(f"Odesílání e-mailů běží (po {batch}, pauza {interval} s).")
         try:
             work(batch=batch, interval=interval, exit_when_idle=exit_when_idle, stop=stop)
+        except KeyboardInterrupt:
+            pass
+
+    @app.cli.group("documents")
+    def documents():
+        """Long documents made off the request (a term's osvědčení)."""
+
+    @documents.command("work")
+    @click.option("--interval", default=2.0, show_default=True, help="Sekund mezi průchody, když není co dělat.")
+    @click.option("--exit-when-idle", is_flag=True, help="Skončit, jakmile není co dělat.")
+    def documents_work(interval, exit_when_idle):
+        """Keep making asked-for documents; several workers may run at once, and a dead one's job is taken back."""
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        click.echo(f"Příprava dokumentů běží (pauza {interval} s).")
+        try:
+            make_documents(interval=interval, exit_when_idle=exit_when_idle, stop=stop)
         except KeyboardInterrupt:
             pass

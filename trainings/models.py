@@ -33,6 +33,7 @@ from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import Numeric
+from sqlalchemy.types import LargeBinary
 
 from .extensions import db
 
@@ -964,3 +965,47 @@ class SupportRequestLink(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     request: Mapped[SupportRequest] = relationship()
+
+
+class DocumentState(str, enum.Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class DocumentJob(db.Model):
+    """A long document (a term's osvědčení) made by the documents worker instead of in a request.
+
+    The finished file is kept in the row until `expires_at`, so the web process that offers it need
+    not share a disk with the worker that made it. `fingerprint` says what the file prints (who, and
+    when their data last changed): a job is reused while it matches and the file is handed out only
+    while it does (trainings/documents/).
+    """
+
+    __tablename__ = "document_jobs"
+    __table_args__ = (Index("ix_document_jobs_state_created_at", "state", "created_at"),
+                      Index("ix_document_jobs_term_kind", "term_id", "kind"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    term_id: Mapped[int] = mapped_column(ForeignKey("terms.id"))
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    state: Mapped[DocumentState] = mapped_column(_enum(DocumentState), default=DocumentState.QUEUED)
+    done: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int] = mapped_column(default=0)
+    # Runs started: a job whose worker died is taken back, but not forever.
+    attempts: Mapped[int] = mapped_column(default=0)
+    # The fencing token of the worker running it: a worker whose job was taken back writes nothing.
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    # Renewed as pages are rendered; a running job silent for long is taken back.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    data: Mapped[bytes | None] = mapped_column(LargeBinary)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    term: Mapped[Term] = relationship()

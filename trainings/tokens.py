@@ -15,6 +15,14 @@ from .extensions import db
 # Longer input is no token of ours (43 characters): refused before it reaches the database.
 MAX_LENGTH = 100
 
+# Codes people read from paper or a screen and type (check-in, osvědčení, recovery codes):
+# no 0/O, 1/I/L.
+READABLE = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+def readable_code(length: int) -> str:
+    return "".join(secrets.choice(READABLE) for _ in range(length))
+
 
 def new() -> str:
     return secrets.token_urlsafe(32)

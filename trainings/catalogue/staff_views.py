@@ -8,7 +8,6 @@ from ..access import ORGANISER, requires
 from ..extensions import db
 from ..forms import CzechForm, show_error
 from ..models import Offer, OfferKind, OfferRevision
-from ..places import MAX_ID
 from . import editing
 from .staff_forms import OfferForm
 from .views import render_public_page
@@ -17,7 +16,7 @@ bp = Blueprint("catalogue_staff", __name__, url_prefix="/sprava/nabidka")
 
 
 def _offer_or_404(offer_id: int) -> Offer:
-    offer = db.session.get(Offer, offer_id) if 0 < offer_id <= MAX_ID else None
+    offer = db.session.get(Offer, offer_id)
     if offer is None:
         abort(404)
     return offer
@@ -63,7 +62,7 @@ def new():
     return redirect(url_for(".preview", offer_id=offer.id))
 
 
-@bp.route("/<int:offer_id>/upravit", methods=["GET", "POST"])
+@bp.route("/<id:offer_id>/upravit", methods=["GET", "POST"])
 @requires(ORGANISER)
 def edit(offer_id):
     """The form saves a draft; the public pages change only when it is published from the preview."""
@@ -82,7 +81,7 @@ def edit(offer_id):
     return redirect(url_for(".preview", offer_id=offer.id))
 
 
-@bp.get("/<int:offer_id>/nahled")
+@bp.get("/<id:offer_id>/nahled")
 @requires(ORGANISER)
 def preview(offer_id):
     offer = _offer_or_404(offer_id)
@@ -95,7 +94,7 @@ def preview(offer_id):
                               changes=editing.change_lines(draft.changes), action_form=CzechForm())
 
 
-@bp.post("/<int:offer_id>/zverejnit")
+@bp.post("/<id:offer_id>/zverejnit")
 @requires(ORGANISER)
 def publish(offer_id):
     offer = _offer_or_404(offer_id)
@@ -111,7 +110,7 @@ def publish(offer_id):
     return redirect(url_for(".history", offer_id=offer.id))
 
 
-@bp.post("/<int:offer_id>/zahodit")
+@bp.post("/<id:offer_id>/zahodit")
 @requires(ORGANISER)
 def discard(offer_id):
     offer = _offer_or_404(offer_id)
@@ -121,7 +120,7 @@ def discard(offer_id):
     return redirect(url_for(".edit", offer_id=offer.id))
 
 
-@bp.get("/<int:offer_id>/historie")
+@bp.get("/<id:offer_id>/historie")
 @requires(ORGANISER)
 def history(offer_id):
     offer = _offer_or_404(offer_id)
@@ -130,11 +129,11 @@ def history(offer_id):
                            actions=editing.ACTIONS, trail=audit.trail(offer), action_form=CzechForm())
 
 
-@bp.post("/<int:offer_id>/verze/<int:revision_id>/obnovit")
+@bp.post("/<id:offer_id>/verze/<id:revision_id>/obnovit")
 @requires(ORGANISER)
 def restore(offer_id, revision_id):
     offer = _offer_or_404(offer_id)
-    revision = db.session.get(OfferRevision, revision_id) if 0 < revision_id <= MAX_ID else None
+    revision = db.session.get(OfferRevision, revision_id)
     if revision is None or revision.offer_id != offer.id:
         abort(404)
     _check_token()
@@ -148,7 +147,7 @@ def restore(offer_id, revision_id):
     return redirect(url_for(".history", offer_id=offer.id))
 
 
-@bp.post("/<int:offer_id>/stahnout")
+@bp.post("/<id:offer_id>/stahnout")
 @requires(ORGANISER)
 def withdraw(offer_id):
     offer = _offer_or_404(offer_id)
@@ -160,7 +159,7 @@ def withdraw(offer_id):
     return redirect(url_for(".edit", offer_id=offer.id))
 
 
-@bp.post("/<int:offer_id>/zaradit")
+@bp.post("/<id:offer_id>/zaradit")
 @requires(ORGANISER)
 def return_to_catalogue(offer_id):
     offer = _offer_or_404(offer_id)

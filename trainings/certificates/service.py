@@ -9,40 +9,41 @@ changes, so every printed copy keeps working.
 The page answers one question, "is this osvědčení valid?", and says no more than
 the paper already does, minus what identifies the holder beyond the paper's
 reader: the workshop, its date and hours, and the holder as "J. Nováková". No
-e-mail, workplace, ORP or employer. Validity is `hours.certificate_available`
-(the one rule for issuing it) and the registration not anonymised: a
-cancelled seat, a changed attendance or an erased person all read "not valid".
+e-mail, workplace, ORP or employer. Validity is `rule.can_issue` (the one rule
+for issuing it, which also refuses an anonymised registration): a cancelled
+seat, a changed attendance or an erased person all read "not valid".
 """
 from __future__ import annotations
 
 import re
-import secrets
 from dataclasses import dataclass
 from enum import Enum
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from .. import tokens
 from ..collation import split_name
 from ..db_session import begin_write
 from ..extensions import db
 from ..models import Registration, Term
-from ..privacy.service import is_anonymised
-from ..registration.hours import certificate_available, format_hours
+from ..registration.hours import format_hours
 from ..timefmt import term_span
 from ..urls import absolute_url
+from .rule import can_issue
 
-# No 0/O, 1/I/L: people type the code from paper. 31^12 ≈ 8·10^17 codes, so one
+# People type the code from paper (tokens.READABLE). 31^12 ≈ 8·10^17 codes, so one
 # cannot be found by trying, and a collision (caught by the unique index) is remote.
-ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+ALPHABET = tokens.READABLE
 LENGTH = 12
+ISSUE_BATCH = 500  # registrations per statement: a term has at most 500 seats
 GROUP = 4
 _CODE = re.compile(f"[{ALPHABET}]{{{LENGTH}}}")
 
 
 def new_code() -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+    return tokens.readable_code(LENGTH)
 
 
 def display_code(code: str) -> str:
@@ -67,26 +68,42 @@ def issue_codes(registrations: list[Registration]) -> None:
     file). The UPDATE only fills an empty code, so two downloads at the same
     moment cannot print two different codes: the later one keeps the first.
     Nothing happens (no write transaction) when all codes exist already.
+
+    A constant number of statements for a whole term: one UPDATE per ISSUE_BATCH
+    registrations (each its own code, by a CASE on the id), then one SELECT that
+    reads the committed rows back into the objects the caller holds.
     """
     missing = [r.id for r in registrations if not r.certificate_code]
     if not missing:
         return
+    ids = [r.id for r in registrations]  # read now: after the commit, reading an id loads its row
     for _attempt in range(3):
         begin_write()
         try:
-            for registration_id in missing:
+            for start in range(0, len(missing), ISSUE_BATCH):
+                batch = missing[start:start + ISSUE_BATCH]
                 db.session.execute(
                     update(Registration)
-                    .where(Registration.id == registration_id, Registration.certificate_code.is_(None))
+                    .where(Registration.id.in_(batch), Registration.certificate_code.is_(None))
                     # Not a change of the registration by anyone: its updated_at stays.
-                    .values(certificate_code=new_code(), updated_at=Registration.updated_at)
+                    .values(certificate_code=case({i: new_code() for i in batch}, value=Registration.id),
+                            updated_at=Registration.updated_at)
                     .execution_options(synchronize_session=False)
                 )
-            db.session.commit()  # expires the objects: their next read loads the codes
-            return
+            db.session.commit()
+            break
         except IntegrityError:  # two equal random codes: practically never, and a new draw fixes it
             db.session.rollback()
-    raise RuntimeError("could not draw a unique certificate code")
+    else:
+        raise RuntimeError("could not draw a unique certificate code")
+    # The commit expired the objects; one query refreshes them all instead of one each on first read.
+    for start in range(0, len(ids), ISSUE_BATCH):
+        db.session.scalars(
+            select(Registration)
+            .options(joinedload(Registration.term).joinedload(Term.offer), joinedload(Registration.region),
+                     joinedload(Registration.orp))
+            .where(Registration.id.in_(ids[start:start + ISSUE_BATCH]))
+        ).all()
 
 
 class Status(str, Enum):
@@ -131,7 +148,7 @@ def verify(code: str | None) -> Verification:
         ).one_or_none()
     if registration is None:
         return Verification(Status.UNKNOWN)
-    if not certificate_available(registration) or is_anonymised(registration):
+    if not can_issue(registration):
         # Neither the workshop nor the name: the paper no longer stands for a recorded attendance.
         return Verification(Status.NOT_VALID, code=code)
     term = registration.term

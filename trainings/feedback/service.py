@@ -1,8 +1,8 @@
 """Feedback after a workshop: who is asked, one anonymous answer each, and results that identify nobody.
 
 Rules
-- Asked: every registration that earns an osvědčení (`hours.certificate_available`:
-  marked present on a term that took place and has ended), once, within
+- Asked: every registration that earns an osvědčení (`certificates.rule.can_issue`:
+  marked present on a term that took place and has ended, not anonymised), once, within
   INVITE_WINDOW of the term's end, so that switching this on does not write to
   people about workshops long past. The unique FeedbackInvitation.registration_id
   decides "once", also when two cron runs overlap.
@@ -36,6 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from .. import audit, czech
+from ..certificates.rule import can_issue
 from ..collation import czech_key, fold
 from ..db_session import begin_write
 from ..errors import ServiceError
@@ -52,9 +53,8 @@ from ..models import (
     User,
     utcnow,
 )
-from ..privacy.service import ANONYMOUS_DOMAIN, is_anonymised
+from ..privacy.service import ANONYMOUS_DOMAIN
 from ..reporting import Period
-from ..registration.hours import certificate_available
 from ..registration.service import LINK_LIFETIME_AFTER_TERM, in_days, issue_link, link_expiry
 from ..timefmt import PRAGUE, local
 from ..tokens import token_hash
@@ -187,7 +187,7 @@ def send_invitations(now: datetime | None = None, term_id: int | None = None) ->
     due = db.session.scalars(query).all()
     queued = 0
     for registration in due:
-        if not certificate_available(registration, now):  # the rule itself; the query only narrows
+        if not can_issue(registration, now):  # the rule itself; the query only narrows
             continue
         try:
             with db.session.begin_nested():
@@ -271,7 +271,7 @@ def term_sending(term: Term, now: datetime | None = None) -> TermSending:
         .where(Registration.term_id == term.id)
     ).one()
     waiting = [r for r in db.session.scalars(_due(now).where(Registration.term_id == term.id))
-               if certificate_available(r, now)]
+               if can_issue(r, now)]
     return TermSending(_refusal(term, now), len(waiting), sent, last)
 
 
@@ -312,8 +312,7 @@ def send_for_term(term_id: int, actor: User, now: datetime | None = None) -> int
 
 def _open(registration: Registration, now: datetime) -> bool:
     """The questionnaire is open while her osvědčení stands and her private link would still work."""
-    return (certificate_available(registration, now) and not is_anonymised(registration)
-            and now < link_expiry(registration))
+    return can_issue(registration, now) and now < link_expiry(registration)
 
 
 def invitation_for_token(token: str, now: datetime | None = None) -> FeedbackInvitation | None:

@@ -2,11 +2,11 @@
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, session, url_for
 
 from ..access import public
-from ..exports.pdf import certificate_number, certificate_pdf
+from ..certificates.rule import can_issue
 from ..registration import hours
 from ..registration.service import in_days
 from ..security import limit_form_posts, private_page
-from ..staff.downloads import PDF, download
+from ..staff.downloads import certificate_download
 from . import service
 from .forms import ActionForm, PageLinkForm
 
@@ -53,7 +53,7 @@ def page(token):
         link=link,
         overview=service.overview(link.email_normalized),
         can_open=service.can_open,
-        certificate_available=hours.certificate_available,
+        can_issue=can_issue,
         hours_by_year=hours.hours_by_year(attended),
         yearly_hours=hours.YEARLY_HOURS,
         format_hours=hours.format_hours,
@@ -116,6 +116,6 @@ def certificate(token, registration_id):
     """An osvědčení for any workshop this address attended."""
     link = _link_or_404(token)
     registration = service.registration_of(link.email_normalized, registration_id)
-    if registration is None or not hours.certificate_available(registration):
+    if registration is None:
         abort(404)
-    return download(certificate_pdf(registration), PDF, f"osvedceni-{certificate_number(registration)}.pdf")
+    return certificate_download(registration)

@@ -24,6 +24,7 @@ from ..db_session import locked_many, transaction
 from ..extensions import db
 from ..models import (
     AuditEntry,
+    DocumentJob,
     InterestEntry,
     OutboxMessage,
     OutboxState,
@@ -288,6 +289,8 @@ def erase_person(email: str, actor: User | None, now: datetime | None = None) ->
             ).rowcount
             # Also when the address had nothing else: a link asked for just before the erasure.
             db.session.execute(delete(PersonLink).where(PersonLink.email_normalized == normalize_email(email)))
+            # Prepared files of her terms print her page; staff ask for them again without her.
+            db.session.execute(delete(DocumentJob).where(DocumentJob.term_id.in_({r.term_id for r in registrations})))
             audit.record("privacy.erase", audit.PRIVACY, actor, **outcome.as_dict())
             db.session.flush()
     return outcome

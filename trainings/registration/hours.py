@@ -1,4 +1,4 @@
-"""Attended workshops, their hours per calendar year, and who gets a certificate.
+"""Attended workshops and their hours per calendar year (who gets an osvědčení: certificates.rule).
 
 Social workers must complete 24 hours of further training a calendar year
 (zákon č. 108/2006 Sb., o sociálních službách, § 111). People have no
@@ -8,35 +8,20 @@ page of any of her registrations lists everything that address attended.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
-
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from .. import czech
 from ..extensions import db
-from ..models import Registration, RegistrationState, Term, TermState, utcnow
+from ..models import Registration, RegistrationState, Term, TermState
 from ..timefmt import local
 
 YEARLY_HOURS = 24
 
 
-def certificate_available(registration: Registration, now: datetime | None = None) -> bool:
-    """The one rule for an osvědčení: she was marked present on a term that took place and has ended.
-
-    Attendance can be marked from a day before the start, so "present" alone
-    would let an osvědčení for a whole workshop be printed during its first hour.
-    """
-    return (
-        registration.attended is True
-        and registration.state == RegistrationState.CONFIRMED
-        and registration.term.state == TermState.SCHEDULED
-        and registration.term.ends_at <= (now or utcnow())
-    )
-
-
 def attended_registrations(email_normalized: str) -> list[Registration]:
-    """Every registration of this person that earns a certificate, oldest first."""
+    """Every registration of this person marked present on a term not cancelled, oldest first (the hours
+    she attended; each one's osvědčení is `certificates.rule.can_issue`)."""
     return db.session.scalars(
         select(Registration)
         .join(Term, Term.id == Registration.term_id)

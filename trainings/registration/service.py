@@ -141,13 +141,10 @@ def issue_link(registration: Registration, now: datetime | None = None) -> str:
     return token
 
 
-# No 0/O, 1/I/L: the code is read aloud and typed at the door.
-_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-
-
 def new_check_in_code() -> str:
-    """A short code for the door; 31^8 values make a collision (caught by the unique index) remote."""
-    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
+    """A short code for the door, read aloud and typed there; 31^8 values make a collision (caught by
+    the unique index) remote."""
+    return tokens.readable_code(8)
 
 
 def term_id_of(registration_id: int) -> int | None:

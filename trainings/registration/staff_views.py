@@ -8,16 +8,15 @@ from sqlalchemy.orm import joinedload
 
 from .. import audit, czech
 from ..access import ORGANISER, loaded, requires
-from ..exports.pdf import certificate_number, certificate_pdf
+from ..certificates.rule import can_issue
 from ..extensions import db
 from ..forms import CzechForm, show_error
 from ..models import Registration, RegistrationState, Term
 from ..places import regions_with_orps
 from ..staff import display
-from ..staff.downloads import PDF, download
+from ..staff.downloads import certificate_download
 from ..terms.staff_views import term_or_404
 from . import roster, service, staff_actions
-from .hours import certificate_available
 from .staff_forms import ConfirmRegistrationForm, NoteForm, RegistrationAddForm, StaffCancelForm
 
 bp = Blueprint("staff_registrations", __name__, url_prefix="/sprava")
@@ -99,7 +98,7 @@ def detail(registration_id):
         trail=audit.trail(registration), position=registration.waitlist_position(),
         note_form=NoteForm(note=registration.internal_note), confirm_form=ConfirmRegistrationForm(),
         cancel_form=StaffCancelForm(), can_cancel=service.can_cancel(registration),
-        certificate=certificate_available(registration), organisation=roster.organisation(registration),
+        certificate=can_issue(registration), organisation=roster.organisation(registration),
     )
 
 
@@ -209,7 +208,4 @@ def fill(term_id):
 @bp.get("/prihlasky/<id:registration_id>/osvedceni.pdf")
 @requires(ORGANISER)
 def certificate(registration_id):
-    registration = registration_or_404(registration_id)
-    if not certificate_available(registration):
-        abort(404)
-    return download(certificate_pdf(registration), PDF, f"osvedceni-{certificate_number(registration)}.pdf")
+    return certificate_download(registration_or_404(registration_id))

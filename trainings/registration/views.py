@@ -5,15 +5,15 @@ from sqlalchemy.orm import joinedload
 
 from .. import czech
 from ..access import public
-from ..exports.pdf import certificate_number, certificate_pdf
+from ..certificates.rule import can_issue
 from ..extensions import csrf, db
 from ..forms import show_error
 from ..models import Registration, Term
 from ..places import regions_open_to, regions_with_orps
 from ..security import limit_form_posts, private_page, unlisted
-from ..staff.downloads import PDF, download
+from ..staff.downloads import certificate_download
 from ..timefmt import term_span
-from . import check_in, handover, hours, service, switching
+from . import check_in, handover, service, switching
 from .forms import CancelForm, HandoverConfirmForm, HandoverForm, RegistrationForm, ResendLinkForm, SwitchForm
 
 bp = Blueprint("registration", __name__)
@@ -435,7 +435,7 @@ def _attendance_context(registration) -> dict:
         "online_attendance": registration.attends_online(),
         "check_in_code": registration.door_code() if url else None,
         "check_in_qr": check_in.qr_svg(url) if url else None,
-        "certificate": hours.certificate_available(registration),
+        "certificate": can_issue(registration),
     }
 
 
@@ -444,6 +444,6 @@ def _attendance_context(registration) -> dict:
 def certificate(token, registration_id):
     """The osvědčení of this registration (the id in the path is the link's own registration)."""
     registration = _registration_or_404(token)
-    if registration.id != registration_id or not hours.certificate_available(registration):
+    if registration.id != registration_id:
         abort(404)
-    return download(certificate_pdf(registration), PDF, f"osvedceni-{certificate_number(registration)}.pdf")
+    return certificate_download(registration)

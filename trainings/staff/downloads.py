@@ -1,10 +1,13 @@
 """Back office: the files of a term (participant list as CSV and XLSX, the
-prezenční listina as PDF)."""
+prezenční listina and the osvědčení as PDF), and the one way files are handed out (`download`)."""
 from urllib.parse import quote
 
-from flask import Blueprint, Response, flash, redirect, url_for
+from flask import Blueprint, Response, abort, flash, redirect, url_for
 
 from ..access import LECTURER, ORGANISER, TERM, requires
+from ..certificates.rule import can_issue
+from ..certificates.service import certificate_number
+from ..documents import service as documents
 from ..exports import csv_export, pdf, xlsx
 from ..exports.rows import export_filename
 from ..models import TermState, utcnow
@@ -26,6 +29,13 @@ def download(data: bytes, content_type: str, filename: str) -> Response:
         "Content-Disposition": f"attachment; filename=\"{filename}\"; filename*=UTF-8''{quote(filename)}",
         "Cache-Control": "private, no-store",
     })
+
+
+def certificate_download(registration) -> Response:
+    """One person's osvědčení, wherever it is asked for (her pages, the staff's); 404 unless she gets one."""
+    if not can_issue(registration):
+        abort(404)
+    return download(pdf.certificate_pdf(registration), PDF, f"osvedceni-{certificate_number(registration)}.pdf")
 
 
 @bp.get("/<id:term_id>/export.csv")
@@ -53,9 +63,13 @@ def attendance_sheet(term_id):
 @bp.get("/<id:term_id>/osvedceni.pdf")
 @requires(ORGANISER, LECTURER, scope=TERM)
 def certificates(term_id):
-    """Every osvědčení of the term, a page each, for whoever prints the prezenční listina."""
+    """Every osvědčení of the term, a page each, for whoever prints the prezenční listina; more than
+    documents.service.IN_REQUEST_UP_TO are made by the documents worker (its page says how far it got)."""
     term = term_or_404(term_id)
-    data = pdf.term_certificates_pdf(term)
+    people = pdf.term_certificates(term)
+    if not documents.in_request(people):
+        return redirect(url_for("staff_documents.certificates", term_id=term.id))
+    data = pdf.term_certificates_pdf(term, people=people)
     if data is None:
         if term.state == TermState.CANCELLED:
             message = "Termín je zrušený, osvědčení k němu nejsou."

@@ -36,6 +36,7 @@ import pyotp
 import segno
 from sqlalchemy import delete, func, or_, select, update
 
+from .. import tokens
 from ..audit import record
 from ..db_session import begin_write
 from ..errors import ServiceError
@@ -46,7 +47,7 @@ from . import sessions
 ISSUER = "SPOD4 registrace"
 RECOVERY_CODES = 10
 # Letters and digits that cannot be mistaken for each other when typed from paper.
-_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+_ALPHABET = tokens.READABLE.lower()
 
 
 class SecondFactorError(ServiceError):

@@ -1,0 +1,1 @@
+"""Long documents made off the request by the documents worker (`flask documents work`)."""
