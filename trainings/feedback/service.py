@@ -316,6 +316,22 @@ def _open(registration: Registration, now: datetime) -> bool:
             and now < link_expiry(registration))
 
 
+@dataclass(frozen=True)
+class Questionnaire:
+    url: str
+    answered: bool
+
+
+def questionnaire_of(registration: Registration, now: datetime | None = None) -> Questionnaire | None:
+    """Her questionnaire for her registration's page: once it was sent to her, while it is open."""
+    invitation = db.session.scalars(
+        select(FeedbackInvitation).where(FeedbackInvitation.registration_id == registration.id)
+    ).one_or_none()
+    if invitation is None or not _open(registration, now or utcnow()):
+        return None
+    return Questionnaire(questionnaire_url(registration.id), invitation.answered_at is not None)
+
+
 def invitation_for_token(token: str, now: datetime | None = None) -> FeedbackInvitation | None:
     """The invitation of a questionnaire link that is open (answered ones included), else None."""
     if not token or len(token) > 100:
