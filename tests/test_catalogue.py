@@ -100,7 +100,7 @@ def test_the_support_page_names_one_route_for_a_request_and_the_area_contact_for
     support = " ".join(client.get("/metodicka-podpora").get_data(as_text=True).split())
     # The form's request reaches the kraj's coordination (requests.service), so that is who arranges it;
     # the area's contact is named for questions, not as a second place to ask.
-    assert "dostane ji koordinace MPSV pro váš kraj, která s vámi podporu domluví" in support
+    assert "Žádost dostane koordinace MPSV pro váš kraj, která s vámi podporu domluví" in support
     assert "domlouvá ji oblast metodické podpory" not in support
     assert ("Obecné dotazy k metodické podpoře zodpoví oblast metodické podpory MPSV: Mgr. Kristýna Jůzová "
             'Kotalová, <a href="mailto:kristyna.kotalova@mpsv.gov.cz">') in support

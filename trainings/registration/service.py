@@ -645,7 +645,7 @@ def undo_refusal(registration: Registration, now: datetime | None = None, offer_
     if not term.is_open(now):
         return "Přihlašování na tento termín je už uzavřené, zrušení nelze vrátit."
     if now >= undo_deadline(registration):
-        return f"Zrušení šlo vrátit jen {in_minutes(UNDO_WINDOW)} po zrušení; ta doba uplynula.{fresh}"
+        return f"Zrušení šlo vrátit jen {in_minutes(UNDO_WINDOW)}; ta doba uplynula.{fresh}"
     # A newer registration of the address on the term is the one there now; said like the
     # rest, as a link shown after a sign-up (before links went by e-mail only) may be in a
     # stranger's hands, and must not tell whether the address is on the term.
