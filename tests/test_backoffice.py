@@ -376,7 +376,7 @@ def test_registrations_list_search_filter_add_move_cancel_and_notes(app, staff):
     staff.post(f"/sprava/prihlasky/{second.id}/poznamka", data={"csrf_token": token, "note": "omluvena, přijde příště"})
     assert fresh(Registration, second.id).internal_note == "omluvena, přijde příště"
     page = staff.get(f"/sprava/prihlasky/{second.id}").get_data(as_text=True)
-    assert "zrušena organizátorem" in page and "telefonovala" in page and "Ukázková organizátorka" in page
+    assert "zrušena v administraci" in page and "telefonovala" in page and "Ukázková organizátorka" in page
     assert "poznámka: — → omluvena, přijde příště" in page
     page = staff.get(url, query_string={"stav": "vse"}).get_data(as_text=True)
     assert "Historie (2)" in page

@@ -96,6 +96,16 @@ def test_support_and_kraj_pages_explain_every_item(client):
     assert "Světluše Kotrčová" in kraje and "svetluse.kotrcova@mpsv.gov.cz" in kraje
 
 
+def test_the_support_page_names_one_route_for_a_request_and_the_area_contact_for_questions(client):
+    support = " ".join(client.get("/metodicka-podpora").get_data(as_text=True).split())
+    # The form's request reaches the kraj's coordination (requests.service), so that is who arranges it;
+    # the area's contact is named for questions, not as a second place to ask.
+    assert "Žádost dostane koordinace MPSV pro váš kraj, která s vámi podporu domluví" in support
+    assert "domlouvá ji oblast metodické podpory" not in support
+    assert ("Obecné dotazy k metodické podpoře zodpoví oblast metodické podpory MPSV: Mgr. Kristýna Jůzová "
+            'Kotalová, <a href="mailto:kristyna.kotalova@mpsv.gov.cz">') in support
+
+
 def test_workshop_page_shows_terms_in_czech_with_free_seats_and_the_prerequisite_hint(client):
     term = make_term(capacity=12)
     page = client.get("/nabidka/od-analyzy-k-tvorbe-ipod").get_data(as_text=True)

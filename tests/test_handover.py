@@ -80,6 +80,9 @@ def test_the_colleague_confirms_and_the_seat_moves_with_her_own_link_and_invitat
     offered = only_message("handover_offer", "petra.mala@litomysl.cz")
     assert "Jana Nováková vám nabízí své místo" in offered.body_text and not offered.attachments
     assert "https://meet.example.cz" not in offered.body_text  # not hers before she takes it
+    # She never asked for the seat: the e-mail says that doing nothing is fine, not "if you did not ask".
+    assert "nežádali" not in offered.body_text
+    assert "Pokud místo nechcete, nemusíte nic dělat" in offered.body_text
     assert registration_on(term, "jana.novakova@litomysl.cz").state == RegistrationState.CONFIRMED
 
     petra = app.test_client()

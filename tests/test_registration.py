@@ -386,7 +386,7 @@ def test_undo_only_for_her_own_cancellation_within_the_window_on_an_open_term(ap
     late = service.register(term.id, applicant(1))
     service.cancel(late.registration.id)
     after_window = utcnow() + service.UNDO_WINDOW + timedelta(seconds=1)
-    with pytest.raises(service.UndoRefused, match="Zrušení už nelze vrátit"):
+    with pytest.raises(service.UndoRefused, match="Zrušení šlo vrátit jen 30 minut; ta doba uplynula"):
         service.undo_cancel(late.registration.id, now=after_window)
     service.undo_cancel(late.registration.id, now=utcnow() + service.UNDO_WINDOW - timedelta(seconds=5))
 

@@ -653,6 +653,9 @@ def test_after_a_closed_term_the_coordinator_is_back_on_her_request_with_its_lin
     notice = re.search(r'<div class="notice notice-success"[^>]*>(.*?)</div>', html, re.S).group(1)
     assert "Od analýzy k tvorbě IPOD" in notice and term.starts_at.astimezone(PRAGUE).strftime("%-d. %-m.") in notice
     assert f'href="{link}"' in notice
+    # Said as a sentence that ends where the term's line ends, and of no one whose gender is unknown.
+    assert notice.strip().startswith("Uzavřený termín je vypsaný: Od analýzy k tvorbě IPOD, ")
+    assert "Odkaz k přihlášení odešel e-mailem na adresu žádosti" in notice and "Zadavatel" not in notice
     # On the request, the link is a link and a read-only field to copy from, with a copy button.
     card = html[html.index(f'id="termin-{term.id}"'):]
     assert f'<a href="{link}"' in card

@@ -115,7 +115,7 @@ def register_commands(app: Flask) -> None:
     @click.argument("email")
     @click.option("--name", required=True)
     @click.option("--role", type=click.Choice([r.value for r in StaffRole]), required=True)
-    @click.option("--password", help="Bez hesla dostane uživatel e-mailem odkaz k jeho nastavení.")
+    @click.option("--password", help="Bez hesla přijde na adresu účtu e-mailem odkaz k nastavení hesla.")
     def users_create(email, name, role, password):
         """Create a staff user."""
         try:

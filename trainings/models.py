@@ -452,6 +452,11 @@ class Term(db.Model):
         """It took place: its attendance and certificates stand, so it can no longer be called off."""
         return self.ends_at <= utcnow()
 
+    @property
+    def has_started(self) -> bool:
+        """People are on it (in the room or online): it can no longer be called off."""
+        return self.starts_at <= utcnow()
+
     def is_running(self, now: datetime | None = None) -> bool:
         """Started and not yet over: staff lists mark it "probíhá"."""
         now = now or utcnow()

@@ -159,7 +159,7 @@ def _not_anonymised():
 
 def _due(now: datetime):
     """Who is owed the invitation now: marked present on a term that ended within INVITE_WINDOW,
-    not asked yet. The query narrows; certificate_available is the rule itself."""
+    not asked yet. The query narrows; certificates.rule.can_issue is the rule itself."""
     return (
         select(Registration)
         .join(Term, Term.id == Registration.term_id)
@@ -313,6 +313,22 @@ def send_for_term(term_id: int, actor: User, now: datetime | None = None) -> int
 def _open(registration: Registration, now: datetime) -> bool:
     """The questionnaire is open while her osvědčení stands and her private link would still work."""
     return can_issue(registration, now) and now < link_expiry(registration)
+
+
+@dataclass(frozen=True)
+class Questionnaire:
+    url: str
+    answered: bool
+
+
+def questionnaire_of(registration: Registration, now: datetime | None = None) -> Questionnaire | None:
+    """Her questionnaire for her registration's page: once it was sent to her, while it is open."""
+    invitation = db.session.scalars(
+        select(FeedbackInvitation).where(FeedbackInvitation.registration_id == registration.id)
+    ).one_or_none()
+    if invitation is None or not _open(registration, now or utcnow()):
+        return None
+    return Questionnaire(questionnaire_url(registration.id), invitation.answered_at is not None)
 
 
 def invitation_for_token(token: str, now: datetime | None = None) -> FeedbackInvitation | None:

@@ -378,6 +378,6 @@ def request_requester_message(request, event, person):
     """To the coordinator: the requester wrote through her private link."""
     return _request_message(
         "request_requester_message", person.email,
-        f"Zpráva od zadavatele: {request.kind.label} – {request.place_label}", request,
+        f"Zpráva k žádosti: {request.kind.label} – {request.place_label}", request,
         person=person, event=event, staff_url=absolute_url("requests_staff.detail", request_id=request.id),
     )

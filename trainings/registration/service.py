@@ -624,7 +624,7 @@ def _cancelled_by_staff(registration: Registration) -> bool:
     ) > 0
 
 
-def undo_refusal(registration: Registration, now: datetime | None = None) -> str | None:
+def undo_refusal(registration: Registration, now: datetime | None = None, offer_fresh: bool = True) -> str | None:
     """Why her own cancellation cannot be undone now (a Czech sentence), or None if it can.
 
     Undo gives back a confirmed seat only: within UNDO_WINDOW of a cancellation she
@@ -634,25 +634,25 @@ def undo_refusal(registration: Registration, now: datetime | None = None) -> str
     that holds; without the lock it only tells the page whether to offer the button.
     """
     now = now or utcnow()
-    fresh = "Můžete se na termín přihlásit znovu."
+    fresh = " Můžete se na termín přihlásit znovu." if offer_fresh else ""
+    waiting = " Zapíšeme vás na čekací listinu." if offer_fresh else ""
     if registration.state != RegistrationState.CANCELLED or registration.cancelled_at is None:
         return "Přihláška není zrušená."
     term = registration.term
     if not term.is_open(now):
         return "Přihlašování na tento termín je už uzavřené, zrušení nelze vrátit."
+    if now >= undo_deadline(registration):
+        return f"Zrušení šlo vrátit jen {in_minutes(UNDO_WINDOW)}; ta doba uplynula.{fresh}"
     # A newer registration of the address on the term is the one there now; said like the
     # rest, as a link shown after a sign-up (before links went by e-mail only) may be in a
     # stranger's hands, and must not tell whether the address is on the term.
-    if now >= undo_deadline(registration) or _cancelled_by_staff(registration) or \
-            active_registration(term.id, registration.email_normalized) is not None:
-        return f"Zrušení už nelze vrátit. {fresh}"
+    if _cancelled_by_staff(registration) or active_registration(term.id, registration.email_normalized) is not None:
+        return f"Zrušení už nelze vrátit.{fresh}"
     reason = seat_usage(term).refusal(registration.orp_id)
     if reason == ORP_LIMIT:
-        return (f"Místo za vaši ORP mezitím obsadil někdo jiný, zrušení proto nelze vrátit. {fresh} "
-                "Zapíšeme vás na čekací listinu.")
+        return f"Místo za vaši ORP mezitím obsadil někdo jiný, zrušení proto nelze vrátit.{fresh}{waiting}"
     if reason == TERM_FULL:
-        return (f"Uvolněné místo mezitím obsadil někdo jiný, zrušení proto nelze vrátit. {fresh} "
-                "Zapíšeme vás na čekací listinu.")
+        return f"Uvolněné místo mezitím obsadil někdo jiný, zrušení proto nelze vrátit.{fresh}{waiting}"
     return None
 
 

@@ -38,7 +38,7 @@ class StaffCancelForm(CzechForm):
 
 class NoteForm(CzechForm):
     note = TextAreaField("Interní poznámka", validators=[Optional(), Length(max=2000, message="Nejvýše 2000 znaků.")],
-                         description="Vidí ji jen organizátoři; účastník ji nevidí ani v exportech.")
+                         description="Vidí ji jen organizátoři; přihlášená osoba ji nevidí, není ani v exportech.")
 
 
 class AttendanceForm(CzechForm):

@@ -7,6 +7,7 @@ from .. import czech
 from ..access import public
 from ..certificates.rule import can_issue
 from ..extensions import csrf, db
+from ..feedback import service as feedback
 from ..forms import show_error
 from ..models import Registration, Term
 from ..places import regions_open_to, regions_with_orps
@@ -186,7 +187,7 @@ def _waiting_reason(registration) -> str | None:
     if reason is None:
         return None
     return (f"{service.waitlist_reason_text(reason, registration.term.per_orp_limit)}. "
-            f"{service.when_freed_text(reason)}, přesuneme vás automaticky a napíšeme vám.")
+            f"{service.when_freed_text(reason)}, přesuneme vás automaticky a napíšeme vám e-mail.")
 
 
 def _after_cancelling(registration) -> dict:
@@ -194,9 +195,11 @@ def _after_cancelling(registration) -> dict:
     if registration.state.value != "cancelled":
         return {}
     term = registration.term
-    refusal = service.undo_refusal(registration)
+    # Her page links to a fresh sign-up itself, so the refusal says only why.
+    refusal = service.undo_refusal(registration, offer_fresh=False)
     return {
         "undo_until": service.undo_deadline(registration) if refusal is None else None,
+        "undo_refused": refusal if term.state.value == "scheduled" else None,
         "signup_url": _form_urls(term)["form_action"] if term.takes_sign_ups() else None,
         # Given up for another term or to a colleague: she is told where the seat went, not only "zrušená".
         "moved_to": service.moved_to(registration),
@@ -436,6 +439,7 @@ def _attendance_context(registration) -> dict:
         "check_in_code": registration.door_code() if url else None,
         "check_in_qr": check_in.qr_svg(url) if url else None,
         "certificate": can_issue(registration),
+        "questionnaire": feedback.questionnaire_of(registration),
     }
 
 

@@ -208,7 +208,7 @@ class TransitionForm(CzechForm):
 
     to_state = StringField(validators=[DataRequired("Vyberte nový stav.")])
     text = _text(
-        "Poznámka pro zadavatele",
+        "Poznámka k odpovědi",
         2000,
         required=False,
         description="Poznámka se ukáže na stránce žádosti a odejde e-mailem na adresu, ze které žádost přišla. U zamítnutí napište důvod (povinné).",

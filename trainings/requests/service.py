@@ -250,7 +250,7 @@ def _check_transition(current: RequestState, to_state: RequestState, text: str |
     if not current.can_become(to_state):
         raise RequestError(f"Ze stavu „{current.label}“ nelze přejít do stavu „{to_state.label}“.", "to_state")
     if to_state == RequestState.REJECTED and not (text or "").strip():
-        raise RequestError("Uveďte důvod zamítnutí; zadavatel jej uvidí.", "text")
+        raise RequestError("Uveďte důvod zamítnutí; pošleme ho e-mailem na adresu žádosti.", "text")
 
 
 def _answered(request: SupportRequest, now: datetime) -> None:

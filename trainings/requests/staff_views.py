@@ -106,7 +106,7 @@ def transition(request_id):
         db.session.rollback()
         show_error(form, exc)
         return _render_detail(db.session.get(SupportRequest, request_id), 422, transition_form=form)
-    flash(f"Žádost je ve stavu „{to_state.label}“. Zadavateli jsme poslali e-mail.", "success")
+    flash(f"Žádost je ve stavu „{to_state.label}“. Na adresu žádosti jsme poslali e-mail.", "success")
     return redirect(url_for(".detail", request_id=req.id))
 
 
@@ -145,7 +145,7 @@ def comment(request_id):
         db.session.rollback()
         show_error(form, exc)
         return _render_detail(db.session.get(SupportRequest, request_id), 422, comment_form=form)
-    flash("Komentář je uložený" + (" a zadavatel dostal e-mail." if form.visible.data else " (interní)."), "success")
+    flash("Komentář je uložený" + (" a na adresu žádosti odešel e-mail." if form.visible.data else " (interní)."), "success")
     return redirect(url_for(".detail", request_id=req.id, _anchor="historie"))
 
 
@@ -172,6 +172,6 @@ def new_term(request_id):
         return render_template("requests/staff/term_form.html", req=req, form=form), 422
     # Back on her request (not the organisers' term page): the message names the term and its link.
     link = absolute_url("registration.closed_term", signup_token=term.signup_token)
-    flash(Markup("Uzavřený termín {} je vypsaný. Zadavatel dostal e-mailem odkaz k přihlášení, který může "
-                 'rozeslat: <a href="{}">{}</a>').format(service.term_line(term), link, link), "success")
+    flash(Markup("Uzavřený termín je vypsaný: {}. Odkaz k přihlášení odešel e-mailem na adresu žádosti "
+                 'a lze ho rozeslat dál: <a href="{}">{}</a>').format(service.term_line(term), link, link), "success")
     return redirect(url_for(".detail", request_id=req.id, _anchor=f"termin-{term.id}"))

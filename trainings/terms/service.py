@@ -260,13 +260,32 @@ class TermTookPlace(TermError):
     message = "Termín už proběhl, zrušit ho proto nelze: docházka a osvědčení z něj zůstávají platné."
 
 
+class TermUnderway(TermTookPlace):
+    message = ("Termín už začal, zrušit ho proto nelze: docházka z něj zůstává platná. "
+               "Zprávu přihlášeným pošlete tlačítkem „Napsat potvrzeným účastníkům“.")
+
+
+def cancel_refusal(term: Term) -> TermTookPlace | None:
+    """Why the term can no longer be called off, or None while it can.
+
+    Once it has started people are there and checked in; calling off the rest
+    would void what they attended, the same as for a term that took place.
+    """
+    if term.has_ended:
+        return TermTookPlace()
+    if term.has_started:
+        return TermUnderway()
+    return None
+
+
 def cancel_term(term_id: int, actor: User | None, reason: str | None = None) -> int:
     """Cancel a term and tell everyone on it; returns how many people were told."""
     with transaction(), locked(Term, term_id) as term:
         if term.state == TermState.CANCELLED:
             return 0
-        if term.has_ended:
-            raise TermTookPlace()
+        refusal = cancel_refusal(term)
+        if refusal:
+            raise refusal
         term.state = TermState.CANCELLED
         term.cancelled_at = utcnow()
         term.sequence += 1

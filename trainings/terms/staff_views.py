@@ -145,15 +145,16 @@ def cancel(term_id):
     if term.state == TermState.CANCELLED:
         flash("Termín už je zrušený.", "info")
         return redirect(url_for(".detail", term_id=term.id))
-    if term.has_ended:
-        flash(terms.TermTookPlace.message, "info")
+    refusal = terms.cancel_refusal(term)
+    if refusal:
+        flash(refusal.message, "info")
         return redirect(url_for(".detail", term_id=term.id))
     if not form.validate_on_submit():
         status = 422 if form.is_submitted() else 200
         return render_template("staff/term_cancel.html", term=term, form=form), status
     try:
         told = terms.cancel_term(term.id, current_user, form.reason.data or None)
-    except terms.TermTookPlace as exc:  # it ended while the form was open
+    except terms.TermTookPlace as exc:  # it started while the form was open
         flash(exc.message, "info")
         return redirect(url_for(".detail", term_id=term.id))
     flash(f"Termín je zrušený. E-mail o zrušení posíláme na {czech.count_noun(told, *czech.ADDRESSES)}.",
