@@ -43,9 +43,10 @@ class FactsForm(CzechForm):
 
 
 for _name, _label in TEXTS.items():
+    _label = _label[0].upper() + _label[1:]  # str.capitalize() would lower "OSPOD"
     setattr(FactsForm, _name, TextAreaField(
-        _label.capitalize(), validators=[Optional(), Length(max=TEXT_MAX, message=_at_most(TEXT_MAX))],
-        render_kw={"rows": 5}) if _name in _LONG_TEXTS else _line(_label.capitalize()))
+        _label, validators=[Optional(), Length(max=TEXT_MAX, message=_at_most(TEXT_MAX))],
+        render_kw={"rows": 5}) if _name in _LONG_TEXTS else _line(_label))
 
 for _row in range(CONTACT_ROWS):
     setattr(FactsForm, f"contact_{_row}_name", _line("Jméno", render_kw={"autocomplete": "off"}))
