@@ -43,7 +43,14 @@ def empty_tables() -> None:
         if table.name not in REFERENCE_TABLES:
             db.session.execute(table.delete())
     db.session.commit()
+    forget_edited_facts()  # the project's facts this process keeps are the file's again
     restore_catalogue()
+
+
+def forget_edited_facts() -> None:
+    from trainings.project import forget_edited
+
+    forget_edited()
 
 
 def restore_catalogue() -> None:

@@ -140,6 +140,10 @@ ACCESS = {
     "catalogue_staff.restore": (ORGANISERS, None),
     "catalogue_staff.withdraw": (ORGANISERS, None),
     "catalogue_staff.return_to_catalogue": (ORGANISERS, None),
+    # the project's facts and contacts: organisers
+    "facts_staff.edit": (ORGANISERS, None),
+    "facts_staff.history": (ORGANISERS, None),
+    "facts_staff.restore": (ORGANISERS, None),
     # at the door and the printed lists: a lecturer for her own terms
     "attendance.check_in": (AT_THE_DOOR, "term"),
     "attendance.mark": (AT_THE_DOOR, "term"),

@@ -292,3 +292,55 @@ def test_every_connection_carries_the_time_limits(app):
         assert db.engine.pool.timeout() == 5
     else:
         assert db.session.execute(text("PRAGMA busy_timeout")).scalar() == 30000
+
+
+def test_the_error_page_shows_the_edited_project_facts_it_last_read_while_the_database_refuses(proxied, client,
+                                                                                                 database):
+    """The footer's period is edited in the back office; during an outage the process asks the
+    database for a newer version, fails, and still renders with what it last read, in time."""
+    from sqlalchemy import delete
+
+    from trainings import project
+    from trainings.catalogue import facts_editing
+    from trainings.models import AuditEntry, ProjectFactsVersion
+
+    from .staff_helpers import organiser
+
+    app = proxied[0]
+    with app.app_context():
+        values = facts_editing.current_values()
+        values["project"]["period"] = "1. 1. 2026 – 31. 12. 2028"
+        facts_editing.save(values, organiser())
+    try:
+        assert "doba realizace 1. 1. 2026 – 31. 12. 2028" in client.get("/").get_data(as_text=True)
+        database.refuse()
+        with app.app_context():
+            project.forget_edited()  # as when CHECK_SECONDS have passed
+        page, took = timed(client, "/")
+        assert page.status_code == 503 and took < 2
+        assert "doba realizace 1. 1. 2026 – 31. 12. 2028" in page.get_data(as_text=True)
+        with app.app_context():
+            project.forget_edited()
+            assert project.facts()["period"] == "1. 1. 2026 – 31. 12. 2028"  # no exception either
+    finally:
+        database.restore()
+        back_again(lambda: answers(app))
+        with app.app_context():
+            db.session.execute(delete(ProjectFactsVersion))
+            db.session.execute(delete(AuditEntry).where(AuditEntry.object_type == "project_facts"))
+            db.session.commit()
+            project.forget_edited()
+
+
+def test_a_process_that_never_read_the_edited_facts_shows_the_catalogue_files_during_an_outage(proxied, client,
+                                                                                              database):
+    from trainings import project
+
+    app = proxied[0]
+    assert client.get("/").status_code == 200
+    database.refuse()
+    with app.app_context():
+        app.extensions.pop("project_facts", None)  # a process just started
+        assert project.facts()["period"] == project.catalogue_document()["project"]["period"]
+    page, took = timed(client, "/")
+    assert page.status_code == 503 and took < 2 and "reg. č." in page.get_data(as_text=True)

@@ -72,6 +72,7 @@ def _register_blueprints(app: Flask) -> None:
     from .api.views import bp as api_bp
     from .calendar.feeds import bp as calendar_bp
     from .catalogue.staff_views import bp as catalogue_staff_bp
+    from .catalogue.facts_views import bp as facts_staff_bp
     from .catalogue.views import bp as catalogue_bp
     from .certificates.views import bp as certificates_bp
     from .documents.staff_views import bp as staff_documents_bp
@@ -103,6 +104,7 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     app.register_blueprint(people_bp)  # Lidé: staff accounts, for administrators
     app.register_blueprint(staff_documents_bp)  # a term's osvědčení made by the documents worker
+    app.register_blueprint(facts_staff_bp)  # the project's facts and contacts, for organisers
     init_metrics(app)  # /metrics for operators
     register_error_handlers(app)
 

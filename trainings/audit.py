@@ -60,8 +60,13 @@ def changes(obj, values: dict) -> dict:
 
 
 def trail(obj) -> list[AuditEntry]:
+    """`obj` is a model row or a `Subject`."""
+    if isinstance(obj, Subject):
+        object_type, object_id = obj.object_type, obj.object_id
+    else:
+        object_type, object_id = type(obj).__tablename__, obj.id
     return db.session.scalars(
         select(AuditEntry)
-        .where(AuditEntry.object_type == type(obj).__tablename__, AuditEntry.object_id == obj.id)
+        .where(AuditEntry.object_type == object_type, AuditEntry.object_id == object_id)
         .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
     ).all()

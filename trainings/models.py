@@ -677,6 +677,24 @@ class SiteSetting(db.Model):
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
+class ProjectFactsVersion(db.Model):
+    """One version of the project's facts and contacts as the back office edits them
+    (trainings/facts_editing.py). The latest is in force; with none, catalogue.yaml is."""
+
+    __tablename__ = "project_facts_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # "baseline" (catalogue.yaml before the first staff change), "edit", "restore".
+    action: Mapped[str] = mapped_column(String(20))
+    values: Mapped[dict] = mapped_column(JSON)  # {"project": {...}, "contacts": [...]}
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    restored_from_id: Mapped[int | None] = mapped_column(ForeignKey("project_facts_versions.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    author: Mapped[User | None] = relationship()
+    restored_from: Mapped[ProjectFactsVersion | None] = relationship(remote_side=[id])
+
+
 class PersonLink(db.Model):
     """A private link to everything one e-mail address did ("Moje vzdělávání").
 

@@ -15,7 +15,7 @@ from ..timefmt import month_label
 from . import queries
 from .forms import CatalogueFilterForm, InterestForm
 from .interest import add_interest
-from .seed import catalogue_document
+from ..project import document
 from .texts import aliases
 
 bp = Blueprint("catalogue", __name__)
@@ -68,7 +68,7 @@ def index():
         more_terms=listing.more,
         trainings=queries.offers_of_kind(OfferKind.TRAINING),
         region=next((r for r in regions if r.id == flt.region_id), None),
-        doc=catalogue_document(),
+        doc=document(),
     )
 
 
@@ -102,7 +102,7 @@ def _render_offer(item, interest_form=None, template="catalogue/offer.html", **e
         terms_page=terms_page,
         interest_form=interest_form,
         aliases=aliases(item.slug),
-        doc=catalogue_document(),
+        doc=document(),
         **extra,
     )
 
@@ -143,7 +143,7 @@ def _with_draft(items, previewed):
 
 def _render_support(previewed=None, template="catalogue/support.html", **extra):
     items = _with_draft(queries.offers_of_kind(OfferKind.SUPPORT), previewed)
-    return render_template(template, items=items, doc=catalogue_document(), **extra)
+    return render_template(template, items=items, doc=document(), **extra)
 
 
 @bp.get("/nabidka-pro-kraje")
@@ -154,7 +154,7 @@ def region_offer():
 
 
 def _render_region_offer(previewed=None, template="catalogue/region_offer.html", **extra):
-    doc = catalogue_document()
+    doc = document()
     items = _with_draft(queries.offers_of_kind(OfferKind.REGION_SUPPORT), previewed)
     groups = [(g, [i for i in items if i.group == g["code"]]) for g in doc["region_groups"]]
     return render_template(template, groups=groups, regions=regions_with_coordinators(), doc=doc, **extra)

@@ -55,6 +55,7 @@ ACTIONS = {
     "offer.published": "zveřejněna nová verze",
     "offer.withdrawn": "stažena z nabídky",
     "offer.returned": "znovu zařazena do nabídky",
+    "project_facts.published": "zveřejněna nová verze údajů o projektu",
 }
 
 FIELDS = {
