@@ -842,3 +842,28 @@ def test_an_organiser_edits_previews_publishes_and_restores_a_workshop_by_keyboa
     assert not vnu, "\n".join(vnu)
     assert not findings.overflow, findings.overflow
     assert set(findings.status.values()) == {200}, findings.status
+
+
+def test_a_lecturer_linked_to_a_term_opens_its_check_in_and_no_other(browser, site):
+    """Her account is linked to the door term (as Lidé and the term form link it): from her start page,
+    by keyboard, she opens its check-in; another term's check-in is refused. Her pages pass axe and vnu."""
+    email, password = "lektorka@spod4.example", "heslo-lektorky-do-testu"
+    with site.app.app_context():
+        accounts.set_password(accounts.user_by_email(email), password)
+        db.session.commit()
+    findings = Findings(site.folder)
+    context = _context(browser, site)
+    page = context.new_page()
+    _log_in(page, site, email, password)
+    findings.check(page, "staff.index (lecturer)", page.goto(site.base + "/sprava/"), site.base)
+    door_check_in = f"/sprava/terminy/{site.door_term}/prichody"
+    _tab_to(page, f"el.tagName === 'A' && el.getAttribute('href') === {json.dumps(door_check_in)}")
+    _focus_visible(page)
+    findings.check(page, "attendance.check_in (lecturer)", _press_enter(page), site.base)
+    assert urlsplit(page.url).path == door_check_in
+    assert page.goto(site.base + f"/sprava/terminy/{site.term}/prichody").status == 403
+    context.close()
+
+    assert not findings.axe, _report_axe(findings.axe)
+    assert not findings.overflow, findings.overflow
+    assert _validate(findings.html) == []
