@@ -23,7 +23,7 @@ def planned_workshop() -> Offer:
 
 
 def edit_data(item: Offer, client, **changes) -> dict:
-    data = {"csrf_token": client.token, "title": item.title, "status": item.status.value if item.status else "",
+    data = {"csrf_token": client.token, "title": item.title, "aliases": "\n".join(item.aliases or []), "status": item.status.value if item.status else "",
             "forms": list(item.forms or []), "period": item.period or "", "audience": item.audience or "",
             "summary": item.summary or "", "description": item.description or "",
             "prerequisite_hint": item.prerequisite_hint or ""}
@@ -243,3 +243,61 @@ def test_coordinators_and_lecturers_may_not_edit_the_catalogue(app, objects, rol
     # The organiser's menu leads there; theirs does not.
     assert "Katalog nabídky" not in html(someone.get("/sprava/"))
     assert "Katalog nabídky" in html(organiser_client(app).get("/sprava/"))
+
+
+def test_other_names_are_edited_with_the_title_and_link_other_offers_texts(app):
+    """The documents call one workshop by two names; the organiser adds a third. It shows on the
+    workshop's page, in its history, and a mention in another offer's text links to it, until the
+    workshop is withdrawn."""
+    client, public = organiser_client(app), app.test_client()
+    krok = offer("vyhodnocovani-a-planovani-krok-za-krokem")
+    assert krok.aliases == ["Vyhodnocování a IPOD Krok za krokem"]  # from the catalogue file
+    form = html(client.get(f"/sprava/nabidka/{krok.id}/upravit"))
+    assert "Vyhodnocování a IPOD Krok za krokem</textarea>" in form
+    client.post(f"/sprava/nabidka/{krok.id}/upravit", data=edit_data(
+        krok, client, aliases="Vyhodnocování a IPOD Krok za krokem\n  Krok   za krokem v praxi \n\nKrok za krokem v praxi"))
+    assert publish(client, krok).status_code == 302
+    assert fresh_offer(krok.slug).aliases == ["Vyhodnocování a IPOD Krok za krokem", "Krok za krokem v praxi"]
+    assert "„Vyhodnocování a IPOD Krok za krokem“, „Krok za krokem v praxi“" in text(public.get(f"/nabidka/{krok.slug}"))
+    assert "další názvy" in text(client.get(f"/sprava/nabidka/{krok.id}/historie")).lower()
+
+    ipod = offer("od-analyzy-k-tvorbe-ipod")
+    client.post(f"/sprava/nabidka/{ipod.id}/upravit", data=edit_data(
+        ipod, client, description="Navazuje na workshop Krok za krokem v praxi."))
+    assert publish(client, ipod).status_code == 302
+    page = html(public.get(f"/nabidka/{ipod.slug}"))
+    assert f'<a href="/nabidka/{krok.slug}">Krok za krokem v praxi</a>' in page
+
+    client.post(f"/sprava/nabidka/{krok.id}/stahnout", data={"csrf_token": client.token})
+    page = html(public.get(f"/nabidka/{ipod.slug}"))
+    assert "Krok za krokem v praxi" in page and f'href="/nabidka/{krok.slug}"' not in page  # no link to a 404
+
+
+def test_flask_seed_fills_other_names_only_where_staff_have_not_edited(app):
+    client = organiser_client(app)
+    krok = offer("vyhodnocovani-a-planovani-krok-za-krokem")
+    client.post(f"/sprava/nabidka/{krok.id}/upravit", data=edit_data(krok, client, aliases=""))
+    publish(client, krok)
+    seed_all()
+    assert fresh_offer(krok.slug).aliases == []
+
+
+def fresh_offer(slug: str) -> Offer:
+    db.session.expire_all()
+    return db.session.scalars(select(Offer).where(Offer.slug == slug)).one()
+
+
+def test_a_withdrawn_workshop_is_not_offered_for_a_new_term_but_its_terms_keep_it(app):
+    client = organiser_client(app)
+    term = make_term()
+    workshop = term.offer
+
+    def workshop_choices(url):
+        select_ = re.search(r'<select[^>]*name="offer_id".*?</select>', html(client.get(url)), re.S).group(0)
+        return re.findall(r'<option([^>]*)>([^<]*)</option>', select_)
+
+    assert any(f'value="{workshop.id}"' in attrs for attrs, _ in workshop_choices("/sprava/terminy/novy"))
+    client.post(f"/sprava/nabidka/{workshop.id}/stahnout", data={"csrf_token": client.token})
+    assert not any(f'value="{workshop.id}"' in attrs for attrs, _ in workshop_choices("/sprava/terminy/novy"))
+    assert any(f'value="{workshop.id}"' in attrs and "selected" in attrs
+               for attrs, _ in workshop_choices(f"/sprava/terminy/{term.id}/upravit"))

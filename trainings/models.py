@@ -325,6 +325,8 @@ class Offer(db.Model):
     position: Mapped[int] = mapped_column(default=0)
     title: Mapped[str] = mapped_column(String(300))
     forms: Mapped[list] = mapped_column(JSON, default=list)
+    # Other names the offer documents use for it: shown on its page, linked in other offers' texts.
+    aliases: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     period: Mapped[str | None] = mapped_column(String(100))
     custom: Mapped[bool] = mapped_column(default=False)
     summary: Mapped[str | None] = mapped_column(Text)

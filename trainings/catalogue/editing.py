@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from sqlalchemy import case, select
 
 from .. import audit, czech
+from . import texts
 from ..errors import ServiceError
 from ..extensions import db
 from ..models import Offer, OfferKind, OfferRevision, OfferStatus, TermForm, User, utcnow
@@ -28,6 +29,7 @@ from ..models import Offer, OfferKind, OfferRevision, OfferStatus, TermForm, Use
 # The fields staff edit, in the order forms and diffs show them, with their Czech names.
 FIELDS = {
     "title": "název",
+    "aliases": "další názvy",
     "status": "stav",
     "forms": "forma",
     "period": "plánované období",
@@ -61,6 +63,7 @@ def values_of(offer: Offer) -> dict:
     """The editable fields of an offer, JSON-ready."""
     return {
         "title": offer.title,
+        "aliases": list(offer.aliases or []),
         "status": offer.status.value if offer.status else None,
         "forms": list(offer.forms or []),
         "period": offer.period,
@@ -73,6 +76,7 @@ def values_of(offer: Offer) -> dict:
 
 def _apply(offer: Offer, values: dict) -> None:
     offer.title = values["title"]
+    offer.aliases = list(values.get("aliases") or [])
     offer.status = OfferStatus(values["status"]) if values.get("status") else None
     offer.forms = list(values.get("forms") or [])
     for name in ("period", "audience", "summary", "description", "prerequisite_hint"):
@@ -90,6 +94,14 @@ def clean(offer_kind: OfferKind, values: dict) -> dict:
     period = (values.get("period") or "").strip() or None
     if period and len(period) > PERIOD_MAX:
         raise EditRefused(f"Období může mít nejvýše {czech.count_noun(PERIOD_MAX, *czech.CHARACTERS)}.", "period")
+    aliases = []
+    for alias in values.get("aliases") or []:
+        alias = " ".join(alias.split())
+        if len(alias) > TITLE_MAX:
+            raise EditRefused(f"Každý název může mít nejvýše {czech.count_noun(TITLE_MAX, *czech.CHARACTERS)}.",
+                              "aliases")
+        if alias and alias != title and alias not in aliases:
+            aliases.append(alias)
     status = values.get("status") or None
     if offer_kind == OfferKind.WORKSHOP:
         if status not in STATUS_LABELS:
@@ -99,7 +111,7 @@ def clean(offer_kind: OfferKind, values: dict) -> dict:
     forms = [f.value for f in TermForm if f.value in (values.get("forms") or [])]
     texts = {name: (values.get(name) or "").strip() or None
              for name in ("audience", "summary", "description", "prerequisite_hint")}
-    return {"title": title, "status": status, "forms": forms, "period": period, **texts}
+    return {"title": title, "aliases": aliases, "status": status, "forms": forms, "period": period, **texts}
 
 
 def diff(before: dict, after: dict) -> dict:
@@ -194,6 +206,7 @@ def _publish_values(offer: Offer, values: dict, actor: User, revision: OfferRevi
     db.session.flush()
     audit.record("offer.published", offer, actor, fields=", ".join(FIELDS[name] for name in FIELDS if name in changes))
     db.session.commit()
+    texts.forget()  # titles and other names link other offers' texts
     return revision
 
 
@@ -231,6 +244,7 @@ def withdraw(offer: Offer, actor: User) -> None:
         offer.withdrawn_at = offer.edited_at = utcnow()
         audit.record("offer.withdrawn", offer, actor)
         db.session.commit()
+        texts.forget()  # its name is no longer a link
 
 
 def return_to_catalogue(offer: Offer, actor: User) -> None:
@@ -242,6 +256,7 @@ def return_to_catalogue(offer: Offer, actor: User) -> None:
     offer.edited_at = utcnow()
     audit.record("offer.returned", offer, actor)
     db.session.commit()
+    texts.forget()
 
 
 def _is_new(offer: Offer) -> bool:
@@ -296,6 +311,8 @@ def shown(name: str, value) -> str:
         return STATUS_LABELS.get(value, value)
     if name == "forms":
         return " i ".join(TermForm(v).label for v in value if v in {f.value for f in TermForm})
+    if name == "aliases":
+        return "\n".join(value)
     return str(value)
 
 

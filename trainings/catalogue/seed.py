@@ -13,6 +13,7 @@ import yaml
 from sqlalchemy import select
 
 from ..extensions import db
+from . import texts
 from ..models import (
     EmployerType,
     Offer,
@@ -106,6 +107,7 @@ def seed_catalogue() -> None:
                 "position": position,
                 "title": item["title"],
                 "forms": list(item.get("forms") or []),
+                "aliases": list(item.get("aliases") or []),
                 "period": item.get("period"),
                 "custom": bool(item.get("custom")),
                 "summary": item.get("summary"),
@@ -114,6 +116,7 @@ def seed_catalogue() -> None:
                 "prerequisite_hint": item.get("prerequisite_hint"),
             },
         )
+    texts.forget()  # the names that link other offers' texts may have changed
 
 
 def seed_all() -> None:

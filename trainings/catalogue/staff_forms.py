@@ -38,6 +38,10 @@ class OfferForm(CzechForm):
     title = StringField("Název", validators=[DataRequired("Vyplňte prosím název."),
                                              Length(max=TITLE_MAX, message=_at_most(TITLE_MAX))],
                         description="Adresa stránky se změnou názvu nemění, staré odkazy dál fungují.")
+    aliases = TextAreaField(
+        "Další názvy", validators=[Optional(), Length(max=TEXT_MAX, message=_at_most(TEXT_MAX))],
+        description="Jak dokumenty workshop také nazývají, jeden název na řádek. Zmínka v textu jiné nabídky se "
+                    "stane odkazem sem.", render_kw={"rows": 2})
     status = RadioField("Stav workshopu", choices=[SelectChoice(v, label) for v, label in STATUS_LABELS.items()],
                         validators=[DataRequired("Vyberte, zda workshop probíhá, nebo je plánovaný.")])
     forms = FormsField("Forma", choices=[SelectChoice(f.value, f.label) for f in TermForm],
@@ -56,5 +60,13 @@ class OfferForm(CzechForm):
             del self.status
         return self
 
+    def process(self, formdata=None, obj=None, data=None, **kwargs):
+        # Stored as a list, typed one a line.
+        if data and isinstance(data.get("aliases"), list):
+            data = {**data, "aliases": "\n".join(data["aliases"])}
+        super().process(formdata, obj, data, **kwargs)
+
     def values(self) -> dict:
-        return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
+        values = {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
+        values["aliases"] = (values.get("aliases") or "").splitlines()
+        return values

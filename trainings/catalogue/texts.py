@@ -2,39 +2,62 @@
 
 The offer documents name one workshop in two ways ("Vyhodnocování a plánování Krok za krokem"
 in the list, "Vyhodnocování a IPOD Krok za krokem" in the text of "Od analýzy k tvorbě IPOD").
-Every name a workshop goes by is in catalogue.yaml (its title and its `aliases`); a mention of
-one of them in another item's text becomes a link, so no text points at a title that is not in
-the catalogue.
+Every name a workshop in the catalogue goes by (its title and its other names, `Offer.aliases`,
+both edited in the back office) in another item's text becomes a link, so no text points at a
+title that is not in the catalogue; a withdrawn workshop's name is left as plain text.
+
+The names are read from the database at most every few seconds per process (a publish in this
+process, or a seed, forgets them at once), so a page's texts cost no query of their own.
 """
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+import threading
+import time
 
 from flask import url_for
 from markupsafe import Markup, escape
+from sqlalchemy import select
 
-from .seed import catalogue_document
+from ..extensions import db
+from ..models import Offer, OfferKind
+
+NAMES_FOR_SECONDS = 5.0
+_lock = threading.Lock()
+_cached: dict = {}
 
 
-@lru_cache
-def _names() -> tuple[re.Pattern | None, dict[str, str]]:
+def forget() -> None:
+    """After a change of titles or other names in this process (publishing, seeding)."""
+    with _lock:
+        _cached.clear()
+
+
+def _read() -> tuple[re.Pattern | None, dict[str, str]]:
     slugs = {}
-    for item in catalogue_document()["offers"]:
-        if item["kind"] != "workshop":
-            continue
-        for name in [item["title"], *item.get("aliases", [])]:
-            slugs[name] = item["slug"]
+    rows = db.session.execute(
+        select(Offer.slug, Offer.title, Offer.aliases)
+        .where(Offer.kind == OfferKind.WORKSHOP, Offer.withdrawn_at.is_(None))
+        .order_by(Offer.position, Offer.id)
+    )
+    for slug, title, aliases in rows:
+        for name in [title, *(aliases or [])]:
+            slugs.setdefault(name, slug)
     # Longest first, so a name that contains another is linked whole.
     alternatives = sorted(slugs, key=len, reverse=True)
     pattern = re.compile("|".join(map(re.escape, alternatives))) if alternatives else None
     return pattern, slugs
 
 
-def aliases(slug: str) -> list[str]:
-    """Other names the documents use for this offer."""
-    item = next((o for o in catalogue_document()["offers"] if o["slug"] == slug), None)
-    return list(item.get("aliases", [])) if item else []
+def _names() -> tuple[re.Pattern | None, dict[str, str]]:
+    now = time.monotonic()
+    with _lock:
+        if _cached and now - _cached["at"] < NAMES_FOR_SECONDS:
+            return _cached["names"]
+    names = _read()
+    with _lock:
+        _cached.update(at=now, names=names)
+    return names
 
 
 def link_offer_names(text: str | None, current_slug: str | None = None) -> Markup:

@@ -16,7 +16,6 @@ from . import queries
 from .forms import CatalogueFilterForm, InterestForm
 from .interest import add_interest
 from ..project import document
-from .texts import aliases
 
 bp = Blueprint("catalogue", __name__)
 TERMS_PER_WORKSHOP = 5
@@ -101,7 +100,7 @@ def _render_offer(item, interest_form=None, template="catalogue/offer.html", **e
         rows=terms_page.items,
         terms_page=terms_page,
         interest_form=interest_form,
-        aliases=aliases(item.slug),
+        aliases=list(item.aliases or []),
         doc=document(),
         **extra,
     )

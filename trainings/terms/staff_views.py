@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from .. import audit, czech
 from ..access import LECTURER, ORGANISER, loaded, requires, term_filter
@@ -33,17 +33,21 @@ def term_or_404(term_id: int):
     return term
 
 
-def _workshops():
+def _workshops(keep: int | None = None):
+    """Workshops a term can be for: none withdrawn from the catalogue, except the one a term being
+    edited already has (`keep`)."""
     return db.session.scalars(
+        select(Offer).where(Offer.kind == OfferKind.WORKSHOP, or_(Offer.withdrawn_at.is_(None), Offer.id == keep))
         # "running" sorts after "planned": descending puts the running workshops first.
-        select(Offer).where(Offer.kind == OfferKind.WORKSHOP).order_by(Offer.status.desc(), Offer.position)
+        .order_by(Offer.status.desc(), Offer.position)
     ).all()
 
 
 def _term_form(data=None, term=None) -> TermEditForm:
     """`term`: the one being edited, whose lecturer accounts stay offered even when deactivated."""
     form = TermEditForm.for_data(data) if data is not None else TermEditForm()
-    form.set_choices(_workshops(), regions_with_orps(), terms.lecturer_accounts(),
+    form.set_choices(_workshops(term.offer_id if term is not None else None), regions_with_orps(),
+                     terms.lecturer_accounts(),
                      term.lecturers if term is not None else ())
     return form
 
