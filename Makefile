@@ -51,7 +51,7 @@ chromium:
 
 # Two pytest-xdist workers (one per core), each given whole files (the fuzz counts its requests
 # within its module). By default the slow tests are skipped and the fuzz runs a small budget, so
-# this takes under 3 minutes; SPOD4_FULL_TESTS=1 runs everything with the full budget, as CI does.
+# this takes about 3 minutes; SPOD4_FULL_TESTS=1 runs everything with the full budget, as CI does.
 TEST_WORKERS ?= 2
 test: setup $(ICALJS) chromium
 	$(BIN)/lint-imports
