@@ -545,11 +545,18 @@ class Registration(db.Model):
         return self.state == RegistrationState.CONFIRMED and self.term.state == TermState.SCHEDULED
 
     def online_link(self) -> str | None:
-        """The online meeting's address, for a confirmed seat only and only while the term stands:
-        a waiting or cancelled person, or anyone on a cancelled term, could otherwise still join."""
-        if self.is_expected and self.term.is_online:
+        """The online meeting's address, for a confirmed seat only and only while the term stands
+        and has not ended: a waiting or cancelled person, or anyone on a cancelled term, could
+        otherwise still join, and after the workshop the room may be someone else's meeting."""
+        if self.is_expected and self.term.is_online and not self.term.has_ended:
             return self.term.online_url or None
         return None
+
+    def awaits_online_link(self) -> bool:
+        """No link for her yet, but one will come if she gets a seat: the online term stands and
+        has not ended, and she has not cancelled. Her e-mails promise it only then."""
+        return (self.online_link() is None and self.term.is_online and not self.term.has_ended
+                and self.term.state == TermState.SCHEDULED and self.state != RegistrationState.CANCELLED)
 
     def door_code(self) -> str | None:
         """The check-in code while it is of use: she is expected at a prezenční term and her

@@ -230,7 +230,8 @@ def handover_offer(handover, offer_url):
     term = giver.term
     # Not a participant yet: the shared term block must not show her the meeting link.
     recipient = SimpleNamespace(name=handover.name, state=SimpleNamespace(value="offered"),
-                                online_link=lambda: None, attends_online=lambda: False)
+                                online_link=lambda: None, attends_online=lambda: False,
+                                awaits_online_link=lambda: term.is_online and not term.has_ended)
     context = {"handover": handover, "giver": giver, "registration": recipient, "term": term, "offer": term.offer,
                "offer_url": offer_url}
     return _written("handover_offer", handover.email, _about(term, "Nabídka místa na workshopu"), context,
