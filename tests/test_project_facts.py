@@ -5,13 +5,14 @@ import re
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy import text as sql
 
 from trainings import project
 from trainings.catalogue.seed import seed_all
 from trainings.extensions import db
-from trainings.models import AuditEntry, ProjectFactsVersion, StaffRole
+from trainings.models import AuditEntry, ProjectFactsVersion, StaffRole, Term
 
-from .helpers import field_error
+from .helpers import field_error, make_term
 from .staff_helpers import browser, organiser_client
 
 pytestmark = pytest.mark.usefixtures("server_errors_as_pages")
@@ -126,3 +127,26 @@ def test_coordinators_and_lecturers_may_not_edit_the_project_facts(app, objects,
     posted = someone.post("/sprava/projekt/", data={"csrf_token": someone.token, "contact_0_name": "X"})
     assert posted.status_code == 403
     assert db.session.scalar(select(func.count()).select_from(ProjectFactsVersion)) == 0
+
+
+def test_a_failing_facts_check_leaves_the_page_it_is_read_for_whole(app, client):
+    """The check for edited facts may fail on its own (here: its table is gone); the page that
+    reads the facts still answers, from the file, and its own queries are not dragged down (on
+    PostgreSQL a failed statement would abort the request's transaction)."""
+    db.session.execute(sql("ALTER TABLE project_facts_versions RENAME TO project_facts_versions_away"))
+    db.session.commit()
+    try:
+        project.forget_edited()
+        term = make_term()  # the caller is in the middle of its own work when it reads the facts
+        assert project.facts()["short_name"] == project.catalogue_document()["project"]["short_name"]
+        assert db.session.scalar(select(func.count()).select_from(Term).where(Term.id == term.id)) == 1
+        db.session.commit()
+        for url in ("/", "/nabidka/od-analyzy-k-tvorbe-ipod", "/nabidka-pro-kraje"):
+            response = client.get(url)
+            assert response.status_code == 200, url
+            assert project.catalogue_document()["project"]["short_name"] in html(response)
+    finally:
+        db.session.rollback()
+        db.session.execute(sql("ALTER TABLE project_facts_versions_away RENAME TO project_facts_versions"))
+        db.session.commit()
+        project.forget_edited()

@@ -72,15 +72,19 @@ def _edited() -> dict | None:
             return kept.values
         kept.checked = time.monotonic()  # also during an outage: one try per CHECK_SECONDS
     try:
-        # Read in whatever the caller is doing: nothing of it half-made may be flushed by this.
-        with db.session.no_autoflush:
-            latest = db.session.scalar(select(func.max(ProjectFactsVersion.id)))
+        # On a connection of its own: the caller may be in the middle of its work (nothing of it
+        # may be flushed by this), and a failed check must not abort the caller's transaction,
+        # as a failed statement does on PostgreSQL.
+        with db.engine.connect() as connection:
+            latest = connection.scalar(select(func.max(ProjectFactsVersion.id)))
             if latest != kept.version:
-                values = db.session.get(ProjectFactsVersion, latest).values if latest else None
+                values = connection.scalar(
+                    select(ProjectFactsVersion.values).where(ProjectFactsVersion.id == latest)
+                ) if latest else None
                 with kept.lock:
                     kept.version, kept.values = latest, values
     except SQLAlchemyError:
-        pass  # the session is left to whoever handles the outage
+        pass  # the file, or what this process last knew, stands until the next check
     return kept.values
 
 
