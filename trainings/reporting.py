@@ -144,7 +144,7 @@ def build_report(period: Period, now: datetime | None = None) -> Report:
     )
 
 
-def _month_of(months: list[tuple[str, datetime]]):
+def month_of(months: list[tuple[str, datetime]]):
     """The index of a term's month in `months`, told apart in SQL by the months' boundaries."""
     return case(*((Term.starts_at < end, index) for index, (_, end) in enumerate(months)), else_=len(months))
 
@@ -179,8 +179,8 @@ def _grouped_apart(period: Period, now: datetime, months) -> tuple:
     )
     month_rows = {}
     if months:  # no term yet: nothing to count, and a CASE without a WHEN is not SQL
-        month_of = _month_of(months)
-        month_rows = {row[0]: row[1:] for row in db.session.execute(_base(period, now, month_of).group_by(month_of))}
+        month = month_of(months)
+        month_rows = {row[0]: row[1:] for row in db.session.execute(_base(period, now, month).group_by(month))}
     return totals, (by_workshop, by_region, by_orp, by_employer, month_rows)
 
 
@@ -199,7 +199,7 @@ def _in_one_pass(period: Period, now: datetime, months) -> tuple:
     present = Registration.attended.is_(True)
     row = (
         select(Term.id.label("term"), Term.offer_id.label("offer"),
-               (_month_of(months) if months else literal(0)).label("month"),
+               (month_of(months) if months else literal(0)).label("month"),
                Registration.id.label("registration"), Registration.region_id.label("region"),
                Registration.orp_id.label("orp"), Registration.employer_type.label("employer"),
                present.label("present"),
