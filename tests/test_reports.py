@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from openpyxl import load_workbook
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from trainings.extensions import db
 from trainings import reporting
@@ -237,3 +237,40 @@ def test_postgresql_counts_in_one_pass_what_the_grouped_queries_count(app, month
     # Hana counts once in the whole report, and once in each kraj she worked in.
     assert (totals.terms, totals.confirmed, totals.participants, totals.unique_persons) == (4, 8, 7, 5)
     assert {r.label: r.unique_persons for r in by_region} == {"Pardubický kraj": 4, "Jihomoravský kraj": 2}
+
+
+def _saved_an_hour_ago():
+    """Every registration as if last changed an hour ago, long before the report is looked at."""
+    db.session.execute(update(Registration).values(updated_at=utcnow() - timedelta(hours=1)))
+    db.session.commit()
+
+
+def test_a_sign_up_for_a_term_still_to_come_keeps_the_report(app, month):
+    """Only terms that have started count, so a sign-up for one to come changes no number: the kept
+    report stays (staff would otherwise meet the full count after every sign-up)."""
+    _saved_an_hour_ago()
+    coming = db.session.scalars(select(Term).where(Term.starts_at > utcnow())).one()
+    sign_up(coming, 7, name="Pozdní Přihlášená", email="pozdni@example.cz")
+    before = report_for(month)
+    sign_up(coming, 8, name="Další Přihlášená", email="dalsi@example.cz")
+    assert report_for(month) is before
+    registrations = {r.email: r for r in db.session.scalars(select(Registration))}
+    attend(registrations["eva@example.cz"].id, False)
+    assert report_for(month).totals.participants == before.totals.participants - 1
+
+
+def test_a_change_that_became_visible_after_a_later_stamped_one_is_counted(app, month):
+    """A transaction stamps updated_at before it commits: a change to a term that took place, seen
+    only after a later-stamped sign-up for a term to come, still makes the report new."""
+    _saved_an_hour_ago()
+    before = report_for(month)
+    assert before.totals.participants == 5
+    eva = db.session.scalars(select(Registration).where(Registration.email == "eva@example.cz")).one()
+    latest = db.session.scalar(select(func.max(Registration.updated_at)))
+    # Stamped before the latest change the report has seen, and committed only now.
+    db.session.execute(update(Registration).where(Registration.id == eva.id)
+                       .values(attended=False, updated_at=latest - timedelta(seconds=30)))
+    db.session.commit()
+    coming = db.session.scalars(select(Term).where(Term.starts_at > utcnow())).one()
+    sign_up(coming, 7, name="Pozdní Přihlášená", email="pozdni@example.cz")
+    assert report_for(month).totals.participants == 4

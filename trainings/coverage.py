@@ -21,7 +21,7 @@ from .collation import czech_key
 from .exports.xlsx import workbook_of_sheets
 from .extensions import db
 from .models import Offer, Orp, Region, Registration, RegistrationState, Term, TermState, utcnow
-from .reporting import MONTH_NAMES, Kept, Period, data_version, month_of
+from .reporting import MONTH_NAMES, Kept, Period, counted_alike, data_version, month_of
 from .timefmt import PRAGUE
 
 
@@ -68,7 +68,8 @@ def coverage_for(region: Region, now: datetime | None = None) -> Coverage:
     now = now or utcnow()
     year = now.astimezone(PRAGUE).year
     version = data_version(Period(date(year, 1, 1), date(year, 12, 31)), now)
-    return _kept.get_or_make((region.id, year, *version), lambda: coverage(region, now))
+    return _kept.get_or_make((region.id, year), version, lambda: coverage(region, now),
+                             lambda made_at, version: counted_alike(made_at, version, now))
 
 
 def coverage(region: Region, now: datetime | None = None) -> Coverage:
