@@ -21,7 +21,7 @@ from .collation import czech_key
 from .exports.xlsx import workbook_of_sheets
 from .extensions import db
 from .models import Offer, Orp, Region, Registration, RegistrationState, Term, TermState, utcnow
-from .reporting import MONTH_NAMES, Kept, Period, data_version
+from .reporting import MONTH_NAMES, Kept, Period, counted_alike, data_version, month_of
 from .timefmt import PRAGUE
 
 
@@ -68,7 +68,8 @@ def coverage_for(region: Region, now: datetime | None = None) -> Coverage:
     now = now or utcnow()
     year = now.astimezone(PRAGUE).year
     version = data_version(Period(date(year, 1, 1), date(year, 12, 31)), now)
-    return _kept.get_or_make((region.id, year, *version), lambda: coverage(region, now))
+    return _kept.get_or_make((region.id, year), version, lambda: coverage(region, now),
+                             lambda made_at, version: counted_alike(made_at, version, now))
 
 
 def coverage(region: Region, now: datetime | None = None) -> Coverage:
@@ -77,19 +78,22 @@ def coverage(region: Region, now: datetime | None = None) -> Coverage:
     year = now.astimezone(PRAGUE).year
     participants = _participants_of(region, year, now)
 
-    # One grouped query, by term and the participant's ORP: a few hundred rows a year, summed
-    # three ways here (months in Prague time, which SQLite cannot tell).
+    # One grouped query, by the participant's ORP, month and workshop: a few hundred rows a year
+    # whatever the number of terms, summed three ways here. Months are Prague calendar months,
+    # told apart in SQL by their boundaries (the same on SQLite and PostgreSQL).
+    month = month_of([(name, datetime(year + number // 12, number % 12 + 1, 1, tzinfo=PRAGUE))
+                      for number, name in enumerate(MONTH_NAMES, start=1)])
     rows = db.session.execute(
-        select(Registration.orp_id, Term.starts_at, Offer.id, Offer.title, func.count())
+        select(Registration.orp_id, month, Offer.id, Offer.title, func.count())
         .select_from(Registration).join(Term, Term.id == Registration.term_id).join(Offer, Offer.id == Term.offer_id)
-        .where(participants).group_by(Registration.orp_id, Term.id, Term.starts_at, Offer.id, Offer.title)
+        .where(participants).group_by(Registration.orp_id, month, Offer.id, Offer.title)
     ).all()
     per_orp: Counter[int | None] = Counter()
     months: Counter[int] = Counter()
     workshops: Counter[tuple[int, str]] = Counter()
-    for orp_id, starts_at, offer_id, title, n in rows:
+    for orp_id, month_index, offer_id, title, n in rows:
         per_orp[orp_id] += n
-        months[starts_at.astimezone(PRAGUE).month] += n
+        months[month_index + 1] += n
         workshops[(offer_id, title)] += n
     orps = db.session.execute(select(Orp.id, Orp.name).where(Orp.region_id == region.id)).all()
     places = sorted((Count(name, per_orp[orp_id]) for orp_id, name in orps), key=lambda c: czech_key(c.label))

@@ -492,6 +492,10 @@ class Registration(db.Model):
         Index("uq_registrations_term_id_active", "term_id", "email_normalized", unique=True,
               postgresql_where=text("state <> 'cancelled'"), sqlite_where=text("state <> 'cancelled'")),
         Index("ix_registrations_term_state", "term_id", "state"),
+        # Kde jsme byli reads one kraj's participants: only they, without the table (trainings/coverage.py).
+        Index("ix_registrations_present_region", "region_id", "term_id", postgresql_include=["orp_id"],
+              postgresql_where=text("state = 'confirmed' AND attended IS TRUE"),
+              sqlite_where=text("state = 'confirmed' AND attended IS TRUE")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -120,11 +120,19 @@ def public_terms(scope, now: datetime) -> list[FeedTerm]:
         .where(scope, _term_shown(now - KEEP_FOR, now + AHEAD))
         .order_by(Term.starts_at, Term.id)
     ).all()
-    return [
-        FeedTerm(*row[:9], offer=Named(title=row.title, slug=row.slug),
-                 region=Named(name=row.name) if row.name is not None else None)
-        for row in rows
-    ]
+    # One Named per workshop and per kraj, shared by their terms: a feed holds a thousand terms
+    # of a few dozen workshops, and its first view builds every one of them.
+    offers: dict[tuple[str, str], Named] = {}
+    regions: dict[str | None, Named | None] = {None: None}
+    terms = []
+    for *columns, title, slug, region in rows:
+        offer = offers.get((title, slug))
+        if offer is None:
+            offer = offers[(title, slug)] = Named(title=title, slug=slug)
+        if region not in regions:
+            regions[region] = Named(name=region)
+        terms.append(FeedTerm(*columns, offer=offer, region=regions[region]))
+    return terms
 
 
 def personal_registrations(email_normalized: str, now: datetime) -> tuple[list[Registration], datetime | None]:
