@@ -30,9 +30,16 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from xml.etree import ElementTree
+
 import weasyprint
 from flask import current_app, render_template
 from markupsafe import Markup, escape
+from weasyprint.document import Page
+from weasyprint.formatting_structure import boxes
+from weasyprint.images import SVGImage
+from weasyprint.layout.absolute import AbsolutePlaceholder
+from weasyprint.layout.inline import split_text_box
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -186,26 +193,197 @@ def _certificate(registration: Registration) -> dict:
     }
 
 
-CHUNK = 50  # pages laid out at a time: progress moves every ~3 s; each chunk costs ~0.1 s more
+CHUNK = 50  # pages between two progress reports
+
+
+class _TextContext:
+    """What WeasyPrint's line breaking needs of a layout context when it shapes one line again: only the
+    hyphenation dictionaries (print.css hyphenates nothing, so this stays empty)."""
+
+    def __init__(self):
+        self.dictionaries = {}
+
+
+def _copy(box):
+    """The box and everything in it as new box objects, sharing what drawing only reads (styles, shaped text).
+
+    Drawing and tagging keep per-page state on boxes (a link's annotation, a table cell's structure
+    element), so a stamped page shares no box with another; a placeholder of an absolutely positioned
+    box stays one, as the tagging and the stacking contexts expect."""
+    if isinstance(box, AbsolutePlaceholder):
+        copied = AbsolutePlaceholder(_copy(box._box))
+        object.__setattr__(copied, "_layout_done", box._layout_done)
+        return copied
+    copied = box.copy()
+    if isinstance(box, boxes.ParentBox):
+        copied.children = [_copy(child) for child in box.children]
+    return copied
+
+
+def _plain(text: str) -> bool:
+    """Whether WeasyPrint prints `text` as it is: no white space to collapse, nothing unprintable."""
+    return bool(text) and text.isprintable() and " ".join(text.split()) == text
+
+
+class _Stencil:
+    """One osvědčení as WeasyPrint laid it out, stamped with another person's values.
+
+    Laying out a page costs WeasyPrint about 30 ms, almost all of it the same for everyone on a term:
+    the heading, the workshop, the facts, the signature, the footer. The parts that differ (the name,
+    the organisation, the number, the code, the verification address and its QR code) each sit on one
+    line; stamping shapes those lines again with the same font and style (WeasyPrint's own line
+    breaking), moves a centred line by half the change of its width, and draws the person's QR code in
+    the same box. Everything else is the laid-out page itself, so the look, the text layer and the
+    tagged structure (PDF/UA) are WeasyPrint's.
+
+    A value that would not stay on one line of the same height (a long name that wraps, white space
+    HTML would collapse, a letter from a fallback font) cannot be stamped: `stamp` says None and that
+    person's page is laid out in full, as before.
+    """
+
+    FIELDS = (("name", "name"), ("org", "organisation"), ("number", "number"), ("code", "code"), ("url", "url"))
+
+    def __init__(self, page, fields: dict, qr: list[int]):
+        self.page_box = page._page_box
+        self.fields = fields  # certificate key -> (path to the line, the text before the value)
+        self.qr = qr  # path to the QR code's box
+        self.text_context = _TextContext()
+
+    @classmethod
+    def of(cls, page, certificate: dict) -> _Stencil | None:
+        """The stencil of a laid-out page of `certificate`, or None where a value did not lay out on one line."""
+        found, qr = {}, None
+        for path, box in _boxes(page._page_box):
+            classes = (box.element.get("class") or "").split() if box.element is not None else []
+            if box.element_tag == "{http://www.w3.org/2000/svg}svg" and "qr" in classes:
+                qr = path
+            for css_class, key in cls.FIELDS:
+                if css_class in classes and isinstance(box, boxes.BlockBox):
+                    found[key] = path
+        if qr is None or len(found) != len(cls.FIELDS):
+            return None
+        fields = {}
+        for key, path in found.items():
+            block = _at(page._page_box, path)
+            value = certificate[key]
+            if len(block.children) != 1 or not isinstance(block.children[0], boxes.LineBox) or not _plain(value):
+                return None
+            text = _value_box(block.children[0])
+            if text is None or not text.text.endswith(value):
+                return None
+            fields[key] = (path, text.text[:-len(value)])
+        return cls(page, fields, qr)
+
+    def stamp(self, certificate: dict) -> Page | None:
+        """The page of `certificate`, or None when a value does not fit the stencil's lines."""
+        root = _copy(self.page_box)
+        for key, (path, before) in self.fields.items():
+            if not _plain(certificate[key]) or not self._restamp(_at(root, path), before + certificate[key]):
+                return None
+        block = _at(root, self.url_path)
+        link = block.children[0].children[-1]
+        link.link = ("url", ("external", certificate["url"]))
+        qr = _at(root, self.qr)
+        qr.element = ElementTree.fromstring(str(certificate["qr_svg"]))
+        template = qr.replacement
+        qr.replacement = SVGImage(qr.element, template._base_url, template._url_fetcher, template._context)
+        return Page(root)
+
+    @property
+    def url_path(self):
+        return self.fields["url"][0]
+
+    def _restamp(self, block, text: str) -> bool:
+        line = block.children[0]
+        holder, index, old = _value_place(line)
+        room = block.width - (line.width - old.width)
+        new, rest, _ = split_text_box(self.text_context, old.copy_with_text(text), room, 0)
+        if new is None or rest is not None or (new.height, new.baseline) != (old.height, old.baseline):
+            return False
+        grown = new.width - old.width
+        holder.children[index] = new
+        if holder is not line:  # the address inside its link
+            holder.width += grown
+        line.width += grown
+        align = block.style["text_align_all"]
+        if align == "center":
+            line.translate(dx=-grown / 2)
+        elif align not in ("left", "start"):
+            return False
+        return True
+
+
+def _boxes(box, path=()):
+    """Every box under `box` with its path (the indexes of the children leading to it)."""
+    yield list(path), box
+    for index, child in enumerate(getattr(box, "children", ())):
+        yield from _boxes(child, (*path, index))
+
+
+def _at(box, path: list[int]):
+    for index in path:
+        box = box.children[index]
+    return box
+
+
+def _value_place(line):
+    """Where the last text of a line sits: its parent box (the line, or a link inside it) and index."""
+    holder = line
+    last = line.children[-1] if line.children else None
+    if isinstance(last, boxes.InlineBox) and len(last.children) == 1:
+        holder, last = last, last.children[0]
+    if not isinstance(last, boxes.TextBox) or any(
+            not isinstance(child, boxes.TextBox) for child in line.children[:-1]):
+        return None, None, None
+    return holder, len(holder.children) - 1, last
+
+
+def _value_box(line):
+    return _value_place(line)[2]
+
+
+def _pages(certificates: list[dict], **context) -> tuple[list, object]:
+    """A page for each osvědčení: stamped from the first one laid out where it can be, laid out where not;
+    and the first laid-out document (its title and language are the file's)."""
+    first = stencil = None
+    pages = []
+    for certificate in certificates:
+        page = stencil.stamp(certificate) if stencil else None
+        if page is not None:
+            pages.append(page)
+            continue
+        document = _layout("exports/certificate.html", certificates=[certificate], **context)
+        first = first or document
+        stencil = stencil or _Stencil.of(document.pages[0], certificate)
+        pages.extend(document.pages)
+    return pages, first
+
+
+def _reporting(pages: list, progress: Callable[[int], None]) -> None:
+    """Tell `progress` every CHUNK pages WeasyPrint has drawn (drawing is most of the work now) and after the last."""
+    for number, page in enumerate(pages, 1):
+        if number % CHUNK == 0 or number == len(pages):
+            paint = page.paint
+
+            def painted(stream, scale=1, paint=paint, number=number):
+                paint(stream, scale)
+                progress(number)
+            page.paint = painted
 
 
 def _certificates(title: str, people: list[Registration], issued: date | None,
                   progress: Callable[[int], None] | None = None) -> bytes:
     """Osvědčení, one A4 page each; one for a person, or all of a term in one file.
 
-    What each page says is read from the database first, so `progress` may commit between
-    chunks without the pages' rows being read again."""
+    What each page says is read from the database first, so `progress` may commit while the
+    pages are drawn without the pages' rows being read again."""
     issued = issued or utcnow().astimezone(PRAGUE).date()
-    pages = [_certificate(r) for r in people]
-    documents = []
-    for start in range(0, len(pages), CHUNK):
-        documents.append(_layout("exports/certificate.html", title=title, ministry=project.MINISTRY,
-                                 issued=f"{issued.day}. {issued.month}. {issued.year}",
-                                 certificates=pages[start:start + CHUNK]))
-        if progress:
-            progress(min(start + CHUNK, len(pages)))
+    pages, first = _pages([_certificate(r) for r in people], title=title, ministry=project.MINISTRY,
+                          issued=f"{issued.day}. {issued.month}. {issued.year}")
+    if progress:
+        _reporting(pages, progress)
     # WeasyPrint's way to join documents: the first one's metadata (title, language), every page.
-    return documents[0].copy([page for document in documents for page in document.pages]).write_pdf(**PDF_OPTIONS)
+    return first.copy(pages).write_pdf(**PDF_OPTIONS)
 
 
 def certificate_pdf(registration: Registration, issued: date | None = None) -> bytes:
