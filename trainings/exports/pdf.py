@@ -15,9 +15,10 @@ WeasyPrint reads files only through `_LocalFiles`: the static files and the font
 never the network, whatever a template or a value typed by staff points at.
 
 What every document shares (the parsed print CSS with its fonts, the emblem read once) is
-made once per thread (`_printer`), not per document. A term's osvědčení are laid out in
-chunks of pages, so whoever makes them (trainings/documents/) can say how far it got, and
-written as one file.
+made once per thread (`_printer`), not per document. A term's osvědčení are one page laid out
+and every other person's page stamped from it (`_Stencil`): the same file as laying out each
+page, at a fifth of the cost. Whoever makes them (trainings/documents/) is told how many pages
+are drawn, every CHUNK pages, and gets one file.
 """
 from __future__ import annotations
 
@@ -29,15 +30,14 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
-
 from xml.etree import ElementTree
 
+import pydyf
 import weasyprint
 from flask import current_app, render_template
 from markupsafe import Markup, escape
 from weasyprint.document import Page
 from weasyprint.formatting_structure import boxes
-from weasyprint.images import SVGImage
 from weasyprint.layout.absolute import AbsolutePlaceholder
 from weasyprint.layout.inline import split_text_box
 from weasyprint.text.fonts import FontConfiguration
@@ -61,6 +61,7 @@ TEMPLATE_DIR = Path(__file__).resolve().parent.parent.parent / "templates" / "ex
 PRINT_CSS = TEMPLATE_DIR / "print.css"
 BLANK_ROWS = 5  # for people who come without a registration
 CERTIFICATE_MARGIN = 20  # mm, left and right (print.css: @page certificate)
+SVG_TITLE = "{http://www.w3.org/2000/svg}title"
 QR_SIZE = 24  # mm with its quiet zone: about 0.6 mm a module, which any phone reads from paper
 
 
@@ -87,6 +88,25 @@ class _LocalFiles(URLFetcher):
 
 
 PDF_OPTIONS = {"pdf_variant": "pdf/ua-1", "pdf_tags": True}
+
+
+def _page_references(pdf):
+    """pydyf's PDF.page_references, built once per number of pages instead of on every call.
+
+    pydyf 0.13 builds the tuple of every page's reference each time it is read, and WeasyPrint's
+    tagging reads it for every structure element (about 80 a certificate): a 430-page file spent
+    as long on that as on drawing its pages. Pages are only ever appended, so the count says when
+    the tuple is out of date; the answer is the same tuple pydyf would build."""
+    kids = pdf.pages["Kids"]
+    cached = pdf.__dict__.get("_page_references_of")
+    if cached is None or cached[0] != len(kids):
+        cached = pdf._page_references_of = (len(kids), tuple(
+            f"{object_number} 0 R".encode("ascii") for object_number in kids[::3]))
+    return cached[1]
+
+
+if pydyf.__version__ == "0.13.0":  # the version pinned in requirements.txt; a newer one may have mended it
+    pydyf.PDF.page_references = property(_page_references)
 
 
 class _Printer:
@@ -133,28 +153,37 @@ def _write(template: str, **context) -> bytes:
 
 
 @functools.lru_cache(maxsize=2048)
-def qr_svg(url: str) -> Markup:
-    """The QR code of `url` as inline SVG (vectors: sharp at any print size), quiet zone included.
-
-    One path segment per run of dark modules in a row keeps the page small; the <title> is the
-    figure's alternative text in the tagged PDF. Kept per process: a code never changes, and a
-    term's file made again (after a change of attendance) draws the same codes, a fifth of a
-    page's cost.
-    """
+def _qr_runs(url: str) -> tuple[int, tuple[tuple[int, int, int], ...]]:
+    """The QR code of `url` with its quiet zone: its size in modules and its runs of dark modules in a
+    row (row, first column, length). Kept per process: a code never changes, and a term's file made
+    again (after a change of attendance) draws the same codes; encoding one is a tenth of a page's cost."""
     rows = qr_rows(url)
-    path = []
+    runs = []
     for r, row in enumerate(rows):
         start = None
         for c, dark in enumerate([*row, False]):
             if dark and start is None:
                 start = c
             elif not dark and start is not None:
-                path.append(f"M{start} {r}h{c - start}v1h-{c - start}z")
+                runs.append((r, start, c - start))
                 start = None
-    size = len(rows)
+    return len(rows), tuple(runs)
+
+
+def qr_title(url: str) -> str:
+    return f"QR kód adresy {url}"
+
+
+def qr_svg(url: str) -> Markup:
+    """The QR code of `url` as inline SVG (vectors: sharp at any print size), quiet zone included.
+
+    One path segment per run of dark modules in a row keeps the page small; the <title> is the
+    figure's alternative text in the tagged PDF."""
+    size, runs = _qr_runs(url)
+    path = "".join(f"M{start} {r}h{length}v1h-{length}z" for r, start, length in runs)
     return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" class="qr">'
-        f"<title>QR kód adresy {escape(url)}</title><path d=\"{''.join(path)}\"/></svg>"
+        f"<title>{escape(qr_title(url))}</title><path d=\"{path}\"/></svg>"
     )
 
 
@@ -193,7 +222,7 @@ def _certificate(registration: Registration) -> dict:
     }
 
 
-CHUNK = 50  # pages between two progress reports
+CHUNK = 50  # pages drawn between two progress reports: about a second
 
 
 class _TextContext:
@@ -243,8 +272,11 @@ class _Stencil:
 
     FIELDS = (("name", "name"), ("org", "organisation"), ("number", "number"), ("code", "code"), ("url", "url"))
 
-    def __init__(self, page, fields: dict, qr: list[int]):
-        self.page_box = page._page_box
+    def __init__(self, page, fields: dict, qr: list[int], figures: list[list[int]]):
+        self.page_box = _copy(page._page_box)
+        for path in figures:  # the emblem: drawn once for all stamped pages
+            figure = _at(self.page_box, path)
+            figure.replacement = _DrawnOnce(figure.replacement)
         self.fields = fields  # certificate key -> (path to the line, the text before the value)
         self.qr = qr  # path to the QR code's box
         self.text_context = _TextContext()
@@ -252,11 +284,13 @@ class _Stencil:
     @classmethod
     def of(cls, page, certificate: dict) -> _Stencil | None:
         """The stencil of a laid-out page of `certificate`, or None where a value did not lay out on one line."""
-        found, qr = {}, None
+        found, qr, figures = {}, None, []
         for path, box in _boxes(page._page_box):
             classes = (box.element.get("class") or "").split() if box.element is not None else []
             if box.element_tag == "{http://www.w3.org/2000/svg}svg" and "qr" in classes:
                 qr = path
+            elif isinstance(box, boxes.ReplacedBox):
+                figures.append(path)
             for css_class, key in cls.FIELDS:
                 if css_class in classes and isinstance(box, boxes.BlockBox):
                     found[key] = path
@@ -272,34 +306,32 @@ class _Stencil:
             if text is None or not text.text.endswith(value):
                 return None
             fields[key] = (path, text.text[:-len(value)])
-        return cls(page, fields, qr)
+        return cls(page, fields, qr, figures)
 
     def stamp(self, certificate: dict) -> Page | None:
         """The page of `certificate`, or None when a value does not fit the stencil's lines."""
         root = _copy(self.page_box)
         for key, (path, before) in self.fields.items():
-            if not _plain(certificate[key]) or not self._restamp(_at(root, path), before + certificate[key]):
+            holder = _plain(certificate[key]) and self._restamp(_at(root, path), before + certificate[key])
+            if not holder:
                 return None
-        block = _at(root, self.url_path)
-        link = block.children[0].children[-1]
-        link.link = ("url", ("external", certificate["url"]))
+            if key == "url":  # the link around the address
+                holder.link = ("url", ("external", certificate["url"]))
         qr = _at(root, self.qr)
-        qr.element = ElementTree.fromstring(str(certificate["qr_svg"]))
-        template = qr.replacement
-        qr.replacement = SVGImage(qr.element, template._base_url, template._url_fetcher, template._context)
+        qr.element = ElementTree.Element(qr.element.tag, {"class": "qr"})
+        ElementTree.SubElement(qr.element, SVG_TITLE).text = qr_title(certificate["url"])
+        qr.replacement = _QrCode(qr.replacement, certificate["url"])
         return Page(root)
 
-    @property
-    def url_path(self):
-        return self.fields["url"][0]
-
-    def _restamp(self, block, text: str) -> bool:
+    def _restamp(self, block, text: str):
+        """Put `text` in the block's one line in place of the stencil's; the box holding it, or None
+        where it would take another line or another height."""
         line = block.children[0]
         holder, index, old = _value_place(line)
         room = block.width - (line.width - old.width)
         new, rest, _ = split_text_box(self.text_context, old.copy_with_text(text), room, 0)
         if new is None or rest is not None or (new.height, new.baseline) != (old.height, old.baseline):
-            return False
+            return None
         grown = new.width - old.width
         holder.children[index] = new
         if holder is not line:  # the address inside its link
@@ -309,8 +341,66 @@ class _Stencil:
         if align == "center":
             line.translate(dx=-grown / 2)
         elif align not in ("left", "start"):
-            return False
-        return True
+            return None
+        return holder
+
+
+class _QrCode:
+    """A person's QR code in the stencil's QR box, drawn as WeasyPrint draws qr_svg: the same squares as
+    subpaths of one black fill, scaled from modules to the box, inside the figure's clip and marks.
+
+    WeasyPrint would parse the path's text again for every page, a third of a stamped page's cost; the
+    squares are written straight into the page. The figure's alternative text is the box's element's
+    <title>, as for the inline SVG."""
+
+    def __init__(self, template, url: str):
+        self.template = template  # the stencil's SVG image: the intrinsic size of the box
+        self.size, self.runs = _qr_runs(url)
+
+    def get_intrinsic_size(self, image_resolution, font_size):
+        return self.template.get_intrinsic_size(image_resolution, font_size)
+
+    def draw(self, stream, concrete_width, concrete_height, style):
+        with stream.stacked():
+            stream.transform(a=concrete_width / self.size, d=concrete_height / self.size)
+            stream.set_color_rgb(0, 0, 0)
+            for r, start, length in self.runs:
+                end = start + length
+                stream.move_to(start, r)
+                stream.line_to(end, r)
+                stream.line_to(end, r + 1)
+                stream.line_to(start, r + 1)
+                stream.close()
+            stream.fill()
+
+
+class _DrawnOnce:
+    """A figure every stamped page shows alike (the EU emblem): WeasyPrint draws it on the first page,
+    and the other pages repeat the drawing operations it wrote.
+
+    The operations name only the file's shared graphics states (its resources), so they mean the same
+    on every page of that file; one of these lives for one file. A drawing that used anything drawn
+    per page (an image, a group, a shading) is drawn again each time instead."""
+
+    def __init__(self, image):
+        self.image = image
+        self.drawing = None  # (the file's resources, the operations)
+
+    def get_intrinsic_size(self, image_resolution, font_size):
+        return self.image.get_intrinsic_size(image_resolution, font_size)
+
+    def draw(self, stream, concrete_width, concrete_height, style):
+        resources = stream._resources
+        if self.drawing is not None and self.drawing[0] is resources:
+            stream.stream.extend(self.drawing[1])
+            return
+        start = len(stream.stream)
+        self.image.draw(stream, concrete_width, concrete_height, style)
+        if len(stream.stream) < start:  # it took back an operation written before it began
+            return
+        operations = stream.stream[start:]
+        if all(isinstance(op, bytes) and not op.endswith((b" Do", b" sh")) for op in operations):
+            self.drawing = (resources, operations)
 
 
 def _boxes(box, path=()):
