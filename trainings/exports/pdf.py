@@ -437,14 +437,15 @@ def _pages(certificates: list[dict], **context) -> tuple[list, object]:
     and the first laid-out document (its title and language are the file's)."""
     first = stencil = None
     pages = []
-    for certificate in certificates:
+    for number, certificate in enumerate(certificates, 1):
         page = stencil.stamp(certificate) if stencil else None
         if page is not None:
             pages.append(page)
             continue
         document = _layout("exports/certificate.html", certificates=[certificate], **context)
         first = first or document
-        stencil = stencil or _Stencil.of(document.pages[0], certificate)
+        if stencil is None and number < len(certificates):  # one person's file needs none
+            stencil = _Stencil.of(document.pages[0], certificate)
         pages.extend(document.pages)
     return pages, first
 
