@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 import threading
 from collections.abc import Callable
 from datetime import date
@@ -249,9 +250,11 @@ def _copy(box):
     return copied
 
 
-def _plain(text: str) -> bool:
-    """Whether WeasyPrint prints `text` as it is: no white space to collapse, nothing unprintable."""
-    return bool(text) and text.isprintable() and " ".join(text.split()) == text
+def _as_printed(text: str) -> str | None:
+    """`text` as it prints on one line (HTML makes a run of spaces, tabs and line breaks one space and
+    drops it at either end), or None where it might print otherwise (anything unprintable, other spaces)."""
+    text = re.sub(r"[ \t\n\r\f]+", " ", text).strip(" ")
+    return text if text and text.isprintable() else None
 
 
 class _Stencil:
@@ -265,8 +268,8 @@ class _Stencil:
     the same box. Everything else is the laid-out page itself, so the look, the text layer and the
     tagged structure (PDF/UA) are WeasyPrint's.
 
-    A value that would not stay on one line of the same height (a long name that wraps, white space
-    HTML would collapse, a letter from a fallback font) cannot be stamped: `stamp` says None and that
+    A value that would not stay on one line of the same height (a long name that wraps, a letter from
+    a fallback font with other metrics, a character Python calls unprintable) cannot be stamped: `stamp` says None and that
     person's page is laid out in full, as before.
     """
 
@@ -299,8 +302,8 @@ class _Stencil:
         fields = {}
         for key, path in found.items():
             block = _at(page._page_box, path)
-            value = certificate[key]
-            if len(block.children) != 1 or not isinstance(block.children[0], boxes.LineBox) or not _plain(value):
+            value = _as_printed(certificate[key])
+            if len(block.children) != 1 or not isinstance(block.children[0], boxes.LineBox) or not value:
                 return None
             text = _value_box(block.children[0])
             if text is None or not text.text.endswith(value):
@@ -312,7 +315,8 @@ class _Stencil:
         """The page of `certificate`, or None when a value does not fit the stencil's lines."""
         root = _copy(self.page_box)
         for key, (path, before) in self.fields.items():
-            holder = _plain(certificate[key]) and self._restamp(_at(root, path), before + certificate[key])
+            value = _as_printed(certificate[key])
+            holder = value and self._restamp(_at(root, path), before + value)
             if not holder:
                 return None
             if key == "url":  # the link around the address
