@@ -2,9 +2,13 @@
 reading order with headings and tables, in Czech, under the document's title, and the emblem and
 the QR code have alternative text (the accessibility statement claims no exception for them)."""
 import io
+import re
+from datetime import date
 from pathlib import Path
 
+import pydyf
 import pytest
+import segno
 from pypdf import PdfReader
 from pypdf.generic import BooleanObject
 
@@ -78,6 +82,76 @@ def test_a_terms_osvedceni_laid_out_in_chunks_are_one_tagged_file_with_every_pag
     assert len(PdfReader(io.BytesIO(data)).pages) == 3
     assert [e["type"] for e in elements].count("H1") == 3
     assert sum(e["alt"].startswith("QR kód adresy") for e in elements) == 3
+
+
+def figure_parts(page) -> tuple[str, set[tuple[int, int]]]:
+    """A page's content before its last figure (the QR code), and the dark modules that figure draws
+    (one square subpath per run of modules, in module units)."""
+    content = page.get_contents().get_data().decode("latin-1")
+    start = content.rindex("/Figure")
+    squares = re.findall(r"(\d+) (\d+) m\n(\d+) \2 l\n\3 (\d+) l\n\1 \4 l\nh", content[start:])
+    return content[:start], {(int(top), col) for left, top, right, _ in squares for col in range(int(left), int(right))}
+
+
+def test_a_terms_stamped_pages_print_and_tag_what_laying_out_each_page_does(app, monkeypatch):
+    """A term's file lays out one page and stamps the others with each person's values. Every page says,
+    draws and tags what WeasyPrint's own layout of that page does, with a QR code of the page's own
+    address (a run of spaces printed as one, as HTML does); a name that wraps is laid out in full."""
+    term = make_term(form=TermForm.IN_PERSON, region=region("CZ053"), venue="Pardubice, sál 2",
+                     lecturer="Mgr. Petra Lektorová")
+    long_name = "Marie Terezie Nováková Dlouhá " * 2 + "Konečná"  # two lines
+    people = [sign_up(term, i, name=name) for i, name in enumerate(
+        ["Jana Nováková", "Ola Ek", "Řehoř Šťastný-Žlutoučký", long_name, "Ελένη Παπαδοπούλου", "Ida  Malá"])]
+    assert people[-1].name == "Ida  Malá"  # stored as typed
+    move_to_past(term, days=7)
+    for person in people:
+        attend(person.id)
+    term = fresh(Term, term.id)
+    laid_out = []
+    layout = pdf._layout
+
+    def counted(template, **context):
+        laid_out.extend(c["name"] for c in context["certificates"])
+        return layout(template, **context)
+    monkeypatch.setattr(pdf, "_layout", counted)
+    data = pdf.term_certificates_pdf(term, issued=date(2026, 1, 5))
+    monkeypatch.setattr(pdf, "_layout", layout)
+    who = pdf.term_certificates(term)
+    # The name that wraps, and the first page whose values each sit on one line: the others are stamped from it.
+    assert len(laid_out) == 2 and long_name in laid_out
+
+    # The same pages as WeasyPrint lays them out one by one.
+    expected = pdf._layout("exports/certificate.html", title="Osvědčení", ministry=pdf.project.MINISTRY,
+                           issued="5. 1. 2026", certificates=[pdf._certificate(r) for r in who]
+                           ).write_pdf(**pdf.PDF_OPTIONS)
+    ours, theirs = PdfReader(io.BytesIO(data)).pages, PdfReader(io.BytesIO(expected)).pages
+    assert len(ours) == len(theirs) == 6
+    for person, page, reference in zip(who, ours, theirs):
+        assert page.extract_text() == reference.extract_text()
+        assert " ".join(person.name.split()) in " ".join(page.extract_text().split())
+        links = [[(a.get_object()["/A"]["/URI"], [round(float(v), 3) for v in a.get_object()["/Rect"]])
+                  for a in p["/Annots"]] for p in (page, reference)]
+        assert links[0] == links[1] and len(links[0]) == 1
+        url = links[0][0][0]
+        assert url.endswith(person.certificate_code) and url in page.extract_text()
+        before, modules = figure_parts(page)
+        assert before == figure_parts(reference)[0]  # text, emblem and marks drawn the same, in the same order
+        symbol = segno.make_qr(url, error="m")
+        assert modules == {(r + 4, c + 4) for r, line in enumerate(symbol.matrix) for c, bit in enumerate(line) if bit}
+    tree = lambda data: [(e["type"], e["alt"]) for e in structure(data)[1]]  # noqa: E731
+    assert tree(data) == tree(expected)
+    assert sum(alt.startswith("QR kód adresy") for _, alt in tree(data)) == 6
+
+
+def test_the_page_references_tagging_reads_are_those_pydyf_builds():
+    """pdf.py keeps pydyf's list of page references instead of building it for every tagged element."""
+    document = pydyf.PDF()
+    seen = []
+    for _ in range(3):
+        document.add_page(pydyf.Dictionary({"Type": "/Page"}))
+        seen.append(document.page_references)
+    assert seen[-1] == tuple(f"{page.number} 0 R".encode() for page in document.objects[3:])
+    assert [len(refs) for refs in seen] == [1, 2, 3]
 
 
 def test_weasyprint_reads_only_the_static_files_and_the_fonts(app):

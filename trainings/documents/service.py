@@ -1,19 +1,19 @@
 """A term's osvědčení made by the documents worker, not in the request that asks for them.
 
-A 500-seat term prints up to 500 pages, about half a minute of WeasyPrint: past any proxy's
-patience. Rules:
+A 500-seat term prints up to 500 pages: about 5 s of CPU (one page laid out, the others stamped
+from it, trainings/exports/pdf.py), more on a busy server, and it grows with the term. Rules:
 
-- In the request: a term with at most IN_REQUEST_UP_TO (30) osvědčení, about 2 s, and one
+- In the request: a term with at most IN_REQUEST_UP_TO (30) osvědčení, well under a second, and one
   person's osvědčení (trainings/staff/downloads.py). Anything larger is a job (models.DocumentJob).
 - Asking: a job for the same term whose file would print the same (its fingerprint: who, and
   what each page says) that is queued, running or done and not expired is reused, so a second
   click, or a colleague's, waits for the same file. Once attendance or a name changes the
   fingerprint differs and a new job may be asked for; the old file is no longer handed out.
 - The worker claims the oldest queued job with a conditional UPDATE (several workers may run),
-  renders it in chunks and writes `done` and a heartbeat after each; every write is fenced by
-  its claim token, so a worker whose job was taken back writes nothing.
+  makes it and writes `done` (pages drawn) and a heartbeat every pdf.CHUNK pages; every write is
+  fenced by its claim token, so a worker whose job was taken back writes nothing.
 - A running job whose heartbeat is older than `reclaim_after()` (DOCUMENTS_RECLAIM_AFTER, 120 s;
-  a chunk of 50 pages takes about 3 s, writing a 500-page file about 15 s) belongs to a dead worker
+  50 pages are drawn in about a second, a 500-page file takes about 5 s) belongs to a dead worker
   and is taken back; after MAX_ATTEMPTS runs it fails instead of killing workers for ever.
 - The file is kept in the row for KEEP (24 h) after it is finished; the worker deletes expired
   jobs with their files.
