@@ -16,12 +16,14 @@ from sqlalchemy import bindparam, case, func, insert, or_, select
 from sqlalchemy.orm.util import identity_key
 
 from .. import audit, czech, places, tokens
-from ..db_session import NotFound, availability_read, lock_also, locked, run_locked, transaction
+from ..db_session import NotFound, availability_read, in_use_case, lock_also, locked, run_locked, transaction
 from ..extensions import db
 from ..mail import messages
 from ..models import (
     AuditEntry,
     EmployerType,
+    Orp,
+    Region,
     Registration,
     RegistrationLink,
     RegistrationState,
@@ -341,10 +343,13 @@ def registration_counts(term_ids) -> dict[int, Counter]:
 
 
 def check_eligibility(term: Term, region_id: int | None, orp_id: int | None) -> None:
+    # Names by id, not through the term's relationships: the sign-up's term is read without them.
     if term.restricted_orp_id is not None and orp_id != term.restricted_orp_id:
-        raise NotEligible(f"Tento termín je určen jen pro pracovníky z ORP {term.restricted_orp.name}.", "orp")
+        name = db.session.get(Orp, term.restricted_orp_id).name
+        raise NotEligible(f"Tento termín je určen jen pro pracovníky z ORP {name}.", "orp")
     if term.restricted_region_id is not None and region_id != term.restricted_region_id:
-        raise NotEligible(f"Tento termín je určen jen pro pracovníky z tohoto kraje: {term.restricted_region.name}.")
+        name = db.session.get(Region, term.restricted_region_id).name
+        raise NotEligible(f"Tento termín je určen jen pro pracovníky z tohoto kraje: {name}.")
 
 
 def place_refusal(employer_type: EmployerType, region_id, orp_id) -> PlaceRefused | None:
@@ -465,8 +470,10 @@ def register(term_id: int, applicant: Applicant, now: datetime | None = None,
     is raised for the caller to answer as if the sign-up went through."""
     now = now or utcnow()
     email_normalized = normalize_email(applicant.email)
+    joined = in_use_case()
     try:
-        with transaction(), locked(Term, term_id) as term:
+        with transaction():
+            term = lock_also(Term, term_id) if joined else _locked_term(term_id)
             if not term.public and not (signup_token and term.signup_token
                                         and secrets.compare_digest(signup_token, term.signup_token)):
                 raise TermNotFound()
@@ -489,6 +496,26 @@ def register(term_id: int, applicant: Applicant, now: datetime | None = None,
     if registered is not None:
         raise AlreadyRegistered(registered)
     return outcome
+
+
+def _locked_term(term_id: int) -> Term:
+    """The term's row locked for the sign-up's own transaction, as db_session.locked takes it
+    (SELECT … FOR UPDATE; on SQLite BEGIN IMMEDIATE holds the database already; no lock with
+    REGISTRATION_LOCKING off, the concurrency tests' control), read by one Core statement into
+    a Term outside the session: every column (so its rules, takes_sign_ups among them, read what
+    they read on any term), no relationship. The ORM's loading of the row cost a seventh of a
+    sign-up's CPU. A sign-up joined to another use case's transaction locks through lock_also
+    instead, in that transaction's order of locks."""
+    locking = current_app.config["REGISTRATION_LOCKING"]
+    row = db.session.connection().execute(_LOCK_TERM if locking else _READ_TERM, {"id": term_id}).one_or_none()
+    if row is None:
+        raise NotFound(f"Term {term_id}")
+    return Term(**row._mapping)
+
+
+_READ_TERM = select(*(prop.columns[0].label(prop.key) for prop in Term.__mapper__.column_attrs)) \
+    .where(Term.__table__.c.id == bindparam("id"))
+_LOCK_TERM = _READ_TERM.with_for_update()
 
 
 def _registered_row(registration_id: int, term: Term) -> NewRow:
