@@ -473,7 +473,13 @@ def register(term_id: int, applicant: Applicant, now: datetime | None = None,
     joined = in_use_case()
     try:
         with transaction():
-            term = lock_also(Term, term_id) if joined else _locked_term(term_id)
+            if joined:
+                # The statements below run on the connection, past the ORM's autoflush: the other
+                # use case's pending rows must be in the database before seats are counted.
+                db.session.flush()
+                term = lock_also(Term, term_id)
+            else:
+                term = _locked_term(term_id)
             if not term.public and not (signup_token and term.signup_token
                                         and secrets.compare_digest(signup_token, term.signup_token)):
                 raise TermNotFound()
