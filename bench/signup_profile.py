@@ -84,8 +84,8 @@ def main():
         sign_up(i)
         times.append((time.process_time() - started) * 1000)
     scenario = "20 seats, 3 per ORP" if args.waitlist else "1 000 000 seats"
-    print(f"CPU per sign-up in-process (test client, PostgreSQL, {scenario}): median {statistics.median(times):.2f} ms, "
-          f"p90 {statistics.quantiles(times, n=10)[-1]:.2f} ms over {args.count}")
+    print(f"CPU per sign-up in-process (test client, PostgreSQL, {scenario}): "
+          f"median {statistics.median(times):.2f} ms, p90 {statistics.quantiles(times, n=10)[-1]:.2f} ms over {args.count}")
     if args.profile:
         # CPU time, not wall time: waiting for PostgreSQL is the floor's cost too, burning CPU is ours.
         import cProfile

@@ -11,7 +11,7 @@ def enqueue(*, kind, recipient, subject, body_text, body_html=None, attachments=
     """Queue a message; returns it (an OutboxMessage to change further before the flush).
 
     A registration that is not an ORM object (the sign-up writes its row with a plain INSERT,
-    registration.service.NewRow) gets its message the same way: one INSERT on the transaction's
+    registration.service.RegistrationRow) gets its message the same way: one INSERT on the transaction's
     connection, and None is returned, as nothing of the message is left to change."""
     if registration is not None and not isinstance(registration, Registration):
         db.session.connection().execute(_INSERT, {

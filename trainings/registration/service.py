@@ -116,9 +116,10 @@ class Outcome:
 
 
 @dataclass(frozen=True)
-class NewRow:
-    """A registration the sign-up wrote with its own INSERT, without an ORM object: what its
-    link (issue_link) and the plan of its e-mail (mail.messages, mail.outbox.enqueue) read."""
+class RegistrationRow:
+    """A registration the sign-up handles as a plain row, without an ORM object (the one it
+    wrote with its own INSERT, or the address's earlier one it found): what a link (issue_link)
+    and the plan of an e-mail (mail.messages, mail.outbox.enqueue) read of it."""
 
     id: int
     email: str
@@ -151,16 +152,16 @@ def in_minutes(delta: timedelta) -> str:
     return format_timedelta(delta, granularity="minute", threshold=1000, locale="cs")
 
 
-def link_expiry(registration: Registration | NewRow) -> datetime:
+def link_expiry(registration: Registration | RegistrationRow) -> datetime:
     return registration.term.ends_at + LINK_LIFETIME_AFTER_TERM
 
 
-def issue_link(registration: Registration | NewRow, now: datetime | None = None) -> str:
+def issue_link(registration: Registration | RegistrationRow, now: datetime | None = None) -> str:
     """A new private link token for the registration; only its hash is stored."""
     token = tokens.new()
     values = {"token_hash": tokens.token_hash(token), "created_at": now or utcnow(),
               "expires_at": link_expiry(registration)}
-    if isinstance(registration, NewRow):
+    if isinstance(registration, RegistrationRow):
         # The sign-up's hot path: one INSERT, not the unit of work's bookkeeping around it.
         db.session.connection().execute(_INSERT_LINK, {"registration_id": registration.id, **values})
     else:
@@ -298,7 +299,7 @@ def waitlist_reason(registration: Registration) -> str | None:
     return seat_usage(registration.term).refusal(registration.orp_id)
 
 
-def waitlisted_message(registration: Registration | NewRow, token: str, position: int, reason: str | None):
+def waitlisted_message(registration: Registration | RegistrationRow, token: str, position: int, reason: str | None):
     """Queue the "you are on the waiting list" e-mail, saying why."""
     return messages.registration_waitlisted(
         registration, token, position, reason=waitlist_reason_text(reason, registration.term.per_orp_limit),
@@ -440,12 +441,12 @@ def enter(term: Term, applicant: Applicant, email_normalized: str, state: Regist
 
 
 def _enter_row(term: Term, applicant: Applicant, email_normalized: str, state: RegistrationState,
-               now: datetime) -> NewRow:
+               now: datetime) -> RegistrationRow:
     """enter() for the sign-up: the same columns and rule, written by one INSERT on the
     transaction's connection instead of through the unit of work (a third of a sign-up's CPU)."""
     values = _entry(applicant, email_normalized, state, now)
     inserted = db.session.connection().execute(_INSERT_REGISTRATION, {"term_id": term.id, **values})
-    return NewRow(inserted.inserted_primary_key[0], values["email"], term)
+    return RegistrationRow(inserted.inserted_primary_key[0], values["email"], term)
 
 
 _INSERT_REGISTRATION = insert(Registration.__table__)
@@ -524,11 +525,11 @@ _READ_TERM = select(*(prop.columns[0].label(prop.key) for prop in Term.__mapper_
 _LOCK_TERM = _READ_TERM.with_for_update()
 
 
-def _registered_row(registration_id: int, term: Term) -> NewRow:
+def _registered_row(registration_id: int, term: Term) -> RegistrationRow:
     """Her active registration, read as the sign-up would have written it: the answer and the
     work stay alike whether or not the address was on the term."""
     email, sequence = db.session.connection().execute(_REGISTERED_ROW, {"id": registration_id}).one()
-    return NewRow(registration_id, email, term, sequence)
+    return RegistrationRow(registration_id, email, term, sequence)
 
 
 _REGISTERED_ROW = select(_R.email, _R.calendar_sequence).where(_R.id == bindparam("id"))
