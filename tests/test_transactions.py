@@ -3,11 +3,11 @@ only place a row lock may be taken. And what that buys at the door: a tap loads 
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from trainings.db_session import OutsideTransaction, lock_also, locked, transaction
 from trainings.extensions import db
-from trainings.models import Registration, RegistrationState, Term
+from trainings.models import Registration, RegistrationState, Term, utcnow
 from trainings.registration import service
 
 from .helpers import make_term
@@ -49,6 +49,21 @@ def test_a_use_case_called_inside_another_commits_nothing_of_its_own(app):
         service.cancel(jana)
     db.session.rollback()
     assert db.session.get(Registration, petr).state == RegistrationState.CONFIRMED
+
+
+def test_a_sign_up_inside_another_use_case_counts_the_seat_that_use_case_gave_and_commits_with_it(app):
+    """The sign-up counts seats with a statement on the connection, past the ORM's autoflush:
+    joined to another use case, it still sees the registration that one added and not yet wrote."""
+    term_id = make_term(capacity=1).id
+    jana, petra = applicant(1), applicant(2)  # read first: their kraj's query would flush the session
+    with transaction(), locked(Term, term_id) as term:
+        first = service.enter(term, jana, "ucastnice1@example.cz", RegistrationState.CONFIRMED, utcnow())
+        outcome = service.register(term_id, petra)
+        assert (outcome.waitlist_position, outcome.waitlist_reason) == (1, service.TERM_FULL)
+    db.session.rollback()
+    states = {r.email_normalized: r.state for r in db.session.scalars(select(Registration))}
+    assert states == {first.email_normalized: RegistrationState.CONFIRMED,
+                      outcome.registration.email_normalized: RegistrationState.WAITLISTED}
 
 
 def test_a_door_tap_reads_the_registration_once_before_its_lock(app):
