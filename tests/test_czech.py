@@ -242,6 +242,32 @@ def test_no_gendered_slash_forms_in_what_people_read():
     assert not found, "Gendered forms (use wording that needs no gender):\n" + "\n".join(found)
 
 
+# One reader addressed formally: "jste přišel / přišla" is singular and tells a gender, and the
+# plural ("jste přišli", "jste přihlášeni", "Byli jste") is wrong for one person. Say it without the
+# participle: "máte přihlášku", "Přihláška je přesunutá", "Děkujeme za uvolněné místo".
+PLURAL_PARTICIPLE = [
+    re.compile(r"\b(?:ne)?jste\b(?:\s+[^\W\d_][\w-]*){0,4}?\s+[^\W\d_]{2,}(?:li|ni|ti|ly|ny)\b", re.IGNORECASE),
+    re.compile(r"\b[^\W\d_]{2,}(?:li|ni|ti|ly|ny)\s+(?:ne)?jste\b", re.IGNORECASE),
+]
+
+
+def test_the_participle_scan_finds_what_it_should():
+    for text in ("Děkujeme, že jste uvolnili místo.", "na tento termín už jste přihlášeni", "Byli jste odhlášeni.",
+                 "Pokud jste o nastavení hesla nežádali", "Pokud jste e-mail s odkazem přeposlali",
+                 "Na žádný termín nejste přihlášeni."):
+        assert any(rx.search(text) for rx in PLURAL_PARTICIPLE), text
+    for text in ("jste 2. v pořadí", "na tento termín už máte přihlášku", "Děkujeme za uvolněné místo.",
+                 "Jste na čekací listině.", "Čekáte na přesun na termín"):
+        assert not any(rx.search(text) for rx in PLURAL_PARTICIPLE), text
+
+
+def test_no_plural_participle_addresses_one_reader():
+    found = [f"{path.relative_to(ROOT)}:{number}: {match.group(0)!r}"
+             for path, number, text in _texts_people_read() for rx in PLURAL_PARTICIPLE
+             for match in rx.finditer(URLS.sub(" ", text))]
+    assert not found, "A participle addresses one reader in the plural (say it without one):\n" + "\n".join(found)
+
+
 # One person named by a role in the masculine ("zadavatel dostal", "poslat mu", "organizátor zrušil")
 # when who it is is not known: say what happens ("odešel e-mail na adresu žádosti", "jsme zrušili").
 ROLE_IN_SINGULAR = re.compile(

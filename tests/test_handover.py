@@ -76,7 +76,7 @@ def test_the_colleague_confirms_and_the_seat_moves_with_her_own_link_and_invitat
     assert response.status_code == 302
     html = open_link(jana, urljoin(jana_link, response.headers["Location"]))
     assert "Nabídku místa jsme poslali na petra.mala@litomysl.cz." in html
-    assert "Místo jste nabídli: Petra Malá" in html and "Stav: <strong>potvrzená</strong>" in html
+    assert "Místo nabízíte: Petra Malá" in html and "Stav: <strong>potvrzená</strong>" in html
     offered = only_message("handover_offer", "petra.mala@litomysl.cz")
     assert "Jana Nováková vám nabízí své místo" in offered.body_text and not offered.attachments
     assert "https://meet.example.cz" not in offered.body_text  # not hers before she takes it
@@ -110,12 +110,12 @@ def test_the_colleague_confirms_and_the_seat_moves_with_her_own_link_and_invitat
     assert urlsplit(manage_link(confirmed)).path != urlsplit(jana_link).path
     assert "Petra Malá" in open_link(app.test_client(), manage_link(confirmed))
     handed = only_message("registration_handed_over", "jana.novakova@litomysl.cz")
-    assert "převzala osoba, které jste je nabídli (Petra Malá)" in handed.body_text
+    assert "převzala osoba, které bylo nabídnuto (Petra Malá)" in handed.body_text
     assert [(m, u) for m, u, _s, _st in calendar_objects(handed)] == [("CANCEL", uid(old))]
     old_page = open_link(app.test_client(), jana_link)
     assert "Stav: <strong>zrušená</strong>" in old_page
     # Her old link says where the seat went, not only "zrušená" (she would sign up again).
-    assert "Místo převzala osoba, které jste je nabídli: <strong>Petra Malá</strong>" in old_page
+    assert "Místo převzala osoba, které bylo nabídnuto: <strong>Petra Malá</strong>" in old_page
     assert "Přihlásit se můžete znovu" not in old_page
 
     # The link has done its work; the organiser sees the handover on both registrations.
@@ -171,7 +171,7 @@ def test_not_confirmed_in_time_nothing_changes_and_the_link_says_the_offer_lapse
     assert registration_on(term, "jana.novakova@litomysl.cz").state == RegistrationState.CONFIRMED
     assert not outbox("registration_handed_over") and not outbox("registration_confirmed", "petra.mala@litomysl.cz")
     html = open_link(app.test_client(), jana_link)
-    assert "Místo jste nabídli" not in html and "Stav: <strong>potvrzená</strong>" in html
+    assert "Místo nabízíte" not in html and "Stav: <strong>potvrzená</strong>" in html
 
 
 def test_a_withdrawn_offer_cannot_be_taken(app):

@@ -186,7 +186,7 @@ def test_full_term_puts_people_on_the_waiting_list_and_a_cancellation_promotes_t
     response = cancel_via_link(first_browser, first_link)
     assert response.status_code == 302
     html = open_link(first_browser, urljoin(first_link, response.headers["Location"]))
-    assert "Přihláška je zrušená. Děkujeme, že jste uvolnili místo." in html
+    assert "Přihláška je zrušená. Děkujeme za uvolněné místo." in html
     assert "Stav: <strong>zrušená</strong>" in html and "Zrušit přihlášku" not in html
 
     first = registration_of("ucastnice1@ospod.cz")
@@ -439,7 +439,7 @@ def test_signing_up_again_with_her_address_brings_her_link_by_e_mail(client, app
     assert response.headers["Location"] == f"/termin/{term.id}/prihlaska/odeslano"
     assert registration_count() == 1
     told = only_message("already_registered", "jana.novakova@litomysl.cz")
-    assert "na tento termín už jste přihlášeni" in told.body_text
+    assert "na tento termín už máte přihlášku" in told.body_text
     assert "Stav přihlášky: potvrzená." in told.body_text
     again_link = manage_link(told)
 

@@ -141,8 +141,8 @@ def test_signing_up_with_an_address_already_on_the_term_answers_like_a_new_sign_
 
     # She, the owner of the address, is told, with a link to her registration.
     [told] = outbox("already_registered", JANA)
-    assert told.subject.startswith("Na tento termín už jste přihlášeni: Od analýzy k tvorbě IPOD")
-    assert told.body_text.startswith("Dobrý den, paní Nováková,\n\nna tento termín už jste přihlášeni.")
+    assert told.subject.startswith("Na tento termín už máte přihlášku: Od analýzy k tvorbě IPOD")
+    assert told.body_text.startswith("Dobrý den, paní Nováková,\n\nna tento termín už máte přihlášku.")
     assert "Stav přihlášky: potvrzená." in told.body_text and "Cizí Osoba" not in told.body_text
     link = MANAGE_LINK.search(told.body_text).group(0)
     assert link != MANAGE_LINK.search(confirmation.body_text).group(0)

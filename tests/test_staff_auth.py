@@ -439,9 +439,9 @@ def test_a_session_that_ran_out_says_why_at_the_login(client, app, lecturer):
     db.session.commit()
     answer = client.get("/sprava/")
     login = client.get(answer.headers["Location"]).get_data(as_text=True)
-    assert ("Přihlášení skončilo, protože jste správu delší dobu nepoužívali (ukončuje se po 30 minutách "
+    assert ("Přihlášení skončilo, protože se správa delší dobu nepoužívala (ukončuje se po 30 minutách "
             "nečinnosti). Přihlaste se prosím znovu.") in login
     # A stranger who never logged in is told only to log in.
     stranger = app.test_client()
     page = stranger.get(stranger.get("/sprava/").headers["Location"]).get_data(as_text=True)
-    assert "Pro vstup do správy se přihlaste." in page and "nepoužívali" not in page
+    assert "Pro vstup do správy se přihlaste." in page and "nepoužívala" not in page

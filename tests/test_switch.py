@@ -373,14 +373,14 @@ def test_her_old_link_says_where_the_seat_went_and_opens_the_new_registration(ap
 
     browser = app.test_client()
     old_page = open_link(browser, jana_link)
-    assert "Přihlášku jste přesunuli na jiný termín:" in old_page and "(stav: potvrzená)" in old_page
+    assert "Přihláška je přesunutá na jiný termín:" in old_page and "(stav: potvrzená)" in old_page
     assert "Přihlásit se můžete znovu" not in old_page  # she is not cancelled: she moved
     action = re.search(r'action="([^"]+/nova)"', old_page).group(1)
     opened = browser.post(urljoin(jana_link, action), data={"csrf_token": _csrf(old_page)})
     assert opened.status_code == 302
     new_page = open_link(browser, urljoin(jana_link, opened.headers["Location"]))
     new = registration_on(thursday, "ucastnice1@ospod.cz")
-    assert "Stav: <strong>potvrzená</strong>" in new_page and "Přihlášku jste přesunuli" not in new_page
+    assert "Stav: <strong>potvrzená</strong>" in new_page and "Přihláška je přesunutá" not in new_page
     assert new.state == RegistrationState.CONFIRMED
     assert timefmt.term_span(thursday.starts_at, thursday.ends_at) in new_page  # the new term's page, hers
 

@@ -248,7 +248,7 @@ def registration_link(term_id: int, email: str, email_normalized: str):
 
 def already_registered(registration, token):
     """To the address of a registration someone signed up with again: hers stands, here is its link."""
-    return _registration_message("already_registered", "Na tento termín už jste přihlášeni", registration, token,
+    return _registration_message("already_registered", "Na tento termín už máte přihlášku", registration, token,
                                  link_if_due=True)
 
 

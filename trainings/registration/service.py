@@ -58,7 +58,7 @@ class AlreadyRegistered(RegistrationError):
     """The address has an active registration on the term. The public sign-up does not say so
     (register() tells the owner of the address by e-mail instead); staff see it."""
 
-    message = "Na tento termín už jste s touto e-mailovou adresou přihlášeni."
+    message = "S touto e-mailovou adresou už na tento termín přihláška existuje."
     field = "email"
 
     def __init__(self, registration_id: int):

@@ -155,7 +155,7 @@ def switch(registration_id: int, target_term_id: int, now: datetime | None = Non
     if term_id is None:
         raise SwitchRefused()
     if term_id == target_term_id:
-        raise SwitchRefused("Na tento termín už jste přihlášeni.")
+        raise SwitchRefused("Na tento termín už máte přihlášku.")
 
     def operation(terms):
         registration = db.session.get(Registration, registration_id, populate_existing=True)
@@ -172,7 +172,7 @@ def switch(registration_id: int, target_term_id: int, now: datetime | None = Non
         except NotEligible as exc:
             raise SwitchRefused(exc.message) from exc
         except AlreadyRegistered as exc:
-            raise SwitchRefused("Na tento termín už jste přihlášeni nebo na něj čekáte.") from exc
+            raise SwitchRefused("Na tento termín už máte přihlášku nebo na něj čekáte.") from exc
         usage = seat_usage(target)
         availability_read.send(current_app._get_current_object(), term=target)
         if usage.fits(registration.orp_id):

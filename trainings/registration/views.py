@@ -260,7 +260,7 @@ def confirm_cancel(token):
 def cancel(token):
     registration = _registration_or_404(token)
     return _button(token, lambda: service.cancel(registration.id),
-                   "Přihláška je zrušená. Děkujeme, že jste uvolnili místo.")
+                   "Přihláška je zrušená. Děkujeme za uvolněné místo.")
 
 
 @bp.post("/prihlaska/<token>/nova")

@@ -104,7 +104,7 @@ def logout():
         # Ends the row, so every copy of this cookie is out too, not just this browser.
         sessions.end(sessions.current())
         logout_user()
-        flash("Byli jste odhlášeni.", "info")
+        flash("Odhlášení proběhlo.", "info")
     return redirect(url_for("catalogue.index"))
 
 
@@ -130,7 +130,7 @@ def second_factor_step():
             _finish_login(row)
             if used == "recovery":
                 left = second_factor.unused_recovery_codes(row.user)
-                flash(f"Použili jste záložní kód. Zbývajících záložních kódů: {left}. Nové si vytvoříte "
+                flash(f"Záložní kód je použitý. Zbývajících záložních kódů: {left}. Nové si vytvoříte "
                       "na stránce Dvoufázové ověření.", "info")
             return redirect(_safe_next(request.args.get("next")))
     status = 422 if form.is_submitted() else 200

@@ -113,7 +113,7 @@ def login_message(message: str) -> str:
     if not g.get("staff_session_ran_out"):
         return message
     minutes = round(current_app.config["STAFF_IDLE_TIMEOUT"].total_seconds() / 60)
-    return ("Přihlášení skončilo, protože jste správu delší dobu nepoužívali (ukončuje se po "
+    return ("Přihlášení skončilo, protože se správa delší dobu nepoužívala (ukončuje se po "
             f"{czech.count_noun(minutes, 'minutě', 'minutách', 'minutách')} nečinnosti). Přihlaste se prosím znovu.")
 
 
