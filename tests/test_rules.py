@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from trainings.calendar import ics
+from trainings import ics
 from trainings.errors import ServiceError
 from trainings.extensions import db
 from trainings.models import (

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 from flask import render_template
 from sqlalchemy import select
 
-from ..calendar import ics
+from .. import ics
 from ..db_session import begin_write
 from ..extensions import db
 from ..models import OutboxMessage, OutboxState, Registration, Term, utcnow
