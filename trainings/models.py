@@ -42,6 +42,17 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+# The address every row erased on request or anonymised by retention carries (privacy/service.py
+# writes it): kept here so that any rule (who gets an osvědčení, who is asked for feedback) can tell
+# such a row without climbing into the privacy capability.
+ANONYMOUS_DOMAIN = "anonymizovano.invalid"
+
+
+def is_anonymised(registration: "Registration") -> bool:
+    """Erased on request or anonymised by retention: nothing about the person is left to vouch for."""
+    return registration.email_normalized.endswith("@" + ANONYMOUS_DOMAIN)
+
+
 class _HoursBetween(FunctionElement):
     """Hours from one timestamp to another, as a number (each database spells it its own way)."""
 

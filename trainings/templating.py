@@ -6,8 +6,8 @@ from .access import may
 from .calendar.feeds import feed_links
 from .catalogue.periods import shown_period
 from .catalogue.texts import link_offer_names
+from .czech import hours as format_hours
 from .paging import page_url
-from .registration.hours import format_hours
 from .staff import display
 
 

@@ -23,12 +23,11 @@ from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from .. import tokens
+from .. import czech, tokens
 from ..collation import split_name
 from ..db_session import begin_write
 from ..extensions import db
 from ..models import Registration, Term
-from ..registration.hours import format_hours
 from ..timefmt import term_span
 from ..urls import absolute_url
 from .rule import can_issue
@@ -158,6 +157,6 @@ def verify(code: str | None) -> Verification:
         number=certificate_number(registration),
         workshop=term.offer.title,
         when=term_span(term.starts_at, term.ends_at),
-        hours=format_hours(term.length_hours),
+        hours=czech.hours(term.length_hours),
         holder=holder_name(registration.name),
     )

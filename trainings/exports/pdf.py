@@ -39,9 +39,9 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from .. import project
 from ..certificates.rule import can_issue
 from ..certificates.service import certificate_number, display_code, issue_codes, verification_url
+from ..czech import hours as format_hours
 from ..models import Registration, RegistrationState, Term, utcnow
 from ..registration.check_in import qr_rows
-from ..registration.hours import format_hours
 from ..registration.roster import organisation, term_registrations
 from ..timefmt import PRAGUE, term_span
 from .rows import place_label

@@ -43,6 +43,7 @@ from ..errors import ServiceError
 from ..extensions import db
 from ..mail import messages
 from ..models import (
+    ANONYMOUS_DOMAIN,
     FeedbackAnswer,
     FeedbackInvitation,
     Registration,
@@ -53,7 +54,6 @@ from ..models import (
     User,
     utcnow,
 )
-from ..privacy.service import ANONYMOUS_DOMAIN
 from ..reporting import Period
 from ..registration.service import LINK_LIFETIME_AFTER_TERM, in_days, issue_link, link_expiry
 from ..timefmt import PRAGUE, local
