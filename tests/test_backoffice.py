@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from trainings import check_in
 from trainings.extensions import db
 from trainings.models import (
     AuditEntry,
@@ -26,7 +27,7 @@ from trainings.models import (
     TermState,
     utcnow,
 )
-from trainings.registration import check_in, service
+from trainings.registration import service
 from trainings.timefmt import PRAGUE
 
 from .helpers import make_term, offer, orp, outbox, post_form, region, register_via_form

@@ -30,7 +30,7 @@ from sqlalchemy import (
 from flask_login import UserMixin
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
-from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, joinedload, mapped_column, relationship
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import Numeric
 from sqlalchemy.types import LargeBinary
@@ -1045,3 +1045,24 @@ class DocumentJob(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     term: Mapped[Term] = relationship()
+
+
+# --- lookups every floor shares (the access check, the views, the services) ---------------------
+
+
+def term_with_facts(term_id: int) -> Term | None:
+    """A term with what its pages show of it (workshop, kraj, the ORP or kraj it is kept for), in one query."""
+    return db.session.scalars(
+        select(Term)
+        .options(joinedload(Term.offer), joinedload(Term.region), joinedload(Term.restricted_region),
+                 joinedload(Term.restricted_orp))
+        .where(Term.id == term_id)
+    ).one_or_none()
+
+
+def registration_for_code(code: str) -> Registration | None:
+    """The registration whose door code was typed or scanned (any case, spaces around it), or None."""
+    code = (code or "").strip().upper()
+    if not code or len(code) > 16:
+        return None
+    return db.session.scalars(select(Registration).where(Registration.check_in_code == code)).one_or_none()

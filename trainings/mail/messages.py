@@ -13,10 +13,10 @@ from flask import render_template
 from sqlalchemy import select
 
 from .. import ics
+from ..check_in import check_in_url, qr_html_table
 from ..db_session import begin_write
 from ..extensions import db
 from ..models import OutboxMessage, OutboxState, Registration, Term, utcnow
-from ..registration.check_in import check_in_url, qr_html_table
 from ..timefmt import date_only
 from ..urls import absolute_url
 from .outbox import enqueue

@@ -3,9 +3,9 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 
 from ..access import public
 from ..certificates.rule import can_issue
+from ..exports.download import certificate_download
 from ..registration.service import in_days
 from ..security import limit_form_posts, private_page
-from ..staff.downloads import certificate_download
 from . import hours, service
 from .forms import ActionForm, PageLinkForm
 

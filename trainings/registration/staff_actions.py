@@ -281,13 +281,6 @@ def mark_no_shows(term_id: int, actor: User, now: datetime | None = None) -> int
     return len(unmarked)
 
 
-def registration_for_code(code: str) -> Registration | None:
-    code = (code or "").strip().upper()
-    if not code or len(code) > 16:
-        return None
-    return db.session.scalars(select(Registration).where(Registration.check_in_code == code)).one_or_none()
-
-
 # --- writing to the participants -------------------------------------------------
 
 

@@ -3,18 +3,18 @@ from flask import Blueprint, abort, current_app, flash, make_response, redirect,
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from .. import czech
+from .. import check_in, czech
 from ..access import public
 from ..certificates.rule import can_issue
+from ..exports.download import certificate_download
 from ..extensions import csrf, db
 from ..feedback import service as feedback
 from ..forms import show_error
 from ..models import Registration, Term
 from ..places import regions_open_to, regions_with_orps
 from ..security import limit_form_posts, private_page, unlisted
-from ..staff.downloads import certificate_download
 from ..timefmt import term_span
-from . import check_in, handover, service, switching
+from . import handover, service, switching
 from .forms import CancelForm, HandoverConfirmForm, HandoverForm, RegistrationForm, ResendLinkForm, SwitchForm
 
 bp = Blueprint("registration", __name__)
