@@ -6,7 +6,7 @@ from ..access import LECTURER, ORGANISER, TERM, requires, term_filter
 from ..extensions import db
 from ..models import Offer
 from ..places import MAX_ID
-from ..staff.forms import ReportPeriodForm
+from ..report_forms import ReportPeriodForm
 from ..web import XLSX, download, term_or_404
 from . import service
 from .forms import QuestionsForm

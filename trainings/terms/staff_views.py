@@ -17,11 +17,11 @@ from ..paging import requested_page
 from ..places import optional_int, regions_with_orps
 from ..registration import staff_actions
 from ..registration.service import registration_counts, seat_usage
-from ..staff.forms import MessageForm, TermCancelForm, TermEditForm
 from ..urls import absolute_url
 from ..web import term_or_404
 from . import queries
 from . import service as terms
+from .staff_forms import MessageForm, TermCancelForm, TermEditForm
 
 bp = Blueprint("staff_terms", __name__, url_prefix="/sprava/terminy")
 TERMS_PER_PAGE = 50
