@@ -8,7 +8,7 @@ import pyotp
 from sqlalchemy import delete, select, update
 from werkzeug.security import generate_password_hash
 
-from trainings.catalogue.seed import DEMO_ORGANISER, seed_demo_organiser
+from trainings.demo import DEMO_ORGANISER, seed_demo_organiser
 from trainings.extensions import db
 from trainings.models import (
     AuditEntry,

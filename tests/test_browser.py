@@ -33,7 +33,7 @@ from werkzeug.serving import make_server
 
 from trainings import tokens
 from trainings.catalogue import editing as catalogue_editing
-from trainings.catalogue.seed import DEMO_ORGANISER, seed_demo_organiser, seed_demo_terms
+from trainings.demo import DEMO_ORGANISER, seed_demo_organiser, seed_demo_terms
 from trainings.extensions import db
 from trainings.models import (
     Offer, OfferKind, OfferStatus, Orp, PersonLink, Region, Registration, StaffRole, Term, TermForm, UserToken,

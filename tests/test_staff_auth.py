@@ -9,7 +9,7 @@ from sqlalchemy import delete, select, update
 from werkzeug.security import generate_password_hash
 
 from config import Config
-from trainings.catalogue.seed import seed_demo_organiser
+from trainings.demo import seed_demo_organiser
 from trainings.extensions import db, limiter
 from trainings.models import (
     AuditEntry,

@@ -7,7 +7,8 @@ from flask import Flask, current_app
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import czech
-from .catalogue.seed import Demo, seed_all, seed_demo
+from .catalogue.seed import seed_all
+from .demo import Demo, seed_demo
 from .documents.service import work as make_documents
 from .mail.dispatch import send_due, work
 from .registration.reminders import send_reminders
