@@ -52,6 +52,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
 
     app.url_map.converters["id"] = IdConverter
     _register_blueprints(app)
+    _register_composers()
     templating.register(app)
     register_commands(app)
     return app
@@ -107,6 +108,14 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(facts_staff_bp)  # the project's facts and contacts, for organisers
     init_metrics(app)  # /metrics for operators
     register_error_handlers(app)
+
+
+def _register_composers() -> None:
+    """The outbox worker writes a planned e-mail with the composer its capability registered for
+    its kind (mail/composers.py); imported here so that every kind has one, whatever else was loaded."""
+    from .person import compose as person_compose  # noqa: F401
+    from .registration import compose as registration_compose  # noqa: F401
+    from .terms import notifications as term_notifications  # noqa: F401
 
 
 def _init_login(app: Flask) -> None:

@@ -762,7 +762,7 @@ class OutboxMessage(db.Model):
     kind: Mapped[str] = mapped_column(String(64))
     recipient: Mapped[str] = mapped_column(String(254))
     # None until composed: a message about a registration is queued as a plan in
-    # `context` and written by the outbox worker when it sends it (mail.messages.compose).
+    # `context` and written by the outbox worker when it sends it (mail/composers.py, by its kind).
     # The bodies and attachments are None / [] again once it is sent: they carry private
     # links, and the staff e-mail log needs only kind, recipient, subject and times.
     subject: Mapped[str | None] = mapped_column(String(300))

@@ -41,7 +41,6 @@ from ..collation import czech_key, fold
 from ..db_session import begin_write
 from ..errors import ServiceError
 from ..extensions import db
-from ..mail import messages
 from ..models import (
     ANONYMOUS_DOMAIN,
     FeedbackAnswer,
@@ -55,10 +54,12 @@ from ..models import (
     utcnow,
 )
 from ..reporting import Period
+from ..registration import page_parts
 from ..registration.service import LINK_LIFETIME_AFTER_TERM, in_days, issue_link, link_expiry
 from ..timefmt import PRAGUE, local
 from ..tokens import token_hash
 from ..urls import absolute_url
+from . import notifications
 
 MIN_ANSWERS = 3
 SCORES = range(1, 6)
@@ -194,7 +195,7 @@ def send_invitations(now: datetime | None = None, term_id: int | None = None) ->
                 db.session.add(FeedbackInvitation(registration_id=registration.id,
                                                   token_hash=token_hash(_token(registration.id)), sent_at=now))
                 db.session.flush()  # another run got here first: the unique registration_id says so now
-                messages.feedback_invitation(registration, issue_link(registration, now),
+                notifications.feedback_invitation(registration, issue_link(registration, now),
                                              questionnaire_url(registration.id), in_days(LINK_LIFETIME_AFTER_TERM))
                 db.session.flush()
         except IntegrityError:
@@ -234,7 +235,7 @@ def send_reminders(after_days: int = REMINDER_AFTER_DAYS, now: datetime | None =
         ).rowcount
         if taken != 1:  # another run reminded her, or she answered meanwhile
             continue
-        messages.feedback_reminder(registration, questionnaire_url(registration.id))
+        notifications.feedback_reminder(registration, questionnaire_url(registration.id))
         queued += 1
     db.session.commit()
     return queued
@@ -321,6 +322,7 @@ class Questionnaire:
     answered: bool
 
 
+@page_parts.shows("questionnaire")
 def questionnaire_of(registration: Registration, now: datetime | None = None) -> Questionnaire | None:
     """Her questionnaire for her registration's page: once it was sent to her, while it is open."""
     invitation = db.session.scalars(

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from ..db_session import begin_write
 from ..extensions import db
 from ..models import OutboxMessage, OutboxState
+from ..registry import registrar
 from ..timefmt import date_only
 from .outbox import enqueue
 
@@ -25,17 +26,8 @@ from .outbox import enqueue
 # finds nothing to send.
 Composer = Callable[[OutboxMessage], bool]
 _COMPOSERS: dict[str, Composer] = {}
-
-
-def composer(*kinds: str):
-    """Register the decorated function as the composer of these message kinds (once per kind)."""
-    def register(function: Composer) -> Composer:
-        for kind in kinds:
-            if _COMPOSERS.get(kind, function) is not function:
-                raise ValueError(f"two composers for the e-mail kind {kind!r}")
-            _COMPOSERS[kind] = function
-        return function
-    return register
+# @composer("kind", ...): the decorated function writes planned messages of these kinds.
+composer = registrar(_COMPOSERS, "composers for the e-mail kind")
 
 
 def compose(message: OutboxMessage) -> bool:

@@ -61,7 +61,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..db_session import begin_write
 from ..extensions import db
 from ..models import OutboxMessage, OutboxState, utcnow
-from .messages import compose_pending
+from .composers import compose_pending
 
 RETRY_DELAYS = [
     timedelta(minutes=1),

@@ -27,10 +27,10 @@ from sqlalchemy.orm import joinedload
 
 from .. import tokens
 from ..extensions import db
-from ..mail import messages
 from ..models import PersonLink, Registration, Term, utcnow
 from ..registration.service import issue_link, link_expiry, normalize_email
 from ..urls import absolute_url
+from . import notifications
 
 PAGE = "page"
 FEED = "feed"
@@ -55,7 +55,7 @@ def request_page_link(email: str) -> None:
     Only the outbox row is written, for every address alike: whether the address is known
     (and how often it was sent a link) would otherwise show in the time the request takes.
     The outbox worker decides when it writes the e-mail (page_link_to_send)."""
-    messages.person_link(email.strip(), normalize_email(email))
+    notifications.person_link(email.strip(), normalize_email(email))
     db.session.commit()
 
 

@@ -6,9 +6,9 @@ from sqlalchemy.orm import joinedload
 
 from ..db_session import begin_write
 from ..extensions import db
-from ..mail import messages
 from ..mail.outbox import enqueue_once
 from ..models import Registration, RegistrationState, Term, TermState, utcnow
+from . import notifications
 from .service import issue_link
 
 
@@ -30,7 +30,7 @@ def send_reminders(days_before: int, now=None) -> int:
     queued = 0
     for registration in due:
         key = f"reminder:{registration.id}"
-        compose = lambda k, r=registration: messages.reminder(r, issue_link(r), k)  # noqa: E731
+        compose = lambda k, r=registration: notifications.reminder(r, issue_link(r), k)  # noqa: E731
         if enqueue_once(key, compose):
             queued += 1
     db.session.commit()

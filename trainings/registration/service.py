@@ -18,7 +18,6 @@ from sqlalchemy.orm.util import identity_key
 from .. import audit, czech, places, tokens
 from ..db_session import NotFound, availability_read, lock_also, locked, run_locked, transaction
 from ..extensions import db
-from ..mail import messages
 from ..models import (
     AuditEntry,
     EmployerType,
@@ -30,6 +29,7 @@ from ..models import (
     utcnow,
 )
 from . import lifecycle
+from . import notifications as messages
 from .lifecycle import RegistrationError
 
 

@@ -27,11 +27,10 @@ from ..audit import record
 from ..db_session import begin_write
 from ..errors import ServiceError
 from ..extensions import db
-from ..mail import messages
 from ..models import LoginFailures, StaffRole, User, UserToken, utcnow
 from ..timefmt import LOCALE, local
 from ..urls import absolute_url
-from . import sessions
+from . import notifications, sessions
 
 # A first password: the link may wait in the inbox over a weekend. A forgotten one: the
 # person asked a minute ago, and a reset link lying in a mailbox for days is a way in.
@@ -196,7 +195,7 @@ def send_password_link(user: User, lifetime: timedelta = PASSWORD_LINK_LIFETIME)
     """E-mail a one-time link to set a password (first login or a forgotten one)."""
     token = tokens.new()
     db.session.add(UserToken(user=user, token_hash=tokens.token_hash(token), expires_at=utcnow() + lifetime))
-    messages.staff_password_link(user, absolute_url("auth.set_password", token=token),
+    notifications.staff_password_link(user, absolute_url("auth.set_password", token=token),
                                  format_timedelta(lifetime, locale="cs"))
     db.session.commit()
 
