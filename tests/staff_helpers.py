@@ -24,7 +24,7 @@ from trainings.models import (
     utcnow,
 )
 from trainings.registration import service, staff_actions
-from trainings.staff import accounts, second_factor, sessions
+from trainings.people import accounts, second_factor, sessions
 
 from .helpers import csrf, orp, region
 

@@ -41,7 +41,7 @@ from trainings.models import (
 )
 from trainings.registration import service as registration_service
 from trainings.requests import service as requests_service
-from trainings.staff import accounts
+from trainings.people import accounts
 from trainings.terms import service as terms_service
 
 from .conftest import build_app

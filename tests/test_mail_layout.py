@@ -24,7 +24,7 @@ from trainings.registration import notifications as registration_mail
 from trainings.registration import handover, service, staff_actions
 from trainings.requests import notifications as request_mail
 from trainings.requests import service as requests_service
-from trainings.staff import notifications as staff_mail
+from trainings.people import notifications as people_mail
 from trainings.terms import notifications as term_mail
 
 from .helpers import make_term, outbox, region
@@ -84,7 +84,7 @@ def queue_every_email():
     add_interest(planned, LONG_EMAIL, region("CZ053").id, None)
     interest = db.session.scalars(select(InterestEntry)).first()
     term_mail.interest_term_opened(interest, online, f"layout-interest-{interest.id}")
-    staff_mail.staff_password_link(organiser(), "http://spod4.test/sprava/heslo/" + "y" * 43, "24 hodin")
+    people_mail.staff_password_link(organiser(), "http://spod4.test/sprava/heslo/" + "y" * 43, "24 hodin")
     db.session.commit()
 
     submitted = requests_service.submit_custom_workshop(

@@ -22,7 +22,7 @@ from trainings.models import (
 from trainings.privacy import service as privacy
 from trainings.registration import service
 from trainings.requests import service as requests
-from trainings.staff import accounts
+from trainings.people import accounts
 from trainings.terms import service as terms
 
 from .helpers import make_term, only_message, orp, region

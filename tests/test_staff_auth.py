@@ -21,7 +21,7 @@ from trainings.models import (
     UserToken,
     utcnow,
 )
-from trainings.staff import accounts
+from trainings.people import accounts
 
 
 from .staff_helpers import forget_logins, log_in, password_step, token_of as csrf  # noqa: F401

@@ -119,7 +119,7 @@ def _register_composers() -> None:
 
 
 def _init_login(app: Flask) -> None:
-    from .staff.sessions import load_user, login_message
+    from .people.sessions import load_user, login_message
 
     # Flask-Login's own context processor loads the user for every template, error pages
     # included, and so queries the database while it is down; the proxy loads her only
@@ -131,6 +131,6 @@ def _init_login(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.localize_callback = login_message
     # Flask-Login's own session protection would log staff out on a changed IP
-    # (mobile networks); the server-side session rows (staff/sessions.py) do the real work.
+    # (mobile networks); the server-side session rows (people/sessions.py) do the real work.
     login_manager.session_protection = "basic"
     login_manager.user_loader(load_user)

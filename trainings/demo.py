@@ -28,8 +28,8 @@ from .models import (
 )
 from .registration import service as registration
 from .requests import service as requests
-from .staff.accounts import set_password
-from .staff.sessions import SECOND_FACTOR_ROLES
+from .people.accounts import set_password
+from .people.sessions import SECOND_FACTOR_ROLES
 from .timefmt import PRAGUE
 
 

@@ -264,7 +264,7 @@ class RecoveryCode(db.Model):
 
 class LoginFailures(db.Model):
     """Password attempts at the staff login for one e-mail address, whether it has an account
-    or not, in the window that began with the first of them (trainings/staff/accounts.py).
+    or not, in the window that began with the first of them (trainings/people/accounts.py).
     Only a hash of the address is kept: people mistype other people's addresses too."""
 
     __tablename__ = "staff_login_failures"

@@ -2,7 +2,7 @@
 the terms a lecturer teaches, deactivation and a lost second factor.
 
 Each change is in the person's audit trail (object type "users"). The CLI (`flask users …`)
-calls the account functions these build on (staff/accounts.py, staff/second_factor.py).
+calls the account functions these build on (accounts.py, second_factor.py).
 
 An administrator cannot deactivate herself nor take her own role away: someone must be left
 to run the programme, and only administrators can change roles, so whoever does it stays one.
@@ -22,8 +22,8 @@ from ..errors import ServiceError
 from ..extensions import db
 from ..models import Region, StaffRole, SupportRequest, Term, TermState, User, utcnow
 from ..places import MAX_ID
-from ..staff import accounts, second_factor, sessions
 from ..terms import service as terms
+from . import accounts, second_factor, sessions
 
 ROLE_LABELS = {role: role.label for role in StaffRole}
 

@@ -41,7 +41,7 @@ from ..models import (
     utcnow,
 )
 from ..registration.service import NotCancellable, can_cancel, cancel, normalize_email
-from ..staff import sessions
+from ..people import sessions
 
 ANONYMOUS_NAME = "anonymizováno"
 
