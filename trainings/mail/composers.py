@@ -15,7 +15,7 @@ from collections.abc import Callable
 from flask import render_template
 from sqlalchemy import select
 
-from ..db_session import begin_write
+from ..db_session import transaction
 from ..extensions import db
 from ..models import OutboxMessage, OutboxState
 from ..registry import registrar
@@ -44,15 +44,14 @@ def compose_pending(message_ids) -> None:
 
     A message whose plan finds nothing to send is deleted: nothing is kept of an address
     someone typed into a public form that turned out to be nobody's here."""
-    begin_write()
-    # A sent message has no body either (mail.dispatch writes it over): it is never written again.
-    for message in db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.id.in_(list(message_ids)), OutboxMessage.body_text.is_(None),
-                                    OutboxMessage.state != OutboxState.SENT)
-    ):
-        if not compose(message):
-            db.session.delete(message)
-    db.session.commit()
+    with transaction():
+        # A sent message has no body either (mail.dispatch writes it over): it is never written again.
+        for message in db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.id.in_(list(message_ids)), OutboxMessage.body_text.is_(None),
+                                        OutboxMessage.state != OutboxState.SENT)
+        ):
+            if not compose(message):
+                db.session.delete(message)
 
 
 def bodies(kind: str, context: dict) -> tuple[str, str]:

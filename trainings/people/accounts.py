@@ -196,7 +196,7 @@ def send_password_link(user: User, lifetime: timedelta = PASSWORD_LINK_LIFETIME)
     token = tokens.new()
     db.session.add(UserToken(user=user, token_hash=tokens.token_hash(token), expires_at=utcnow() + lifetime))
     notifications.staff_password_link(user, absolute_url("auth.set_password", token=token),
-                                 format_timedelta(lifetime, locale="cs"))
+                                      format_timedelta(lifetime, locale="cs"))
     db.session.commit()
 
 
