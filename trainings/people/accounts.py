@@ -24,7 +24,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import czech, tokens
 from ..audit import record
-from ..db_session import begin_write
+from ..db_session import transaction
 from ..errors import ServiceError
 from ..extensions import db
 from ..models import LoginFailures, StaffRole, User, UserToken, utcnow
@@ -151,25 +151,22 @@ def _count_attempt(key: str) -> tuple[datetime, int]:
         },
         where=or_(window_over, LoginFailures.attempts < LOGIN_ATTEMPTS),
     ).returning(started, LoginFailures.attempts)
-    begin_write()
-    counted = db.session.execute(statement).first()
-    if counted is None:
-        until = db.session.scalar(select(started).where(LoginFailures.email_hash == key)) + LOGIN_WINDOW
-        db.session.rollback()
-        raise LoginLocked(until)
-    db.session.commit()
+    with transaction():  # LoginLocked rolls it back: past the limit nothing was counted
+        counted = db.session.execute(statement).first()
+        if counted is None:
+            until = db.session.scalar(select(started).where(LoginFailures.email_hash == key)) + LOGIN_WINDOW
+            raise LoginLocked(until)
     return counted.window_started_at, counted.attempts
 
 
 def _give_attempt_back(key: str, window_started_at: datetime, user_id: int) -> None:
     """A right password is no guess: its attempt is taken off the count (unless its window
     has been replaced by a new one meanwhile), and the login is noted on the person."""
-    begin_write()
-    db.session.execute(update(LoginFailures).where(
-        LoginFailures.email_hash == key, LoginFailures.window_started_at == window_started_at,
-        LoginFailures.attempts > 0).values(attempts=LoginFailures.attempts - 1))
-    db.session.execute(update(User).where(User.id == user_id).values(last_login_at=utcnow()))
-    db.session.commit()
+    with transaction():
+        db.session.execute(update(LoginFailures).where(
+            LoginFailures.email_hash == key, LoginFailures.window_started_at == window_started_at,
+            LoginFailures.attempts > 0).values(attempts=LoginFailures.attempts - 1))
+        db.session.execute(update(User).where(User.id == user_id).values(last_login_at=utcnow()))
 
 
 def _note_lock(user: User | None, until: datetime) -> None:
@@ -177,9 +174,8 @@ def _note_lock(user: User | None, until: datetime) -> None:
     has an account, and in the log either way."""
     whose = "an address without an account"
     if user is not None:
-        begin_write()
-        record("login.locked", user, attempts=LOGIN_ATTEMPTS, until=until)
-        db.session.commit()
+        with transaction():
+            record("login.locked", user, attempts=LOGIN_ATTEMPTS, until=until)
         whose = f"user {user.id}"
     current_app.logger.warning("staff login: %d wrong passwords for %s within %d minutes; no password is checked "
                                "for it until %s", LOGIN_ATTEMPTS, whose, LOGIN_WINDOW.total_seconds() // 60,
