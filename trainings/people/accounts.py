@@ -79,11 +79,11 @@ def create_user(email: str, name: str, role: StaffRole, password: str | None = N
     email = email.strip().lower()
     if user_by_email(email) is not None:
         raise AccountError(f"Uživatel {email} už existuje.")
-    user = User(email=email, name=name, role=role)
-    if password:
-        set_password(user, password)
-    db.session.add(user)
-    db.session.commit()
+    with transaction():
+        user = User(email=email, name=name, role=role)
+        if password:
+            set_password(user, password)
+        db.session.add(user)
     return user
 
 
@@ -97,17 +97,17 @@ def set_password(user: User, password: str) -> None:
 
 def deactivate(user: User, actor: User | None = None) -> None:
     """Take away a person's access: her sessions end now, and she can no longer log in."""
-    user.active = False
-    sessions.end_all(user)
-    record("user.deactivated", user, actor)
-    db.session.commit()
+    with transaction():
+        user.active = False
+        sessions.end_all(user)
+        record("user.deactivated", user, actor)
 
 
 def reactivate(user: User, actor: User | None = None) -> None:
     """Give a deactivated person her access back, with the password she had (if any)."""
-    user.active = True
-    record("user.reactivated", user, actor)
-    db.session.commit()
+    with transaction():
+        user.active = True
+        record("user.reactivated", user, actor)
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -190,10 +190,10 @@ def _lift_lock(email: str) -> None:
 def send_password_link(user: User, lifetime: timedelta = PASSWORD_LINK_LIFETIME) -> None:
     """E-mail a one-time link to set a password (first login or a forgotten one)."""
     token = tokens.new()
-    db.session.add(UserToken(user=user, token_hash=tokens.token_hash(token), expires_at=utcnow() + lifetime))
-    notifications.staff_password_link(user, absolute_url("auth.set_password", token=token),
-                                      format_timedelta(lifetime, locale="cs"))
-    db.session.commit()
+    with transaction():
+        db.session.add(UserToken(user=user, token_hash=tokens.token_hash(token), expires_at=utcnow() + lifetime))
+        notifications.staff_password_link(user, absolute_url("auth.set_password", token=token),
+                                          format_timedelta(lifetime, locale="cs"))
 
 
 def _resets_in_the_last_hour(user: User) -> int:
@@ -235,11 +235,11 @@ def user_for_password_token(token: str) -> UserToken | None:
 
 
 def use_password_token(user_token: UserToken, password: str) -> User:
-    set_password(user_token.user, password)
-    # This link and every other one still open for the person: one reset, one way in.
-    db.session.execute(
-        update(UserToken).where(UserToken.user_id == user_token.user_id, UserToken.used_at.is_(None))
-        .values(used_at=utcnow())
-    )
-    db.session.commit()
+    with transaction():
+        set_password(user_token.user, password)
+        # This link and every other one still open for the person: one reset, one way in.
+        db.session.execute(
+            update(UserToken).where(UserToken.user_id == user_token.user_id, UserToken.used_at.is_(None))
+            .values(used_at=utcnow())
+        )
     return user_token.user

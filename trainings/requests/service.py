@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from .. import audit, tokens, workdays
-from ..db_session import begin_write, locked, transaction
+from ..db_session import locked, transaction
 from ..errors import ServiceError
 from ..extensions import db
 from ..models import (
@@ -202,8 +202,7 @@ def submit_region_package(requester: Requester, data: RegionPackage, now: dateti
 
 def _submit(kind, requester, region_id, orp_id, values, items, now) -> Submitted:
     now = now or utcnow()
-    begin_write()
-    try:
+    with transaction():
         region = db.session.get(Region, region_id)
         request = SupportRequest(
             kind=kind,
@@ -232,10 +231,6 @@ def _submit(kind, requester, region_id, orp_id, values, items, now) -> Submitted
         notifications.request_received(request, token)
         for person in _recipients(request):
             notifications.request_new(request, person)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return Submitted(request, token)
 
 
