@@ -157,7 +157,7 @@ def measure(database: str, sizes: list[str], runs: int, results: dict, fresh: bo
     app = build(url)
     app.config["PAGE_CACHE_SECONDS"] = 0
     with app.app_context():
-        from trainings.catalogue.seed import seed_demo
+        from trainings.demo import seed_demo
         seed_demo()
         staff = organiser_client(app)
         public = app.test_client()

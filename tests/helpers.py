@@ -21,7 +21,7 @@ from werkzeug.routing import IntegerConverter
 
 from trainings.access import STAFF_PREFIX, declaration
 from trainings.extensions import db
-from trainings.mail.messages import compose_pending
+from trainings.mail.composers import compose_pending
 from trainings.models import Offer, Orp, OutboxMessage, Region, Registration, Term, TermForm
 
 JS_DIR = Path(__file__).parent / "js"
@@ -73,7 +73,7 @@ def restore_catalogue() -> None:
 
 def outbox(kind=None, to=None):
     """Queued e-mails, oldest first, written as the outbox worker writes them before sending
-    (registration messages are queued as plans: mail.messages.compose)."""
+    (registration messages are queued as plans: registration/compose.py)."""
     db.session.rollback()  # see what requests committed; also clears a transaction a server error broke
     pending = db.session.scalars(select(OutboxMessage.id).where(OutboxMessage.body_text.is_(None))).all()
     if pending:

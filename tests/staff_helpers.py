@@ -8,7 +8,7 @@ import pyotp
 from sqlalchemy import delete, select, update
 from werkzeug.security import generate_password_hash
 
-from trainings.catalogue.seed import DEMO_ORGANISER, seed_demo_organiser
+from trainings.demo import DEMO_ORGANISER, seed_demo_organiser
 from trainings.extensions import db
 from trainings.models import (
     AuditEntry,
@@ -24,7 +24,7 @@ from trainings.models import (
     utcnow,
 )
 from trainings.registration import service, staff_actions
-from trainings.staff import accounts, second_factor, sessions
+from trainings.people import accounts, second_factor, sessions
 
 from .helpers import csrf, orp, region
 

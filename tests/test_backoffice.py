@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from trainings import check_in
 from trainings.extensions import db
 from trainings.models import (
     AuditEntry,
@@ -26,7 +27,7 @@ from trainings.models import (
     TermState,
     utcnow,
 )
-from trainings.registration import check_in, service
+from trainings.registration import service
 from trainings.timefmt import PRAGUE
 
 from .helpers import make_term, offer, orp, outbox, post_form, region, register_via_form
@@ -493,7 +494,7 @@ def test_the_qr_link_asks_for_a_login_and_then_opens_the_row(app):
     client = app.test_client()
     response = client.get(f"/sprava/prichod/{person.check_in_code}")
     assert response.status_code == 302 and "/sprava/prihlaseni" in response.headers["Location"]
-    from trainings.catalogue.seed import seed_demo_organiser
+    from trainings.demo import seed_demo_organiser
 
     email, password = seed_demo_organiser()
     response = log_in(client, email, password, next_url=f"/sprava/prichod/{person.check_in_code}")

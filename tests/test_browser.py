@@ -33,7 +33,7 @@ from werkzeug.serving import make_server
 
 from trainings import tokens
 from trainings.catalogue import editing as catalogue_editing
-from trainings.catalogue.seed import DEMO_ORGANISER, seed_demo_organiser, seed_demo_terms
+from trainings.demo import DEMO_ORGANISER, seed_demo_organiser, seed_demo_terms
 from trainings.extensions import db
 from trainings.models import (
     Offer, OfferKind, OfferStatus, Orp, PersonLink, Region, Registration, StaffRole, Term, TermForm, UserToken,
@@ -41,7 +41,7 @@ from trainings.models import (
 )
 from trainings.registration import service as registration_service
 from trainings.requests import service as requests_service
-from trainings.staff import accounts
+from trainings.people import accounts
 from trainings.terms import service as terms_service
 
 from .conftest import build_app

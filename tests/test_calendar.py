@@ -7,7 +7,7 @@ import pytest
 from flask import render_template_string
 from sqlalchemy import select
 
-from trainings.calendar import ics
+from trainings import ics
 from trainings.calendar.feeds import feed_links
 from trainings.extensions import db
 from trainings.models import (

@@ -12,7 +12,8 @@ from trainings.certificates.rule import can_issue
 from trainings.exports.pdf import certificate_pdf
 from trainings.extensions import db
 from trainings.models import Registration, Term, TermForm
-from trainings.registration import hours, service
+from trainings.person import hours
+from trainings.registration import service
 
 from .helpers import held_on, make_term, outbox
 from .staff_helpers import attend, fresh, move_to_past, organiser_client, sign_up

@@ -13,7 +13,7 @@ from trainings.exports import csv_export, pdf
 from trainings.extensions import db
 from trainings.models import EmployerType, Term
 from trainings.places import regions_with_coordinators, regions_with_orps
-from trainings.registration.roster import term_registrations
+from trainings.exports.roster import term_registrations
 from trainings.reporting import Period, build_report
 from trainings.timefmt import local
 

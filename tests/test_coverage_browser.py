@@ -20,7 +20,7 @@ from werkzeug.serving import make_server
 
 from trainings.extensions import db
 from trainings.models import EmployerType
-from trainings.staff import accounts
+from trainings.people import accounts
 from trainings.timefmt import PRAGUE
 
 from .conftest import build_app

@@ -16,7 +16,7 @@ from flask import render_template_string
 
 from trainings import czech
 from trainings.registration import service
-from trainings.registration.hours import format_hours
+from trainings.person.hours import format_hours
 from trainings.reporting import Period
 from trainings.timefmt import PRAGUE
 

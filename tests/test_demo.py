@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from trainings import demo as demo_data
 from trainings.catalogue import seed
 from trainings.cli import demo_text
 from trainings.extensions import db
@@ -27,12 +28,12 @@ from .staff_helpers import log_in, token_of
 
 pytestmark = pytest.mark.usefixtures("server_errors_as_pages")
 
-NEWCOMER_LOGINS = [login for login in seed.DEMO_LOGINS if login.email != seed.DEMO_ORGANISER[0]]
+NEWCOMER_LOGINS = [login for login in demo_data.DEMO_LOGINS if login.email != demo_data.DEMO_ORGANISER[0]]
 
 
 @pytest.fixture
 def demo(app):
-    yield seed.seed_demo()
+    yield demo_data.seed_demo()
     empty_tables()
     for login in NEWCOMER_LOGINS:
         user = db.session.scalars(select(User).where(User.email == login.email)).one_or_none()
@@ -78,7 +79,7 @@ def seed_grouped(secret):
 def test_running_it_again_changes_nothing_a_newcomer_set_up(app, demo):
     lecturer = next(login for login in demo.logins if login.staff_role == StaffRole.LECTURER)
     logged_in = browser_of(app, lecturer)
-    again = seed.seed_demo()
+    again = demo_data.seed_demo()
     # The same secrets (her authenticator app keeps working), the same term and request, her session alive.
     assert [login.totp_secret for login in again.logins] == [login.totp_secret for login in demo.logins]
     assert (again.terms_added, again.today.id, again.request.id) == (0, demo.today.id, demo.request.id)
@@ -144,5 +145,5 @@ def test_demo_places_and_links_say_they_are_a_demo(app, demo):
             assert term.venue.startswith("Ukázkové místo – "), term.venue
         if term.online_url:
             assert term.online_url.startswith("https://meet.example.cz/ukazka-"), term.online_url
-    region = db.session.scalars(select(Region).where(Region.code == seed.DEMO_REGION)).one()
+    region = db.session.scalars(select(Region).where(Region.code == demo_data.DEMO_REGION)).one()
     assert region.coordinator.email == "koordinatorka@spod4.example"

@@ -19,7 +19,7 @@ from trainings.exports import pdf
 from trainings.extensions import db
 from trainings.models import DocumentJob, DocumentState, Registration, StaffRole, Term, utcnow
 from trainings.privacy.service import erase_person
-from trainings.staff import accounts
+from trainings.people import accounts
 
 from .helpers import csrf, make_term
 from .staff_helpers import attend, browser, fresh, log_in, move_to_past, organiser_client, remove_user, sign_up

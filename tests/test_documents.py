@@ -12,7 +12,7 @@ from pypdf import PdfReader
 from pypdf.generic import ContentStream
 from sqlalchemy import func, select
 
-from trainings import emblem
+from trainings import demo, emblem
 from trainings.catalogue import seed
 from trainings.certificates.rule import can_issue
 from trainings.exports import pdf
@@ -60,7 +60,7 @@ def ended(term: Term) -> Term:
 
 def test_the_osvedceni_is_one_page_for_the_longest_title_venue_and_name_in_the_data(app):
     longest_title = db.session.scalars(select(Offer).order_by(func.length(Offer.title).desc())).first()
-    longest_venue = max((venue for _, venue in seed._DEMO_PLACES), key=len)
+    longest_venue = max((venue for _, venue in demo._DEMO_PLACES), key=len)
     longest_name = max((item["coordinator"]["name"] for item in seed._regions_document()["regions"]), key=len)
     term = make_term(slug=longest_title.slug, form=TermForm.IN_PERSON, region=region("CZ064"), hours=8,
                      venue=longest_venue, lecturer="PhDr. Kristýna Jůzová Kotalová, Ph.D., Mgr. Bc. Petr Dvořák")

@@ -97,7 +97,7 @@ def test_xlsx_has_a_header_row_widths_and_real_dates(term):
 
 
 def term_registrations(term):
-    from trainings.registration.roster import term_registrations as rows
+    from trainings.exports.roster import term_registrations as rows
 
     return rows(term.id)
 

@@ -61,7 +61,7 @@ def test_coming_within_the_horizon_is_a_change_for_if_modified_since(app):
 
 def test_the_feed_is_the_calendar_icalendar_writes_for_the_same_terms(app):
     """Each event is written once and joined: the bytes are those of one Calendar holding them all."""
-    from trainings.calendar import ics
+    from trainings import ics
 
     terms = [make_term(starts_in=timedelta(days=3), venue=None),
              make_term(slug="rodicovske-spory", starts_in=timedelta(days=40),

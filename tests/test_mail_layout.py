@@ -17,10 +17,15 @@ from sqlalchemy import select
 
 from trainings.catalogue.interest import add_interest
 from trainings.extensions import db
-from trainings.mail import messages
+from trainings.feedback import notifications as feedback_mail
 from trainings.models import InterestEntry, Offer, RegistrationState, RequestState, StaffRole, TermForm
+from trainings.person import notifications as person_mail
+from trainings.registration import notifications as registration_mail
 from trainings.registration import handover, service, staff_actions
+from trainings.requests import notifications as request_mail
 from trainings.requests import service as requests_service
+from trainings.people import notifications as people_mail
+from trainings.terms import notifications as term_mail
 
 from .helpers import make_term, outbox, region
 from .staff_helpers import applicant, organiser, sign_up, staff_user
@@ -50,36 +55,36 @@ def queue_every_email():
     with pytest.raises(service.AlreadyRegistered):  # she signs up again: already_registered
         service.register(in_person.id, applicant(1, email=LONG_EMAIL))
     service.resend_link(in_person.id, LONG_EMAIL)
-    messages.person_link(LONG_EMAIL, LONG_EMAIL)
+    person_mail.person_link(LONG_EMAIL, LONG_EMAIL)
     db.session.commit()
     outbox()  # written now, while her seat stands: these go out only to someone with a registration
-    messages.reminder(jana, service.issue_link(jana), f"layout-reminder-{jana.id}")
-    messages.term_changed(jana, service.issue_link(jana), ["Začátek: čtvrtek 12. 3. 2026, 9:00 → 10:00"])
-    messages.term_cancelled(jana, service.issue_link(jana), "Lektorka onemocněla, nový termín vypíšeme brzy.")
+    registration_mail.reminder(jana, service.issue_link(jana), f"layout-reminder-{jana.id}")
+    term_mail.term_changed(jana, service.issue_link(jana), ["Začátek: čtvrtek 12. 3. 2026, 9:00 → 10:00"])
+    term_mail.term_cancelled(jana, service.issue_link(jana), "Lektorka onemocněla, nový termín vypíšeme brzy.")
     db.session.commit()
     staff_actions.message_participants(in_person.id, "Parkování u krajského úřadu",
                                        "Parkovat lze na parkovišti za budovou.", organiser())
     handover.offer(jana.id, applicant(3, email="kolegyne.z.odboru.socialnich.veci@mesto-litomysl.cz"))
-    messages.registration_handed_over(jana, "Petra Malá")
+    registration_mail.registration_handed_over(jana, "Petra Malá")
     db.session.commit()
     staff_actions.move_to_waitlist(jana.id, organiser())
     staff_actions.confirm(eva.id, organiser(), over_capacity=True)  # promoted
     service.cancel(jana.id)
     # A switch: Eva waits for the online term keeping her seat, then moves there.
     entry = sign_up(online, 2)
-    messages.registration_switch_pending(entry, eva, service.issue_link(entry), 1)
-    messages.registration_switched(entry, eva, service.issue_link(entry))
+    registration_mail.registration_switch_pending(entry, eva, service.issue_link(entry), 1)
+    registration_mail.registration_switched(entry, eva, service.issue_link(entry))
     db.session.commit()
-    messages.feedback_invitation(eva, service.issue_link(eva), "http://spod4.test/zpetna-vazba/" + "x" * 43,
-                                 "30 dní")
-    messages.feedback_reminder(eva, "http://spod4.test/zpetna-vazba/" + "x" * 43)
+    feedback_mail.feedback_invitation(eva, service.issue_link(eva), "http://spod4.test/zpetna-vazba/" + "x" * 43,
+                                      "30 dní")
+    feedback_mail.feedback_reminder(eva, "http://spod4.test/zpetna-vazba/" + "x" * 43)
     db.session.commit()
 
     planned = db.session.scalars(select(Offer).order_by(Offer.position)).first()
     add_interest(planned, LONG_EMAIL, region("CZ053").id, None)
     interest = db.session.scalars(select(InterestEntry)).first()
-    messages.interest_term_opened(interest, online, f"layout-interest-{interest.id}")
-    messages.staff_password_link(organiser(), "http://spod4.test/sprava/heslo/" + "y" * 43, "24 hodin")
+    term_mail.interest_term_opened(interest, online, f"layout-interest-{interest.id}")
+    people_mail.staff_password_link(organiser(), "http://spod4.test/sprava/heslo/" + "y" * 43, "24 hodin")
     db.session.commit()
 
     submitted = requests_service.submit_custom_workshop(
@@ -95,7 +100,7 @@ def queue_every_email():
     requests_service.requester_message(request.id, "Doplňuji: účastníků bude spíše dvacet.")
     requests_service.transition(request.id, RequestState.IN_PROGRESS, coordinator, "Ozvu se s termíny.")
     closed = make_term(starts_in=timedelta(days=30), public=False, signup_token="layout-closed-term-token-1234")
-    messages.request_term_created(request, closed, submitted.token)
+    request_mail.request_term_created(request, closed, submitted.token)
     db.session.commit()
     return outbox()
 

@@ -15,7 +15,7 @@ from trainings.mail import dispatch
 from trainings.models import OutboxMessage, OutboxState, StaffRole, User
 from trainings.person import service as person
 from trainings.registration import service
-from trainings.staff import accounts
+from trainings.people import accounts
 
 from .helpers import make_term
 from .staff_helpers import applicant, organiser_client

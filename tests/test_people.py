@@ -13,12 +13,12 @@ import pytest
 from sqlalchemy import delete, select
 
 from trainings.access import can_handle
+from trainings.display import ACTIONS
 from trainings.catalogue.seed import seed_regions
 from trainings.extensions import db
 from trainings.models import AuditEntry, Region, StaffRole, SupportRequest, Term, TermState, User
 from trainings.requests import service as requests
-from trainings.staff import accounts, second_factor
-from trainings.staff.display import ACTIONS
+from trainings.people import accounts, second_factor
 
 from .helpers import empty_tables, field_error, make_term, only_message, outbox, region
 from .staff_helpers import PASSWORD, browser, enrol_second_factor, forget_logins, log_in, staff_client, token_of

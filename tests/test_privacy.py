@@ -23,7 +23,7 @@ from trainings.models import (
 )
 from trainings.privacy import service as privacy
 from trainings.registration import service
-from trainings.staff import accounts
+from trainings.people import accounts
 
 from .helpers import make_term, offer, region
 from .staff_helpers import applicant, forget_logins, log_in

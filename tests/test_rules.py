@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from trainings.calendar import ics
+from trainings import ics
 from trainings.errors import ServiceError
 from trainings.extensions import db
 from trainings.models import (
@@ -22,7 +22,7 @@ from trainings.models import (
 from trainings.privacy import service as privacy
 from trainings.registration import service
 from trainings.requests import service as requests
-from trainings.staff import accounts
+from trainings.people import accounts
 from trainings.terms import service as terms
 
 from .helpers import make_term, only_message, orp, region

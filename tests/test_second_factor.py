@@ -15,7 +15,7 @@ from werkzeug.security import generate_password_hash
 
 from trainings.extensions import db, limiter
 from trainings.models import AuditEntry, RecoveryCode, StaffRole, StaffSession, User
-from trainings.staff import second_factor
+from trainings.people import second_factor
 
 from .helpers import staff_rules, url_of
 from .staff_helpers import (

@@ -9,7 +9,7 @@ from sqlalchemy import delete, select, update
 from werkzeug.security import generate_password_hash
 
 from config import Config
-from trainings.catalogue.seed import seed_demo_organiser
+from trainings.demo import seed_demo_organiser
 from trainings.extensions import db, limiter
 from trainings.models import (
     AuditEntry,
@@ -21,7 +21,7 @@ from trainings.models import (
     UserToken,
     utcnow,
 )
-from trainings.staff import accounts
+from trainings.people import accounts
 
 
 from .staff_helpers import forget_logins, log_in, password_step, token_of as csrf  # noqa: F401

@@ -52,6 +52,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
 
     app.url_map.converters["id"] = IdConverter
     _register_blueprints(app)
+    _register_composers()
     templating.register(app)
     register_commands(app)
     return app
@@ -109,8 +110,16 @@ def _register_blueprints(app: Flask) -> None:
     register_error_handlers(app)
 
 
+def _register_composers() -> None:
+    """The outbox worker writes a planned e-mail with the composer its capability registered for
+    its kind (mail/composers.py); imported here so that every kind has one, whatever else was loaded."""
+    from .person import compose as person_compose  # noqa: F401
+    from .registration import compose as registration_compose  # noqa: F401
+    from .terms import notifications as term_notifications  # noqa: F401
+
+
 def _init_login(app: Flask) -> None:
-    from .staff.sessions import load_user, login_message
+    from .people.sessions import load_user, login_message
 
     # Flask-Login's own context processor loads the user for every template, error pages
     # included, and so queries the database while it is down; the proxy loads her only
@@ -122,6 +131,6 @@ def _init_login(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.localize_callback = login_message
     # Flask-Login's own session protection would log staff out on a changed IP
-    # (mobile networks); the server-side session rows (staff/sessions.py) do the real work.
+    # (mobile networks); the server-side session rows (people/sessions.py) do the real work.
     login_manager.session_protection = "basic"
     login_manager.user_loader(load_user)

@@ -23,7 +23,17 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from .extensions import db, login_manager
-from .models import Region, Registration, StaffRole, SupportRequest, Term, User, term_lecturers
+from .models import (
+    Region,
+    Registration,
+    StaffRole,
+    SupportRequest,
+    Term,
+    User,
+    registration_for_code,
+    term_lecturers,
+    term_with_facts,
+)
 
 ADMIN, ORGANISER, COORDINATOR, LECTURER = (
     StaffRole.ADMIN, StaffRole.ORGANISER, StaffRole.COORDINATOR, StaffRole.LECTURER)
@@ -121,12 +131,7 @@ def loaded(model, object_id):
 
 
 def _term(term_id: int):
-    return _remember(db.session.scalars(
-        select(Term)
-        .options(joinedload(Term.offer), joinedload(Term.region), joinedload(Term.restricted_region),
-                 joinedload(Term.restricted_orp))
-        .where(Term.id == term_id)
-    ).one_or_none())
+    return _remember(term_with_facts(term_id))
 
 
 def _term_of_registration(registration_id: int):
@@ -140,8 +145,6 @@ def _term_of_registration(registration_id: int):
 
 
 def _term_of_check_in_code(code: str):
-    from .registration.staff_actions import registration_for_code  # it imports the mail stack
-
     registration = registration_for_code(code)
     return registration.term if registration is not None else None
 

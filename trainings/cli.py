@@ -7,17 +7,18 @@ from flask import Flask, current_app
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import czech
-from .catalogue.seed import Demo, seed_all, seed_demo
+from .catalogue.seed import seed_all
+from .demo import Demo, seed_demo
 from .documents.service import work as make_documents
 from .mail.dispatch import send_due, work
 from .registration.reminders import send_reminders
 from .models import StaffRole
-from .staff import accounts
+from .people import accounts
 
 
 def demo_text(demo: Demo) -> str:
     """What `make run` prints: a login for every role and where to start, all clickable."""
-    from .staff.second_factor import grouped, provisioning_uri
+    from .people.second_factor import grouped, provisioning_uri
     from .timefmt import term_span
     from .urls import absolute_url
 
@@ -148,7 +149,7 @@ def register_commands(app: Flask) -> None:
     @click.argument("email")
     def users_reset_second_factor(email):
         """For someone who lost her phone and her recovery codes: forget her app and codes, end her sessions."""
-        from .staff import second_factor
+        from .people import second_factor
 
         user = _existing_user(email)
         second_factor.reset_by_administrator(user)

@@ -1,14 +1,32 @@
-"""Shared form pieces: a Czech base form, the rule for typed text, and the rules for e-mail and phone fields."""
+"""Shared form pieces: a Czech base form, the rule for typed text, the rules for e-mail and phone fields,
+and dates, times and numbers typed the Czech way."""
+import math
 import re
 import unicodedata
+from datetime import datetime, timezone
 
 from email_validator import EmailNotValidError, validate_email
 from flask import has_request_context, request
 from flask_wtf import FlaskForm
 from flask_wtf.form import SUBMIT_METHODS
-from wtforms import BooleanField, IntegerField, PasswordField, StringField, TelField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    Field,
+    IntegerField,
+    PasswordField,
+    StringField,
+    TelField,
+    TextAreaField,
+    TimeField,
+)
 from wtforms.fields.core import UnboundField
 from wtforms.validators import Optional, Regexp, ValidationError
+from wtforms.widgets import DateTimeLocalInput, TextInput
+
+from .timefmt import PRAGUE, local
+
+REQUIRED = "Vyplňte prosím toto pole."
 
 
 class CheckedBox(BooleanField):
@@ -242,3 +260,128 @@ def show_error(form, error) -> None:
         field.errors = [*field.errors, error.message]
     else:
         form.form_errors.append(error.message)
+
+
+# --- dates, times and numbers typed the Czech way (every form that asks for one) ---------------
+
+
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
+
+class PragueDateTimeField(Field):
+    """A date and time typed in Prague local time; `data` is an aware UTC datetime.
+
+    The browser's datetime-local picker sends "2026-03-12T09:00"; where there
+    is no picker people type "12. 3. 2026 9:00", which is accepted too.
+    """
+
+    widget = DateTimeLocalInput()
+    FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%d.%m.%Y %H:%M", "%d.%m.%Y %H.%M")
+    MESSAGE = "Zadejte datum a čas, např. 12. 3. 2026 9:00."
+
+    def process_formdata(self, valuelist):
+        text = (valuelist[0] if valuelist else "").strip()
+        if not text:
+            self.data = None
+            return
+        text = re.sub(r"\s*\.\s*(?=\d)", ".", text)  # "12. 3. 2026" -> "12.3.2026"
+        for fmt in self.FORMATS:
+            try:
+                naive = datetime.strptime(text, fmt)
+                break
+            except ValueError:
+                continue
+        else:
+            self.data = None
+            raise ValueError(self.MESSAGE)
+        if not MIN_YEAR <= naive.year <= MAX_YEAR:  # also keeps the UTC conversion from overflowing
+            self.data = None
+            raise ValueError(f"Zadejte rok {MIN_YEAR} až {MAX_YEAR}.")
+        aware = naive.replace(tzinfo=PRAGUE)
+        if aware.astimezone(timezone.utc).astimezone(PRAGUE).replace(tzinfo=None) != naive:
+            self.data = None
+            raise ValueError("Tento čas v noci přechodu na letní čas neexistuje; zvolte jiný.")
+        self.data = aware.astimezone(timezone.utc)
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return local(self.data).strftime("%Y-%m-%dT%H:%M") if self.data else ""
+
+
+def _dotted(text: str) -> str:
+    """ "12. 3. 2026" -> "12.3.2026", "9. 30" -> "9.30": Czech dates as people type them."""
+    return re.sub(r"\s*\.\s*(?=\d)", ".", text.strip())
+
+
+def _parsed(text: str, formats, part):
+    """`part` (datetime.date or datetime.time) of the first format that reads `text`, or None."""
+    for fmt in formats:
+        try:
+            return part(datetime.strptime(text, fmt))
+        except ValueError:
+            continue
+    return None
+
+
+class CzechDateField(DateField):
+    """A day from the browser's date picker ("2027-03-12"), or typed the Czech way ("12. 3. 2027")
+    where there is no picker. No format hint: the picker shows the format of the person's locale,
+    and a hint naming another one only confuses."""
+
+    MESSAGE = "Zadejte datum, např. 12. 3. 2027."
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, format=["%Y-%m-%d", "%d.%m.%Y"], **kwargs)
+
+    def process_formdata(self, valuelist):
+        text = _dotted(valuelist[0]) if valuelist else ""
+        self.data = _parsed(text, self.strptime_format, datetime.date) if text else None
+        if text and self.data is None:
+            raise ValueError(self.MESSAGE)
+        if self.data is not None and not MIN_YEAR <= self.data.year <= MAX_YEAR:
+            self.data = None
+            raise ValueError(f"Zadejte rok {MIN_YEAR} až {MAX_YEAR}.")
+
+
+class CzechTimeField(TimeField):
+    """A time of day from the browser's time picker ("09:00", in five-minute steps), or typed
+    "9:00" / "9.00" where there is none."""
+
+    MESSAGE = "Zadejte čas, např. 9:00."
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs["render_kw"] = {"step": "300", **(kwargs.get("render_kw") or {})}
+        super().__init__(label, validators, format=["%H:%M", "%H.%M", "%H:%M:%S"], **kwargs)
+
+    def process_formdata(self, valuelist):
+        text = (valuelist[0] if valuelist else "").strip()
+        self.data = _parsed(text, self.strptime_format, datetime.time) if text else None
+        if text and self.data is None:
+            raise ValueError(self.MESSAGE)
+
+
+class CzechNumberField(Field):
+    """A decimal number with a comma or a dot ("3,5"), as Czech people write it."""
+
+    widget = TextInput()
+
+    def process_formdata(self, valuelist):
+        text = (valuelist[0] if valuelist else "").strip().replace(",", ".")
+        if not text:
+            self.data = None
+            return
+        try:
+            self.data = float(text)
+        except ValueError:
+            self.data = None
+        if self.data is None or not math.isfinite(self.data):  # float() also reads "nan" and "inf"
+            self.data = None
+            raise ValueError("Zadejte číslo, např. 3,5.")
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        return f"{self.data:g}".replace(".", ",")

@@ -30,7 +30,7 @@ from sqlalchemy import (
 from flask_login import UserMixin
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
-from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, joinedload, mapped_column, relationship
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import Numeric
 from sqlalchemy.types import LargeBinary
@@ -40,6 +40,17 @@ from .extensions import db
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+# The address every row erased on request or anonymised by retention carries (privacy/service.py
+# writes it): kept here so that any rule (who gets an osvědčení, who is asked for feedback) can tell
+# such a row without climbing into the privacy capability.
+ANONYMOUS_DOMAIN = "anonymizovano.invalid"
+
+
+def is_anonymised(registration: "Registration") -> bool:
+    """Erased on request or anonymised by retention: nothing about the person is left to vouch for."""
+    return registration.email_normalized.endswith("@" + ANONYMOUS_DOMAIN)
 
 
 class _HoursBetween(FunctionElement):
@@ -253,7 +264,7 @@ class RecoveryCode(db.Model):
 
 class LoginFailures(db.Model):
     """Password attempts at the staff login for one e-mail address, whether it has an account
-    or not, in the window that began with the first of them (trainings/staff/accounts.py).
+    or not, in the window that began with the first of them (trainings/people/accounts.py).
     Only a hash of the address is kept: people mistype other people's addresses too."""
 
     __tablename__ = "staff_login_failures"
@@ -762,7 +773,7 @@ class OutboxMessage(db.Model):
     kind: Mapped[str] = mapped_column(String(64))
     recipient: Mapped[str] = mapped_column(String(254))
     # None until composed: a message about a registration is queued as a plan in
-    # `context` and written by the outbox worker when it sends it (mail.messages.compose).
+    # `context` and written by the outbox worker when it sends it (mail/composers.py, by its kind).
     # The bodies and attachments are None / [] again once it is sent: they carry private
     # links, and the staff e-mail log needs only kind, recipient, subject and times.
     subject: Mapped[str | None] = mapped_column(String(300))
@@ -1045,3 +1056,24 @@ class DocumentJob(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     term: Mapped[Term] = relationship()
+
+
+# --- lookups every floor shares (the access check, the views, the services) ---------------------
+
+
+def term_with_facts(term_id: int) -> Term | None:
+    """A term with what its pages show of it (workshop, kraj, the ORP or kraj it is kept for), in one query."""
+    return db.session.scalars(
+        select(Term)
+        .options(joinedload(Term.offer), joinedload(Term.region), joinedload(Term.restricted_region),
+                 joinedload(Term.restricted_orp))
+        .where(Term.id == term_id)
+    ).one_or_none()
+
+
+def registration_for_code(code: str) -> Registration | None:
+    """The registration whose door code was typed or scanned (any case, spaces around it), or None."""
+    code = (code or "").strip().upper()
+    if not code or len(code) > 16:
+        return None
+    return db.session.scalars(select(Registration).where(Registration.check_in_code == code)).one_or_none()

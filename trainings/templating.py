@@ -1,14 +1,13 @@
 """Everything templates get from the app, registered once by the factory: filters (Czech dates,
 counts and catalogue text), globals (the audit trail's wording, feed links, hours, `may`) and
 the project's facts. No blueprint registers any of these as a side effect."""
-from . import czech, project, timefmt
+from . import czech, display, project, timefmt
 from .access import may
 from .calendar.feeds import feed_links
 from .catalogue.periods import shown_period
 from .catalogue.texts import link_offer_names
+from .czech import hours as format_hours
 from .paging import page_url
-from .registration.hours import format_hours
-from .staff import display
 
 
 def description_parts(text: str | None) -> tuple[list[str], list[str]]:

@@ -101,11 +101,11 @@ def _back_office(app, site):
     """The demo's term at the door (people checked in, so the reports have hours) and the closed term's id."""
     from sqlalchemy import select
 
-    from trainings.catalogue.seed import seed_demo_term_today
+    from trainings.demo import seed_demo_term_today
     from trainings.extensions import db
     from trainings.models import Registration, Term
+    from trainings.people import accounts
     from trainings.registration import staff_actions
-    from trainings.staff import accounts
 
     with app.app_context():
         today = seed_demo_term_today()

@@ -21,10 +21,10 @@ from ..catalogue.periods import shown_period
 from ..extensions import db
 from ..models import OfferKind, OfferStatus, Region, TermForm
 from ..page_cache import cached_page
-from ..pages.views import error_response
 from ..places import regions_with_coordinators
 from ..timefmt import PRAGUE
 from ..urls import absolute_url
+from ..web import error_response
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -42,7 +42,7 @@ class BadParameter(Exception):
 
 @bp.errorhandler(BadParameter)
 def bad_parameter(exc):
-    # Other errors (404, 405, a database outage) get their problem+json in trainings/pages/views.py.
+    # Other errors (404, 405, a database outage) get their problem+json in trainings/pages/views.py and web.py.
     return error_response(400, "Neplatný parametr", exc.message, parameter=exc.name)
 
 

@@ -12,6 +12,7 @@ from datetime import datetime
 from flask import Blueprint, Response, abort, current_app, request
 from sqlalchemy import select
 
+from .. import ics
 from ..access import public
 from ..catalogue.queries import offer_by_slug
 from ..page_cache import cached_page
@@ -20,7 +21,7 @@ from ..models import OfferKind, Region, utcnow
 from ..person.service import FEED, link_for_token
 from ..registration.service import registration_for_token
 from ..urls import absolute_url
-from . import ics, queries
+from . import queries
 
 bp = Blueprint("calendar", __name__)
 

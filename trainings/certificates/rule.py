@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..models import Registration, RegistrationState, TermState, utcnow
-from ..privacy.service import is_anonymised
+from ..models import Registration, RegistrationState, TermState, is_anonymised, utcnow
 
 
 def can_issue(registration: Registration, now: datetime | None = None) -> bool:

@@ -23,12 +23,11 @@ from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from .. import tokens
+from .. import czech, tokens
 from ..collation import split_name
-from ..db_session import begin_write
+from ..db_session import transaction
 from ..extensions import db
 from ..models import Registration, Term
-from ..registration.hours import format_hours
 from ..timefmt import term_span
 from ..urls import absolute_url
 from .rule import can_issue
@@ -78,22 +77,21 @@ def issue_codes(registrations: list[Registration]) -> None:
         return
     ids = [r.id for r in registrations]  # read now: after the commit, reading an id loads its row
     for _attempt in range(3):
-        begin_write()
         try:
-            for start in range(0, len(missing), ISSUE_BATCH):
-                batch = missing[start:start + ISSUE_BATCH]
-                db.session.execute(
-                    update(Registration)
-                    .where(Registration.id.in_(batch), Registration.certificate_code.is_(None))
-                    # Not a change of the registration by anyone: its updated_at stays.
-                    .values(certificate_code=case({i: new_code() for i in batch}, value=Registration.id),
-                            updated_at=Registration.updated_at)
-                    .execution_options(synchronize_session=False)
-                )
-            db.session.commit()
+            with transaction():
+                for start in range(0, len(missing), ISSUE_BATCH):
+                    batch = missing[start:start + ISSUE_BATCH]
+                    db.session.execute(
+                        update(Registration)
+                        .where(Registration.id.in_(batch), Registration.certificate_code.is_(None))
+                        # Not a change of the registration by anyone: its updated_at stays.
+                        .values(certificate_code=case({i: new_code() for i in batch}, value=Registration.id),
+                                updated_at=Registration.updated_at)
+                        .execution_options(synchronize_session=False)
+                    )
             break
-        except IntegrityError:  # two equal random codes: practically never, and a new draw fixes it
-            db.session.rollback()
+        except IntegrityError:  # two equal random codes: practically never, and a new draw (rolled back) fixes it
+            continue
     else:
         raise RuntimeError("could not draw a unique certificate code")
     # The commit expired the objects; one query refreshes them all instead of one each on first read.
@@ -158,6 +156,6 @@ def verify(code: str | None) -> Verification:
         number=certificate_number(registration),
         workshop=term.offer.title,
         when=term_span(term.starts_at, term.ends_at),
-        hours=format_hours(term.length_hours),
+        hours=czech.hours(term.length_hours),
         holder=holder_name(registration.name),
     )

@@ -5,9 +5,8 @@ from flask_login import current_user
 from ..access import LECTURER, ORGANISER, TERM, requires
 from ..exports.rows import export_filename
 from ..forms import CzechForm
-from ..staff.downloads import PDF, download
-from ..terms.staff_views import term_or_404
 from ..models import DocumentState
+from ..web import PDF, download, term_or_404
 from . import service
 
 bp = Blueprint("staff_documents", __name__, url_prefix="/sprava/terminy")

@@ -45,13 +45,13 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from .. import project
+from ..check_in import qr_rows
 from ..certificates.rule import can_issue
 from ..certificates.service import certificate_number, display_code, issue_codes, verification_url
+from ..czech import hours as format_hours
 from ..models import Registration, RegistrationState, Term, utcnow
-from ..registration.check_in import qr_rows
-from ..registration.hours import format_hours
-from ..registration.roster import organisation, term_registrations
 from ..timefmt import PRAGUE, term_span
+from .roster import organisation, term_registrations
 from .rows import place_label
 
 __all__ = ["attendance_sheet_pdf", "certificate_number", "certificate_pdf", "term_certificates",

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..models import Registration, RegistrationState, Term
-from ..registration.roster import organisation, term_registrations
+from .roster import organisation, term_registrations
 from ..timefmt import local
 
 

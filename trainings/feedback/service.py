@@ -38,11 +38,11 @@ from sqlalchemy.orm import joinedload
 from .. import audit, czech
 from ..certificates.rule import can_issue
 from ..collation import czech_key, fold
-from ..db_session import begin_write
+from ..db_session import transaction
 from ..errors import ServiceError
 from ..extensions import db
-from ..mail import messages
 from ..models import (
+    ANONYMOUS_DOMAIN,
     FeedbackAnswer,
     FeedbackInvitation,
     Registration,
@@ -53,12 +53,13 @@ from ..models import (
     User,
     utcnow,
 )
-from ..privacy.service import ANONYMOUS_DOMAIN
 from ..reporting import Period
+from ..registration import page_parts
 from ..registration.service import LINK_LIFETIME_AFTER_TERM, in_days, issue_link, link_expiry
 from ..timefmt import PRAGUE, local
 from ..tokens import token_hash
 from ..urls import absolute_url
+from . import notifications
 
 MIN_ANSWERS = 3
 SCORES = range(1, 6)
@@ -119,15 +120,14 @@ def save_questions(texts: list[str], actor: User) -> list[Question]:
             key = _new_key(used)
             used.add(key)
         saved.append({"key": key, "text": text})
-    begin_write()
-    setting = db.session.get(SiteSetting, FEEDBACK_QUESTIONS)
-    if setting is None:
-        setting = SiteSetting(key=FEEDBACK_QUESTIONS)
-        db.session.add(setting)
-    setting.value = saved
-    setting.updated_at = utcnow()
-    setting.updated_by_id = actor.id
-    db.session.commit()
+    with transaction():
+        setting = db.session.get(SiteSetting, FEEDBACK_QUESTIONS)
+        if setting is None:
+            setting = SiteSetting(key=FEEDBACK_QUESTIONS)
+            db.session.add(setting)
+        setting.value = saved
+        setting.updated_at = utcnow()
+        setting.updated_by_id = actor.id
     return [Question(item["key"], item["text"]) for item in saved]
 
 
@@ -180,63 +180,62 @@ def send_invitations(now: datetime | None = None, term_id: int | None = None) ->
     """Queue the one e-mail (osvědčení link + questionnaire) for everyone due, or everyone due
     from one term; returns how many."""
     now = now or utcnow()
-    begin_write()
-    query = _due(now).options(joinedload(Registration.term).joinedload(Term.offer)).order_by(Registration.id)
-    if term_id is not None:
-        query = query.where(Registration.term_id == term_id)
-    due = db.session.scalars(query).all()
-    queued = 0
-    for registration in due:
-        if not can_issue(registration, now):  # the rule itself; the query only narrows
-            continue
-        try:
-            with db.session.begin_nested():
-                db.session.add(FeedbackInvitation(registration_id=registration.id,
-                                                  token_hash=token_hash(_token(registration.id)), sent_at=now))
-                db.session.flush()  # another run got here first: the unique registration_id says so now
-                messages.feedback_invitation(registration, issue_link(registration, now),
-                                             questionnaire_url(registration.id), in_days(LINK_LIFETIME_AFTER_TERM))
-                db.session.flush()
-        except IntegrityError:
-            continue
-        queued += 1
-    db.session.commit()
+    with transaction():
+        query = _due(now).options(joinedload(Registration.term).joinedload(Term.offer)).order_by(Registration.id)
+        if term_id is not None:
+            query = query.where(Registration.term_id == term_id)
+        due = db.session.scalars(query).all()
+        queued = 0
+        for registration in due:
+            if not can_issue(registration, now):  # the rule itself; the query only narrows
+                continue
+            try:
+                with db.session.begin_nested():
+                    db.session.add(FeedbackInvitation(registration_id=registration.id,
+                                                      token_hash=token_hash(_token(registration.id)), sent_at=now))
+                    db.session.flush()  # another run got here first: the unique registration_id says so now
+                    notifications.feedback_invitation(registration, issue_link(registration, now),
+                                                      questionnaire_url(registration.id),
+                                                      in_days(LINK_LIFETIME_AFTER_TERM))
+                    db.session.flush()
+            except IntegrityError:
+                continue
+            queued += 1
     return queued
 
 
 def send_reminders(after_days: int = REMINDER_AFTER_DAYS, now: datetime | None = None) -> int:
     """Queue the one reminder for invitations unanswered after `after_days`; returns how many."""
     now = now or utcnow()
-    begin_write()
-    due = db.session.scalars(
-        select(FeedbackInvitation)
-        .join(Registration, Registration.id == FeedbackInvitation.registration_id)
-        .options(joinedload(FeedbackInvitation.registration).joinedload(Registration.term).joinedload(Term.offer))
-        .where(
-            FeedbackInvitation.answered_at.is_(None),
-            FeedbackInvitation.reminded_at.is_(None),
-            FeedbackInvitation.sent_at <= now - timedelta(days=after_days),
-            _not_anonymised(),
-        )
-        .order_by(FeedbackInvitation.id)
-    ).all()
-    queued = 0
-    for invitation in due:
-        registration = invitation.registration
-        if not _open(registration, now):
-            continue
-        taken = db.session.execute(
-            update(FeedbackInvitation)
-            .where(FeedbackInvitation.id == invitation.id, FeedbackInvitation.reminded_at.is_(None),
-                   FeedbackInvitation.answered_at.is_(None))
-            .values(reminded_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if taken != 1:  # another run reminded her, or she answered meanwhile
-            continue
-        messages.feedback_reminder(registration, questionnaire_url(registration.id))
-        queued += 1
-    db.session.commit()
+    with transaction():
+        due = db.session.scalars(
+            select(FeedbackInvitation)
+            .join(Registration, Registration.id == FeedbackInvitation.registration_id)
+            .options(joinedload(FeedbackInvitation.registration).joinedload(Registration.term).joinedload(Term.offer))
+            .where(
+                FeedbackInvitation.answered_at.is_(None),
+                FeedbackInvitation.reminded_at.is_(None),
+                FeedbackInvitation.sent_at <= now - timedelta(days=after_days),
+                _not_anonymised(),
+            )
+            .order_by(FeedbackInvitation.id)
+        ).all()
+        queued = 0
+        for invitation in due:
+            registration = invitation.registration
+            if not _open(registration, now):
+                continue
+            taken = db.session.execute(
+                update(FeedbackInvitation)
+                .where(FeedbackInvitation.id == invitation.id, FeedbackInvitation.reminded_at.is_(None),
+                       FeedbackInvitation.answered_at.is_(None))
+                .values(reminded_at=now)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if taken != 1:  # another run reminded her, or she answered meanwhile
+                continue
+            notifications.feedback_reminder(registration, questionnaire_url(registration.id))
+            queued += 1
     return queued
 
 
@@ -300,10 +299,9 @@ def send_for_term(term_id: int, actor: User, now: datetime | None = None) -> int
     refusal = _refusal(term, now)
     if refusal:
         raise NotDue(refusal)
-    queued = send_invitations(now, term_id=term_id)
-    begin_write()
-    audit.record("term.feedback_sent", db.session.get(Term, term_id), actor, count=queued)
-    db.session.commit()
+    with transaction():  # the invitations and their audit entry stand or fall together
+        queued = send_invitations(now, term_id=term_id)
+        audit.record("term.feedback_sent", db.session.get(Term, term_id), actor, count=queued)
     return queued
 
 
@@ -321,6 +319,7 @@ class Questionnaire:
     answered: bool
 
 
+@page_parts.shows("questionnaire")
 def questionnaire_of(registration: Registration, now: datetime | None = None) -> Questionnaire | None:
     """Her questionnaire for her registration's page: once it was sent to her, while it is open."""
     invitation = db.session.scalars(
@@ -385,21 +384,19 @@ def submit(token: str, scores: dict[str, int], comment: str | None, now: datetim
     invitation_id, term = invitation.id, invitation.registration.term
     term_id, lecturer = term.id, term.lecturer
     today = local(now).date()
-    begin_write()
-    answered = db.session.execute(
-        update(FeedbackInvitation)
-        .where(FeedbackInvitation.id == invitation_id, FeedbackInvitation.answered_at.is_(None))
-        # The day only (midnight in Prague): the answer keeps the day too, and two
-        # timestamps side by side would pair an answer with the person who gave it.
-        .values(answered_at=datetime.combine(today, time(0), PRAGUE))
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if answered != 1:
-        db.session.rollback()
-        raise AlreadyAnswered()
-    db.session.add(FeedbackAnswer(term_id=term_id, lecturer=lecturer, submitted_on=today, scores=scores,
-                                  comment=comment))
-    db.session.commit()
+    with transaction():  # an error anywhere, AlreadyAnswered too, rolls the whole answer back
+        answered = db.session.execute(
+            update(FeedbackInvitation)
+            .where(FeedbackInvitation.id == invitation_id, FeedbackInvitation.answered_at.is_(None))
+            # The day only (midnight in Prague): the answer keeps the day too, and two
+            # timestamps side by side would pair an answer with the person who gave it.
+            .values(answered_at=datetime.combine(today, time(0), PRAGUE))
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if answered != 1:
+            raise AlreadyAnswered()
+        db.session.add(FeedbackAnswer(term_id=term_id, lecturer=lecturer, submitted_on=today, scores=scores,
+                                      comment=comment))
 
 
 # --- results ----------------------------------------------------------------------------

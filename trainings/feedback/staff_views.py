@@ -6,9 +6,8 @@ from ..access import LECTURER, ORGANISER, TERM, requires, term_filter
 from ..extensions import db
 from ..models import Offer
 from ..places import MAX_ID
-from ..staff.downloads import XLSX, download
-from ..staff.forms import ReportPeriodForm
-from ..terms.staff_views import term_or_404
+from ..report_forms import ReportPeriodForm
+from ..web import XLSX, download, term_or_404
 from . import service
 from .forms import QuestionsForm
 

@@ -1,6 +1,7 @@
 """What staff may do with the outbox: see messages that did not go out, send them again."""
 from sqlalchemy import func, select
 
+from ..db_session import transaction
 from ..extensions import db
 from ..models import OutboxMessage, OutboxState, utcnow
 
@@ -21,11 +22,11 @@ def counts_by_state() -> dict[OutboxState, int]:
 
 def retry_now(message_id: int) -> bool:
     """Put a failed or waiting message back in the queue for the next dispatcher pass."""
-    message = db.session.get(OutboxMessage, message_id)
-    if message is None or message.state not in (OutboxState.FAILED, OutboxState.RETRY):
-        return False
-    message.state = OutboxState.QUEUED
-    message.next_attempt_at = utcnow()
-    message.attempts = 0
-    db.session.commit()
+    with transaction():
+        message = db.session.get(OutboxMessage, message_id)
+        if message is None or message.state not in (OutboxState.FAILED, OutboxState.RETRY):
+            return False
+        message.state = OutboxState.QUEUED
+        message.next_attempt_at = utcnow()
+        message.attempts = 0
     return True

@@ -58,10 +58,10 @@ from flask_mail import Message
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..db_session import begin_write
+from ..db_session import transaction
 from ..extensions import db
 from ..models import OutboxMessage, OutboxState, utcnow
-from .messages import compose_pending
+from .composers import compose_pending
 
 RETRY_DELAYS = [
     timedelta(minutes=1),
@@ -445,15 +445,14 @@ def _ids(ids: list[int]) -> str:
 
 def _fenced_update(claim: Claim, **values) -> bool:
     """Write `values` to the row only while this dispatcher's claim is still on it."""
-    begin_write()
-    result = db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == claim.id, OutboxMessage.claim_token == claim.token,
-               OutboxMessage.state == OutboxState.SENDING)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
+    with transaction():
+        result = db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == claim.id, OutboxMessage.claim_token == claim.token,
+                   OutboxMessage.state == OutboxState.SENDING)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
     return result.rowcount == 1
 
 

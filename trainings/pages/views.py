@@ -7,10 +7,9 @@ the site's layout. A database that is down or does not answer in time is a 503
 with Retry-After for all three, not a server error: nothing is wrong with the
 request, it can be repeated.
 """
-import json
 from html import escape
 
-from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+from flask import Blueprint, abort, current_app, jsonify, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
@@ -20,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 from ..access import public
 from ..db_session import DatabaseTimeout, database_silent, ping_new_connection
 from ..extensions import db
+from ..web import audience_of_request, error_response
 
 bp = Blueprint("pages", __name__)
 
@@ -121,7 +121,7 @@ def _words(status, audience="page"):
 
 
 def http_error(error: HTTPException):
-    title, message = _words(error.code, _audience())
+    title, message = _words(error.code, audience_of_request())
     # Werkzeug's own headers: Allow of a 405, Retry-After of a 429 or 503.
     headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
     if isinstance(error, RateLimitExceeded) and not any(k.lower() == "retry-after" for k, _ in headers):
@@ -137,22 +137,6 @@ def csrf_failed(_error):
 def database_unavailable(error):
     current_app.logger.error("database unavailable at %s: %s", request.path, _first_line(error))
     return error_response(503, *MESSAGES[503], [("Retry-After", str(RETRY_AFTER_SECONDS))])
-
-
-def error_response(status, title, message, headers=(), **members):
-    """The error in the format of whoever asked; `members` go into an API problem."""
-    audience = _audience()
-    if audience == "api":
-        response = problem(status, title, message, **members)
-    elif audience == "feed":
-        response = Response(f"{title}. {message}\n", status=status, content_type="text/plain; charset=utf-8")
-        response.cache_control.no_store = True
-    else:
-        # The layout needs no database (templates/base.html), so this renders during an outage too.
-        response = Response(render_template("pages/error.html", title=title, message=message), status=status)
-    for key, value in headers:
-        response.headers[key] = value
-    return response
 
 
 # For answers sent without the application (templates need it), so only what needs no request:
@@ -181,25 +165,6 @@ def standalone_error_page(status: int) -> str:
     application (config/gunicorn.conf.py): a request line or headers over its limits."""
     title, message = _words(status)
     return STANDALONE_PAGE.format(title=escape(title), message=escape(message))
-
-
-def problem(status, title, detail, **members):
-    """An RFC 9457 problem: no specific `type` beyond the HTTP status (about:blank), Czech title and detail."""
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **members}
-    response = Response(json.dumps(body, ensure_ascii=False), status=status,
-                        content_type="application/problem+json; charset=utf-8")
-    response.cache_control.no_store = True
-    response.headers["Access-Control-Allow-Origin"] = "*"  # as every API answer
-    return response
-
-
-def _audience() -> str:
-    api = current_app.blueprints.get("api")
-    if request.blueprint == "api" or (api is not None and request.path.startswith(api.url_prefix + "/")):
-        return "api"
-    if request.blueprint == "calendar" or request.path.endswith(".ics"):
-        return "feed"
-    return "page"
 
 
 def _limit_form_fields():

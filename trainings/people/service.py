@@ -2,7 +2,7 @@
 the terms a lecturer teaches, deactivation and a lost second factor.
 
 Each change is in the person's audit trail (object type "users"). The CLI (`flask users …`)
-calls the account functions these build on (staff/accounts.py, staff/second_factor.py).
+calls the account functions these build on (accounts.py, second_factor.py).
 
 An administrator cannot deactivate herself nor take her own role away: someone must be left
 to run the programme, and only administrators can change roles, so whoever does it stays one.
@@ -18,12 +18,13 @@ from sqlalchemy.orm import selectinload
 
 from ..audit import record
 from ..collation import czech_key, person_key
+from ..db_session import transaction
 from ..errors import ServiceError
 from ..extensions import db
 from ..models import Region, StaffRole, SupportRequest, Term, TermState, User, utcnow
 from ..places import MAX_ID
-from ..staff import accounts, second_factor, sessions
 from ..terms import service as terms
+from . import accounts, second_factor, sessions
 
 ROLE_LABELS = {role: role.label for role in StaffRole}
 
@@ -90,14 +91,15 @@ def invite(email: str, name: str, role: StaffRole, region_id: int | None, actor:
         raise PeopleError(TAKEN, "email")
     region = _region(region_id) if role == StaffRole.COORDINATOR else None
     try:
-        user = accounts.create_user(email, name, role)
-    except IntegrityError:  # the same address sent twice at once: the unique index took the first
-        db.session.rollback()
+        with transaction():  # the account, its audit entries, the kraj and the e-mail together
+            user = accounts.create_user(email, name, role)
+            db.session.flush()  # the same address sent twice at once: the unique index takes the first
+            record("user.invited", user, actor, role=role, region=region.name if region else None)
+            if region is not None:
+                _take_over(region, user, actor)
+            accounts.send_password_link(user)
+    except IntegrityError:
         raise PeopleError(TAKEN, "email") from None
-    record("user.invited", user, actor, role=role, region=region.name if region else None)
-    if region is not None:
-        _take_over(region, user, actor)
-    accounts.send_password_link(user)  # commits the audit entries and the kraj with the e-mail
     return user
 
 
@@ -105,8 +107,9 @@ def send_new_link(user: User, actor: User) -> None:
     """Another link to set a password: the first e-mail was lost or its link ran out."""
     if not user.active:
         raise PeopleError("Deaktivovanému účtu nelze poslat odkaz k nastavení hesla. Nejprve jej aktivujte.")
-    record("user.link_sent", user, actor)
-    accounts.send_password_link(user)
+    with transaction():
+        record("user.link_sent", user, actor)
+        accounts.send_password_link(user)
 
 
 def change_role(user: User, role: StaffRole, actor: User) -> bool:
@@ -121,10 +124,10 @@ def change_role(user: User, role: StaffRole, actor: User) -> bool:
         names = ", ".join(region.name for region in regions_in_order(user.regions))
         raise PeopleError(f"Tento účet koordinuje: {names}. Nejprve kraj přidělte jiné koordinaci, "
                           "aby žádosti z kraje měl kdo vyřizovat.", "role")
-    record("user.role_changed", user, actor, role=[user.role.value, role.value])
-    user.role = role
-    sessions.end_all(user)
-    db.session.commit()
+    with transaction():
+        record("user.role_changed", user, actor, role=[user.role.value, role.value])
+        user.role = role
+        sessions.end_all(user)
     return True
 
 
@@ -146,9 +149,8 @@ def assign_region(user: User, region_id: int | None, actor: User) -> Handover:
     region = _region(region_id)
     if region.coordinator_id == user.id:
         return Handover(region, None, 0)
-    handover = _take_over(region, user, actor)
-    db.session.commit()
-    return handover
+    with transaction():
+        return _take_over(region, user, actor)
 
 
 def _take_over(region: Region, user: User, actor: User) -> Handover:
@@ -211,13 +213,12 @@ def link_term(user: User, term_id: int | None, teaches: bool, actor: User) -> Te
         raise PeopleError("Vyberte termín ze seznamu.", "term_id")
     if teaches and not (user.role == StaffRole.LECTURER and user.active):
         raise PeopleError("Termíny lze přidělit jen aktivnímu účtu s rolí lektorského vedení.", "term_id")
-    user_id = user.id
+    user_id, term_id = user.id, term.id
     try:
-        changed = terms.set_lecturer(term.id, user, teaches, actor)
+        with transaction():  # the term's link and the entry in her trail together
+            if terms.set_lecturer(term_id, user, teaches, actor):
+                record("user.term_linked" if teaches else "user.term_unlinked", db.session.get(User, user_id),
+                       actor, term=term_id)
     except terms.TermError as error:
         raise PeopleError(error.message, "term_id") from error
-    if changed:
-        record("user.term_linked" if teaches else "user.term_unlinked", db.session.get(User, user_id), actor,
-               term=term.id)
-        db.session.commit()
     return term

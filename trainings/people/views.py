@@ -7,10 +7,9 @@ from ..access import ADMIN, requires
 from ..audit import trail
 from ..forms import CzechForm, show_error
 from ..models import StaffRole
-from ..staff import second_factor
 from ..terms.service import account_label
 from ..timefmt import term_span
-from . import service
+from . import second_factor, service
 from .forms import InviteForm, RegionForm, RoleForm, TermForm, UnlinkTermForm
 
 bp = Blueprint("people", __name__, url_prefix="/sprava/lide")

@@ -26,11 +26,12 @@ from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from .. import tokens
+from ..db_session import transaction
 from ..extensions import db
-from ..mail import messages
 from ..models import PersonLink, Registration, Term, utcnow
 from ..registration.service import issue_link, link_expiry, normalize_email
 from ..urls import absolute_url
+from . import notifications
 
 PAGE = "page"
 FEED = "feed"
@@ -55,8 +56,8 @@ def request_page_link(email: str) -> None:
     Only the outbox row is written, for every address alike: whether the address is known
     (and how often it was sent a link) would otherwise show in the time the request takes.
     The outbox worker decides when it writes the e-mail (page_link_to_send)."""
-    messages.person_link(email.strip(), normalize_email(email))
-    db.session.commit()
+    with transaction():
+        notifications.person_link(email.strip(), normalize_email(email))
 
 
 def page_link_to_send(email_normalized: str, now: datetime | None = None) -> tuple[str, datetime] | None:
@@ -82,8 +83,8 @@ def page_link_to_send(email_normalized: str, now: datetime | None = None) -> tup
 
 def issue_feed_link(email_normalized: str, now: datetime | None = None) -> str:
     """A new personal calendar feed token, valid until she ends it."""
-    token = _new_link(email_normalized, FEED, now or utcnow(), None)
-    db.session.commit()
+    with transaction():
+        token = _new_link(email_normalized, FEED, now or utcnow(), None)
     return token
 
 
@@ -105,12 +106,12 @@ def link_for_token(token: str, purpose: str, now: datetime | None = None) -> Per
 def end_links(email_normalized: str, now: datetime | None = None) -> int:
     """End every page and feed link of the address (a forwarded e-mail, a shared computer,
     a calendar she no longer wants fed); returns how many."""
-    ended = db.session.execute(
-        update(PersonLink)
-        .where(PersonLink.email_normalized == email_normalized, PersonLink.revoked_at.is_(None))
-        .values(revoked_at=now or utcnow())
-    ).rowcount
-    db.session.commit()
+    with transaction():
+        ended = db.session.execute(
+            update(PersonLink)
+            .where(PersonLink.email_normalized == email_normalized, PersonLink.revoked_at.is_(None))
+            .values(revoked_at=now or utcnow())
+        ).rowcount
     return ended
 
 
@@ -155,6 +156,6 @@ def open_registration(email_normalized: str, registration_id: int) -> str | None
     registration = registration_of(email_normalized, registration_id)
     if registration is None or not can_open(registration):
         return None
-    token = issue_link(registration)
-    db.session.commit()
+    with transaction():
+        token = issue_link(registration)
     return token

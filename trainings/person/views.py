@@ -3,11 +3,10 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 
 from ..access import public
 from ..certificates.rule import can_issue
-from ..registration import hours
+from ..exports.download import certificate_download
 from ..registration.service import in_days
 from ..security import limit_form_posts, private_page
-from ..staff.downloads import certificate_download
-from . import service
+from . import hours, service
 from .forms import ActionForm, PageLinkForm
 
 bp = Blueprint("person", __name__, url_prefix="/moje-vzdelavani")

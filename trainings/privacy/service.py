@@ -23,6 +23,7 @@ from .. import audit
 from ..db_session import locked_many, transaction
 from ..extensions import db
 from ..models import (
+    ANONYMOUS_DOMAIN,
     AuditEntry,
     DocumentJob,
     InterestEntry,
@@ -40,19 +41,13 @@ from ..models import (
     utcnow,
 )
 from ..registration.service import NotCancellable, can_cancel, cancel, normalize_email
-from ..staff import sessions
+from ..people import sessions
 
 ANONYMOUS_NAME = "anonymizováno"
-ANONYMOUS_DOMAIN = "anonymizovano.invalid"
 
 
 def _pseudonym() -> str:
     return f"{secrets.token_hex(8)}@{ANONYMOUS_DOMAIN}"
-
-
-def is_anonymised(registration: Registration) -> bool:
-    """Erased on request or anonymised by retention: nothing about the person is left to vouch for."""
-    return registration.email_normalized.endswith("@" + ANONYMOUS_DOMAIN)
 
 
 @dataclass

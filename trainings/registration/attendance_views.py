@@ -11,10 +11,11 @@ from flask_login import current_user
 
 from .. import czech
 from ..access import CHECK_IN_CODE_TERM, LECTURER, ORGANISER, REGISTRATION_TERM, TERM, requires
+from ..exports import roster
 from ..forms import CzechForm
-from ..models import RegistrationState, utcnow
-from ..terms.staff_views import term_or_404
-from . import roster, staff_actions
+from ..models import RegistrationState, registration_for_code, utcnow
+from ..web import term_or_404
+from . import staff_actions
 from .staff_forms import AttendanceForm
 from .staff_views import registration_or_404
 
@@ -118,7 +119,7 @@ def no_shows(term_id):
 @requires(ORGANISER, LECTURER, scope=CHECK_IN_CODE_TERM)
 def by_code(code):
     """Where the QR code on a confirmation e-mail leads: that person's row on the check-in page."""
-    registration = staff_actions.registration_for_code(code)
+    registration = registration_for_code(code)
     if registration is None:
         abort(404)
     return redirect(url_for(".check_in", term_id=registration.term_id, q=registration.check_in_code,

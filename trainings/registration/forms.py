@@ -2,13 +2,12 @@ from wtforms import EmailField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
-from ..forms import CheckedBox, CzechForm, phone_field, valid_email
+from ..forms import REQUIRED, CheckedBox, CzechForm, phone_field, valid_email
 from ..models import EmployerType
 from ..places import INVALID, GroupedSelect, optional_int, orp_choices, region_choices, region_exists
 from .service import Applicant, place_refusal
 
 # DataRequired, not InputRequired: a field of only spaces counts as empty.
-REQUIRED = "Vyplňte prosím toto pole."
 EMPLOYER_TYPES = {t.value for t in EmployerType}
 
 

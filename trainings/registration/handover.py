@@ -34,10 +34,9 @@ from sqlalchemy import select
 from .. import audit, tokens
 from ..db_session import NotFound, run_locked, transaction
 from ..extensions import db
-from ..mail import messages
 from ..models import Registration, RegistrationState, SeatHandover, Term, utcnow
 from ..urls import absolute_url
-from . import lifecycle
+from . import lifecycle, notifications
 from .service import (
     AlreadyRegistered,
     Applicant,
@@ -154,7 +153,7 @@ def offer(registration_id: int, applicant: Applicant, now: datetime | None = Non
         )
         db.session.add(handover)
         db.session.flush()
-        messages.handover_offer(handover, absolute_url("registration.take_over", token=token))
+        notifications.handover_offer(handover, absolute_url("registration.take_over", token=token))
         audit.record("registration.handover_offered", giver, None, handover=handover.id, to_name=handover.name,
                      expires_at=handover.expires_at)
         return Offered(handover, token)
@@ -206,8 +205,8 @@ def confirm(token: str, now: datetime | None = None, name: str | None = None) ->
         handover.confirmed_at = now
         handover.new_registration_id = new.id
         token_new = issue_link(new)
-        messages.registration_handed_over(giver, new.name)
-        messages.registration_confirmed(new, token_new)
+        notifications.registration_handed_over(giver, new.name)
+        notifications.registration_confirmed(new, token_new)
         audit.record("registration.handed_over", giver, None, handover=handover.id, to_registration=new.id,
                      to_name=new.name)
         # The name as offered and as she corrected it, like any other change of a registration.

@@ -18,7 +18,6 @@ from sqlalchemy.orm.util import identity_key
 from .. import audit, czech, places, tokens
 from ..db_session import NotFound, availability_read, in_use_case, lock_also, locked, run_locked, transaction
 from ..extensions import db
-from ..mail import messages
 from ..models import (
     AuditEntry,
     EmployerType,
@@ -32,6 +31,7 @@ from ..models import (
     utcnow,
 )
 from . import lifecycle
+from . import notifications
 from .lifecycle import RegistrationError
 
 
@@ -119,7 +119,7 @@ class Outcome:
 class RegistrationRow:
     """A registration the sign-up handles as a plain row, without an ORM object (the one it
     wrote with its own INSERT, or the address's earlier one it found): what a link (issue_link)
-    and the plan of an e-mail (mail.messages, mail.outbox.enqueue) read of it."""
+    and the plan of an e-mail (registration/notifications.py, mail.outbox.enqueue) read of it."""
 
     id: int
     email: str
@@ -301,7 +301,7 @@ def waitlist_reason(registration: Registration) -> str | None:
 
 def waitlisted_message(registration: Registration | RegistrationRow, token: str, position: int, reason: str | None):
     """Queue the "you are on the waiting list" e-mail, saying why."""
-    return messages.registration_waitlisted(
+    return notifications.registration_waitlisted(
         registration, token, position, reason=waitlist_reason_text(reason, registration.term.per_orp_limit),
         when_freed=when_freed_text(reason))
 
@@ -461,7 +461,7 @@ def register(term_id: int, applicant: Applicant, now: datetime | None = None,
 
     One transaction under the term's lock that only writes rows (the registration, its
     link, the outbox message); the e-mail is written by the outbox worker when it sends
-    it (mail.messages.compose). Five statements on the common path: the lock, one
+    it (registration/compose.py). Five statements on the common path: the lock, one
     grouped count with the duplicate check, three inserts (bench/sql_counts.py).
 
     An address already active on the term gets no second registration, and whoever typed
@@ -495,7 +495,7 @@ def register(term_id: int, applicant: Applicant, now: datetime | None = None,
             availability_read.send(current_app._get_current_object(), term=term)
             if registered is not None:
                 registration = _registered_row(registered, term)
-                messages.already_registered(registration, issue_link(registration))
+                notifications.already_registered(registration, issue_link(registration))
             else:
                 outcome = _sign_up(term, applicant, email_normalized, usage, now)
     except NotFound as exc:
@@ -545,7 +545,7 @@ def _sign_up(term: Term, applicant: Applicant, email_normalized: str, usage: Sea
     # Everyone waiting entered before this registration, so its place is the queue's length.
     position = None if state == RegistrationState.CONFIRMED else usage.waitlisted + 1
     if position is None:
-        messages.registration_confirmed(registration, token)
+        notifications.registration_confirmed(registration, token)
     else:
         waitlisted_message(registration, token, position, reason)
     return Outcome(registration.id, token, position, reason)
@@ -575,7 +575,7 @@ def fill_free_seats(term: Term, now: datetime | None = None) -> list[Registratio
     for registration in promoted:
         held = pending_switch_seat(registration, now)
         if held is None:
-            messages.registration_promoted(registration, issue_link(registration))
+            notifications.registration_promoted(registration, issue_link(registration))
         else:
             complete_switch(registration, held, now=now)
     return promoted
@@ -625,7 +625,7 @@ def complete_switch(new: Registration, held: Registration, token: str | None = N
         if other.id != new.id:
             other.replaces_registration_id = new.id  # a further switch she asked for now starts from here
     db.session.flush()
-    messages.registration_switched(new, held, token or issue_link(new))
+    notifications.registration_switched(new, held, token or issue_link(new))
     audit.record("registration.switched", held, None, to_registration=new.id, to_term=new.term_id)
     audit.record("registration.switched_in", new, None, from_registration=held.id, from_term=held.term_id)
     return fill_free_seats(old_term, now)
@@ -684,7 +684,7 @@ def cancel(
             raise NotCancellable()
         previous_state = lifecycle.cancel(registration, now)
         # Her link comes along: the e-mail tells her how to undo it while that is possible.
-        messages.registration_cancelled(registration, issue_link(registration, now))
+        notifications.registration_cancelled(registration, issue_link(registration, now))
         # The seat may go to someone whose switch gives up a seat on another term (complete_switch).
         promoted = fill_free_seats(term, now)
         if actor is not None:
@@ -771,7 +771,7 @@ def undo_cancel(registration_id: int, now: datetime | None = None) -> Registrati
             raise UndoRefused(refusal)
         lifecycle.reinstate(registration, now)
         db.session.flush()
-        messages.registration_confirmed(registration, issue_link(registration, now))
+        notifications.registration_confirmed(registration, issue_link(registration, now))
     return registration
 
 
@@ -779,13 +779,13 @@ def resend_link(term_id: int, email: str) -> None:
     """ "Send me my link": queue the e-mail for whatever address was typed. Whether the address
     is on the term, and so whether anything is sent, is decided when the e-mail is written
     (link_to_send), so this request does the same work, and takes the same time, for every address."""
-    messages.registration_link(term_id, email, normalize_email(email))
+    notifications.registration_link(term_id, email, normalize_email(email))
     db.session.commit()
 
 
 # E-mails with a link that someone else's typing may cause ("send me my link", "you are
-# already registered") are decided by the outbox worker when it writes them (mail.messages.
-# compose), never by the request that queued them: the request does the same work whether
+# already registered") are decided by the outbox worker when it writes them (registration/
+# compose.py), never by the request that queued them: the request does the same work whether
 # or not the address is registered. They follow one rule, so nobody can fill her mailbox
 # through the public forms: an active registration whose links still work, and fewer than
 # LINKS_PER_HOUR links in the hour before (the sign-up's own counts).

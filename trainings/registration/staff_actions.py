@@ -37,9 +37,8 @@ from sqlalchemy import select
 from .. import audit
 from ..db_session import NotFound, locked, transaction
 from ..extensions import db
-from ..mail import messages
 from ..models import Registration, RegistrationState, Term, TermState, User, utcnow
-from . import lifecycle
+from . import lifecycle, notifications
 from .service import (
     Applicant,
     Outcome,
@@ -128,7 +127,7 @@ def add_by_hand(
             token = issue_link(registration)
             position = registration.waitlist_position()
             if position is None:
-                messages.registration_confirmed(registration, token)
+                notifications.registration_confirmed(registration, token)
             else:
                 waitlisted_message(registration, token, position, reason)
             audit.record(
@@ -152,7 +151,7 @@ def confirm(registration_id: int, actor: User, *, over_capacity: bool = False,
         if not fits and not over_capacity:
             raise NoSeat()
         lifecycle.confirm(registration, now)
-        messages.registration_promoted(registration, issue_link(registration))
+        notifications.registration_promoted(registration, issue_link(registration))
         audit.record(
             "registration.confirmed", registration, actor, state=["waitlisted", "confirmed"],
             over_capacity=not fits,
@@ -176,7 +175,7 @@ def move_to_waitlist(registration_id: int, actor: User, now: datetime | None = N
         lifecycle.waitlist(registration, now)
         db.session.flush()
         position = registration.waitlist_position()
-        messages.registration_moved_to_waitlist(registration, issue_link(registration), position)
+        notifications.registration_moved_to_waitlist(registration, issue_link(registration), position)
         audit.record("registration.waitlisted", registration, actor, state=["confirmed", "waitlisted"],
                      position=position)
     return position
@@ -281,13 +280,6 @@ def mark_no_shows(term_id: int, actor: User, now: datetime | None = None) -> int
     return len(unmarked)
 
 
-def registration_for_code(code: str) -> Registration | None:
-    code = (code or "").strip().upper()
-    if not code or len(code) > 16:
-        return None
-    return db.session.scalars(select(Registration).where(Registration.check_in_code == code)).one_or_none()
-
-
 # --- writing to the participants -------------------------------------------------
 
 
@@ -301,7 +293,7 @@ def message_participants(term_id: int, subject: str, body: str, actor: User) -> 
                 .order_by(Registration.id)
             ).all()
             for registration in people:
-                messages.term_message(registration, issue_link(registration), subject, body)
+                notifications.term_message(registration, issue_link(registration), subject, body)
             audit.record("term.message_sent", term, actor, subject=subject, recipients=len(people))
     except NotFound as exc:
         raise TermNotFound() from exc

@@ -6,17 +6,17 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from .. import audit, czech
+from .. import audit, czech, display
 from ..access import ORGANISER, loaded, requires
 from ..certificates.rule import can_issue
+from ..exports import roster
+from ..exports.download import certificate_download
 from ..extensions import db
 from ..forms import CzechForm, show_error
 from ..models import Registration, RegistrationState, Term
 from ..places import regions_with_orps
-from ..staff import display
-from ..staff.downloads import certificate_download
-from ..terms.staff_views import term_or_404
-from . import roster, service, staff_actions
+from ..web import term_or_404
+from . import service, staff_actions
 from .staff_forms import ConfirmRegistrationForm, NoteForm, RegistrationAddForm, StaffCancelForm
 
 bp = Blueprint("staff_registrations", __name__, url_prefix="/sprava")

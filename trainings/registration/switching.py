@@ -30,9 +30,8 @@ from sqlalchemy import select
 from .. import audit
 from ..db_session import NotFound, availability_read, run_locked
 from ..extensions import db
-from ..mail import messages
 from ..models import Registration, RegistrationState, Term, TermState, utcnow
-from . import lifecycle
+from . import lifecycle, notifications
 from .service import (
     AlreadyRegistered,
     Applicant,
@@ -194,7 +193,7 @@ def switch(registration_id: int, target_term_id: int, now: datetime | None = Non
         db.session.flush()
         token = issue_link(entry)
         position = entry.waitlist_position()
-        messages.registration_switch_pending(entry, registration, token, position)
+        notifications.registration_switch_pending(entry, registration, token, position)
         audit.record("registration.switch_requested", registration, None, to_registration=entry.id,
                      to_term=target.id, position=position)
         audit.record("registration.switch_waiting", entry, None, from_registration=registration.id,

@@ -3,18 +3,17 @@ from flask import Blueprint, abort, current_app, flash, make_response, redirect,
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from .. import czech
+from .. import check_in, czech
 from ..access import public
 from ..certificates.rule import can_issue
+from ..exports.download import certificate_download
 from ..extensions import csrf, db
-from ..feedback import service as feedback
 from ..forms import show_error
 from ..models import Registration, Term
 from ..places import regions_open_to, regions_with_orps
 from ..security import limit_form_posts, private_page, unlisted
-from ..staff.downloads import certificate_download
 from ..timefmt import term_span
-from . import check_in, handover, service, switching
+from . import handover, page_parts, service, switching
 from .forms import CancelForm, HandoverConfirmForm, HandoverForm, RegistrationForm, ResendLinkForm, SwitchForm
 
 bp = Blueprint("registration", __name__)
@@ -439,7 +438,7 @@ def _attendance_context(registration) -> dict:
         "check_in_code": registration.door_code() if url else None,
         "check_in_qr": check_in.qr_svg(url) if url else None,
         "certificate": can_issue(registration),
-        "questionnaire": feedback.questionnaire_of(registration),
+        **page_parts.parts_of(registration),  # her questionnaire (feedback)
     }
 
 

@@ -16,15 +16,12 @@ from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberR
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import czech
-from ..forms import CzechForm, WholeNumberField, phone_field, valid_email
+from ..forms import REQUIRED, CzechDateField, CzechForm, CzechTimeField, WholeNumberField, phone_field, valid_email
 from ..models import TermForm, Urgency
 from ..places import GroupedSelect, check_orp_in_region, optional_int, orp_choices, region_choices
-from ..staff.forms import CzechDateField, CzechTimeField
 from ..terms.forms import capacity_field, per_orp_limit_field, term_data
 from ..terms.service import TermData
 from ..timefmt import PRAGUE
-
-REQUIRED = "Vyplňte prosím toto pole."
 
 
 def _text(label, max_length, required=True, **kw):

@@ -14,10 +14,9 @@ from flask import current_app
 from sqlalchemy import select
 
 from .. import audit, tokens, workdays
-from ..db_session import begin_write, locked, transaction
+from ..db_session import locked, transaction
 from ..errors import ServiceError
 from ..extensions import db
-from ..mail import messages
 from ..models import (
     Offer,
     OfferKind,
@@ -39,6 +38,7 @@ from ..models import (
 )
 from ..terms import service as terms_service
 from ..timefmt import term_span
+from . import notifications
 
 
 class RequestError(ServiceError):
@@ -202,8 +202,7 @@ def submit_region_package(requester: Requester, data: RegionPackage, now: dateti
 
 def _submit(kind, requester, region_id, orp_id, values, items, now) -> Submitted:
     now = now or utcnow()
-    begin_write()
-    try:
+    with transaction():
         region = db.session.get(Region, region_id)
         request = SupportRequest(
             kind=kind,
@@ -229,13 +228,9 @@ def _submit(kind, requester, region_id, orp_id, values, items, now) -> Submitted
         )
         db.session.flush()
         token = issue_link(request)
-        messages.request_received(request, token)
+        notifications.request_received(request, token)
         for person in _recipients(request):
-            messages.request_new(request, person)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+            notifications.request_new(request, person)
     return Submitted(request, token)
 
 
@@ -277,7 +272,7 @@ def _state_event(request, actor, now, current, to_state, text, item=None) -> Req
 def _tell_requester(request: SupportRequest, change: _Change) -> None:
     visible = [e for e in change.events if e.visible_to_requester]
     if visible:
-        messages.request_updated(request, issue_link(request), visible)
+        notifications.request_updated(request, issue_link(request), visible)
 
 
 def transition(request_id: int, to_state: RequestState, actor: User, text: str | None = None,
@@ -367,7 +362,7 @@ def requester_message(request_id: int, text: str, now: datetime | None = None) -
         request.updated_at = now
         db.session.flush()
         for person in _recipients(request):
-            messages.request_requester_message(request, event, person)
+            notifications.request_requester_message(request, event, person)
     return event
 
 
@@ -426,7 +421,7 @@ def create_closed_term(request_id: int, data: terms_service.TermData, actor: Use
         _answered(request, now)
         db.session.flush()
         audit.record("request.term_created", request, actor, term_id=term.id)
-        messages.request_term_created(request, term, issue_link(request))
+        notifications.request_term_created(request, term, issue_link(request))
     return term
 
 

@@ -14,8 +14,8 @@ from ..access import public, requires
 from ..extensions import limiter
 from ..forms import CzechForm, show_error
 from ..models import StaffRole
+from ..people import accounts, second_factor, sessions
 from ..security import limit_form_posts, limit_login_posts
-from . import accounts, second_factor, sessions
 from .forms import AppCodeForm, ForgotPasswordForm, LoginForm, SecondFactorForm, SetPasswordForm
 
 bp = Blueprint("auth", __name__, url_prefix="/sprava")

@@ -1,42 +1,15 @@
 """Back office: the files of a term (participant list as CSV and XLSX, the
-prezenční listina and the osvědčení as PDF), and the one way files are handed out (`download`)."""
-from urllib.parse import quote
-
-from flask import Blueprint, Response, abort, flash, redirect, url_for
+prezenční listina and the osvědčení as PDF); files are handed out by `web.download`."""
+from flask import Blueprint, flash, redirect, url_for
 
 from ..access import LECTURER, ORGANISER, TERM, requires
-from ..certificates.rule import can_issue
-from ..certificates.service import certificate_number
 from ..documents import service as documents
 from ..exports import csv_export, pdf, xlsx
 from ..exports.rows import export_filename
 from ..models import TermState, utcnow
-from ..terms.staff_views import term_or_404
+from ..web import CSV, PDF, XLSX, download, term_or_404
 
 bp = Blueprint("staff_exports", __name__, url_prefix="/sprava/terminy")
-
-CSV = "text/csv; charset=utf-8"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-PDF = "application/pdf"
-
-
-def download(data: bytes, content_type: str, filename: str) -> Response:
-    """An attachment that is not cached anywhere: the files hold personal data.
-
-    `content_type`, not `mimetype`: Werkzeug adds a charset to a text/* mimetype
-    even when it names one, and the CSV said "charset=utf-8" twice."""
-    return Response(data, content_type=content_type, headers={
-        "Content-Disposition": f"attachment; filename=\"{filename}\"; filename*=UTF-8''{quote(filename)}",
-        "Cache-Control": "private, no-store",
-    })
-
-
-def certificate_download(registration) -> Response:
-    """One person's osvědčení, wherever it is asked for (her pages, the staff's); 404 unless she gets one."""
-    if not can_issue(registration):
-        abort(404)
-    return download(pdf.certificate_pdf(registration), PDF, f"osvedceni-{certificate_number(registration)}.pdf")
-
 
 @bp.get("/<id:term_id>/export.csv")
 @requires(ORGANISER)

@@ -9,9 +9,9 @@ from ..access import COORDINATOR, ORGANISER, may_see_region, regions_seen_by, re
 from ..collation import czech_key
 from ..extensions import db
 from ..models import Region
+from ..report_forms import ReportPeriodForm
+from ..web import XLSX, download
 from . import charts
-from .downloads import XLSX, download
-from .forms import ReportPeriodForm
 
 bp = Blueprint("reports", __name__, url_prefix="/sprava/vykazy")
 

@@ -1,4 +1,4 @@
-"""What the two term forms share: the organiser's term form (staff/forms.py TermEditForm) and
+"""What the two term forms share: the organiser's term form (terms/staff_forms.py TermEditForm) and
 the coordinator's closed term of a request (requests/forms.py ClosedTermForm).
 
 Both build their `TermData` through `term_data` and take their number fields' limits from

@@ -55,15 +55,6 @@ def term_rows(starts_from: datetime | None = None, starts_before: datetime | Non
     return Page(rows, page, size, total)
 
 
-def term_with_facts(term_id: int) -> Term | None:
-    return db.session.scalars(
-        select(Term)
-        .options(joinedload(Term.offer), joinedload(Term.region), joinedload(Term.restricted_region),
-                 joinedload(Term.restricted_orp))
-        .where(Term.id == term_id)
-    ).one_or_none()
-
-
 @dataclass
 class InterestSummary:
     """The interest list of one planned workshop, counted per kraj."""

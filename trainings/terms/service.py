@@ -18,7 +18,6 @@ from ..collation import person_key
 from ..db_session import locked, transaction
 from ..errors import ServiceError
 from ..extensions import db
-from ..mail import messages
 from ..mail.outbox import enqueue_once
 from ..models import (
     InterestEntry,
@@ -38,6 +37,7 @@ from ..models import (
 from ..places import MAX_ID
 from ..registration.service import fill_free_seats, issue_link
 from ..timefmt import PRAGUE, local, term_span
+from . import notifications
 
 # The most seats a term may have, for both term forms. Workshops are small groups; the
 # prezenční listina (tagged PDF) costs about 12 ms per row, so 500 rows stay near 6 s, well inside
@@ -204,7 +204,7 @@ def notify_interest_list(term: Term) -> int:
     sent = 0
     for entry in entries:
         key = f"interest:{entry.offer_id}:{entry.email_normalized}"
-        if enqueue_once(key, lambda k, entry=entry: messages.interest_term_opened(entry, term, k)):
+        if enqueue_once(key, lambda k, entry=entry: notifications.interest_term_opened(entry, term, k)):
             sent += 1
         entry.notified_at = utcnow()
     return sent
@@ -249,7 +249,7 @@ def update_term(term_id: int, data: TermData, actor: User | None) -> list[Regist
             term.sequence += 1
             changes = _describe(term, notify)
             for registration in _active_registrations(term):
-                messages.term_changed(registration, issue_link(registration), changes)
+                notifications.term_changed(registration, issue_link(registration), changes)
         promoted = fill_free_seats(term)
         for registration in promoted:
             audit.record("registration.promoted", registration, actor, reason="term.updated")
@@ -292,7 +292,7 @@ def cancel_term(term_id: int, actor: User | None, reason: str | None = None) -> 
         audit.record("term.cancelled", term, actor, reason=reason)
         people = _active_registrations(term)
         for registration in people:
-            messages.term_cancelled(registration, issue_link(registration), reason)
+            notifications.term_cancelled(registration, issue_link(registration), reason)
     return len(people)
 
 

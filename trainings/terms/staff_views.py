@@ -3,34 +3,28 @@ a message to a term's participants, and where interest lies (blueprint `staff_te
 from collections import Counter
 from datetime import timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 
 from .. import audit, czech
-from ..access import LECTURER, ORGANISER, loaded, requires, term_filter
+from ..access import LECTURER, ORGANISER, requires, term_filter
 from ..extensions import db
 from ..feedback import service as feedback
 from ..forms import show_error
-from ..models import Offer, OfferKind, Term, TermState, utcnow
+from ..models import Offer, OfferKind, TermState, utcnow
 from ..paging import requested_page
 from ..places import optional_int, regions_with_orps
 from ..registration import staff_actions
 from ..registration.service import registration_counts, seat_usage
-from ..staff.forms import MessageForm, TermCancelForm, TermEditForm
 from ..urls import absolute_url
+from ..web import term_or_404
 from . import queries
 from . import service as terms
+from .staff_forms import MessageForm, TermCancelForm, TermEditForm
 
 bp = Blueprint("staff_terms", __name__, url_prefix="/sprava/terminy")
 TERMS_PER_PAGE = 50
-
-
-def term_or_404(term_id: int):
-    term = loaded(Term, term_id) or queries.term_with_facts(term_id)
-    if term is None:
-        abort(404)
-    return term
 
 
 def _workshops(keep: int | None = None):

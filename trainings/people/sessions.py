@@ -29,7 +29,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from .. import czech, tokens
-from ..db_session import begin_write
+from ..db_session import transaction
 from ..extensions import db
 from ..models import LoginFailures, StaffRole, StaffSession, User, utcnow
 
@@ -52,10 +52,9 @@ def is_complete(row: StaffSession) -> bool:
 def start(user: User) -> StaffSession:
     """A new session row for this browser; its token goes into Flask's session only."""
     token = tokens.new()
-    begin_write()  # as in pass_second_factor: logins at once must not fail on SQLite's lock
-    row = StaffSession(user=user, token_hash=tokens.token_hash(token))
-    db.session.add(row)
-    db.session.commit()
+    with transaction():  # as in pass_second_factor: logins at once must not fail on SQLite's lock
+        row = StaffSession(user=user, token_hash=tokens.token_hash(token))
+        db.session.add(row)
     session.clear()  # nothing of an earlier visitor's session survives a login
     session.permanent = True  # the cookie itself expires after PERMANENT_SESSION_LIFETIME too
     session[TOKEN_KEY] = token
@@ -68,9 +67,8 @@ def _write(statement) -> bool:
     holds unflushed changes (then it waits for the next request rather than commit them)."""
     if db.session.new or db.session.dirty or db.session.deleted:
         return False
-    begin_write()
-    db.session.execute(statement)
-    db.session.commit()
+    with transaction():
+        db.session.execute(statement)
     return True
 
 
@@ -133,9 +131,8 @@ def pass_second_factor(row: StaffSession) -> None:
     # that turns into a write fails ("database is locked") while the other logins racing for
     # the same code hold the write lock.
     row_id = row.id
-    begin_write()
-    db.session.execute(update(StaffSession).where(StaffSession.id == row_id).values(second_factor_at=utcnow()))
-    db.session.commit()
+    with transaction():
+        db.session.execute(update(StaffSession).where(StaffSession.id == row_id).values(second_factor_at=utcnow()))
 
 
 def end(row: StaffSession | None) -> None:

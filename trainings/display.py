@@ -7,9 +7,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from ..extensions import db
-from ..models import AuditEntry, Offer, Orp, Region, Registration, RegistrationState, StaffRole, Term, TermForm
-from ..timefmt import date_time, term_span
+from .extensions import db
+from .models import AuditEntry, Offer, Orp, Region, Registration, RegistrationState, StaffRole, Term, TermForm
+from .timefmt import date_time, term_span
 
 ACTIONS = {
     "term.created": "termín vytvořen",

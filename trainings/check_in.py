@@ -18,8 +18,8 @@ import io
 import segno
 from markupsafe import Markup
 
-from ..models import Registration
-from ..urls import absolute_url
+from .models import Registration
+from .urls import absolute_url
 
 MODULE_PX = 5  # pixel size of one QR module in the e-mail
 QUIET_ZONE = 4  # modules of white around the symbol, as the standard asks

@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 from flask import current_app
 from icalendar import Calendar, Event, Timezone, vCalAddress, vDuration, vText
 
-from ..models import Registration, RegistrationState, Term, TermState, utcnow
-from ..timefmt import PRAGUE, term_span
-from ..urls import absolute_url
+from .models import Registration, RegistrationState, Term, TermState, utcnow
+from .timefmt import PRAGUE, term_span
+from .urls import absolute_url
 
 PRODID = "-//MPSV//SPOD4 registrace//CS"
 REFRESH = timedelta(hours=1)

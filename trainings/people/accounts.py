@@ -24,14 +24,13 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import czech, tokens
 from ..audit import record
-from ..db_session import begin_write
+from ..db_session import transaction
 from ..errors import ServiceError
 from ..extensions import db
-from ..mail import messages
 from ..models import LoginFailures, StaffRole, User, UserToken, utcnow
 from ..timefmt import LOCALE, local
 from ..urls import absolute_url
-from . import sessions
+from . import notifications, sessions
 
 # A first password: the link may wait in the inbox over a weekend. A forgotten one: the
 # person asked a minute ago, and a reset link lying in a mailbox for days is a way in.
@@ -80,11 +79,11 @@ def create_user(email: str, name: str, role: StaffRole, password: str | None = N
     email = email.strip().lower()
     if user_by_email(email) is not None:
         raise AccountError(f"Uživatel {email} už existuje.")
-    user = User(email=email, name=name, role=role)
-    if password:
-        set_password(user, password)
-    db.session.add(user)
-    db.session.commit()
+    with transaction():
+        user = User(email=email, name=name, role=role)
+        if password:
+            set_password(user, password)
+        db.session.add(user)
     return user
 
 
@@ -98,17 +97,17 @@ def set_password(user: User, password: str) -> None:
 
 def deactivate(user: User, actor: User | None = None) -> None:
     """Take away a person's access: her sessions end now, and she can no longer log in."""
-    user.active = False
-    sessions.end_all(user)
-    record("user.deactivated", user, actor)
-    db.session.commit()
+    with transaction():
+        user.active = False
+        sessions.end_all(user)
+        record("user.deactivated", user, actor)
 
 
 def reactivate(user: User, actor: User | None = None) -> None:
     """Give a deactivated person her access back, with the password she had (if any)."""
-    user.active = True
-    record("user.reactivated", user, actor)
-    db.session.commit()
+    with transaction():
+        user.active = True
+        record("user.reactivated", user, actor)
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -152,25 +151,22 @@ def _count_attempt(key: str) -> tuple[datetime, int]:
         },
         where=or_(window_over, LoginFailures.attempts < LOGIN_ATTEMPTS),
     ).returning(started, LoginFailures.attempts)
-    begin_write()
-    counted = db.session.execute(statement).first()
-    if counted is None:
-        until = db.session.scalar(select(started).where(LoginFailures.email_hash == key)) + LOGIN_WINDOW
-        db.session.rollback()
-        raise LoginLocked(until)
-    db.session.commit()
+    with transaction():  # LoginLocked rolls it back: past the limit nothing was counted
+        counted = db.session.execute(statement).first()
+        if counted is None:
+            until = db.session.scalar(select(started).where(LoginFailures.email_hash == key)) + LOGIN_WINDOW
+            raise LoginLocked(until)
     return counted.window_started_at, counted.attempts
 
 
 def _give_attempt_back(key: str, window_started_at: datetime, user_id: int) -> None:
     """A right password is no guess: its attempt is taken off the count (unless its window
     has been replaced by a new one meanwhile), and the login is noted on the person."""
-    begin_write()
-    db.session.execute(update(LoginFailures).where(
-        LoginFailures.email_hash == key, LoginFailures.window_started_at == window_started_at,
-        LoginFailures.attempts > 0).values(attempts=LoginFailures.attempts - 1))
-    db.session.execute(update(User).where(User.id == user_id).values(last_login_at=utcnow()))
-    db.session.commit()
+    with transaction():
+        db.session.execute(update(LoginFailures).where(
+            LoginFailures.email_hash == key, LoginFailures.window_started_at == window_started_at,
+            LoginFailures.attempts > 0).values(attempts=LoginFailures.attempts - 1))
+        db.session.execute(update(User).where(User.id == user_id).values(last_login_at=utcnow()))
 
 
 def _note_lock(user: User | None, until: datetime) -> None:
@@ -178,9 +174,8 @@ def _note_lock(user: User | None, until: datetime) -> None:
     has an account, and in the log either way."""
     whose = "an address without an account"
     if user is not None:
-        begin_write()
-        record("login.locked", user, attempts=LOGIN_ATTEMPTS, until=until)
-        db.session.commit()
+        with transaction():
+            record("login.locked", user, attempts=LOGIN_ATTEMPTS, until=until)
         whose = f"user {user.id}"
     current_app.logger.warning("staff login: %d wrong passwords for %s within %d minutes; no password is checked "
                                "for it until %s", LOGIN_ATTEMPTS, whose, LOGIN_WINDOW.total_seconds() // 60,
@@ -195,10 +190,10 @@ def _lift_lock(email: str) -> None:
 def send_password_link(user: User, lifetime: timedelta = PASSWORD_LINK_LIFETIME) -> None:
     """E-mail a one-time link to set a password (first login or a forgotten one)."""
     token = tokens.new()
-    db.session.add(UserToken(user=user, token_hash=tokens.token_hash(token), expires_at=utcnow() + lifetime))
-    messages.staff_password_link(user, absolute_url("auth.set_password", token=token),
-                                 format_timedelta(lifetime, locale="cs"))
-    db.session.commit()
+    with transaction():
+        db.session.add(UserToken(user=user, token_hash=tokens.token_hash(token), expires_at=utcnow() + lifetime))
+        notifications.staff_password_link(user, absolute_url("auth.set_password", token=token),
+                                          format_timedelta(lifetime, locale="cs"))
 
 
 def _resets_in_the_last_hour(user: User) -> int:
@@ -240,11 +235,11 @@ def user_for_password_token(token: str) -> UserToken | None:
 
 
 def use_password_token(user_token: UserToken, password: str) -> User:
-    set_password(user_token.user, password)
-    # This link and every other one still open for the person: one reset, one way in.
-    db.session.execute(
-        update(UserToken).where(UserToken.user_id == user_token.user_id, UserToken.used_at.is_(None))
-        .values(used_at=utcnow())
-    )
-    db.session.commit()
+    with transaction():
+        set_password(user_token.user, password)
+        # This link and every other one still open for the person: one reset, one way in.
+        db.session.execute(
+            update(UserToken).where(UserToken.user_id == user_token.user_id, UserToken.used_at.is_(None))
+            .values(used_at=utcnow())
+        )
     return user_token.user

@@ -38,7 +38,7 @@ from sqlalchemy import delete, func, or_, select, update
 
 from .. import tokens
 from ..audit import record
-from ..db_session import begin_write
+from ..db_session import OutsideTransaction, in_use_case, transaction
 from ..errors import ServiceError
 from ..extensions import db
 from ..models import RecoveryCode, User, utcnow
@@ -78,8 +78,8 @@ def pending_secret(user: User) -> str:
     if enrolled(user):
         raise SecondFactorError("Dvoufázové ověření už je zapnuté.")
     if user.totp_secret is None:
-        user.totp_secret = pyotp.random_base32()
-        db.session.commit()
+        with transaction():
+            user.totp_secret = pyotp.random_base32()
     return user.totp_secret
 
 
@@ -112,8 +112,8 @@ def _matched_step(secret: str, code: str, at: float | None = None) -> int | None
 
 
 def _use_app_code(user: User, code: str) -> bool:
-    """Accept an app code once: claim its step in a fresh write transaction that the caller
-    commits. False for a wrong code and for one whose step (or a later one) was used already.
+    """Accept an app code once: claim its step in the caller's use case (its transaction commits
+    the claim). False for a wrong code and for one whose step (or a later one) was used already.
 
     The claim is a conditional UPDATE rather than read-then-write, so of two requests with
     the same code the second waits for the first's row lock (PostgreSQL) or write lock
@@ -121,15 +121,17 @@ def _use_app_code(user: User, code: str) -> bool:
     step = _matched_step(user.totp_secret, code) if user.totp_secret else None
     if step is None:
         return False
-    user_id = user.id
-    begin_write()
-    claimed = db.session.execute(
-        update(User).where(User.id == user_id, or_(User.totp_last_step.is_(None), User.totp_last_step < step))
+    _refuse_outside_transaction()
+    return db.session.execute(
+        update(User).where(User.id == user.id, or_(User.totp_last_step.is_(None), User.totp_last_step < step))
         .values(totp_last_step=step)
     ).rowcount == 1
-    if not claimed:
-        db.session.rollback()
-    return claimed
+
+
+def _refuse_outside_transaction() -> None:
+    # A claim outside a use case would be committed by whatever commit came next, or never.
+    if not in_use_case():
+        raise OutsideTransaction("a second-factor code is claimed inside its use case's transaction")
 
 
 def _new_recovery_codes(user: User) -> list[str]:
@@ -143,12 +145,12 @@ def confirm_enrolment(user: User, code: str) -> list[str]:
     """Switch TOTP on with the first code from the app; returns the recovery codes to show once."""
     if enrolled(user):
         raise SecondFactorError("Dvoufázové ověření už je zapnuté.")
-    if not _use_app_code(user, code):
-        raise SecondFactorError(WRONG_APP_CODE)
-    user.totp_confirmed_at = utcnow()
-    codes = _new_recovery_codes(user)
-    record("second_factor.enabled", user, actor=user)
-    db.session.commit()
+    with transaction():
+        if not _use_app_code(user, code):
+            raise SecondFactorError(WRONG_APP_CODE)
+        user.totp_confirmed_at = utcnow()
+        codes = _new_recovery_codes(user)
+        record("second_factor.enabled", user, actor=user)
     return codes
 
 
@@ -157,35 +159,30 @@ def verify(user: User, code: str) -> str:
     Raises SecondFactorError with the message for the field."""
     if not enrolled(user):
         raise SecondFactorError("Dvoufázové ověření není zapnuté.")
-    if _use_app_code(user, code):
-        db.session.commit()
-        return "totp"
-    if _use_recovery_code(user, code):
-        record("second_factor.recovery_code_used", user, actor=user, left=unused_recovery_codes(user))
-        db.session.commit()
-        return "recovery"
+    with transaction():
+        if _use_app_code(user, code):
+            return "totp"
+        if _use_recovery_code(user, code):
+            record("second_factor.recovery_code_used", user, actor=user, left=unused_recovery_codes(user))
+            return "recovery"
     raise SecondFactorError(WRONG_CODE)
 
 
 def _use_recovery_code(user: User, code: str) -> bool:
-    """Spend a recovery code of this person: in a fresh write transaction that the caller
-    commits. False for a wrong code, another person's, and one spent already.
+    """Spend a recovery code of this person, in the caller's use case (its transaction commits
+    the spending). False for a wrong code, another person's, and one spent already.
 
     Spent by one conditional UPDATE, as app codes are claimed: of several logins giving the
     same code at once, the others wait for the first one's row lock and then match no row."""
     normalised = _normalise(code)
     if len(normalised) != 10:
         return False
-    user_id = user.id
-    begin_write()
-    spent = db.session.execute(
-        update(RecoveryCode).where(RecoveryCode.user_id == user_id, RecoveryCode.code_hash == _hash(normalised),
+    _refuse_outside_transaction()
+    return db.session.execute(
+        update(RecoveryCode).where(RecoveryCode.user_id == user.id, RecoveryCode.code_hash == _hash(normalised),
                                    RecoveryCode.used_at.is_(None))
         .values(used_at=utcnow())
     ).rowcount > 0
-    if not spent:
-        db.session.rollback()
-    return spent
 
 
 def unused_recovery_codes(user: User) -> int:
@@ -198,11 +195,13 @@ def unused_recovery_codes(user: User) -> int:
 def regenerate_recovery_codes(user: User, code: str) -> list[str]:
     """New codes replace all old ones; asks for a current app code, so a session left
     open on someone's desk cannot print itself a way in."""
-    if not enrolled(user) or not _use_app_code(user, code):
+    if not enrolled(user):
         raise SecondFactorError(WRONG_APP_CODE)
-    codes = _new_recovery_codes(user)
-    record("second_factor.recovery_codes_renewed", user, actor=user)
-    db.session.commit()
+    with transaction():
+        if not _use_app_code(user, code):
+            raise SecondFactorError(WRONG_APP_CODE)
+        codes = _new_recovery_codes(user)
+        record("second_factor.recovery_codes_renewed", user, actor=user)
     return codes
 
 
@@ -212,11 +211,11 @@ def disable(user: User, code: str) -> bool:
     For the roles that must have it this is the move to a new phone: their next step is
     the setup again, and their next login cannot pass without it (returns True then).
     """
-    verify(user, code)  # a recovery code is spent and audited there
-    _forget_app(user)
-    required = user.role in sessions.SECOND_FACTOR_ROLES
-    record("second_factor.reset" if required else "second_factor.disabled", user, actor=user)
-    db.session.commit()
+    with transaction():  # the code spent and the app forgotten together, or neither
+        verify(user, code)  # a recovery code is spent and audited there
+        _forget_app(user)
+        required = user.role in sessions.SECOND_FACTOR_ROLES
+        record("second_factor.reset" if required else "second_factor.disabled", user, actor=user)
     return required
 
 
@@ -233,7 +232,7 @@ def reset_by_administrator(user: User, actor: User | None = None) -> None:
     outside the application: the app and the codes are forgotten and her sessions end (a
     stolen phone may sit in a logged-in browser). Her next login leads to the setup again;
     for an administrator or coordinator it cannot pass without it."""
-    _forget_app(user)
-    sessions.end_all(user)
-    record("second_factor.reset_by_administrator", user, actor=actor)
-    db.session.commit()
+    with transaction():
+        _forget_app(user)
+        sessions.end_all(user)
+        record("second_factor.reset_by_administrator", user, actor=actor)
