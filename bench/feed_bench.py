@@ -11,7 +11,8 @@ import time
 
 from common import add_terms, build, sqlite_url
 
-from trainings.calendar import feeds, ics
+from trainings import ics
+from trainings.calendar import feeds
 
 
 def timed(client) -> tuple[float, int]:

@@ -106,8 +106,8 @@ def grow_to(terms: int, registrations: int) -> None:
 
 def forget_kept() -> None:
     """Empty every process cache a page keeps its numbers or text in, so the next view computes all."""
-    from trainings import coverage, reporting
-    from trainings.calendar import feeds, ics
+    from trainings import coverage, ics, reporting
+    from trainings.calendar import feeds
 
     for kept in (reporting._reports, coverage._kept):
         kept._items.clear()
