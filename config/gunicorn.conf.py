@@ -17,7 +17,7 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5
 # Recycle workers now and then so a slow leak never grows into an outage.
-max_requests = 2000
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = 200
 accesslog = "-"
 errorlog = "-"
@@ -71,4 +71,6 @@ def _ask_whether_the_database_answers(worker):
     # of it before its first request fails requests and /health at once.
     from trainings.db_session import ask_whether_the_database_answers
 
+    if "sqlalchemy" not in getattr(worker.wsgi, "extensions", {}):
+        return  # a bare app served with this config (bench/hello.py, the benchmarks' baseline)
     ask_whether_the_database_answers(worker.wsgi)
