@@ -259,3 +259,43 @@ def test_erasing_a_person_deletes_the_prepared_files_that_print_her_page(app, sm
     service.run_next()
     text = "".join(pages_of(jobs_of(term.id)[0].data))
     assert "Petr Čech" not in text and "anonymizováno" not in text and "Žofie Žáková" in text
+
+
+def test_two_clicks_at_once_make_one_job(app, database_url, tmp_path, small_threshold, monkeypatch):
+    """Two organisers (or one double click) ask for the term's osvědčení at the same moment: one job
+    is made, and both are shown it."""
+    import threading
+
+    from .conftest import build_app
+
+    term, _ = ended_term()
+    clicking = build_app(database_url, tmp_path)  # its own engine: each click its own connection
+    slow_fingerprint = pdf.certificates_fingerprint
+
+    def fingerprint(*args):
+        time.sleep(0.3)  # both requests are past their look for a job before either writes one
+        return slow_fingerprint(*args)
+
+    monkeypatch.setattr(pdf, "certificates_fingerprint", fingerprint)
+    term_id = term.id
+    db.session.commit()
+    jobs, errors = [], []
+
+    def click():
+        try:
+            with clicking.app_context():
+                jobs.append(service.request_certificates(db.session.get(Term, term_id), None).id)
+                db.session.remove()
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    clicks = [threading.Thread(target=click) for _ in range(2)]
+    for thread in clicks:
+        thread.start()
+    for thread in clicks:
+        thread.join(30)
+    with clicking.app_context():
+        db.engine.dispose()
+    assert not errors, errors
+    assert len(jobs_of(term_id)) == 1
+    assert jobs[0] == jobs[1]

@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, delete, or_, select, update
 
+from ..db_session import locked, transaction
 from ..extensions import db
 from ..models import DocumentJob, DocumentState, Term, User, utcnow
 from ..exports import pdf
@@ -73,6 +74,12 @@ def fingerprint(term: Term) -> str:
 def request_certificates(term: Term, user: User | None, now: datetime | None = None) -> DocumentJob:
     """The job that makes (or made) this term's osvědčení as they stand now: an existing one, or a new one."""
     now = now or utcnow()
+    # Under the term's lock: two clicks at the same moment find one job, the second the first's.
+    with transaction(), locked(Term, term.id) as term:
+        return _job_for(term, user, now)
+
+
+def _job_for(term: Term, user: User | None, now: datetime) -> DocumentJob:
     people = pdf.term_certificates(term)
     print_ = pdf.certificates_fingerprint(term, people)
     job = db.session.scalars(
@@ -83,11 +90,9 @@ def request_certificates(term: Term, user: User | None, now: datetime | None = N
         .limit(1)
     ).first()
     if job is None:
-        # Two clicks at the same moment may make two jobs: both print the same codes (issued once).
         job = DocumentJob(kind=CERTIFICATES, term_id=term.id, requested_by_id=user.id if user else None,
                           fingerprint=print_, total=len(people), created_at=now, expires_at=now + KEEP)
         db.session.add(job)
-    db.session.commit()
     return job
 
 
