@@ -73,6 +73,7 @@ def site(tmp_path_factory):
             held_on(term, min(datetime(today.year, month, 10, 9, tzinfo=PRAGUE), today.replace(hour=0)))
         coordinator = accounts.user_by_email(COORDINATOR)
         coordinator.password_hash = FAST_HASH
+        db.session.commit()  # enrolling the app is a use case of its own, on committed rows
         secret = enrol_second_factor(coordinator)
         user_id = coordinator.id
         db.session.commit()

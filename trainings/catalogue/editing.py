@@ -22,6 +22,7 @@ from sqlalchemy import case, select
 
 from .. import audit, czech
 from . import texts
+from ..db_session import transaction
 from ..errors import ServiceError
 from ..extensions import db
 from ..models import Offer, OfferKind, OfferRevision, OfferStatus, TermForm, User, utcnow
@@ -164,23 +165,23 @@ def as_drafted(offer: Offer, values: dict) -> Offer:
 def save_draft(offer: Offer, values: dict, actor: User) -> OfferRevision:
     """Keep the edit as the offer's draft (one per offer: a later edit replaces it)."""
     values = clean(offer.kind, values)
-    draft = draft_of(offer)
-    if draft is None:
-        draft = OfferRevision(offer=offer, action="edit", values=values, changes={})
-        db.session.add(draft)
-    draft.values = values
-    draft.changes = diff(values_of(offer), values)
-    draft.author = actor
-    draft.created_at = utcnow()
-    db.session.commit()
+    with transaction():
+        draft = draft_of(offer)
+        if draft is None:
+            draft = OfferRevision(offer=offer, action="edit", values=values, changes={})
+            db.session.add(draft)
+        draft.values = values
+        draft.changes = diff(values_of(offer), values)
+        draft.author = actor
+        draft.created_at = utcnow()
     return draft
 
 
 def discard_draft(offer: Offer) -> None:
-    draft = draft_of(offer)
-    if draft is not None:
-        db.session.delete(draft)
-        db.session.commit()
+    with transaction():
+        draft = draft_of(offer)
+        if draft is not None:
+            db.session.delete(draft)
 
 
 def _keep_baseline(offer: Offer, now) -> None:
@@ -205,20 +206,21 @@ def _publish_values(offer: Offer, values: dict, actor: User, revision: OfferRevi
     revision.published_at = now
     db.session.flush()
     audit.record("offer.published", offer, actor, fields=", ".join(FIELDS[name] for name in FIELDS if name in changes))
-    db.session.commit()
-    texts.forget()  # titles and other names link other offers' texts
     return revision
 
 
 def publish(offer: Offer, actor: User) -> OfferRevision:
     """The draft becomes what the public pages and the API show."""
-    draft = draft_of(offer)
-    if draft is None:
-        raise EditRefused("Nabídka nemá žádný koncept ke zveřejnění.")
-    now = utcnow()
-    if draft.action != "created":
-        _keep_baseline(offer, now)
-    return _publish_values(offer, draft.values, actor, draft, now)
+    with transaction():
+        draft = draft_of(offer)
+        if draft is None:
+            raise EditRefused("Nabídka nemá žádný koncept ke zveřejnění.")
+        now = utcnow()
+        if draft.action != "created":
+            _keep_baseline(offer, now)
+        revision = _publish_values(offer, draft.values, actor, draft, now)
+    texts.forget()  # titles and other names link other offers' texts
+    return revision
 
 
 def restore(revision: OfferRevision, actor: User) -> OfferRevision:
@@ -226,24 +228,26 @@ def restore(revision: OfferRevision, actor: User) -> OfferRevision:
     offer = revision.offer
     if revision.published_at is None:
         raise EditRefused("Koncept nelze obnovit; zveřejněte ho.")
-    now = utcnow()
-    _keep_baseline(offer, now)
-    restored = OfferRevision(offer=offer, action="restore", values=dict(revision.values), changes={},
-                             restored_from=revision, created_at=now)
-    db.session.add(restored)
     try:
-        return _publish_values(offer, dict(revision.values), actor, restored, now)
+        with transaction():  # nothing of it stays when the version is the one shown
+            now = utcnow()
+            _keep_baseline(offer, now)
+            restored = OfferRevision(offer=offer, action="restore", values=dict(revision.values), changes={},
+                                     restored_from=revision, created_at=now)
+            db.session.add(restored)
+            restored = _publish_values(offer, dict(revision.values), actor, restored, now)
     except EditRefused:
-        db.session.rollback()
-        raise EditRefused("Tato verze je právě zveřejněná.")
+        raise EditRefused("Tato verze je právě zveřejněná.") from None
+    texts.forget()
+    return restored
 
 
 def withdraw(offer: Offer, actor: User) -> None:
     """Out of the public catalogue and sign-up; nothing that refers to it changes."""
     if offer.withdrawn_at is None:
-        offer.withdrawn_at = offer.edited_at = utcnow()
-        audit.record("offer.withdrawn", offer, actor)
-        db.session.commit()
+        with transaction():
+            offer.withdrawn_at = offer.edited_at = utcnow()
+            audit.record("offer.withdrawn", offer, actor)
         texts.forget()  # its name is no longer a link
 
 
@@ -252,10 +256,10 @@ def return_to_catalogue(offer: Offer, actor: User) -> None:
         return
     if _is_new(offer) and not history(offer):
         raise EditRefused("Nový workshop nejdřív zveřejněte: Uložit a zobrazit náhled, pak Zveřejnit.")
-    offer.withdrawn_at = None
-    offer.edited_at = utcnow()
-    audit.record("offer.returned", offer, actor)
-    db.session.commit()
+    with transaction():
+        offer.withdrawn_at = None
+        offer.edited_at = utcnow()
+        audit.record("offer.returned", offer, actor)
     texts.forget()
 
 
@@ -281,16 +285,16 @@ def create_workshop(values: dict, actor: User) -> Offer:
     put in (its slug comes from this first title and stays)."""
     values = clean(OfferKind.WORKSHOP, values)
     now = utcnow()
-    last = db.session.scalar(select(Offer.position).order_by(Offer.position.desc()).limit(1)) or 0
-    offer = Offer(slug=slug_for(values["title"]), kind=OfferKind.WORKSHOP, position=last + 1,
-                  title=values["title"], status=OfferStatus(values["status"]), forms=[],
-                  edited_at=now, withdrawn_at=now)
-    db.session.add(offer)
-    db.session.flush()
-    db.session.add(OfferRevision(offer=offer, action="created", values=values, changes=diff({}, values),
-                                 author=actor, created_at=now))
-    audit.record("offer.created", offer, actor, title=values["title"])
-    db.session.commit()
+    with transaction():
+        last = db.session.scalar(select(Offer.position).order_by(Offer.position.desc()).limit(1)) or 0
+        offer = Offer(slug=slug_for(values["title"]), kind=OfferKind.WORKSHOP, position=last + 1,
+                      title=values["title"], status=OfferStatus(values["status"]), forms=[],
+                      edited_at=now, withdrawn_at=now)
+        db.session.add(offer)
+        db.session.flush()
+        db.session.add(OfferRevision(offer=offer, action="created", values=values, changes=diff({}, values),
+                                     author=actor, created_at=now))
+        audit.record("offer.created", offer, actor, title=values["title"])
     return offer
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from .. import audit, project
 from ..errors import ServiceError
+from ..db_session import transaction
 from ..extensions import db
 from ..models import ProjectFactsVersion, User, utcnow
 
@@ -112,23 +113,23 @@ def history() -> list[tuple[ProjectFactsVersion, list[ChangeLine]]]:
 
 
 def _save(values: dict, actor: User, action: str, restored_from: ProjectFactsVersion | None = None):
-    now = utcnow()
-    latest = db.session.scalar(select(ProjectFactsVersion).order_by(ProjectFactsVersion.id.desc()).limit(1))
-    before = latest.values if latest else _file_values()
-    changes = change_lines(before, values)
-    if not changes:
-        raise FactsRefused("Tato verze je právě zveřejněná." if restored_from
-                           else "Údaje se od zveřejněných ničím neliší.")
-    if latest is None:
-        db.session.add(ProjectFactsVersion(action="baseline", values=before, created_at=now))
+    with transaction():
+        now = utcnow()
+        latest = db.session.scalar(select(ProjectFactsVersion).order_by(ProjectFactsVersion.id.desc()).limit(1))
+        before = latest.values if latest else _file_values()
+        changes = change_lines(before, values)
+        if not changes:
+            raise FactsRefused("Tato verze je právě zveřejněná." if restored_from
+                               else "Údaje se od zveřejněných ničím neliší.")
+        if latest is None:
+            db.session.add(ProjectFactsVersion(action="baseline", values=before, created_at=now))
+            db.session.flush()
+        version = ProjectFactsVersion(action=action, values=values, author=actor, restored_from=restored_from,
+                                      created_at=now)
+        db.session.add(version)
         db.session.flush()
-    version = ProjectFactsVersion(action=action, values=values, author=actor, restored_from=restored_from,
-                                  created_at=now)
-    db.session.add(version)
-    db.session.flush()
-    audit.record("project_facts.published", AUDIT_SUBJECT, actor,
-                 fields=", ".join(dict.fromkeys(line.field for line in changes)))
-    db.session.commit()
+        audit.record("project_facts.published", AUDIT_SUBJECT, actor,
+                     fields=", ".join(dict.fromkeys(line.field for line in changes)))
     project.forget_edited()
     return version
 

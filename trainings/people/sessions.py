@@ -137,8 +137,8 @@ def pass_second_factor(row: StaffSession) -> None:
 
 def end(row: StaffSession | None) -> None:
     if row is not None and row.ended_at is None:
-        row.ended_at = utcnow()
-        db.session.commit()
+        with transaction():
+            row.ended_at = utcnow()
     g.staff_session = None
 
 

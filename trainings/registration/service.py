@@ -779,8 +779,8 @@ def resend_link(term_id: int, email: str) -> None:
     """ "Send me my link": queue the e-mail for whatever address was typed. Whether the address
     is on the term, and so whether anything is sent, is decided when the e-mail is written
     (link_to_send), so this request does the same work, and takes the same time, for every address."""
-    notifications.registration_link(term_id, email, normalize_email(email))
-    db.session.commit()
+    with transaction():
+        notifications.registration_link(term_id, email, normalize_email(email))
 
 
 # E-mails with a link that someone else's typing may cause ("send me my link", "you are
