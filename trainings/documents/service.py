@@ -125,7 +125,16 @@ def _claimable(now: datetime):
 
 
 def _claim(now: datetime) -> tuple[int, str] | None:
-    db.session.rollback()
+    db.session.rollback()  # whatever the last job left loaded is read afresh
+    with transaction():
+        claimed = _take(now)
+    if claimed is not None and db.session.get(DocumentJob, claimed[0]).attempts > 1:
+        current_app.logger.warning("documents: took back job %d from a worker that went silent", claimed[0])
+    return claimed
+
+
+def _take(now: datetime) -> tuple[int, str] | None:
+    """Give up the jobs that failed too often, then take the oldest job ready to run, if any."""
     given_up = db.session.execute(
         update(DocumentJob)
         .where(DocumentJob.state == DocumentState.RUNNING, DocumentJob.heartbeat_at < now - reclaim_after(),
@@ -141,7 +150,6 @@ def _claim(now: datetime) -> tuple[int, str] | None:
         .order_by(DocumentJob.created_at, DocumentJob.id).limit(1)
     ).first()
     if job_id is None:
-        db.session.commit()
         return None
     token = secrets.token_hex(16)
     taken = db.session.execute(
@@ -151,21 +159,19 @@ def _claim(now: datetime) -> tuple[int, str] | None:
                 attempts=DocumentJob.attempts + 1)
         .execution_options(synchronize_session=False)
     ).rowcount
-    db.session.commit()
     if taken != 1:  # another worker was quicker; the next pass looks again
         return None
-    if db.session.get(DocumentJob, job_id).attempts > 1:
-        current_app.logger.warning("documents: took back job %d from a worker that went silent", job_id)
     return job_id, token
 
 
 def _write(job_id: int, token: str, **values) -> None:
-    """Write to the job while it is still ours; commits (ending the transaction the pages were read in)."""
-    written = db.session.execute(
-        update(DocumentJob).where(DocumentJob.id == job_id, DocumentJob.claim_token == token)
-        .values(**values).execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.commit()
+    """Write to the job while it is still ours, in a transaction of its own (it ends the one the
+    pages were read in)."""
+    with transaction():
+        written = db.session.execute(
+            update(DocumentJob).where(DocumentJob.id == job_id, DocumentJob.claim_token == token)
+            .values(**values).execution_options(synchronize_session=False)
+        ).rowcount
     if written != 1:
         raise LostClaim(job_id)
 
@@ -199,12 +205,11 @@ def _run(job_id: int, token: str) -> None:
 
 def purge(now: datetime | None = None) -> int:
     """Delete expired jobs and their files; returns how many."""
-    deleted = db.session.execute(
-        delete(DocumentJob).where(DocumentJob.expires_at <= (now or utcnow()),
-                                  DocumentJob.state != DocumentState.RUNNING)
-    ).rowcount
-    db.session.commit()
-    return deleted
+    with transaction():
+        return db.session.execute(
+            delete(DocumentJob).where(DocumentJob.expires_at <= (now or utcnow()),
+                                      DocumentJob.state != DocumentState.RUNNING)
+        ).rowcount
 
 
 def run_next(now: datetime | None = None) -> bool:
