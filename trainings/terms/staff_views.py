@@ -23,7 +23,9 @@ from . import queries
 from . import service as terms
 from .staff_forms import MessageForm, TermCancelForm, TermEditForm
 
-bp = Blueprint("staff_terms", __name__, url_prefix="/sprava/terminy")
+# The package's own templates (<package>/templates/<package>/..., its e-mails among them), names
+# namespaced by the folder so none shadows another's.
+bp = Blueprint("staff_terms", __name__, url_prefix="/sprava/terminy", template_folder="templates")
 TERMS_PER_PAGE = 50
 
 
