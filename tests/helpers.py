@@ -25,6 +25,15 @@ from trainings.mail.composers import compose_pending
 from trainings.models import Offer, Orp, OutboxMessage, Region, Registration, Term, TermForm
 
 JS_DIR = Path(__file__).parent / "js"
+ROOT = Path(__file__).resolve().parent.parent
+# Where templates live: the app's shared folder (base, macros, the e-mail layout) and each capability's
+# own, trainings/<capability>/templates/ (its pages and e-mails).
+TEMPLATE_FOLDERS = (ROOT / "templates", *sorted((ROOT / "trainings").glob("*/templates")))
+
+
+def template_files(*suffixes: str) -> list[Path]:
+    """Every template file with one of these suffixes (".html", ".txt"), in every template folder."""
+    return sorted(path for folder in TEMPLATE_FOLDERS for path in folder.rglob("*") if path.suffix in suffixes)
 MANAGE_LINK = re.compile(r"http://spod4\.test/prihlaska/[A-Za-z0-9_-]+")
 # Any form's token, also of a prefixed form (`item5-csrf_token`): Flask-WTF signs one per session.
 CSRF = re.compile(r'name="[\w-]*csrf_token" type="hidden" value="([^"]+)"')

@@ -20,7 +20,7 @@ from trainings.person.hours import format_hours
 from trainings.reporting import Period
 from trainings.timefmt import PRAGUE
 
-from .helpers import make_term
+from .helpers import make_term, template_files
 from .staff_helpers import attend, move_to_past, organiser_client, sign_up
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -209,10 +209,9 @@ def _python_strings(path: Path):
 
 
 def _texts_people_read():
-    for path in sorted((ROOT / "templates").rglob("*")):
-        if path.suffix in (".html", ".txt"):
-            for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
-                yield path, number, line
+    for path in template_files(".html", ".txt"):
+        for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+            yield path, number, line
     for path in sorted((ROOT / "trainings").rglob("*.py")):
         for number, text in _python_strings(path):
             yield path, number, text
@@ -308,9 +307,7 @@ PENDING_COUNTS: set = set()
 
 def test_every_count_in_the_templates_goes_through_the_plural_rule():
     found = []
-    for path in sorted((ROOT / "templates").rglob("*")):
-        if path.suffix not in (".html", ".txt"):
-            continue
+    for path in template_files(".html", ".txt"):
         where = str(path.relative_to(ROOT))
         for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
             for match in BARE_COUNT.finditer(line):
@@ -346,9 +343,8 @@ def test_every_counted_noun_is_reviewed_here():
     """The forms used in templates and messages are all in REVIEWED, so each was read for 1, 2 and 5."""
     used = set()
     call = re.compile(r"(?:count_noun|plural)\(\s*'([^']*)',\s*'([^']*)',\s*'([^']*)'")
-    for path in sorted((ROOT / "templates").rglob("*")):
-        if path.suffix in (".html", ".txt"):
-            used |= set(call.findall(path.read_text("utf-8")))
+    for path in template_files(".html", ".txt"):
+        used |= set(call.findall(path.read_text("utf-8")))
     for path in sorted((ROOT / "trainings").rglob("*.py")):
         text = path.read_text("utf-8")
         used |= set(call.findall(text.replace('"', "'")))

@@ -1,7 +1,7 @@
 """Every e-mail reads on a phone: each HTML template, composed as the outbox writes it, fits a
 screen 320-375 px wide without sideways scrolling (long addresses, links and names wrap).
 
-One e-mail of every kind under templates/mail/ is queued through the functions that queue it
+One e-mail of every kind (each capability's templates/<capability>/mail/) is queued through the functions that queue it
 in the product, with long values where people type them (an organisation, an e-mail address),
 and composed; Chromium (Debian's, driven by Playwright) lays out each body at each width.
 A new template fails here until an e-mail of its kind is added to `queue_every_email`.
@@ -27,10 +27,9 @@ from trainings.requests import service as requests_service
 from trainings.people import notifications as people_mail
 from trainings.terms import notifications as term_mail
 
-from .helpers import make_term, outbox, region
+from .helpers import make_term, outbox, region, template_files
 from .staff_helpers import applicant, organiser, sign_up, staff_user
 
-ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
@@ -41,7 +40,7 @@ LONG_EMAIL = "marie.dvorakovanovotna.socialnipracovnice@krpardubicky.cz"  # no h
 
 
 def mail_kinds() -> set[str]:
-    return {p.stem for p in (ROOT / "templates" / "mail").glob("*.html") if not p.name.startswith("_")}
+    return {p.stem for p in template_files(".html") if p.parent.name == "mail" and not p.name.startswith("_")}
 
 
 def queue_every_email():

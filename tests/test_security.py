@@ -1,16 +1,14 @@
 """Headers that keep the pages safe, and limits that slow down abuse."""
 import re
 import time
-from pathlib import Path
 
 import pytest
 
 from trainings import create_app
 from trainings.extensions import limiter
 
-from .helpers import make_term
+from .helpers import make_term, template_files
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
 def test_every_page_sends_a_strict_content_security_policy(client):
@@ -27,7 +25,7 @@ def test_every_page_sends_a_strict_content_security_policy(client):
 
 def test_no_template_has_an_inline_script_or_event_handler():
     offenders = []
-    for path in TEMPLATES.rglob("*.html"):
+    for path in template_files(".html"):
         if path.parts[-2] == "mail":  # e-mails are not served under the CSP
             continue
         text = path.read_text(encoding="utf-8")

@@ -9,6 +9,8 @@ from babel.dates import format_date
 from trainings import timefmt
 from trainings.czech import greeting
 
+from .helpers import template_files
+
 
 @pytest.mark.parametrize(("name", "expected"), [
     ("Jana Nováková", "Dobrý den, paní Nováková,"),
@@ -102,7 +104,7 @@ def test_no_date_filter_follows_a_preposition_in_the_nominative():
     pasted = re.compile(r"\b(?:od|do|na|ve?|pro|po|před|ke?|za)\s+(?:<[^>]+>)?\{\{\s*"
                         r"(?:term_span\([^,)]*,[^,)]*\)\s*\}\}|[^}|]*\|\s*(?:date_time|date_only)\s*\}\})")
     found = [f"{path.relative_to(root)}: {line.strip()}"
-             for path in (root / "templates").rglob("*") if path.suffix in {".html", ".txt"}
+             for path in template_files(".html", ".txt")
              for line in path.read_text(encoding="utf-8").splitlines()
              if pasted.search(line) and "'nominative'" not in line]
     assert found == []

@@ -28,7 +28,8 @@ QUIET_ZONE = 4  # modules of white around the symbol, as the standard asks
 def check_in_url(registration: Registration) -> str | None:
     """Where the door code leads, while she has one to show (Registration.door_code); None
     for an online term, which has no door: the lecturer marks attendance on the check-in
-    page by the names she sees in the meeting (templates/registration/_online_attendance.txt)."""
+    page by the names she sees in the meeting (trainings/registration/templates/registration/
+    _online_attendance.txt)."""
     code = registration.door_code()
     if code is None:
         return None

@@ -23,7 +23,9 @@ from ..registration.service import registration_for_token
 from ..urls import absolute_url
 from . import queries
 
-bp = Blueprint("calendar", __name__)
+# The package's own templates (<package>/templates/<package>/...), names namespaced by the folder
+# so none shadows another's.
+bp = Blueprint("calendar", __name__, template_folder="templates")
 
 # Subscribed calendars poll anyway (REFRESH-INTERVAL); a short cache only
 # spares the database when many of them ask at once.

@@ -17,7 +17,9 @@ from .forms import CatalogueFilterForm, InterestForm
 from .interest import add_interest
 from ..project import document
 
-bp = Blueprint("catalogue", __name__)
+# The package's own templates (<package>/templates/<package>/...), names namespaced by the folder
+# so none shadows another's.
+bp = Blueprint("catalogue", __name__, template_folder="templates")
 TERMS_PER_WORKSHOP = 5
 TERMS_PER_PAGE = 20
 

@@ -6,7 +6,9 @@ from ..access import public
 from ..security import unlisted
 from .forms import CodeForm
 
-bp = Blueprint("certificates", __name__, url_prefix="/overeni-osvedceni")
+# The package's own templates (<package>/templates/<package>/...), names namespaced by the folder
+# so none shadows another's.
+bp = Blueprint("certificates", __name__, url_prefix="/overeni-osvedceni", template_folder="templates")
 
 
 @bp.get("")

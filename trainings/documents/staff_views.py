@@ -9,7 +9,9 @@ from ..models import DocumentState
 from ..web import PDF, download, term_or_404
 from . import service
 
-bp = Blueprint("staff_documents", __name__, url_prefix="/sprava/terminy")
+# The package's own templates (<package>/templates/<package>/...), names namespaced by the folder
+# so none shadows another's.
+bp = Blueprint("staff_documents", __name__, url_prefix="/sprava/terminy", template_folder="templates")
 
 REFRESH_SECONDS = 3
 
@@ -27,7 +29,7 @@ def certificates(term_id):
     if job is None and not service.anyone(term):  # the term's download says why there are none
         return redirect(url_for("staff_exports.certificates", term_id=term.id))
     working = job is not None and current and job.state in (DocumentState.QUEUED, DocumentState.RUNNING)
-    return render_template("staff/documents.html", term=term, job=job, current=current, working=working,
+    return render_template("documents/staff/documents.html", term=term, job=job, current=current, working=working,
                            refresh=REFRESH_SECONDS if working else None, form=PrepareForm())
 
 

@@ -1,6 +1,8 @@
 """The e-mails after a workshop, written at once: her osvědčení and the questionnaire, then one reminder."""
-from ..mail.composers import about, written
+from ..mail.composers import about, mail_templates, written
 from ..urls import absolute_url
+
+mail_templates("feedback", "feedback_invitation", "feedback_reminder")
 
 
 def _after_term_message(kind, subject_prefix, registration, **extra):

@@ -24,9 +24,9 @@ def index():
     """Organisers see every term, workshop and lecturer; a lecturer the terms linked to her account."""
     form = ReportPeriodForm.from_query(request.args)
     if not form.validate():
-        return render_template("staff/feedback/index.html", form=form, found=None, **_common()), 422
+        return render_template("feedback/staff/index.html", form=form, found=None, **_common()), 422
     found = service.results(form.period(), terms=term_filter(current_user))
-    return render_template("staff/feedback/index.html", form=form, found=found, **_common())
+    return render_template("feedback/staff/index.html", form=form, found=found, **_common())
 
 
 @bp.get("/vysledky.xlsx")
@@ -34,7 +34,7 @@ def index():
 def workbook():
     form = ReportPeriodForm.from_query(request.args)
     if not form.validate():
-        return render_template("staff/feedback/index.html", form=form, found=None, **_common()), 422
+        return render_template("feedback/staff/index.html", form=form, found=None, **_common()), 422
     period = form.period()
     filename = f"zpetna-vazba-spod4-{period.start:%Y-%m-%d}-{period.end:%Y-%m-%d}.xlsx"
     return download(service.results_xlsx(service.results(period)), XLSX, filename)
@@ -44,7 +44,7 @@ def workbook():
 @requires(ORGANISER, LECTURER, scope=TERM)
 def term(term_id):
     found = term_or_404(term_id)
-    return render_template("staff/feedback/detail.html", term=found, summary=service.term_summary(found.id),
+    return render_template("feedback/staff/detail.html", term=found, summary=service.term_summary(found.id),
                            heading=found.offer.title, **_common())
 
 
@@ -67,7 +67,7 @@ def group():
         summary, heading, kind = service.lecturer_summary(lecturer, period), lecturer, "lecturer"
     else:
         return redirect(url_for(".index", od=period.start.isoformat(), do=period.end.isoformat()))
-    return render_template("staff/feedback/detail.html", term=None, summary=summary, heading=heading, kind=kind,
+    return render_template("feedback/staff/detail.html", term=None, summary=summary, heading=heading, kind=kind,
                            period=period, **_common())
 
 
@@ -88,6 +88,6 @@ def questions():
             flash("Otázky dotazníku jsou uložené; platí pro každé další vyplnění.", "success")
             return redirect(url_for(".questions"))
     status = 422 if form.is_submitted() else 200
-    return render_template("staff/feedback/questions.html", form=form, current=current,
+    return render_template("feedback/staff/questions.html", form=form, current=current,
                            defaults=[service.Question(**q) for q in service.DEFAULT_QUESTIONS],
                            max_questions=service.MAX_QUESTIONS), status

@@ -6,7 +6,9 @@ from ..security import limit_form_posts, private_page
 from . import service
 from .forms import questionnaire as questionnaire_form
 
-bp = Blueprint("feedback", __name__, url_prefix="/zpetna-vazba")
+# The package's own templates (<package>/templates/<package>/..., its e-mails among them), names
+# namespaced by the folder so none shadows another's.
+bp = Blueprint("feedback", __name__, url_prefix="/zpetna-vazba", template_folder="templates")
 
 
 def _invitation_or_404(token):

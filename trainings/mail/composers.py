@@ -28,6 +28,18 @@ Composer = Callable[[OutboxMessage], bool]
 _COMPOSERS: dict[str, Composer] = {}
 # @composer("kind", ...): the decorated function writes planned messages of these kinds.
 composer = registrar(_COMPOSERS, "composers for the e-mail kind")
+# kind -> the capability whose template folder holds its bodies (<capability>/mail/<kind>.txt|html):
+# each capability keeps its e-mails' texts beside the code that writes them.
+_TEMPLATE_FOLDERS: dict[str, str] = {}
+
+
+def mail_templates(capability: str, *kinds: str) -> None:
+    """Say that these kinds' bodies are the capability's templates, <capability>/mail/<kind>.*;
+    called by the module that queues or composes them, so a kind is known before it is written."""
+    for kind in kinds:
+        if _TEMPLATE_FOLDERS.get(kind, capability) != capability:
+            raise ValueError(f"two template folders for the e-mail kind {kind!r}")
+        _TEMPLATE_FOLDERS[kind] = capability
 
 
 def compose(message: OutboxMessage) -> bool:
@@ -55,8 +67,12 @@ def compose_pending(message_ids) -> None:
 
 
 def bodies(kind: str, context: dict) -> tuple[str, str]:
-    """Every e-mail has a text and an HTML body, from mail/<kind>.txt and mail/<kind>.html."""
-    return render_template(f"mail/{kind}.txt", **context), render_template(f"mail/{kind}.html", **context)
+    """Every e-mail has a text and an HTML body, from <capability>/mail/<kind>.txt and .html."""
+    try:
+        stem = f"{_TEMPLATE_FOLDERS[kind]}/mail/{kind}"
+    except KeyError:
+        raise LookupError(f"no template folder registered for the e-mail kind {kind!r}") from None
+    return render_template(f"{stem}.txt", **context), render_template(f"{stem}.html", **context)
 
 
 def about(term, prefix: str) -> str:

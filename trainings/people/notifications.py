@@ -1,5 +1,7 @@
 """A staff account's e-mail: the one-time link to set a password, written at once."""
-from ..mail.composers import written
+from ..mail.composers import mail_templates, written
+
+mail_templates("people", "staff_password_link")
 
 
 def staff_password_link(user, url: str, lifetime: str):

@@ -12,7 +12,9 @@ from ..timefmt import term_span
 from . import second_factor, service
 from .forms import InviteForm, RegionForm, RoleForm, TermForm, UnlinkTermForm
 
-bp = Blueprint("people", __name__, url_prefix="/sprava/lide")
+# The package's own templates (<package>/templates/<package>/..., its e-mails among them), names
+# namespaced by the folder so none shadows another's.
+bp = Blueprint("people", __name__, url_prefix="/sprava/lide", template_folder="templates")
 
 
 def _region_choices(empty: str):

@@ -1,8 +1,10 @@
 """Writing the "Moje vzdělávání" e-mail when the outbox worker sends it: only if the address has
 anything here (person.service.page_link_to_send); apart from notifications.py because that service
 queues through it."""
-from ..mail.composers import bodies, composer
+from ..mail.composers import bodies, composer, mail_templates
 from .service import page_link_to_send
+
+mail_templates("person", "person_link")
 
 
 @composer("person_link")

@@ -9,7 +9,9 @@ from ..security import limit_form_posts, private_page
 from . import hours, service
 from .forms import ActionForm, PageLinkForm
 
-bp = Blueprint("person", __name__, url_prefix="/moje-vzdelavani")
+# The package's own templates (<package>/templates/<package>/..., its e-mails among them), names
+# namespaced by the folder so none shadows another's.
+bp = Blueprint("person", __name__, url_prefix="/moje-vzdelavani", template_folder="templates")
 
 # The new calendar address rides in the (signed) session cookie from the POST
 # that made it to the one page view that shows it; only its hash is stored.

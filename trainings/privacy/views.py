@@ -11,7 +11,9 @@ from ..access import ADMIN, requires
 from ..forms import CzechForm, valid_email
 from . import service
 
-bp = Blueprint("privacy", __name__, url_prefix="/sprava/osobni-udaje")
+# The package's own templates (<package>/templates/<package>/...), names namespaced by the folder
+# so none shadows another's.
+bp = Blueprint("privacy", __name__, url_prefix="/sprava/osobni-udaje", template_folder="templates")
 
 
 class PersonForm(CzechForm):

@@ -40,7 +40,7 @@ def check_in(term_id):
     # The waiting list appears only when searched for: someone at the door who is not confirmed.
     waiting = roster.search([r for r in everyone if r.state == RegistrationState.WAITLISTED], q) if q else []
     return render_template(
-        "staff/check_in.html", term=term, q=q, view=view, views=VIEWS, shown=shown, waiting=waiting,
+        "registration/staff/check_in.html", term=term, q=q, view=view, views=VIEWS, shown=shown, waiting=waiting,
         total=len(confirmed), present=present, absent=absent,
         open=staff_actions.attendance_open(term), ended=utcnow() >= term.ends_at,
         organisation=roster.organisation, highlight=request.args.get("r", type=int),

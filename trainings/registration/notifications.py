@@ -1,10 +1,18 @@
 """A registration's e-mails, as they are queued: only what happened and for whom (a plan), which
 `compose.py` writes when the outbox worker sends it; and the seat offered to a colleague, written at
-once. One function and one template pair (templates/mail/<kind>.txt and .html) per message."""
+once. One function and one template pair (templates/registration/mail/<kind>.txt and .html, in this
+package) per message."""
 from ..check_in import check_in_url, qr_html_table
-from ..mail.composers import about, written
+from ..mail.composers import about, mail_templates, written
 from ..mail.outbox import enqueue
 from ..models import Registration
+
+mail_templates(
+    "registration", "registration_confirmed", "registration_waitlisted", "registration_promoted",
+    "registration_moved_to_waitlist", "term_message", "registration_cancelled", "registration_switched",
+    "registration_switched_old_term", "registration_switch_pending", "registration_handed_over", "registration_link",
+    "already_registered", "reminder", "handover_offer",
+)
 
 
 def plan_message(kind, subject_prefix, registration, token, method=None, check_in=False, *,

@@ -52,7 +52,7 @@ def index(term_id):
         state = ""
     registrations = roster.term_registrations(term.id, STATE_FILTERS[state][1], q)
     return render_template(
-        "staff/registrations.html", term=term, registrations=registrations, q=q, state=state,
+        "registration/staff/registrations.html", term=term, registrations=registrations, q=q, state=state,
         filters=STATE_FILTERS, trails=display.trails_of_registrations(registrations),
         usage=service.seat_usage(term), organisation=roster.organisation,
     )
@@ -66,7 +66,7 @@ def add(term_id):
     form.set_places(regions_with_orps())
     if not form.validate_on_submit():
         status = 422 if form.is_submitted() else 200
-        return render_template("staff/registration_add.html", term=term, form=form,
+        return render_template("registration/staff/registration_add.html", term=term, form=form,
                                usage=service.seat_usage(term)), status
     try:
         outcome = staff_actions.add_by_hand(term.id, form.applicant(), current_user,
@@ -85,7 +85,7 @@ def add(term_id):
             flash(f"Termín je plný: {registration.name} je na čekací listině ({outcome.waitlist_position}. místo).",
                   "info")
         return redirect(url_for(".index", term_id=term.id))
-    return render_template("staff/registration_add.html", term=term, form=form,
+    return render_template("registration/staff/registration_add.html", term=term, form=form,
                            usage=service.seat_usage(term)), 409
 
 
@@ -94,7 +94,7 @@ def add(term_id):
 def detail(registration_id):
     registration = registration_or_404(registration_id)
     return render_template(
-        "staff/registration.html", registration=registration, term=registration.term,
+        "registration/staff/registration.html", registration=registration, term=registration.term,
         trail=audit.trail(registration), position=registration.waitlist_position(),
         note_form=NoteForm(note=registration.internal_note), confirm_form=ConfirmRegistrationForm(),
         cancel_form=StaffCancelForm(), can_cancel=service.can_cancel(registration),

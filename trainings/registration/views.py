@@ -16,7 +16,9 @@ from ..timefmt import term_span
 from . import handover, page_parts, service, switching
 from .forms import CancelForm, HandoverConfirmForm, HandoverForm, RegistrationForm, ResendLinkForm, SwitchForm
 
-bp = Blueprint("registration", __name__)
+# The package's own templates (<package>/templates/<package>/..., its e-mails among them), names
+# namespaced by the folder so none shadows another's.
+bp = Blueprint("registration", __name__, template_folder="templates")
 
 
 def _public_term(term_id: int) -> Term:

@@ -1,8 +1,11 @@
 """A request's e-mails (journey 2), written at once: to the requester (received, updated, the closed
 term's sign-up link) and to the kraj's coordinator (a new request, the requester's message)."""
-from ..mail.composers import written
+from ..mail.composers import mail_templates, written
 from ..timefmt import date_only
 from ..urls import absolute_url
+
+mail_templates("requests", "request_received", "request_new", "request_updated", "request_term_created",
+               "request_requester_message")
 
 
 def _request_message(kind, recipient, subject, request, **extra):

@@ -13,7 +13,9 @@ from ..urls import absolute_url
 from . import form_data, service
 from .forms import CustomWorkshopForm, RequesterMessageForm, SupportForm, package_form
 
-bp = Blueprint("requests", __name__, url_prefix="/zadost")
+# The package's own templates (<package>/templates/<package>/..., its e-mails among them), names
+# namespaced by the folder so none shadows another's.
+bp = Blueprint("requests", __name__, url_prefix="/zadost", template_folder="templates")
 
 
 def _request_form(form, template, submit, data, **context):

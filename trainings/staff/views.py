@@ -12,7 +12,9 @@ from ..requests import queries as request_queries
 from ..terms import queries as term_queries
 from ..timefmt import PRAGUE
 
-bp = Blueprint("staff", __name__, url_prefix="/sprava")
+# The package's own templates (<package>/templates/<package>/...), names namespaced by the folder
+# so none shadows another's.
+bp = Blueprint("staff", __name__, url_prefix="/sprava", template_folder="templates")
 DASHBOARD_TERMS = 20
 
 

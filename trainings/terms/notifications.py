@@ -1,11 +1,12 @@
 """A term's e-mails: its change or cancellation to everyone on it (a registration's plan, written at
 send time by registration/compose.py), and a new term to the workshop's interest list (written at once)."""
-from ..mail.composers import about, composer, written
+from ..mail.composers import about, composer, mail_templates, written
 from ..registration.compose import compose_plan
 from ..registration.notifications import plan_message
 from ..urls import absolute_url
 
 composer("term_changed", "term_cancelled")(compose_plan)
+mail_templates("terms", "term_changed", "term_cancelled", "interest_term_opened")
 
 
 def term_changed(registration, token, changes: list[str]):

@@ -23,7 +23,9 @@ from . import queries
 from . import service as terms
 from .staff_forms import MessageForm, TermCancelForm, TermEditForm
 
-bp = Blueprint("staff_terms", __name__, url_prefix="/sprava/terminy")
+# The package's own templates (<package>/templates/<package>/..., its e-mails among them), names
+# namespaced by the folder so none shadows another's.
+bp = Blueprint("staff_terms", __name__, url_prefix="/sprava/terminy", template_folder="templates")
 TERMS_PER_PAGE = 50
 
 
@@ -47,7 +49,7 @@ def _term_form(data=None, term=None) -> TermEditForm:
 
 
 def _render_form(form, term=None, source=None, status=200):
-    return render_template("staff/term_form.html", form=form, term=term, source=source), status
+    return render_template("terms/staff/term_form.html", form=form, term=term, source=source), status
 
 
 @bp.get("/")
@@ -64,7 +66,7 @@ def index():
                                  newest_first=True, lecturer_filter=mine, page=number, per_page=TERMS_PER_PAGE)
     else:
         rows = queries.term_rows(ends_from=now, lecturer_filter=mine, page=number, per_page=TERMS_PER_PAGE)
-    return render_template("staff/terms.html", rows=rows.items, terms_page=rows, past=past)
+    return render_template("terms/staff/terms.html", rows=rows.items, terms_page=rows, past=past)
 
 
 @bp.route("/novy", methods=["GET", "POST"])
@@ -102,7 +104,7 @@ def detail(term_id):
     signup_url = (absolute_url("registration.closed_term", signup_token=term.signup_token)
                   if not term.public and term.signup_token else None)
     return render_template(
-        "staff/term.html", term=term, usage=seat_usage(term), signup_url=signup_url,
+        "terms/staff/term.html", term=term, usage=seat_usage(term), signup_url=signup_url,
         lecturers=[terms.account_label(user) for user in terms.in_czech_order(term.lecturers)],
         counts={state.value: n for state, n in registration_counts([term.id]).get(term.id, Counter()).items()},
         trail=audit.trail(term),
@@ -149,7 +151,7 @@ def cancel(term_id):
         return redirect(url_for(".detail", term_id=term.id))
     if not form.validate_on_submit():
         status = 422 if form.is_submitted() else 200
-        return render_template("staff/term_cancel.html", term=term, form=form), status
+        return render_template("terms/staff/term_cancel.html", term=term, form=form), status
     try:
         told = terms.cancel_term(term.id, current_user, form.reason.data or None)
     except terms.TermTookPlace as exc:  # it started while the form was open
@@ -184,7 +186,7 @@ def message(term_id):
     form = MessageForm()
     if not form.validate_on_submit():
         status = 422 if form.is_submitted() else 200
-        return render_template("staff/term_message.html", term=term, form=form,
+        return render_template("terms/staff/term_message.html", term=term, form=form,
                                confirmed=seat_usage(term).confirmed), status
     try:
         sent = staff_actions.message_participants(term.id, form.subject.data, form.body.data, current_user)
@@ -198,4 +200,4 @@ def message(term_id):
 @bp.get("/zajem")
 @requires(ORGANISER)
 def interest():
-    return render_template("staff/interest.html", summaries=queries.interest_by_region())
+    return render_template("terms/staff/interest.html", summaries=queries.interest_by_region())
