@@ -28,7 +28,13 @@ from tests.stack import CSRF, production_env, web_instances  # noqa: E402
 from trainings.extensions import db  # noqa: E402
 
 
+WARM_UP_SECONDS = 3  # each worker's first requests compile templates and fill its caches: not what is measured
+
+
 def wrk(url: str, seconds: int, connections: int) -> dict:
+    """Requests per second and latencies of `url` under `connections` clients, after a warm-up
+    with the same load (as bench/signup_floor.py does), so neither side is measured cold."""
+    subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{WARM_UP_SECONDS}s", url], capture_output=True, check=True)
     out = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
         capture_output=True, text=True, check=True,
@@ -119,7 +125,8 @@ def main():
         burst = registration_burst(base, burst_term, args.burst, region_id, orp_ids)
 
     hello_rps = rows["hello world"]["rps"]
-    print(f"\ngunicorn: 1 instance, 4 workers x 4 threads; wrk -t2 -c{args.connections} -d{args.seconds}s; "
+    print(f"\ngunicorn: 1 instance, 4 workers x 4 threads; wrk -t2 -c{args.connections} -d{args.seconds}s "
+          f"after a {WARM_UP_SECONDS} s warm-up; "
           f"{len(term_ids)} terms in the catalogue")
     print(f"{'':<22}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'vs hello':>10}{'errors':>8}")
     for name, row in rows.items():
