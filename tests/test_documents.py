@@ -348,3 +348,13 @@ def test_a_terms_codes_are_issued_in_a_few_statements_however_many_people(app):
         assert len(set(codes)) == size and all(codes)
         assert all(f"{code[:4]}-{code[4:8]}-{code[8:]}" in text for code in codes)
     assert counts[30] == counts[3] and counts[3] <= 8, counts
+
+
+def test_an_osvedceni_of_a_term_without_a_named_lecturer_prints_no_empty_lecturer_line(app):
+    term = make_term(lecturer=None)
+    person = sign_up(term, 1, name="Ondřej Chalupa")
+    term = move_to_past(term, days=2)
+    attend(person.id)
+    (page,) = pages_of(pdf.term_certificates_pdf(fresh(Term, term.id)))
+    assert "Ondřej Chalupa" in page and "Rozsah:" in page
+    assert "Lektorské vedení" not in page

@@ -466,6 +466,11 @@ class Term(db.Model):
         return self.ends_at <= utcnow()
 
     @property
+    def meets_online_later(self) -> bool:
+        """An online term that stands and has not ended: its meeting link is still to be of use."""
+        return self.is_online and self.state == TermState.SCHEDULED and not self.has_ended
+
+    @property
     def has_started(self) -> bool:
         """People are on it (in the room or online): it can no longer be called off."""
         return self.starts_at <= utcnow()
@@ -570,8 +575,8 @@ class Registration(db.Model):
     def awaits_online_link(self) -> bool:
         """No link for her yet, but one will come if she gets a seat: the online term stands and
         has not ended, and she has not cancelled. Her e-mails promise it only then."""
-        return (self.online_link() is None and self.term.is_online and not self.term.has_ended
-                and self.term.state == TermState.SCHEDULED and self.state != RegistrationState.CANCELLED)
+        return (self.online_link() is None and self.term.meets_online_later
+                and self.state != RegistrationState.CANCELLED)
 
     def door_code(self) -> str | None:
         """The check-in code while it is of use: she is expected at a prezenční term and her
