@@ -18,7 +18,6 @@ request); `code` gets the registration's check-in code; any other argument
 gets a placeholder. Access is checked before a view loads anything, so even a
 placeholder must be refused.
 """
-import re
 from urllib.parse import urlsplit
 
 import pytest

@@ -19,7 +19,6 @@ from trainings import check_in
 from trainings.extensions import db
 from trainings.models import (
     AuditEntry,
-    OutboxMessage,
     Registration,
     RegistrationState,
     Term,

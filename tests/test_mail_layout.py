@@ -18,7 +18,7 @@ from sqlalchemy import select
 from trainings.catalogue.interest import add_interest
 from trainings.extensions import db
 from trainings.feedback import notifications as feedback_mail
-from trainings.models import InterestEntry, Offer, RegistrationState, RequestState, StaffRole, TermForm
+from trainings.models import InterestEntry, Offer, RequestState, StaffRole, TermForm
 from trainings.person import notifications as person_mail
 from trainings.registration import notifications as registration_mail
 from trainings.registration import handover, service, staff_actions

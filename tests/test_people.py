@@ -21,7 +21,7 @@ from trainings.requests import service as requests
 from trainings.people import accounts, second_factor
 
 from .helpers import empty_tables, field_error, make_term, only_message, outbox, region
-from .staff_helpers import PASSWORD, browser, enrol_second_factor, forget_logins, log_in, staff_client, token_of
+from .staff_helpers import PASSWORD, browser, forget_logins, log_in, staff_client, token_of
 
 pytestmark = pytest.mark.usefixtures("server_errors_as_pages")
 

@@ -2,7 +2,6 @@
 the data-protection officer, the legal basis of each processing, how long, her rights and how to use them."""
 import re
 
-import pytest
 
 from .conftest import build_app
 from .helpers import form_url

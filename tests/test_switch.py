@@ -19,7 +19,7 @@ from sqlalchemy import select
 from trainings import timefmt
 from trainings.db_session import availability_read
 from trainings.extensions import db
-from trainings.models import AuditEntry, EmployerType, OutboxMessage, Registration, RegistrationState
+from trainings.models import AuditEntry, EmployerType, Registration, RegistrationState
 from trainings.registration import service, switching
 
 from .conftest import build_app

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from trainings.catalogue.interest import add_interest
 from trainings.extensions import db
 from trainings.mail import dispatch
-from trainings.models import AuditEntry, OutboxMessage, TermForm
+from trainings.models import AuditEntry, TermForm
 from trainings.registration import service
 from trainings.registration.reminders import send_reminders
 from trainings.terms import service as terms
