@@ -23,7 +23,28 @@ accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
-preload_app = False
+# The app is loaded and its templates compiled once, here, and every worker is forked from it
+# (`when_ready`): a new worker (at start, or after max_requests) answers its first requests
+# as fast as the others instead of spending seconds importing and compiling while its
+# clients wait. A deploy restarts gunicorn itself (a HUP reloads neither code nor settings).
+preload_app = True
+
+
+def when_ready(server):
+    import gc
+
+    app = server.app.wsgi()
+    if _serves_the_application(app):
+        from trainings import compile_templates
+
+        compile_templates(app)
+    # What the master holds now lives as long as every worker: kept out of the collector's
+    # generations, it is neither scanned nor copied into each worker by the collector touching it.
+    gc.freeze()
+
+
+def _serves_the_application(app) -> bool:
+    return "sqlalchemy" in getattr(app, "extensions", {})  # not the benchmarks' bare baseline (bench/hello.py)
 
 
 def post_worker_init(worker):
@@ -35,7 +56,9 @@ def post_worker_init(worker):
 
     sys.setswitchinterval(float(os.environ.get("PYTHON_SWITCH_INTERVAL", "0.001")))
     _answer_own_errors_in_czech()
-    _ask_whether_the_database_answers(worker)
+    if _serves_the_application(worker.wsgi):
+        _own_database_connections(worker.wsgi)
+        _ask_whether_the_database_answers(worker)
 
 
 def _answer_own_errors_in_czech():
@@ -71,6 +94,14 @@ def _ask_whether_the_database_answers(worker):
     # of it before its first request fails requests and /health at once.
     from trainings.db_session import ask_whether_the_database_answers
 
-    if "sqlalchemy" not in getattr(worker.wsgi, "extensions", {}):
-        return  # a bare app served with this config (bench/hello.py, the benchmarks' baseline)
     ask_whether_the_database_answers(worker.wsgi)
+
+
+def _own_database_connections(app):
+    # Connections the master may have opened before forking belong to it: a worker that used
+    # one would share its socket with its siblings. SQLAlchemy's way for a forked process is to
+    # drop the inherited pool without closing what the parent still holds.
+    from trainings.extensions import db
+
+    with app.app_context():
+        db.engine.dispose(close=False)

@@ -1,8 +1,10 @@
 """Public pages are kept a few seconds for visitors without a session, and only for them."""
 import re
+import threading
+import time
 
 import pytest
-from flask import url_for
+from flask import before_render_template, url_for
 
 from trainings import page_cache
 from trainings.access import declaration
@@ -54,6 +56,98 @@ def test_cached_feeds_still_answer_conditional_requests(client, caching):
     first = client.get("/kalendar.ics")
     again = client.get("/kalendar.ics", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304
+
+
+def test_a_kept_page_is_answered_with_everything_a_rendered_one_has(client, caching):
+    """Kept pages are served before Flask (PageCache): they carry the final headers, and the
+    metrics count them like rendered ones."""
+    from prometheus_client import REGISTRY
+
+    def answered():
+        return REGISTRY.get_sample_value(
+            "spod4_http_requests_total", {"endpoint": "catalogue.index", "method": "GET", "status": "200"}) or 0
+
+    before = answered()
+    rendered, kept = client.get("/"), client.get("/")
+    assert kept.get_data() == rendered.get_data()
+    for header in ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy",
+                   "Vary", "Content-Type"):
+        assert kept.headers[header] == rendered.headers[header], header
+    assert answered() - before == 2
+
+
+def test_a_visitor_with_a_session_cookie_never_gets_a_kept_page(app, client, caching):
+    client.get("/")
+    term = make_term()
+    cookie = app.config["SESSION_COOKIE_NAME"]
+    visitor = app.test_client()
+    visitor.set_cookie("other", "1")
+    visitor.set_cookie(cookie, "x")
+    fresh = visitor.get("/")
+    assert f"/termin/{term.id}/prihlaska" in fresh.get_data(as_text=True)
+    assert f"/termin/{term.id}/prihlaska" not in app.test_client().get("/").get_data(as_text=True)
+
+
+def test_visitors_arriving_while_a_page_is_first_rendered_wait_for_that_rendering(app, caching):
+    """A process that has no copy of a page yet (just started, or after a quiet spell) renders it
+    once when many visitors arrive at the same moment; the others get that rendering. Before, each
+    of a worker's threads rendered the catalogue at once, and on two cores under load every one of
+    them took close to a second."""
+    make_term()
+    renderings = []
+    visitors = 6
+    all_asking = threading.Barrier(visitors)
+
+    def slow_first_rendering(sender, template, context, **extra):
+        if template.name == "catalogue/index.html":
+            renderings.append(template.name)
+            time.sleep(0.5)  # the others arrive meanwhile
+
+    def visit(answers):
+        client = app.test_client()
+        all_asking.wait()
+        answers.append(client.get("/").get_data(as_text=True))
+
+    answers = []
+    with before_render_template.connected_to(slow_first_rendering, app):
+        threads = [threading.Thread(target=visit, args=(answers,)) for _ in range(visitors)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+    assert len(answers) == visitors and len(set(answers)) == 1
+    assert renderings == ["catalogue/index.html"]
+
+
+def test_when_the_first_rendering_fails_those_waiting_render_the_page_themselves(app, caching):
+    make_term()
+    attempts = []
+
+    def failing_first_rendering(sender, template, context, **extra):
+        if template.name == "catalogue/index.html":
+            attempts.append(1)
+            if len(attempts) == 1:
+                time.sleep(0.3)
+                raise RuntimeError("the first rendering fails")
+
+    statuses = []
+
+    def visit():
+        try:
+            statuses.append(app.test_client().get("/").status_code)
+        except RuntimeError:
+            statuses.append("failed")
+
+    with before_render_template.connected_to(failing_first_rendering, app):
+        first = threading.Thread(target=visit)
+        first.start()
+        time.sleep(0.1)
+        second = threading.Thread(target=visit)
+        second.start()
+        first.join(10)
+        second.join(10)
+    assert sorted(map(str, statuses)) == ["200", "failed"]
+    assert len(attempts) == 2
 
 
 # --- a forged host ---------------------------------------------------------------------------

@@ -25,3 +25,14 @@ def test_a_capability_s_templates_are_under_its_own_name():
     """trainings/terms/templates/terms/...: the first part of every name says whose it is."""
     for folder in TEMPLATE_FOLDERS[1:]:
         assert [child.name for child in folder.iterdir()] == [folder.parent.name]
+
+
+def test_every_page_and_e_mail_template_is_compiled_before_the_first_request(app):
+    """gunicorn's master compiles them all before forking its workers (config/gunicorn.conf.py),
+    so no visitor waits for a compilation; a template that does not compile fails here, not there."""
+    from trainings import compile_templates
+
+    compiled = compile_templates(app)
+    assert compiled == len(template_files(".html", ".txt"))
+    assert {name for _, name in app.jinja_env.cache.keys()} >= {
+        "base.html", "catalogue/index.html", "registration/mail/registration_confirmed.txt"}

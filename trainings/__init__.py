@@ -9,6 +9,7 @@ from . import templating
 from .cli import register_commands
 from .db_session import configure_engine, engine_options
 from .logs import configure_logging
+from .page_cache import PageCache
 from .places import MAX_ID
 from .security import init_security
 from .extensions import csrf, db, login_manager, mail, migrate
@@ -55,7 +56,21 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     _register_composers()
     templating.register(app)
     register_commands(app)
+    # Outermost: a kept public page is answered before anything else runs (page_cache.py).
+    app.wsgi_app = PageCache(app, app.wsgi_app)
     return app
+
+
+def compile_templates(app: Flask) -> int:
+    """Compile every page and e-mail template now rather than at its first request; returns how
+    many. gunicorn loads the app once and forks its workers from it (config/gunicorn.conf.py), so
+    a worker, also one started to replace another, has them all: a first request there would
+    otherwise spend up to a second compiling while the worker's other threads wait for the GIL."""
+    env = app.jinja_env
+    names = env.list_templates(filter_func=lambda name: name.endswith((".html", ".txt")))
+    for name in names:
+        env.get_template(name)
+    return len(names)
 
 
 class IdConverter(IntegerConverter):

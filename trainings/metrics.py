@@ -40,6 +40,7 @@ from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from . import page_cache
 from .access import public
 from .extensions import db
 from .models import OutboxMessage, OutboxState
@@ -177,4 +178,10 @@ def init_metrics(app: Flask) -> None:
     # First, so a request refused by an earlier hook (a rate limit) is timed too.
     app.before_request_funcs.setdefault(None, []).insert(0, _start_timer)
     app.after_request(_observe)
+    page_cache.served.connect(_observe_kept_page)  # answered before Flask: counted here
     app.register_blueprint(bp)
+
+
+def _observe_kept_page(_app, endpoint: str, status: int, seconds: float, **_extra) -> None:
+    REQUEST_SECONDS.labels(endpoint, "GET").observe(seconds)
+    REQUESTS.labels(endpoint, "GET", str(status)).inc()

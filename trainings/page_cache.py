@@ -12,6 +12,12 @@ token is personal), and visitors with a session cookie (flash messages,
 staff logins, open forms) always get a fresh page. Each process keeps its own
 entries: no other process needs them.
 
+A kept page is served by a WSGI middleware in front of Flask (`PageCache`), so a visitor it
+serves costs no request context, session, rate limit or access check: none of them can change
+what an anonymous GET of a public page gets. Which pages may be kept is the view's to say
+(`cached_page`); the middleware finds the view by the address, as Flask would. Rate limits
+apply to submissions only, and the metrics count a kept page like a rendered one (`served`).
+
 Entries are found by path and query alone. That holds only while nothing else
 of a request goes into a public page: absolute links come from PUBLIC_BASE_URL
 (trainings/urls.py), never from the Host or X-Forwarded-Host a request names,
@@ -23,76 +29,188 @@ import threading
 import time
 from collections import OrderedDict
 from functools import wraps
+from http.cookies import SimpleCookie
 
-from flask import Response, current_app, make_response, request, session
+from blinker import Namespace
+from flask import make_response
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
 
 MAX_ENTRIES = 512
 
-_entries: OrderedDict[str, tuple[float, bytes, int, list]] = OrderedDict()
+# Sent for each page served from the cache (sender: the app; endpoint, status, seconds), so
+# that the metrics see every answer, not only those Flask rendered (trainings/metrics.py).
+served = Namespace().signal("page-served-from-cache")
+
+
+class _Entry:
+    __slots__ = ("expires", "body", "status", "headers", "endpoint")
+
+    def __init__(self, expires: float, body: bytes, status: str, headers: list, endpoint: str):
+        self.expires, self.body, self.status, self.headers, self.endpoint = expires, body, status, headers, endpoint
+
+
+_entries: OrderedDict[str, _Entry] = OrderedDict()
 _lock = threading.Lock()
-# One rendering per page at a time: when an entry runs out, the first thread
-# renders it again while the others keep serving the old one (for at most
-# STALE_GRACE more seconds), so a busy page never makes every thread render.
-_refreshing: set[str] = set()
+# One rendering per page at a time. When an entry runs out, the first thread renders it again
+# while the others keep serving the old one (for at most STALE_GRACE more seconds); when there is
+# none yet (a process just started), the others wait up to FIRST_RENDER_WAIT for that rendering.
+# Either way a busy page never makes every thread render it at once.
+_rendering: dict[str, threading.Event] = {}
 STALE_GRACE = 10.0
+FIRST_RENDER_WAIT = 5.0
 
 
 def clear() -> None:
     with _lock:
         _entries.clear()
-        _refreshing.clear()
+        _rendering.clear()
 
 
-def _get(key: str):
-    """(entry, must_render): a fresh entry; or a stale one while another thread renders."""
+def cached_page(view):
+    """The view's page may be kept and served to anonymous visitors (`PageCache`)."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        response = make_response(view(*args, **kwargs))
+        response.vary.add("Cookie")
+        return response
+
+    wrapped.keeps_page = True
+    return wrapped
+
+
+class PageCache:
+    """WSGI middleware: anonymous GETs of a page its view lets be kept are answered from the
+    process's entries; everything else goes to the application as it came."""
+
+    def __init__(self, app, wsgi_app):
+        self.app = app
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        seconds = self.app.config.get("PAGE_CACHE_SECONDS", 0)
+        if not seconds or environ.get("REQUEST_METHOD") != "GET" or self._has_session(environ):
+            return self.wsgi_app(environ, start_response)
+        started = time.perf_counter()
+        key = f"{environ.get('PATH_INFO', '')}?{environ.get('QUERY_STRING', '')}"
+        entry, elsewhere = _kept(key)
+        if entry is None and elsewhere is None:
+            endpoint = self._keeps(environ)
+            if endpoint is None:
+                return self.wsgi_app(environ, start_response)
+            elsewhere = _start_rendering(key)
+            if elsewhere is None:
+                return self._render(key, endpoint, seconds, environ, start_response)
+        if entry is None:
+            entry = _after_waiting(key, elsewhere)
+            if entry is None:
+                return self.wsgi_app(environ, start_response)
+        response = Response(entry.body, status=entry.status, headers=entry.headers)
+        if response.get_etag()[0]:
+            response = response.make_conditional(environ)
+        served.send(self.app, endpoint=entry.endpoint, status=response.status_code,
+                    seconds=time.perf_counter() - started)
+        return response(environ, start_response)
+
+    def _has_session(self, environ) -> bool:
+        cookies = environ.get("HTTP_COOKIE")
+        if not cookies:
+            return False
+        name = self.app.config["SESSION_COOKIE_NAME"]
+        if name not in cookies:
+            return False
+        try:
+            return name in SimpleCookie(cookies)
+        except Exception:  # a header no parser makes sense of: treat the visitor as personal
+            return True
+
+    def _keeps(self, environ) -> str | None:
+        """The endpoint of the address when its view lets its page be kept, else None."""
+        try:
+            endpoint, _ = self.app.url_map.bind_to_environ(environ).match(method="GET")
+        except HTTPException:  # no such page, another method, a redirect: Flask answers it
+            return None
+        view = self.app.view_functions.get(endpoint)
+        return endpoint if getattr(view, "keeps_page", False) else None
+
+    def _render(self, key, endpoint, seconds, environ, start_response):
+        """Flask renders the page; it is kept unless it is personal (it sets a cookie: a form's
+        CSRF token, a flash), not a plain 200, or streamed."""
+        try:
+            answer = {}
+            chunks = self.wsgi_app(environ, _Deferred(answer))
+            try:
+                body = b"".join(chunks)
+            finally:
+                if hasattr(chunks, "close"):
+                    chunks.close()
+            status, headers = answer["status"], answer["headers"]
+            if status.startswith("200 ") and not any(
+                    name.lower() in ("set-cookie", "transfer-encoding") for name, _ in headers):
+                _put(key, _Entry(time.monotonic() + seconds, body, status,
+                                 [(n, v) for n, v in headers if n.lower() != "content-length"], endpoint))
+            start_response(status, headers)
+            return [body]
+        finally:
+            _done(key)
+
+
+class _Deferred:
+    """start_response for an answer read whole before it is passed on: notes what was started."""
+
+    def __init__(self, answer: dict):
+        self.answer = answer
+
+    def __call__(self, status, headers, exc_info=None):
+        self.answer.update(status=status, headers=list(headers))
+        return lambda data: None  # nothing here writes through the legacy write()
+
+
+def _kept(key: str) -> tuple[_Entry | None, threading.Event | None]:
+    """A fresh entry; or a stale one while another thread renders it; or nothing, with the other
+    thread's rendering to wait for when there is one."""
     now = time.monotonic()
     with _lock:
         entry = _entries.get(key)
-        if entry is not None and entry[0] >= now:
+        if entry is not None and entry.expires >= now:
             _entries.move_to_end(key)
-            return entry, False
-        if entry is not None and key in _refreshing and entry[0] + STALE_GRACE >= now:
-            return entry, False
-        _refreshing.add(key)
-        return None, True
+            return entry, None
+        elsewhere = _rendering.get(key)
+        if elsewhere is not None and entry is not None and entry.expires + STALE_GRACE >= now:
+            return entry, None
+        return None, elsewhere
+
+
+def _start_rendering(key: str) -> threading.Event | None:
+    """None when this thread is to render the page; else the rendering that began meanwhile."""
+    with _lock:
+        elsewhere = _rendering.get(key)
+        if elsewhere is None:
+            _rendering[key] = threading.Event()
+        return elsewhere
+
+
+def _after_waiting(key: str, elsewhere: threading.Event) -> _Entry | None:
+    """The entry the other thread rendered, or None when it kept none (its answer was personal
+    or an error) or took longer than FIRST_RENDER_WAIT: then this visitor's request goes on to
+    Flask like any other."""
+    elsewhere.wait(FIRST_RENDER_WAIT)
+    with _lock:
+        entry = _entries.get(key)
+        return entry if entry is not None and entry.expires >= time.monotonic() else None
 
 
 def _done(key: str) -> None:
     with _lock:
-        _refreshing.discard(key)
+        finished = _rendering.pop(key, None)
+    if finished is not None:
+        finished.set()
 
 
-def _put(key: str, seconds: float, response: Response) -> None:
-    headers = [(k, v) for k, v in response.headers.items() if k.lower() != "content-length"]
+def _put(key: str, entry: _Entry) -> None:
     with _lock:
-        _entries[key] = (time.monotonic() + seconds, response.get_data(), response.status_code, headers)
+        _entries[key] = entry
         _entries.move_to_end(key)
         while len(_entries) > MAX_ENTRIES:
             _entries.popitem(last=False)
-
-
-def cached_page(view):
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        seconds = current_app.config.get("PAGE_CACHE_SECONDS", 0)
-        if not seconds or request.method != "GET" or current_app.config["SESSION_COOKIE_NAME"] in request.cookies:
-            return view(*args, **kwargs)
-        key = request.full_path
-        hit, must_render = _get(key)
-        if hit is not None:
-            _, body, status, headers = hit
-            response = Response(body, status=status, headers=headers)
-            return response.make_conditional(request) if response.get_etag()[0] else response
-        try:
-            response = make_response(view(*args, **kwargs))
-            response.vary.add("Cookie")
-            # The session cookie is written after this point, so ask the session itself.
-            personal = session.modified or bool(session) or "Set-Cookie" in response.headers
-            if response.status_code == 200 and not personal and not response.is_streamed:
-                _put(key, seconds, response)
-        finally:
-            if must_render:
-                _done(key)
-        return response
-
-    return wrapped
