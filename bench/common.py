@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import tempfile
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -66,6 +68,38 @@ def add_terms(count: int, capacity: int = 20) -> list[int]:
     db.session.add_all(terms)
     db.session.commit()
     return [t.id for t in terms]
+
+
+@contextmanager
+def lean_gunicorn(app: str, env: dict, workers: int = 4, threads: int = 4):
+    """`app` (module:callable) on a bare gunicorn, the baseline a benchmark measures against: the
+    same workers and threads as the application, and nothing else: no config file (no worker
+    recycling, no start-up hooks, no switch interval), no access log. Anything more would be work
+    the baseline does that the ratio then hides. Yields the base URL."""
+    import tests.stack
+
+    port = tests.stack.free_port()
+    proc = subprocess.Popen(
+        [str(tests.stack.BIN / "gunicorn"), "-w", str(workers), "--threads", str(threads), "-k", "gthread",
+         "-b", f"127.0.0.1:{port}", "--log-level", "warning", app],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        tests.stack.wait_for(base + "/")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def settle() -> None:
+    """What autovacuum does some while after a bulk load (statistics, the visibility map that
+    lets an index-only scan skip the table), done now so that no measurement meets it halfway."""
+    from sqlalchemy import text
+
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM ANALYZE"))
 
 
 def count_statements(app, url: str, client=None) -> int:

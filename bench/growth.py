@@ -24,7 +24,7 @@ import sys
 import time
 from datetime import date
 
-from common import ROOT, build, postgres_url
+from common import ROOT, build, postgres_url, settle
 
 sys.path.insert(0, str(ROOT))
 from sqlalchemy import text  # noqa: E402
@@ -98,10 +98,7 @@ def grow_to(terms: int, registrations: int) -> None:
              LATERAL (SELECT (t.id * 7919 + k * 104729) % :pool AS p) AS person
     """), {"per_term": per_term, "pool": pool})
     db.session.commit()
-    # What autovacuum does after a bulk load: statistics, and the visibility map that lets an
-    # index-only scan skip the table.
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text("VACUUM ANALYZE"))
+    settle()
 
 
 def forget_kept() -> None:

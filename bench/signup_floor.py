@@ -28,17 +28,16 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
 import psycopg
 import requests
-from common import ROOT, add_terms, build, postgres_url
+from common import ROOT, add_terms, build, lean_gunicorn, postgres_url
 
 sys.path.insert(0, str(ROOT))
 import tests.stack  # noqa: E402
-from tests.stack import BIN, CSRF, free_port, production_env, web_instances  # noqa: E402
+from tests.stack import CSRF, production_env, web_instances  # noqa: E402
 
 from trainings.extensions import db  # noqa: E402
 
@@ -49,26 +48,6 @@ TARGETS = ("app", "floor")
 # On a shared, loaded machine four workers importing the application take longer than
 # the tests' 30 s to answer the first request.
 tests.stack.wait_for.__defaults__ = (120,)
-
-
-@contextmanager
-def lean_floor(env: dict, workers: int, threads: int):
-    """The floor on a bare gunicorn: the same workers and threads as the application, and nothing
-    else: no config file (no worker recycling, no start-up hooks, no switch interval), no access log.
-    Anything more would be work the floor does that the ratio then hides."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-w", str(workers), "--threads", str(threads), "-k", "gthread",
-         "-b", f"127.0.0.1:{port}", "--log-level", "warning", "bench.floor_app:app"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        tests.stack.wait_for(base + "/")
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def make_terms() -> dict:
@@ -200,7 +179,7 @@ def main():
     results = {}
     for target in TARGETS:
         server = (web_instances(env, count=1, workers=4, threads=4) if target == "app"
-                  else lean_floor(env, workers=4, threads=4))
+                  else lean_gunicorn("bench.floor_app:app", env, workers=4, threads=4))
         with server as base:
             base = base[0] if isinstance(base, list) else base
             if target == "app":
