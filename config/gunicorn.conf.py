@@ -26,7 +26,7 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
 # The app is loaded and its templates compiled once, here, and every worker is forked from it
 # (`when_ready`): a new worker (at start, or after max_requests) answers its first requests
 # as fast as the others instead of spending seconds importing and compiling while its
-# clients wait. A deploy restarts gunicorn itself (a HUP reloads neither code nor settings).
+# clients wait. A deploy restarts gunicorn itself (a HUP does not load new code).
 preload_app = True
 
 
