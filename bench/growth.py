@@ -47,6 +47,9 @@ STAFF = {
     "reports, this year": "/sprava/vykazy/",
     "reports, whole period": "/sprava/vykazy/?od=2025-07-01&do=2028-12-31",
     "Kde jsme byli, a kraj": "/sprava/vykazy/kde-jsme-byli?kraj=pardubicky",
+    # Downloads are requests too: no request of any kind may take more than a few seconds.
+    "reports XLSX, whole period": "/sprava/vykazy/vykaz.xlsx?od=2025-07-01&do=2028-12-31",
+    "Kde jsme byli XLSX": "/sprava/vykazy/kde-jsme-byli.xlsx?kraj=pardubicky",
 }
 
 
