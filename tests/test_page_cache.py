@@ -200,3 +200,57 @@ def test_a_forged_host_never_reaches_the_links_others_are_served(app, behind_a_p
     assert item["url"] == f"http://spod4.test/termin/{term.id}/prihlaska"
     redirect = behind_a_proxy.test_client().get("/api/v1", headers=forged)
     assert redirect.headers["Location"] == "http://spod4.test/api/v1/"
+
+
+# --- an outsider's view: cache on against cache off -----------------------------------------
+
+def _answer(response):
+    """What a visitor sees of an answer; a session cookie's value, Date and Expires differ each time
+    by design."""
+    headers = sorted((name, "<cookie>" if name == "Set-Cookie" else value)
+                     for name, value in response.headers.items() if name not in ("Date", "Expires"))
+    return response.status_code, headers
+
+
+def _apart(answer, other):
+    """What `answer` has that `other` has not: its status, or its headers."""
+    if answer[0] != other[0]:
+        return answer[0]
+    return [header for header in answer[1] if header not in other[1]]
+
+
+def test_every_public_address_answers_the_same_with_the_cache_on_as_off(app, client):
+    """Each public GET address, fetched twice (the second one a kept page where the cache keeps
+    it), and asked conditionally and as HEAD: same status and headers as Flask gives uncached."""
+    term = make_term()
+    urls = public_pages(app, term)
+
+    def answers():
+        seen = {}
+        for url in urls:
+            first = app.test_client().get(url)
+            second = app.test_client().get(url)
+            seen[url, "GET"] = _answer(first)
+            seen[url, "GET again"] = _answer(second)
+            if "Set-Cookie" not in first.headers:  # a form's CSRF token is each visitor's own
+                assert second.data == first.data, url
+            if "ETag" in first.headers:
+                conditional = app.test_client().get(url, headers={"If-None-Match": first.headers["ETag"]})
+                seen[url, "If-None-Match"] = _answer(conditional)
+            seen[url, "HEAD"] = _answer(app.test_client().head(url))
+            seen[url, "Range"] = _answer(app.test_client().get(url, headers={"Range": "bytes=0-9"}))
+        return seen
+
+    page_cache.clear()
+    uncached = answers()
+    app.config["PAGE_CACHE_SECONDS"] = 60
+    try:
+        cached = answers()
+    finally:
+        app.config["PAGE_CACHE_SECONDS"] = 0
+        page_cache.clear()
+    differing = [f"{url} {kind}: off {_apart(uncached[url, kind], cached[url, kind])}, "
+                 f"on {_apart(cached[url, kind], uncached[url, kind])}"
+                 for url, kind in uncached if uncached[url, kind] != cached[url, kind]]
+    assert not differing, "\n".join(differing)
+
