@@ -254,3 +254,15 @@ def test_every_public_address_answers_the_same_with_the_cache_on_as_off(app, cli
                  for url, kind in uncached if uncached[url, kind] != cached[url, kind]]
     assert not differing, "\n".join(differing)
 
+
+def test_a_session_after_a_cookie_python_cannot_parse_still_gets_a_fresh_page(app, caching):
+    """Consent banners and analytics keep JSON in cookies of the same site. Python's SimpleCookie
+    stops at such a cookie and missed the session after it, so a visitor with a flash message or
+    an open form was served a kept page; Flask (Werkzeug's parser) sees that session."""
+    app.test_client().get("/")
+    term = make_term()
+    cookie = app.config["SESSION_COOKIE_NAME"]
+    for other in ('{"analytics":false}', '"unclosed', "two words"):
+        visitor = app.test_client(use_cookies=False)  # the header as a browser sends it
+        fresh = visitor.get("/", headers={"Cookie": f"consent={other}; {cookie}=x"})
+        assert f"/termin/{term.id}/prihlaska" in fresh.get_data(as_text=True), other

@@ -29,11 +29,11 @@ import threading
 import time
 from collections import OrderedDict
 from functools import wraps
-from http.cookies import SimpleCookie
 
 from blinker import Namespace
 from flask import make_response
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import parse_cookie
 from werkzeug.wrappers import Response
 
 MAX_ENTRIES = 512
@@ -118,12 +118,9 @@ class PageCache:
         if not cookies:
             return False
         name = self.app.config["SESSION_COOKIE_NAME"]
-        if name not in cookies:
-            return False
-        try:
-            return name in SimpleCookie(cookies)
-        except Exception:  # a header no parser makes sense of: treat the visitor as personal
-            return True
+        # Werkzeug's parser, the one Flask reads the session with: Python's SimpleCookie gives up
+        # at a cookie it finds malformed (JSON of a consent banner) and so missed the session after it.
+        return name in cookies and name in parse_cookie(cookies)
 
     def _keeps(self, environ) -> str | None:
         """The endpoint of the address when its view lets its page be kept, else None."""
