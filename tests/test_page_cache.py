@@ -266,3 +266,16 @@ def test_a_session_after_a_cookie_python_cannot_parse_still_gets_a_fresh_page(ap
         visitor = app.test_client(use_cookies=False)  # the header as a browser sends it
         fresh = visitor.get("/", headers={"Cookie": f"consent={other}; {cookie}=x"})
         assert f"/termin/{term.id}/prihlaska" in fresh.get_data(as_text=True), other
+
+
+def test_many_query_strings_keep_no_more_than_a_bounded_amount_of_memory(client, caching, monkeypatch):
+    """Each query string is its own entry, and a feed can weigh megabytes: 512 of them per process
+    was gigabytes an outsider could make a worker hold with as many requests. Bytes are bounded
+    as well as entries."""
+    make_term()
+    size = len(client.get("/kalendar.ics").data)
+    monkeypatch.setattr(page_cache, "MAX_BYTES", 3 * size, raising=False)
+    for n in range(8):
+        assert client.get(f"/kalendar.ics?n={n}").status_code == 200
+    assert sum(len(entry.body) for entry in page_cache._entries.values()) <= 3 * size
+    assert "/kalendar.ics?n=7" in page_cache._entries  # the latest are the ones kept

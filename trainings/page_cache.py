@@ -37,6 +37,10 @@ from werkzeug.http import parse_cookie
 from werkzeug.wrappers import Response
 
 MAX_ENTRIES = 512
+# Each query string is an entry of its own and a feed can weigh megabytes, so the entries of a
+# process are bounded in bytes too: else anyone could make each worker hold 512 copies of the
+# biggest feed with as many requests.
+MAX_BYTES = 32 * 1024 * 1024
 
 # Sent for each page served from the cache (sender: the app; endpoint, status, seconds), so
 # that the metrics see every answer, not only those Flask rendered (trainings/metrics.py).
@@ -51,6 +55,7 @@ class _Entry:
 
 
 _entries: OrderedDict[str, _Entry] = OrderedDict()
+_bytes = 0  # the bodies in _entries, together
 _lock = threading.Lock()
 # One rendering per page at a time. When an entry runs out, the first thread renders it again
 # while the others keep serving the old one (for at most STALE_GRACE more seconds); when there is
@@ -62,8 +67,10 @@ FIRST_RENDER_WAIT = 5.0
 
 
 def clear() -> None:
+    global _bytes
     with _lock:
         _entries.clear()
+        _bytes = 0
         _rendering.clear()
 
 
@@ -206,8 +213,15 @@ def _done(key: str) -> None:
 
 
 def _put(key: str, entry: _Entry) -> None:
+    global _bytes
+    if len(entry.body) > MAX_BYTES:
+        return
     with _lock:
+        replaced = _entries.pop(key, None)
+        if replaced is not None:
+            _bytes -= len(replaced.body)
         _entries[key] = entry
-        _entries.move_to_end(key)
-        while len(_entries) > MAX_ENTRIES:
-            _entries.popitem(last=False)
+        _bytes += len(entry.body)
+        while len(_entries) > MAX_ENTRIES or _bytes > MAX_BYTES:
+            _, oldest = _entries.popitem(last=False)
+            _bytes -= len(oldest.body)
