@@ -279,3 +279,29 @@ def test_many_query_strings_keep_no_more_than_a_bounded_amount_of_memory(client,
         assert client.get(f"/kalendar.ics?n={n}").status_code == 200
     assert sum(len(entry.body) for entry in page_cache._entries.values()) <= 3 * size
     assert "/kalendar.ics?n=7" in page_cache._entries  # the latest are the ones kept
+
+
+def test_visitors_of_a_page_that_is_never_kept_do_not_wait_for_each_other(app, caching):
+    """A workshop without terms shows the interest form, so its page is each visitor's own (its
+    CSRF token) and never kept. Once a rendering has shown that, the next visitors go straight
+    to Flask for a while: before, each waited for another visitor's rendering to end only to
+    render the page herself, every page of it taking two renderings' time under load."""
+    address = "/nabidka/syndrom-can"
+    assert "Set-Cookie" in app.test_client().get(address).headers  # personal: now known
+    finished = []
+
+    def slow_for_the_first(sender, template, context, **extra):
+        if threading.current_thread().name == "first":
+            time.sleep(0.4)
+
+    def visit(name):
+        app.test_client().get(address)
+        finished.append(name)
+
+    with before_render_template.connected_to(slow_for_the_first, app):
+        first = threading.Thread(target=visit, args=("first",), name="first")
+        first.start()
+        time.sleep(0.1)
+        visit("second")
+        first.join(10)
+    assert finished == ["second", "first"]

@@ -48,6 +48,10 @@ served = Namespace().signal("page-served-from-cache")
 
 
 class _Entry:
+    """A kept page; with body None, a note that the address's page was found personal or not a
+    plain 200 (an error, a redirect): its visitors go straight to Flask until it runs out, rather
+    than each waiting for another's rendering to learn that again."""
+
     __slots__ = ("expires", "body", "status", "headers", "endpoint")
 
     def __init__(self, expires: float, body: bytes, status: str, headers: list, endpoint: str):
@@ -111,8 +115,8 @@ class PageCache:
                 return self._render(key, endpoint, seconds, environ, start_response)
         if entry is None:
             entry = _after_waiting(key, elsewhere)
-            if entry is None:
-                return self.wsgi_app(environ, start_response)
+        if entry is None or entry.body is None:
+            return self.wsgi_app(environ, start_response)
         response = Response(entry.body, status=entry.status, headers=entry.headers)
         if response.get_etag()[0]:
             response = response.make_conditional(environ)
@@ -150,10 +154,13 @@ class PageCache:
                 if hasattr(chunks, "close"):
                     chunks.close()
             status, headers = answer["status"], answer["headers"]
+            expires = time.monotonic() + seconds
             if status.startswith("200 ") and not any(
                     name.lower() in ("set-cookie", "transfer-encoding") for name, _ in headers):
-                _put(key, _Entry(time.monotonic() + seconds, body, status,
+                _put(key, _Entry(expires, body, status,
                                  [(n, v) for n, v in headers if n.lower() != "content-length"], endpoint))
+            elif not status.startswith("304 "):  # a 304 says what this visitor had, not what the page is
+                _put(key, _Entry(expires, None, status, [], endpoint))
             start_response(status, headers)
             return [body]
         finally:
@@ -196,9 +203,9 @@ def _start_rendering(key: str) -> threading.Event | None:
 
 
 def _after_waiting(key: str, elsewhere: threading.Event) -> _Entry | None:
-    """The entry the other thread rendered, or None when it kept none (its answer was personal
-    or an error) or took longer than FIRST_RENDER_WAIT: then this visitor's request goes on to
-    Flask like any other."""
+    """The entry the other thread rendered (a note without a body when its answer was personal
+    or an error), or None when it took longer than FIRST_RENDER_WAIT: in those last cases this
+    visitor's request goes on to Flask like any other."""
     elsewhere.wait(FIRST_RENDER_WAIT)
     with _lock:
         entry = _entries.get(key)
@@ -214,14 +221,18 @@ def _done(key: str) -> None:
 
 def _put(key: str, entry: _Entry) -> None:
     global _bytes
-    if len(entry.body) > MAX_BYTES:
+    if _size(entry) > MAX_BYTES:
         return
     with _lock:
         replaced = _entries.pop(key, None)
         if replaced is not None:
-            _bytes -= len(replaced.body)
+            _bytes -= _size(replaced)
         _entries[key] = entry
-        _bytes += len(entry.body)
+        _bytes += _size(entry)
         while len(_entries) > MAX_ENTRIES or _bytes > MAX_BYTES:
             _, oldest = _entries.popitem(last=False)
-            _bytes -= len(oldest.body)
+            _bytes -= _size(oldest)
+
+
+def _size(entry: _Entry) -> int:
+    return len(entry.body) if entry.body is not None else 0
