@@ -305,3 +305,34 @@ def test_visitors_of_a_page_that_is_never_kept_do_not_wait_for_each_other(app, c
         visit("second")
         first.join(10)
     assert finished == ["second", "first"]
+
+
+def test_a_change_saved_while_a_page_is_rendered_is_on_the_next_page(app, caching):
+    """The back office empties the cache when the catalogue changes (page_cache.clear). A rendering
+    that read the rows before the change used to be kept after it, for the full seconds; and
+    visitors waiting for that rendering were forgotten by clear(), so each waited the whole
+    FIRST_RENDER_WAIT (5 s) before rendering the page herself."""
+    timings = {}
+
+    def slow(sender, template, context, **extra):
+        if threading.current_thread().name == "first" and template.name == "catalogue/index.html":
+            time.sleep(0.4)
+
+    def visit(name):
+        started = time.monotonic()
+        app.test_client().get("/")
+        timings[name] = time.monotonic() - started
+
+    with before_render_template.connected_to(slow, app):
+        visitors = [threading.Thread(target=visit, args=(name,), name=name) for name in ("first", "waiting")]
+        visitors[0].start()
+        time.sleep(0.1)
+        visitors[1].start()
+        time.sleep(0.1)
+        term = make_term()  # what a save in the back office does: the change, then clear()
+        db.session.commit()
+        page_cache.clear()
+        for visitor in visitors:
+            visitor.join(10)
+    assert timings["waiting"] < 2
+    assert f"/termin/{term.id}/prihlaska" in app.test_client().get("/").get_data(as_text=True)

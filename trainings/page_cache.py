@@ -58,6 +58,14 @@ class _Entry:
         self.expires, self.body, self.status, self.headers, self.endpoint = expires, body, status, headers, endpoint
 
 
+class _Rendering(threading.Event):
+    """A rendering under way, set when it ends; `generation`: clear()'s count when it began."""
+
+    def __init__(self, generation: int):
+        super().__init__()
+        self.generation = generation
+
+
 _entries: OrderedDict[str, _Entry] = OrderedDict()
 _bytes = 0  # the bodies in _entries, together
 _lock = threading.Lock()
@@ -65,16 +73,24 @@ _lock = threading.Lock()
 # while the others keep serving the old one (for at most STALE_GRACE more seconds); when there is
 # none yet (a process just started), the others wait up to FIRST_RENDER_WAIT for that rendering.
 # Either way a busy page never makes every thread render it at once.
-_rendering: dict[str, threading.Event] = {}
+_rendering: dict[str, _Rendering] = {}
+# clear() counts up: a rendering begun before it read the rows as they were before the change
+# that emptied the cache, so what it renders is not kept.
+_generation = 0
 STALE_GRACE = 10.0
 FIRST_RENDER_WAIT = 5.0
 
 
 def clear() -> None:
-    global _bytes
+    global _bytes, _generation
     with _lock:
         _entries.clear()
         _bytes = 0
+        _generation += 1
+        # Those waiting for a rendering begun before are woken now (they find no entry and go on
+        # to Flask): forgotten here, they would each wait the whole FIRST_RENDER_WAIT.
+        for rendering in _rendering.values():
+            rendering.set()
         _rendering.clear()
 
 
@@ -110,9 +126,9 @@ class PageCache:
             endpoint = self._keeps(environ)
             if endpoint is None:
                 return self.wsgi_app(environ, start_response)
-            elsewhere = _start_rendering(key)
-            if elsewhere is None:
-                return self._render(key, endpoint, seconds, environ, start_response)
+            elsewhere, mine = _start_rendering(key)
+            if mine is not None:
+                return self._render(key, mine, endpoint, seconds, environ, start_response)
         if entry is None:
             entry = _after_waiting(key, elsewhere)
         if entry is None or entry.body is None:
@@ -142,7 +158,7 @@ class PageCache:
         view = self.app.view_functions.get(endpoint)
         return endpoint if getattr(view, "keeps_page", False) else None
 
-    def _render(self, key, endpoint, seconds, environ, start_response):
+    def _render(self, key, mine, endpoint, seconds, environ, start_response):
         """Flask renders the page; it is kept unless it is personal (it sets a cookie: a form's
         CSRF token, a flash), not a plain 200, or streamed."""
         try:
@@ -157,14 +173,14 @@ class PageCache:
             expires = time.monotonic() + seconds
             if status.startswith("200 ") and not any(
                     name.lower() in ("set-cookie", "transfer-encoding") for name, _ in headers):
-                _put(key, _Entry(expires, body, status,
-                                 [(n, v) for n, v in headers if n.lower() != "content-length"], endpoint))
+                _put(key, mine, _Entry(expires, body, status,
+                                       [(n, v) for n, v in headers if n.lower() != "content-length"], endpoint))
             elif not status.startswith("304 "):  # a 304 says what this visitor had, not what the page is
-                _put(key, _Entry(expires, None, status, [], endpoint))
+                _put(key, mine, _Entry(expires, None, status, [], endpoint))
             start_response(status, headers)
             return [body]
         finally:
-            _done(key)
+            _done(key, mine)
 
 
 class _Deferred:
@@ -193,13 +209,14 @@ def _kept(key: str) -> tuple[_Entry | None, threading.Event | None]:
         return None, elsewhere
 
 
-def _start_rendering(key: str) -> threading.Event | None:
-    """None when this thread is to render the page; else the rendering that began meanwhile."""
+def _start_rendering(key: str) -> tuple[_Rendering | None, _Rendering | None]:
+    """(the rendering that began meanwhile, None); or (None, this thread's) when it is to render."""
     with _lock:
         elsewhere = _rendering.get(key)
-        if elsewhere is None:
-            _rendering[key] = threading.Event()
-        return elsewhere
+        if elsewhere is not None:
+            return elsewhere, None
+        mine = _rendering[key] = _Rendering(_generation)
+        return None, mine
 
 
 def _after_waiting(key: str, elsewhere: threading.Event) -> _Entry | None:
@@ -212,18 +229,20 @@ def _after_waiting(key: str, elsewhere: threading.Event) -> _Entry | None:
         return entry if entry is not None and entry.expires >= time.monotonic() else None
 
 
-def _done(key: str) -> None:
+def _done(key: str, mine: _Rendering) -> None:
     with _lock:
-        finished = _rendering.pop(key, None)
-    if finished is not None:
-        finished.set()
+        if _rendering.get(key) is mine:  # after a clear() the key may be another rendering's
+            del _rendering[key]
+    mine.set()
 
 
-def _put(key: str, entry: _Entry) -> None:
+def _put(key: str, rendering: _Rendering, entry: _Entry) -> None:
     global _bytes
     if _size(entry) > MAX_BYTES:
         return
     with _lock:
+        if rendering.generation != _generation:  # rendered from the rows before a clear()
+            return
         replaced = _entries.pop(key, None)
         if replaced is not None:
             _bytes -= _size(replaced)
