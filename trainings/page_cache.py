@@ -54,7 +54,7 @@ class _Entry:
 
     __slots__ = ("expires", "body", "status", "headers", "endpoint")
 
-    def __init__(self, expires: float, body: bytes, status: str, headers: list, endpoint: str):
+    def __init__(self, expires: float, body: bytes | None, status: str, headers: list, endpoint: str):
         self.expires, self.body, self.status, self.headers, self.endpoint = expires, body, status, headers, endpoint
 
 
