@@ -200,3 +200,139 @@ def test_a_forged_host_never_reaches_the_links_others_are_served(app, behind_a_p
     assert item["url"] == f"http://spod4.test/termin/{term.id}/prihlaska"
     redirect = behind_a_proxy.test_client().get("/api/v1", headers=forged)
     assert redirect.headers["Location"] == "http://spod4.test/api/v1/"
+
+
+# --- an outsider's view: cache on against cache off -----------------------------------------
+
+def _answer(response):
+    """What a visitor sees of an answer; a session cookie's value, Date and Expires differ each time
+    by design."""
+    headers = sorted((name, "<cookie>" if name == "Set-Cookie" else value)
+                     for name, value in response.headers.items() if name not in ("Date", "Expires"))
+    return response.status_code, headers
+
+
+def _apart(answer, other):
+    """What `answer` has that `other` has not: its status, or its headers."""
+    if answer[0] != other[0]:
+        return answer[0]
+    return [header for header in answer[1] if header not in other[1]]
+
+
+def test_every_public_address_answers_the_same_with_the_cache_on_as_off(app, client):
+    """Each public GET address, fetched twice (the second one a kept page where the cache keeps
+    it), and asked conditionally and as HEAD: same status and headers as Flask gives uncached."""
+    term = make_term()
+    urls = public_pages(app, term)
+
+    def answers():
+        seen = {}
+        for url in urls:
+            first = app.test_client().get(url)
+            second = app.test_client().get(url)
+            seen[url, "GET"] = _answer(first)
+            seen[url, "GET again"] = _answer(second)
+            if "Set-Cookie" not in first.headers:  # a form's CSRF token is each visitor's own
+                assert second.data == first.data, url
+            if "ETag" in first.headers:
+                conditional = app.test_client().get(url, headers={"If-None-Match": first.headers["ETag"]})
+                seen[url, "If-None-Match"] = _answer(conditional)
+            seen[url, "HEAD"] = _answer(app.test_client().head(url))
+            seen[url, "Range"] = _answer(app.test_client().get(url, headers={"Range": "bytes=0-9"}))
+        return seen
+
+    page_cache.clear()
+    uncached = answers()
+    app.config["PAGE_CACHE_SECONDS"] = 60
+    try:
+        cached = answers()
+    finally:
+        app.config["PAGE_CACHE_SECONDS"] = 0
+        page_cache.clear()
+    differing = [f"{url} {kind}: off {_apart(uncached[url, kind], cached[url, kind])}, "
+                 f"on {_apart(cached[url, kind], uncached[url, kind])}"
+                 for url, kind in uncached if uncached[url, kind] != cached[url, kind]]
+    assert not differing, "\n".join(differing)
+
+
+def test_a_session_after_a_cookie_python_cannot_parse_still_gets_a_fresh_page(app, caching):
+    """Consent banners and analytics keep JSON in cookies of the same site. Python's SimpleCookie
+    stops at such a cookie and missed the session after it, so a visitor with a flash message or
+    an open form was served a kept page; Flask (Werkzeug's parser) sees that session."""
+    app.test_client().get("/")
+    term = make_term()
+    cookie = app.config["SESSION_COOKIE_NAME"]
+    for other in ('{"analytics":false}', '"unclosed', "two words"):
+        visitor = app.test_client(use_cookies=False)  # the header as a browser sends it
+        fresh = visitor.get("/", headers={"Cookie": f"consent={other}; {cookie}=x"})
+        assert f"/termin/{term.id}/prihlaska" in fresh.get_data(as_text=True), other
+
+
+def test_many_query_strings_keep_no_more_than_a_bounded_amount_of_memory(client, caching, monkeypatch):
+    """Each query string is its own entry, and a feed can weigh megabytes: 512 of them per process
+    was gigabytes an outsider could make a worker hold with as many requests. Bytes are bounded
+    as well as entries."""
+    make_term()
+    size = len(client.get("/kalendar.ics").data)
+    monkeypatch.setattr(page_cache, "MAX_BYTES", 3 * size, raising=False)
+    for n in range(8):
+        assert client.get(f"/kalendar.ics?n={n}").status_code == 200
+    assert sum(len(entry.body) for entry in page_cache._entries.values()) <= 3 * size
+    assert "/kalendar.ics?n=7" in page_cache._entries  # the latest are the ones kept
+
+
+def test_visitors_of_a_page_that_is_never_kept_do_not_wait_for_each_other(app, caching):
+    """A workshop without terms shows the interest form, so its page is each visitor's own (its
+    CSRF token) and never kept. Once a rendering has shown that, the next visitors go straight
+    to Flask for a while: before, each waited for another visitor's rendering to end only to
+    render the page herself, every page of it taking two renderings' time under load."""
+    address = "/nabidka/syndrom-can"
+    assert "Set-Cookie" in app.test_client().get(address).headers  # personal: now known
+    finished = []
+
+    def slow_for_the_first(sender, template, context, **extra):
+        if threading.current_thread().name == "first":
+            time.sleep(0.4)
+
+    def visit(name):
+        app.test_client().get(address)
+        finished.append(name)
+
+    with before_render_template.connected_to(slow_for_the_first, app):
+        first = threading.Thread(target=visit, args=("first",), name="first")
+        first.start()
+        time.sleep(0.1)
+        visit("second")
+        first.join(10)
+    assert finished == ["second", "first"]
+
+
+def test_a_change_saved_while_a_page_is_rendered_is_on_the_next_page(app, caching):
+    """The back office empties the cache when the catalogue changes (page_cache.clear). A rendering
+    that read the rows before the change used to be kept after it, for the full seconds; and
+    visitors waiting for that rendering were forgotten by clear(), so each waited the whole
+    FIRST_RENDER_WAIT (5 s) before rendering the page herself."""
+    timings = {}
+
+    def slow(sender, template, context, **extra):
+        if threading.current_thread().name == "first" and template.name == "catalogue/index.html":
+            time.sleep(0.4)
+
+    def visit(name):
+        started = time.monotonic()
+        app.test_client().get("/")
+        timings[name] = time.monotonic() - started
+
+    with before_render_template.connected_to(slow, app):
+        visitors = [threading.Thread(target=visit, args=(name,), name=name) for name in ("first", "waiting")]
+        visitors[0].start()
+        time.sleep(0.1)
+        visitors[1].start()
+        time.sleep(0.1)
+        term = make_term()  # what a save in the back office does: the change, then clear()
+        db.session.commit()
+        page_cache.clear()
+        for visitor in visitors:
+            visitor.join(10)
+    assert timings["waiting"] < 2
+    assert f"/termin/{term.id}/prihlaska" in app.test_client().get("/").get_data(as_text=True)

@@ -29,14 +29,18 @@ import threading
 import time
 from collections import OrderedDict
 from functools import wraps
-from http.cookies import SimpleCookie
 
 from blinker import Namespace
 from flask import make_response
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import parse_cookie
 from werkzeug.wrappers import Response
 
 MAX_ENTRIES = 512
+# Each query string is an entry of its own and a feed can weigh megabytes, so the entries of a
+# process are bounded in bytes too: else anyone could make each worker hold 512 copies of the
+# biggest feed with as many requests.
+MAX_BYTES = 32 * 1024 * 1024
 
 # Sent for each page served from the cache (sender: the app; endpoint, status, seconds), so
 # that the metrics see every answer, not only those Flask rendered (trainings/metrics.py).
@@ -44,26 +48,49 @@ served = Namespace().signal("page-served-from-cache")
 
 
 class _Entry:
+    """A kept page; with body None, a note that the address's page was found personal or not a
+    plain 200 (an error, a redirect): its visitors go straight to Flask until it runs out, rather
+    than each waiting for another's rendering to learn that again."""
+
     __slots__ = ("expires", "body", "status", "headers", "endpoint")
 
-    def __init__(self, expires: float, body: bytes, status: str, headers: list, endpoint: str):
+    def __init__(self, expires: float, body: bytes | None, status: str, headers: list, endpoint: str):
         self.expires, self.body, self.status, self.headers, self.endpoint = expires, body, status, headers, endpoint
 
 
+class _Rendering(threading.Event):
+    """A rendering under way, set when it ends; `generation`: clear()'s count when it began."""
+
+    def __init__(self, generation: int):
+        super().__init__()
+        self.generation = generation
+
+
 _entries: OrderedDict[str, _Entry] = OrderedDict()
+_bytes = 0  # the bodies in _entries, together
 _lock = threading.Lock()
 # One rendering per page at a time. When an entry runs out, the first thread renders it again
 # while the others keep serving the old one (for at most STALE_GRACE more seconds); when there is
 # none yet (a process just started), the others wait up to FIRST_RENDER_WAIT for that rendering.
 # Either way a busy page never makes every thread render it at once.
-_rendering: dict[str, threading.Event] = {}
+_rendering: dict[str, _Rendering] = {}
+# clear() counts up: a rendering begun before it read the rows as they were before the change
+# that emptied the cache, so what it renders is not kept.
+_generation = 0
 STALE_GRACE = 10.0
 FIRST_RENDER_WAIT = 5.0
 
 
 def clear() -> None:
+    global _bytes, _generation
     with _lock:
         _entries.clear()
+        _bytes = 0
+        _generation += 1
+        # Those waiting for a rendering begun before are woken now (they find no entry and go on
+        # to Flask): forgotten here, they would each wait the whole FIRST_RENDER_WAIT.
+        for rendering in _rendering.values():
+            rendering.set()
         _rendering.clear()
 
 
@@ -99,13 +126,13 @@ class PageCache:
             endpoint = self._keeps(environ)
             if endpoint is None:
                 return self.wsgi_app(environ, start_response)
-            elsewhere = _start_rendering(key)
-            if elsewhere is None:
-                return self._render(key, endpoint, seconds, environ, start_response)
+            elsewhere, mine = _start_rendering(key)
+            if mine is not None:
+                return self._render(key, mine, endpoint, seconds, environ, start_response)
         if entry is None:
             entry = _after_waiting(key, elsewhere)
-            if entry is None:
-                return self.wsgi_app(environ, start_response)
+        if entry is None or entry.body is None:
+            return self.wsgi_app(environ, start_response)
         response = Response(entry.body, status=entry.status, headers=entry.headers)
         if response.get_etag()[0]:
             response = response.make_conditional(environ)
@@ -118,12 +145,9 @@ class PageCache:
         if not cookies:
             return False
         name = self.app.config["SESSION_COOKIE_NAME"]
-        if name not in cookies:
-            return False
-        try:
-            return name in SimpleCookie(cookies)
-        except Exception:  # a header no parser makes sense of: treat the visitor as personal
-            return True
+        # Werkzeug's parser, the one Flask reads the session with: Python's SimpleCookie gives up
+        # at a cookie it finds malformed (JSON of a consent banner) and so missed the session after it.
+        return name in cookies and name in parse_cookie(cookies)
 
     def _keeps(self, environ) -> str | None:
         """The endpoint of the address when its view lets its page be kept, else None."""
@@ -134,7 +158,7 @@ class PageCache:
         view = self.app.view_functions.get(endpoint)
         return endpoint if getattr(view, "keeps_page", False) else None
 
-    def _render(self, key, endpoint, seconds, environ, start_response):
+    def _render(self, key, mine, endpoint, seconds, environ, start_response):
         """Flask renders the page; it is kept unless it is personal (it sets a cookie: a form's
         CSRF token, a flash), not a plain 200, or streamed."""
         try:
@@ -146,14 +170,17 @@ class PageCache:
                 if hasattr(chunks, "close"):
                     chunks.close()
             status, headers = answer["status"], answer["headers"]
+            expires = time.monotonic() + seconds
             if status.startswith("200 ") and not any(
                     name.lower() in ("set-cookie", "transfer-encoding") for name, _ in headers):
-                _put(key, _Entry(time.monotonic() + seconds, body, status,
-                                 [(n, v) for n, v in headers if n.lower() != "content-length"], endpoint))
+                _put(key, mine, _Entry(expires, body, status,
+                                       [(n, v) for n, v in headers if n.lower() != "content-length"], endpoint))
+            elif not status.startswith("304 "):  # a 304 says what this visitor had, not what the page is
+                _put(key, mine, _Entry(expires, None, status, [], endpoint))
             start_response(status, headers)
             return [body]
         finally:
-            _done(key)
+            _done(key, mine)
 
 
 class _Deferred:
@@ -182,35 +209,49 @@ def _kept(key: str) -> tuple[_Entry | None, threading.Event | None]:
         return None, elsewhere
 
 
-def _start_rendering(key: str) -> threading.Event | None:
-    """None when this thread is to render the page; else the rendering that began meanwhile."""
+def _start_rendering(key: str) -> tuple[_Rendering | None, _Rendering | None]:
+    """(the rendering that began meanwhile, None); or (None, this thread's) when it is to render."""
     with _lock:
         elsewhere = _rendering.get(key)
-        if elsewhere is None:
-            _rendering[key] = threading.Event()
-        return elsewhere
+        if elsewhere is not None:
+            return elsewhere, None
+        mine = _rendering[key] = _Rendering(_generation)
+        return None, mine
 
 
 def _after_waiting(key: str, elsewhere: threading.Event) -> _Entry | None:
-    """The entry the other thread rendered, or None when it kept none (its answer was personal
-    or an error) or took longer than FIRST_RENDER_WAIT: then this visitor's request goes on to
-    Flask like any other."""
+    """The entry the other thread rendered (a note without a body when its answer was personal
+    or an error), or None when it took longer than FIRST_RENDER_WAIT: in those last cases this
+    visitor's request goes on to Flask like any other."""
     elsewhere.wait(FIRST_RENDER_WAIT)
     with _lock:
         entry = _entries.get(key)
         return entry if entry is not None and entry.expires >= time.monotonic() else None
 
 
-def _done(key: str) -> None:
+def _done(key: str, mine: _Rendering) -> None:
     with _lock:
-        finished = _rendering.pop(key, None)
-    if finished is not None:
-        finished.set()
+        if _rendering.get(key) is mine:  # after a clear() the key may be another rendering's
+            del _rendering[key]
+    mine.set()
 
 
-def _put(key: str, entry: _Entry) -> None:
+def _put(key: str, rendering: _Rendering, entry: _Entry) -> None:
+    global _bytes
+    if _size(entry) > MAX_BYTES:
+        return
     with _lock:
+        if rendering.generation != _generation:  # rendered from the rows before a clear()
+            return
+        replaced = _entries.pop(key, None)
+        if replaced is not None:
+            _bytes -= _size(replaced)
         _entries[key] = entry
-        _entries.move_to_end(key)
-        while len(_entries) > MAX_ENTRIES:
-            _entries.popitem(last=False)
+        _bytes += _size(entry)
+        while len(_entries) > MAX_ENTRIES or _bytes > MAX_BYTES:
+            _, oldest = _entries.popitem(last=False)
+            _bytes -= _size(oldest)
+
+
+def _size(entry: _Entry) -> int:
+    return len(entry.body) if entry.body is not None else 0
