@@ -1,6 +1,7 @@
 """Hundreds sign up in the same minute: two app servers and two outbox workers
 on one PostgreSQL, as production runs them, give no seat twice and send each
 person exactly one e-mail."""
+import re
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -22,7 +23,7 @@ PER_ORP = 3
 
 
 @pytest.mark.slow
-def test_a_burst_of_500_registrations_across_two_instances(app, backend, database_url):
+def test_a_burst_of_500_registrations_across_two_instances(app, backend, database_url, tmp_path):
     if backend != "postgresql":
         pytest.skip("the multi-process stack is the production setup, which runs on PostgreSQL")
     smtp = SmtpServer()
@@ -37,7 +38,10 @@ def test_a_burst_of_500_registrations_across_two_instances(app, backend, databas
     # Not left idle in a transaction through the burst: the server ends such a session
     # after DATABASE_IDLE_TRANSACTION_TIMEOUT.
     db.session.rollback()
-    env = production_env(database_url, MAIL_TRANSPORT="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
+    # The workers of both instances are forked from masters that loaded the app (preload_app) and
+    # write their counters to one directory, as production's workers do on one machine.
+    env = production_env(database_url, MAIL_TRANSPORT="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port,
+                         PROMETHEUS_MULTIPROC_DIR=tmp_path, METRICS_TOKEN="stack-metrics")
     try:
         with web_instances(env) as urls, outbox_workers(env):
             started = time.monotonic()
@@ -50,6 +54,7 @@ def test_a_burst_of_500_registrations_across_two_instances(app, backend, databas
             deadline = time.monotonic() + 90
             while time.monotonic() < deadline and len(smtp.recorder.messages) < PEOPLE:
                 time.sleep(0.5)
+            metrics = requests.get(urls[0] + "/metrics", headers={"Authorization": "Bearer stack-metrics"}, timeout=10)
     finally:
         smtp.stop()
 
@@ -69,3 +74,9 @@ def test_a_burst_of_500_registrations_across_two_instances(app, backend, databas
     assert len(recipients) == PEOPLE and set(recipients.values()) == {1}
     states = dict(db.session.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)).all())
     assert states == {OutboxState.SENT: PEOPLE}
+    # Every worker's sign-ups are counted once, whichever worker the scrape reached.
+    signups = {outcome: float(value) for outcome, value in
+               re.findall(r'^spod4_signups_total\{outcome="(\w+)"\} ([\d.e+]+)$', metrics.text, re.M)}
+    assert signups["confirmed"] == SEATS
+    assert signups["waitlisted_orp"] + signups["waitlisted_full"] == PEOPLE - SEATS
+    assert signups["refused"] == 0
